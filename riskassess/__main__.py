@@ -1,0 +1,5 @@
+"""Allow `python -m riskassess`."""
+
+from riskassess.cli import main
+
+main()

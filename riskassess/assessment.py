@@ -1,0 +1,165 @@
+"""The assessment report: immutable result models whose JSON is the report contract.
+
+`shared/spec/report-json.md` fixes the keys and closed vocabularies below; the
+project adds some keys (each documented in docs/report-json.md):
+
+* per question: ``possible_outcomes`` (when facts are missing, the outcomes still
+  open), ``possible`` (items that unknown facts could add) and ``notes``;
+* ``reasons[].conditional``: true for a reason that applies only if facts not given
+  turn out a certain way;
+* ``risk.substantiated_for``: the grounds on which the guidance says fear is
+  substantiated in general;
+* ``open_questions[].rules``, ``warnings[].rule`` and ``warnings[].cites``;
+* ``ruleset.successor`` and ``ruleset.selected_by``; richer ``citations``.
+
+The engine fills these models; they validate what it produced, so a rule set that
+concluded something outside the contract fails loudly instead of printing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Reason(_Frozen):
+    rule: str = Field(description="The id of the rule that gave this reason.")
+    text: str = Field(description="The rule's reasoning, one sentence.")
+    cites: list[str] = Field(description="Paragraph ids the rule relies on (see citations).")
+    conditional: bool = Field(
+        False, description="True if the reason applies only if facts not given turn out so.")
+
+
+class Ground(_Frozen):
+    ground: Literal["political_opinion", "religion", "race", "nationality",
+                    "particular_social_group"]
+    imputed: bool
+    likelihood: Literal["highly_likely", "possible"]
+
+
+Item = str | Ground
+
+
+class _Question(_Frozen):
+    possible_outcomes: list[str] = Field(
+        [], description="When the outcome depends on facts not given: the outcomes still open.")
+    possible: dict[str, list[Item]] = Field(
+        {}, description="Items that facts not given could add, per list of this question.")
+    notes: list[str] = Field([], description="Codes of notes the rule set attaches.")
+    reasons: list[Reason]
+
+    @model_serializer(mode="wrap")
+    def _outcome_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Print the outcome and the question's own lists before the shared keys."""
+        data = handler(self)
+        shared = list(_Question.model_fields)
+        own = [k for k in data if k not in shared]
+        return {k: data[k] for k in own + shared if k in data}
+
+
+class Applicability(_Question):
+    outcome: Literal["in_profile", "outside_profile", "undetermined"]
+    refer_to: list[str] = Field([], description="Other profiles of the guidance that apply.")
+
+
+class Persecution(_Question):
+    outcome: Literal["qualifies", "does_not_qualify", "undetermined", "not_assessed"]
+    bases: list[Literal["art_9_1_severe_acts", "art_9_2_e", "art_9_1_conscientious_objection"]] = []
+
+
+class Risk(_Question):
+    outcome: Literal["substantiated_in_general", "individual_assessment",
+                     "not_substantiated_in_general", "undetermined", "not_assessed"]
+    enhancing_factors: list[str] = []
+    non_reducing_factors: list[str] = []
+    substantiated_for: list[str] = Field(
+        [], description="What the guidance finds the fear substantiated in relation to.")
+
+
+class Nexus(_Question):
+    outcome: Literal["established", "not_established", "undetermined", "not_assessed"]
+    grounds: list[Ground] = []
+
+
+class Exclusion(_Question):
+    outcome: Literal["could_be_relevant", "examination_indicated", "not_assessed"]
+    indicators: list[str] = []
+
+
+QUESTION_MODELS: dict[str, type[_Question]] = {
+    "applicability": Applicability,
+    "persecution": Persecution,
+    "risk": Risk,
+    "nexus": Nexus,
+    "exclusion": Exclusion,
+}
+
+
+class OpenQuestion(_Frozen):
+    fact: str = Field(description="Dotted path of a fact not given, e.g. applicant.rank.")
+    affects: list[str] = Field(description="Questions whose answer it could change.")
+    why: str
+    rules: list[str] = Field(description="The rules through which it matters.")
+
+
+class Warning(_Frozen):
+    code: str
+    message: str
+    rule: str | None = None
+    cites: list[str] = []
+
+
+class Citation(_Frozen):
+    source: str = Field(description="Title, author or publisher, and date of the source.")
+    locator: str = Field(description="Where in the source: section, paragraph, bracketed references.")
+    summary: str = Field(description="What the paragraph says, in riskassess's own words.")
+    source_id: str
+    section: str
+    references: list[str] = []
+    facts: list[str] = []
+    url: str | None = None
+
+
+class Tool(_Frozen):
+    name: Literal["riskassess"] = "riskassess"
+    version: str
+
+
+class RulesetInfo(_Frozen):
+    id: str
+    title: str
+    in_force_from: dt.date
+    under_review_from: dt.date | None
+    superseded_on: dt.date | None
+    successor: str | None
+    selected_by: Literal["assessment_date", "forced"]
+    sha256: str
+
+
+class Report(_Frozen):
+    """One assessment, format 1."""
+
+    format: Literal[1] = 1
+    tool: Tool
+    case_id: str | None
+    assessment_date: dt.date
+    ruleset: RulesetInfo
+    applicability: Applicability
+    persecution: Persecution
+    risk: Risk
+    nexus: Nexus
+    exclusion: Exclusion
+    open_questions: list[OpenQuestion]
+    warnings: list[Warning]
+    citations: dict[str, Citation]
+
+    def question(self, qid: str) -> _Question:
+        return getattr(self, qid)

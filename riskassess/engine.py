@@ -1,0 +1,373 @@
+"""evaluate(case, ruleset) -> Report. Pure: no I/O, no printing, no clock.
+
+The engine knows nothing about Syria, ranks or desertion: it runs whatever rules
+the rule set holds, over whatever facts the case model declares.
+
+Three-valued logic, computed exactly
+------------------------------------
+A fact is known or ``unknown``. Rather than approximate with truth tables, the
+engine asks what could happen: for the unknown variables a rule set actually reads
+(facts, or earlier questions whose outcome is still open), it enumerates every
+value they could take (their domains come from the case model) and evaluates the
+rules on each completion. So:
+
+* a question's outcome is decided when every completion gives the same outcome;
+  otherwise it is ``undetermined`` (or the question's declared fallback), and the
+  outcomes still open are listed;
+* an item (a basis, a factor, a ground, a warning) is certain when every completion
+  gives it and *possible* when only some do;
+* an unknown fact is an *open question* when changing it alone changes an outcome,
+  adds an item or raises a warning in some completion. These are computed from the
+  rules, never listed by hand.
+
+Outcome rules of a question are tried in file order and the first that applies
+decides (a "first hit" decision table); `adds` and `warns` rules each apply on
+their own. Only the variables a question reads are enumerated, so the cost stays
+small: a handful of completions even when every fact is unknown.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskassess import __version__
+from riskassess.assessment import (
+    QUESTION_MODELS,
+    Citation,
+    OpenQuestion,
+    Reason,
+    Report,
+    RulesetInfo,
+    Tool,
+    Warning,
+)
+from riskassess.case import FACTS, UNKNOWN, Case, fact_values
+from riskassess.errors import RuleSetError
+from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet, question_var
+
+QUESTION_PREFIX = "question:"
+
+
+@dataclass
+class _Effect:
+    """How one unknown fact matters, for the open-questions list.
+
+    kind is "outcome" (label: the outcomes still open), "item" (collection + label of an
+    item it could add) or "warning" (label: the warning code)."""
+
+    question: str
+    kind: str
+    label: str
+    rule: str
+    collection: str = ""
+
+
+def _why(effects: list[_Effect], order: list[str]) -> str:
+    """One sentence per fact: per question, what establishing the fact could change.
+
+    An outcome still open says it all for that question; otherwise the items it could add
+    are listed per list, then the warnings it could raise."""
+    parts = []
+    for qid in order:
+        mine = [e for e in effects if e.question == qid]
+        outcome = next((e for e in mine if e.kind == "outcome"), None)
+        if outcome is not None:
+            parts.append(f"could decide {qid} ({outcome.label})")
+            continue
+        by_coll: dict[str, list[str]] = {}
+        for e in mine:
+            if e.kind == "item":
+                by_coll.setdefault(e.collection, [])
+                if e.label not in by_coll[e.collection]:
+                    by_coll[e.collection].append(e.label)
+        for coll, labels in by_coll.items():
+            parts.append(f"could add {' or '.join(labels)} to {qid}.{coll}")
+        for e in mine:
+            if e.kind == "warning" and f"could raise the warning {e.label}" not in parts:
+                parts.append(f"could raise the warning {e.label}")
+    return "Establishing it " + "; ".join(parts) + "."
+
+
+@dataclass
+class _QuestionState:
+    outcome: str
+    possible_outcomes: tuple[str, ...]
+    outcome_facts: set[str]  # unknown facts that could change the outcome
+    collections: dict[str, list[Any]]
+    possible: dict[str, list[Any]]
+    reasons: list[Reason]
+    warnings: list[Warning] = field(default_factory=list)
+
+
+def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
+    return tuple(frozenset(c) for n in range(len(members) + 1)
+                 for c in itertools.combinations(members, n))
+
+
+_DOMAINS: dict[str, tuple[Any, ...]] = {
+    path: (_subsets(spec.values) if spec.kind == "set" else spec.values)
+    for path, spec in FACTS.items()
+}
+
+
+def _item_key(item: Any) -> Any:
+    return tuple(sorted(item.items())) if isinstance(item, dict) else item
+
+
+def _item_label(item: Any) -> str:
+    if isinstance(item, dict):
+        return f"{item.get('ground')} ({item.get('likelihood')})"
+    return str(item)
+
+
+class _Evaluator:
+    def __init__(self, ruleset: RuleSet, values: dict[str, Any]):
+        self.rs = ruleset
+        self.values = values
+        self.states: dict[str, _QuestionState] = {}
+        self.effects: dict[str, list[_Effect]] = {}
+        self.order = {rid: i for i, rid in enumerate(ruleset.rules)}
+
+    # -- variables -------------------------------------------------------------
+
+    def _split(self, variables: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
+        """Known values, and the unknown variables (sorted) to enumerate."""
+        known: dict[str, Any] = {}
+        unknown: list[str] = []
+        for var in sorted(variables):
+            if var.startswith(QUESTION_PREFIX):
+                state = self.states[var[len(QUESTION_PREFIX):]]
+                if len(state.possible_outcomes) == 1:
+                    known[var] = state.possible_outcomes[0]
+                else:
+                    unknown.append(var)
+            elif self.values[var] == UNKNOWN:
+                unknown.append(var)
+            else:
+                known[var] = self.values[var]
+        return known, unknown
+
+    def _domain(self, var: str) -> tuple[Any, ...]:
+        if var.startswith(QUESTION_PREFIX):
+            return self.states[var[len(QUESTION_PREFIX):]].possible_outcomes
+        return _DOMAINS[var]
+
+    def _completions(self, known: dict[str, Any], unknown: list[str]):
+        for combo in itertools.product(*(self._domain(v) for v in unknown)):
+            yield combo, {**known, **dict(zip(unknown, combo))}
+
+    def _influential(self, unknown: list[str], results: list[tuple[tuple, Any]]) -> list[str]:
+        """Variables whose change alone changes the result in some completion."""
+        return [var for var in unknown if self._swing(unknown, results, var)]
+
+    @staticmethod
+    def _swing(unknown: list[str], results: list[tuple[tuple, Any]], var: str) -> set:
+        """The results that changing `var` alone moves between (empty: it changes nothing)."""
+        i = unknown.index(var)
+        groups: dict[tuple, set] = {}
+        for combo, result in results:
+            groups.setdefault(combo[:i] + combo[i + 1:], set()).add(result)
+        return set().union(*(g for g in groups.values() if len(g) > 1))
+
+    def _facts_behind(self, variables: Iterable[str]) -> list[str]:
+        """Map variables to facts: an open earlier question stands for its open facts."""
+        facts: list[str] = []
+        for var in variables:
+            if var.startswith(QUESTION_PREFIX):
+                facts.extend(sorted(self.states[var[len(QUESTION_PREFIX):]].outcome_facts))
+            else:
+                facts.append(var)
+        return list(dict.fromkeys(facts))
+
+    def _note(self, variables: Iterable[str], effect: _Effect) -> None:
+        for fact in self._facts_behind(variables):
+            self.effects.setdefault(fact, []).append(effect)
+
+    # -- questions -------------------------------------------------------------
+
+    def question(self, q: QuestionSpec) -> _QuestionState:
+        variables = set().union(*(r.condition.variables for r in q.outcome_rules))
+        known, unknown = self._split(variables)
+        results: list[tuple[tuple, CompiledRule]] = []
+        for combo, assignment in self._completions(known, unknown):
+            winner = next((r for r in q.outcome_rules if r.condition.test(assignment)), None)
+            if winner is None:
+                shown = ", ".join(f"{k}={v}" for k, v in sorted(assignment.items()))
+                raise RuleSetError(f"rule set {self.rs.id}: no rule decides {q.id} when {shown}")
+            results.append((combo, winner))
+
+        winners = list(dict.fromkeys(r for _, r in results))
+        outcomes = tuple(sorted({r.outcome for r in winners}, key=q.outcomes.index))
+        decided = len(outcomes) == 1
+        outcome = outcomes[0] if decided else (q.if_undetermined or "undetermined")
+
+        by_outcome = [(c, r.outcome) for c, r in results]
+        outcome_vars = self._influential(unknown, by_outcome)
+        outcome_facts = set(self._facts_behind(outcome_vars))
+        if not decided:
+            for var in outcome_vars:
+                swing = sorted(self._swing(unknown, by_outcome, var), key=q.outcomes.index)
+                self._note([var], _Effect(q.id, "outcome", " or ".join(swing),
+                                          self._rules_reading(var, winners)))
+
+        # A deciding rule's reason is unconditional when it decides in every completion,
+        # or when it gives the fallback outcome that is reported whatever the facts.
+        reasons = [self._reason(r, conditional=not (
+            len(winners) == 1 or (not decided and r.outcome == q.if_undetermined)))
+            for r in winners]
+
+        collections: dict[str, list[tuple[int, Any]]] = {c: [] for c in q.collections}
+        possible: dict[str, list[tuple[int, Any]]] = {}
+        # items added by the deciding rule(s)
+        for coll in q.collections:
+            items = {}
+            for r in winners:
+                for item in r.adds.get(coll, ()):
+                    items.setdefault(_item_key(item), (self.order[r.id], item))
+            for key, (pos, item) in items.items():
+                present = [(c, key in {_item_key(i) for i in r.adds.get(coll, ())})
+                           for c, r in results]
+                if all(p for _, p in present):
+                    collections[coll].append((pos, item))
+                else:
+                    possible.setdefault(coll, []).append((pos, item))
+                    for var in self._influential(unknown, present):
+                        self._note([var], _Effect(q.id, "item", _item_label(item),
+                                                  self._rules_reading(var, winners), coll))
+
+        warnings: list[Warning] = []
+        for r in q.other_rules:
+            truth, rvars, rresults = self._truth(r)
+            if truth is False:
+                continue
+            if truth is True:
+                reasons.append(self._reason(r, conditional=False))
+                if r.kind == "warns":
+                    warnings.append(Warning(code=r.warns, message=r.reasoning, rule=r.id,
+                                            cites=list(r.cites)))
+                for coll, items in r.adds.items():
+                    for item in items:
+                        collections[coll].append((self.order[r.id], item))
+                continue
+            reasons.append(self._reason(r, conditional=True))
+            if r.kind == "warns":
+                effects = [_Effect(q.id, "warning", r.warns or "", r.id)]
+            else:
+                effects = [_Effect(q.id, "item", _item_label(i), r.id, coll)
+                           for coll, items in r.adds.items() for i in items]
+            for coll, items in r.adds.items():
+                for item in items:
+                    possible.setdefault(coll, []).append((self.order[r.id], item))
+            for var in self._influential(rvars, rresults):
+                for effect in effects:
+                    self._note([var], effect)
+
+        def tidy(pairs: list[tuple[int, Any]], exclude: set | None = None) -> list[Any]:
+            seen = set(exclude or ())
+            out = []
+            for _, item in sorted(pairs, key=lambda p: p[0]):
+                key = _item_key(item)
+                if key not in seen:
+                    seen.add(key)
+                    out.append(item)
+            return out
+
+        final = {c: tidy(v) for c, v in collections.items()}
+        maybe = {c: tidy(v, {_item_key(i) for i in final.get(c, [])})
+                 for c, v in sorted(possible.items())}
+        state = _QuestionState(
+            outcome=outcome,
+            possible_outcomes=outcomes,
+            outcome_facts=outcome_facts,
+            collections=final,
+            possible={c: v for c, v in maybe.items() if v},
+            reasons=sorted(reasons, key=lambda r: self.order[r.rule]),
+            warnings=warnings,
+        )
+        self.states[q.id] = state
+        return state
+
+    def _rules_reading(self, var: str, rules: list[CompiledRule]) -> str:
+        return ",".join(r.id for r in rules if var in r.condition.variables) or \
+            ",".join(r.id for r in rules)
+
+    def _truth(self, rule: CompiledRule) -> tuple[bool | None, list[str], list]:
+        known, unknown = self._split(rule.condition.variables)
+        results = [(combo, rule.condition.test(a)) for combo, a in self._completions(known, unknown)]
+        values = {v for _, v in results}
+        truth = values.pop() if len(values) == 1 else None
+        return truth, unknown, results
+
+    def _reason(self, rule: CompiledRule, *, conditional: bool) -> Reason:
+        return Reason(rule=rule.id, text=rule.reasoning, cites=list(rule.cites),
+                      conditional=conditional)
+
+
+def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
+             assessment_date: dt.date) -> Report:
+    """Assess one case under one rule set; `choice` says how the edition was chosen."""
+    ev = _Evaluator(ruleset, fact_values(case))
+    questions: dict[str, Any] = {}
+    rule_warnings: list[Warning] = []
+    for q in ruleset.questions:
+        state = ev.question(q)
+        body: dict[str, Any] = {
+            "outcome": state.outcome,
+            **state.collections,
+            "possible_outcomes": list(state.possible_outcomes) if len(state.possible_outcomes) > 1 else [],
+            "possible": state.possible,
+            "reasons": state.reasons,
+        }
+        questions[q.id] = QUESTION_MODELS[q.id].model_validate(body)
+        rule_warnings += state.warnings
+
+    ed = ruleset.edition
+    warnings = [Warning(code=code, message=message,
+                        cites=list(ed.review_cites) if code == "guidance_under_review" else [])
+                for code, message in choice.warnings] + rule_warnings
+
+    question_ids = [q.id for q in ruleset.questions]
+    open_questions = []
+    for fact in FACTS:  # the case model's order
+        effects = ev.effects.get(fact)
+        if not effects:
+            continue
+        affects = sorted({e.question for e in effects}, key=question_ids.index)
+        rules = sorted({rid for e in effects for rid in e.rule.split(",")},
+                       key=lambda rid: ev.order[rid])
+        open_questions.append(OpenQuestion(fact=fact, affects=affects,
+                                           why=_why(effects, question_ids), rules=rules))
+
+    cited: list[str] = []
+    for qid in question_ids:
+        for r in questions[qid].reasons:
+            cited.extend(r.cites)
+    for w in warnings:
+        cited.extend(w.cites)
+    citations = {}
+    for pid in dict.fromkeys(cited):
+        p = ruleset.paragraphs[pid]
+        s = ruleset.sources[p.source]
+        citations[pid] = Citation(
+            source=f"{s.author}, {s.title} ({s.date})", locator=p.locator,
+            summary=" ".join(p.summary.split()), source_id=s.id, section=p.section,
+            references=list(p.references), facts=list(p.facts), url=s.url)
+
+    entry = choice.entry
+    return Report(
+        tool=Tool(version=__version__),
+        case_id=case.case_id,
+        assessment_date=assessment_date,
+        ruleset=RulesetInfo(id=ed.id, title=ed.title, in_force_from=ed.in_force_from,
+                            under_review_from=ed.under_review_from,
+                            superseded_on=ed.superseded_on, successor=entry.successor,
+                            selected_by=choice.selected_by, sha256=ruleset.sha256),
+        open_questions=open_questions,
+        warnings=warnings,
+        citations=citations,
+        **questions,
+    )

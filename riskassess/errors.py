@@ -1,0 +1,101 @@
+"""One exception tree and one exit-code table for the whole tool.
+
+A *user* error (a bad case file, a bad rule set, a date no encoded edition covers)
+is the user's to fix: the CLI prints its located problems and exits with the code
+below, never a traceback. Anything else is an internal error (a bug) and keeps its
+traceback. Messages name the offending value only, never the whole case: case
+files hold special-category personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    """Exit codes, identical for every command (documented in --help and README)."""
+
+    OK = 0
+    FINDINGS = 1  # the command ran and found something to report (reserved for checks)
+    USAGE = 2  # bad command line (typer/click use 2 as well)
+    INVALID_INPUT = 3  # a case file could not be read or is not valid
+    RULESET_ERROR = 4  # a rule set or the editions catalog is not valid
+    NO_ENCODED_EDITION = 5  # the guidance in force on the assessment date is not encoded
+    INTERNAL = 70  # a bug: please report it with the traceback
+
+
+EXIT_CODE_HELP = (
+    "Exit codes: 0 success; 1 findings; 2 usage error; 3 invalid input (case file); "
+    "4 rule-set error; 5 the guidance in force on the assessment date is not encoded "
+    "(use --ruleset to force one); 70 internal error."
+)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One located problem: rendered as FILE:LINE:COLUMN: key.path: message."""
+
+    file: str
+    line: int | None
+    column: int | None
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.line is not None:
+            where += f":{self.line}"
+            if self.column is not None:
+                where += f":{self.column}"
+        if self.path:
+            return f"{where}: {self.path}: {self.message}"
+        return f"{where}: {self.message}"
+
+
+class RiskAssessError(Exception):
+    """Base of every error the tool raises on purpose."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+
+class UserError(RiskAssessError):
+    """An error the user can fix; carries every located problem found in one pass."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+    def __init__(self, problems: list[Problem] | Problem | str):
+        if isinstance(problems, str):
+            problems = [Problem("riskassess", None, None, "", problems)]
+        elif isinstance(problems, Problem):
+            problems = [problems]
+        self.problems = sorted(problems, key=_problem_order)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+def _problem_order(p: Problem) -> tuple:
+    return (p.file, p.line or 0, p.column or 0, p.path, p.message)
+
+
+class CaseFileError(UserError):
+    """The case file cannot be read or does not follow the case-file contract."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
+class RuleSetError(UserError):
+    """A rule set, a COI registry or the editions catalog is not valid."""
+
+    exit_code = ExitCode.RULESET_ERROR
+
+
+class EditionNotEncodedError(UserError):
+    """The edition in force on the assessment date exists but is not encoded."""
+
+    exit_code = ExitCode.NO_ENCODED_EDITION
+
+
+class UsageError(UserError):
+    """A command-line value that the tool cannot act on (e.g. an unknown edition id)."""
+
+    exit_code = ExitCode.USAGE

@@ -1,0 +1,714 @@
+"""Rule sets, COI registries and the editions catalog: models, loading and checks.
+
+Everything legal lives in `rules/` as YAML (see docs/rules-format.md):
+
+    rules/editions.yaml          every known edition of the guidance, encoded or not
+    rules/<edition-id>/edition.yaml   the edition: dates, questions, codes, rule files
+    rules/<edition-id>/coi.yaml       sources and the paragraphs the rules cite
+    rules/<edition-id>/<question>.yaml   the rules answering one question
+
+Loading checks what can be checked without evaluating a case: schema (unknown keys,
+wrong types), cited paragraphs exist, conditions name real facts and real values,
+outcomes and collections belong to the report contract, codes are documented.
+Problems are reported as FILE:LINE:COLUMN: key.path: problem, all in one pass.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Callable, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from typing_extensions import Annotated
+
+from riskassess.case import FACTS, FactSpec
+from riskassess.errors import Problem, RuleSetError
+from riskassess.yamlio import Document, read_yaml_file
+
+# ----------------------------------------------------------------- where rules live
+
+
+def default_rules_dir() -> Path:
+    """The shipped rules: inside the installed package, or at the top of a checkout."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "rules", here.parent / "rules"):
+        if (candidate / "editions.yaml").is_file():
+            return candidate
+    raise RuleSetError("the shipped rule sets were not found (looked in "
+                       f"{here / '_data' / 'rules'} and {here.parent / 'rules'})")
+
+
+def default_examples_dir() -> Path:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "examples", here.parent / "examples"):
+        if candidate.is_dir():
+            return candidate
+    raise RuleSetError("the shipped examples were not found")
+
+
+# ------------------------------------------------------------------------ models
+
+
+def _date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError("expected a date as YYYY-MM-DD") from None
+    return value
+
+
+Date = Annotated[dt.date, BeforeValidator(_date)]
+Id = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class CatalogEdition(_Strict):
+    """One edition of the guidance as known to the catalog (encoded or not)."""
+
+    id: Id
+    title: str
+    publisher: str
+    published: str
+    in_force_from: Date
+    under_review_from: Date | None = None
+    superseded_on: Date | None = None
+    successor: Id | None = None
+    encoded: bool
+    url: str
+    review_note: str | None = None
+    note: str | None = None
+
+
+class Catalog(_Strict):
+    format: Literal[1]
+    editions: list[CatalogEdition]
+
+
+class Question(_Strict):
+    id: Literal["applicability", "persecution", "risk", "nexus", "exclusion"]
+    heading: str
+    if_undetermined: str | None = None  # outcome to report when facts leave it open
+    if_undetermined_reason: str | None = None
+
+
+class Edition(_Strict):
+    """edition.yaml: the identity, dates and vocabulary of one encoded edition."""
+
+    format: Literal[1]
+    id: Id
+    title: str
+    profile: str
+    in_force_from: Date
+    under_review_from: Date | None = None
+    superseded_on: Date | None = None
+    successor: Id | None = None
+    guidance_source: Id
+    review_cites: list[Id] = []  # paragraphs cited by the guidance_under_review warning
+    questions: list[Question]
+    codes: dict[str, dict[str, str]]
+    rule_files: list[str]
+
+
+class Source(_Strict):
+    id: Id
+    title: str
+    author: str
+    date: str
+    kind: str
+    url: str | None = None
+    seed_file: str | None = None
+    note: str | None = None
+
+
+class Paragraph(_Strict):
+    id: Id
+    source: Id
+    section: str
+    locator: str
+    references: list[str] = []
+    facts: list[str] = []
+    summary: str
+
+
+class CoiRegistry(_Strict):
+    format: Literal[1]
+    sources: list[Source]
+    paragraphs: list[Paragraph]
+
+
+class Rule(_Strict):
+    id: Id
+    when: Any
+    outcome: str | None = None
+    adds: dict[str, list[Any]] = {}
+    warns: str | None = None
+    reasoning: str
+    cites: list[Id]
+
+
+class RuleFile(_Strict):
+    format: Literal[1]
+    question: Literal["applicability", "persecution", "risk", "nexus", "exclusion"]
+    rules: list[Rule]
+
+
+# ------------------------------------------------------------------ conditions
+
+Assignment = dict[str, Any]  # variable -> concrete value ("question:<id>" or a fact path)
+Test = Callable[[Assignment], bool]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """A compiled condition: a boolean test over a complete assignment, and its variables."""
+
+    test: Test
+    variables: frozenset[str]
+    text: str  # a plain-English rendering, for `rules show` and reports
+
+
+def question_var(qid: str) -> str:
+    return f"question:{qid}"
+
+
+class _Compiler:
+    """Compiles the `when:` language into closures, collecting located problems.
+
+    The language:  `always` | {all: [..]} | {any: [..]} | {not: cond}
+                   | {fact: PATH, is: V} | {fact: PATH, in: [..]} | {fact: PATH, not_in: [..]}
+                   | {fact: PATH, contains_any: [..]} | {fact: PATH, empty: true|false}
+                   | {question: ID, is: OUTCOME} | {question: ID, in: [..]}
+    """
+
+    def __init__(self, doc: Document, outcomes_of: dict[str, tuple[str, ...]]):
+        self.doc = doc
+        self.outcomes_of = outcomes_of  # questions a rule may refer to, with their outcomes
+        self.problems: list[Problem] = []
+
+    def fail(self, path: tuple, message: str) -> Condition:
+        self.problems.append(self.doc.problem(path, message))
+        return Condition(lambda a: False, frozenset(), "?")
+
+    def compile(self, raw: Any, path: tuple) -> Condition:
+        if raw == "always":
+            return Condition(lambda a: True, frozenset(), "always")
+        if not isinstance(raw, dict):
+            return self.fail(path, "a condition is 'always' or a mapping "
+                                   "(all, any, not, fact, question)")
+        keys = set(raw)
+        if keys == {"all"} or keys == {"any"}:
+            op = next(iter(keys))
+            items = raw[op]
+            if not isinstance(items, list) or not items:
+                return self.fail(path + (op,), f"'{op}' takes a non-empty list of conditions")
+            parts = [self.compile(item, path + (op, i)) for i, item in enumerate(items)]
+            tests = [p.test for p in parts]
+            variables = frozenset().union(*(p.variables for p in parts))
+            joiner = " and " if op == "all" else " or "
+            text = joiner.join(f"({p.text})" if (" and " in p.text or " or " in p.text) else p.text
+                               for p in parts)
+            if op == "all":
+                return Condition(lambda a, t=tests: all(f(a) for f in t), variables, text)
+            return Condition(lambda a, t=tests: any(f(a) for f in t), variables, text)
+        if keys == {"not"}:
+            inner = self.compile(raw["not"], path + ("not",))
+            return Condition(lambda a, f=inner.test: not f(a), inner.variables,
+                             f"not ({inner.text})")
+        if "fact" in keys:
+            return self._fact(raw, path)
+        if "question" in keys:
+            return self._question(raw, path)
+        return self.fail(path, f"unknown condition keys {sorted(keys)} "
+                               "(allowed: always, all, any, not, fact, question)")
+
+    def _values(self, raw: dict, op: str, path: tuple, allowed: tuple, what: str) -> list | None:
+        values = raw[op] if op in ("in", "not_in", "contains_any") else [raw[op]]
+        if not isinstance(values, list) or not values:
+            self.fail(path + (op,), f"'{op}' takes a non-empty list")
+            return None
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            shown = ", ".join(_show(v) for v in allowed)
+            self.fail(path + (op,), f"{_show(bad[0])} is not a value of {what} (allowed: {shown})")
+            return None
+        return values
+
+    def _fact(self, raw: dict, path: tuple) -> Condition:
+        name = raw["fact"]
+        spec: FactSpec | None = FACTS.get(name) if isinstance(name, str) else None
+        if spec is None:
+            return self.fail(path + ("fact",), f"'{name}' is not a fact of the case model "
+                                               f"(allowed: {', '.join(FACTS)})")
+        ops = set(raw) - {"fact"}
+        allowed_ops = {"enum": {"is", "in", "not_in"}, "bool": {"is"},
+                       "set": {"contains_any", "empty"}, "date": set()}[spec.kind]
+        if len(ops) != 1 or not ops <= allowed_ops:
+            return self.fail(path, f"a condition on '{name}' takes exactly one of: "
+                                   f"{', '.join(sorted(allowed_ops)) or '(no test yet)'}")
+        op = ops.pop()
+        if op == "empty":
+            want = raw["empty"]
+            if not isinstance(want, bool):
+                return self.fail(path + ("empty",), "'empty' takes true or false")
+            return Condition(lambda a, n=name, w=want: (len(a[n]) == 0) == w,
+                             frozenset({name}), f"{name} is {'empty' if want else 'not empty'}")
+        values = self._values(raw, op, path, spec.values, name)
+        if values is None:
+            return Condition(lambda a: False, frozenset(), "?")
+        shown = ", ".join(_show(v) for v in values)
+        if op == "is":
+            v = values[0]
+            return Condition(lambda a, n=name, v=v: a[n] == v, frozenset({name}),
+                             f"{name} is {_show(v)}")
+        if op == "in":
+            vs = frozenset(values)
+            return Condition(lambda a, n=name, vs=vs: a[n] in vs, frozenset({name}),
+                             f"{name} is one of {shown}")
+        if op == "not_in":
+            vs = frozenset(values)
+            return Condition(lambda a, n=name, vs=vs: a[n] not in vs, frozenset({name}),
+                             f"{name} is not one of {shown}")
+        vs = frozenset(values)  # contains_any
+        return Condition(lambda a, n=name, vs=vs: bool(a[n] & vs), frozenset({name}),
+                         f"{name} includes any of {shown}")
+
+    def _question(self, raw: dict, path: tuple) -> Condition:
+        qid = raw["question"]
+        if qid not in self.outcomes_of:
+            return self.fail(path + ("question",),
+                             f"'{qid}' is not a question answered before this one "
+                             f"(allowed: {', '.join(self.outcomes_of) or 'none'})")
+        ops = set(raw) - {"question"}
+        if len(ops) != 1 or not ops <= {"is", "in"}:
+            return self.fail(path, "a condition on a question takes exactly one of: is, in")
+        op = ops.pop()
+        values = self._values(raw, op, path, self.outcomes_of[qid], f"question '{qid}'")
+        if values is None:
+            return Condition(lambda a: False, frozenset(), "?")
+        var = question_var(qid)
+        vs = frozenset(values)
+        return Condition(lambda a, v=var, vs=vs: a[v] in vs, frozenset({var}),
+                         f"{qid} is {' or '.join(values)}")
+
+
+def _show(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+# -------------------------------------------------------------- loaded rule set
+
+
+@dataclass(frozen=True, eq=False)  # identity: rules are compared and hashed by object
+class CompiledRule:
+    id: str
+    question: str
+    kind: Literal["outcome", "adds", "warns"]
+    condition: Condition
+    outcome: str | None
+    adds: dict[str, tuple[Any, ...]]
+    warns: str | None
+    reasoning: str
+    cites: tuple[str, ...]
+    file: str
+    line: int | None
+
+
+@dataclass(frozen=True)
+class QuestionSpec:
+    id: str
+    heading: str
+    outcomes: tuple[str, ...]  # possible decided outcomes (contract vocabulary, no undetermined)
+    collections: tuple[str, ...]  # list-valued keys of this question in the report
+    if_undetermined: str | None
+    if_undetermined_reason: str | None
+    outcome_rules: tuple[CompiledRule, ...]
+    other_rules: tuple[CompiledRule, ...]  # adds / warns
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """One encoded edition, loaded, checked and compiled."""
+
+    edition: Edition
+    coi: CoiRegistry
+    questions: tuple[QuestionSpec, ...]
+    rules: dict[str, CompiledRule]
+    paragraphs: dict[str, Paragraph]
+    sources: dict[str, Source]
+    sha256: str
+    directory: Path
+    files: tuple[str, ...] = field(default=())
+
+    @property
+    def id(self) -> str:
+        return self.edition.id
+
+
+# ------------------------------------------------------------------ loading
+
+
+def _validate(model: type[BaseModel], doc: Document) -> tuple[Any, list[Problem]]:
+    """Validate plain data against a model; located problems instead of exceptions."""
+    try:
+        return model.model_validate(doc.data), list(doc.problems)
+    except ValidationError as exc:
+        problems = list(doc.problems)
+        for err in exc.errors(include_url=False):
+            path = tuple(p for p in err["loc"] if isinstance(p, int) or _is_key(p))
+            if err["type"] == "extra_forbidden":
+                problems.append(doc.problem(path, f"unknown key '{path[-1]}'", prefer_key=True))
+            elif err["type"] == "missing":
+                problems.append(doc.problem(path[:-1], f"missing key '{path[-1]}'"))
+            else:
+                value = err.get("input")
+                shown = "" if isinstance(value, (dict, list)) else f"'{_show(value)}': "
+                problems.append(doc.problem(path, f"{shown}{err['msg']}"))
+        return None, problems
+
+
+def _is_key(part: Any) -> bool:
+    # pydantic adds union-member tags such as 'str', 'function-after[...]' or
+    # "literal['x']" to locations; real keys in rule files are plain identifiers.
+    return isinstance(part, str) and part.replace("_", "").isalnum() and part not in {
+        "str", "int", "bool", "float", "list", "dict", "date", "none"}
+
+
+def load_catalog(rules_dir: Path) -> tuple[Catalog, Document]:
+    doc = read_yaml_file(rules_dir / "editions.yaml", error=RuleSetError)
+    catalog, problems = _validate(Catalog, doc)
+    if catalog is not None:
+        problems += _catalog_problems(catalog, doc, rules_dir)
+    if problems:
+        raise RuleSetError(problems)
+    return catalog, doc
+
+
+def _catalog_problems(catalog: Catalog, doc: Document, rules_dir: Path) -> list[Problem]:
+    problems = []
+    ids = [e.id for e in catalog.editions]
+    for i, e in enumerate(catalog.editions):
+        here = ("editions", i)
+        if ids.count(e.id) > 1 and ids.index(e.id) != i:
+            problems.append(doc.problem(here + ("id",), f"edition id '{e.id}' is listed twice"))
+        if e.under_review_from and e.under_review_from < e.in_force_from:
+            problems.append(doc.problem(here + ("under_review_from",),
+                                        "is before in_force_from"))
+        if e.superseded_on and e.superseded_on <= e.in_force_from:
+            problems.append(doc.problem(here + ("superseded_on",), "is not after in_force_from"))
+        if e.successor and e.successor not in ids:
+            problems.append(doc.problem(here + ("successor",),
+                                        f"'{e.successor}' is not an edition in this catalog"))
+        if e.encoded and not (rules_dir / e.id / "edition.yaml").is_file():
+            problems.append(doc.problem(here + ("encoded",),
+                                        f"marked encoded but {e.id}/edition.yaml does not exist"))
+        if i and catalog.editions[i - 1].in_force_from >= e.in_force_from:
+            problems.append(doc.problem(here + ("in_force_from",),
+                                        "editions must be listed in date order"))
+        if i and catalog.editions[i - 1].superseded_on not in (None, e.in_force_from):
+            problems.append(doc.problem(
+                here + ("in_force_from",),
+                "does not match the superseded_on date of the edition before it"))
+    return problems
+
+
+def _contract() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per question of the report contract: (decided outcomes, list-valued keys)."""
+    from typing import get_args
+
+    from riskassess.assessment import QUESTION_MODELS
+
+    out = {}
+    for qid, model in QUESTION_MODELS.items():
+        outcomes = tuple(o for o in get_args(model.model_fields["outcome"].annotation)
+                         if o != "undetermined")
+        collections = tuple(name for name, info in model.model_fields.items()
+                            if name not in ("reasons", "possible_outcomes", "possible")
+                            and getattr(info.annotation, "__origin__", None) is list)
+        out[qid] = (outcomes, collections)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _item_types() -> dict[str, dict[str, Any]]:
+    """The pydantic type of one item of each list of each question, from the contract."""
+    from typing import get_args
+
+    from pydantic import TypeAdapter
+
+    from riskassess.assessment import QUESTION_MODELS
+
+    contract = _contract()
+    return {qid: {coll: TypeAdapter(get_args(model.model_fields[coll].annotation)[0])
+                  for coll in contract[qid][1]}
+            for qid, model in QUESTION_MODELS.items()}
+
+
+def _hash_files(directory: Path, names: list[str]) -> str:
+    h = hashlib.sha256()
+    for name in sorted(names):
+        data = (directory / name).read_bytes()
+        h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
+    return h.hexdigest()
+
+
+@lru_cache(maxsize=16)
+def load_ruleset(directory: Path) -> RuleSet:
+    """Load, check and compile one edition folder; all problems in one RuleSetError."""
+    directory = Path(directory)
+    problems: list[Problem] = []
+    edoc = read_yaml_file(directory / "edition.yaml", error=RuleSetError)
+    edition, found = _validate(Edition, edoc)
+    problems += found
+    cdoc = read_yaml_file(directory / "coi.yaml", error=RuleSetError)
+    coi, found = _validate(CoiRegistry, cdoc)
+    problems += found
+    if edition is None or coi is None:
+        raise RuleSetError(problems)
+
+    sources = {s.id: s for s in coi.sources}
+    paragraphs: dict[str, Paragraph] = {}
+    for i, p in enumerate(coi.paragraphs):
+        if p.id in paragraphs:
+            problems.append(cdoc.problem(("paragraphs", i, "id"), f"paragraph id '{p.id}' repeats"))
+        if p.source not in sources:
+            problems.append(cdoc.problem(("paragraphs", i, "source"),
+                                         f"'{p.source}' is not a source of this registry"))
+        paragraphs[p.id] = p
+    for ci, pid in enumerate(edition.review_cites):
+        if pid not in paragraphs:
+            problems.append(edoc.problem(("review_cites", ci), f"'{pid}' is not a paragraph of coi.yaml"))
+    if edition.guidance_source not in sources:
+        problems.append(edoc.problem(("guidance_source",),
+                                     f"'{edition.guidance_source}' is not a source in coi.yaml"))
+
+    contract = _contract()
+    declared = [q.id for q in edition.questions]
+    if declared != list(contract):
+        problems.append(edoc.problem(("questions",), "the questions must be, in order: "
+                                     + ", ".join(contract)))
+    known_codes = {name: set(codes) for name, codes in edition.codes.items()}
+
+    rules_by_q: dict[str, list[CompiledRule]] = {q: [] for q in contract}
+    rules: dict[str, CompiledRule] = {}
+    files = ["edition.yaml", "coi.yaml"]
+    outcomes_so_far: dict[str, tuple[str, ...]] = {}
+    order = {q: i for i, q in enumerate(contract)}
+    rule_docs = []
+    for fi, name in enumerate(edition.rule_files):
+        if not (directory / name).is_file():
+            problems.append(edoc.problem(("rule_files", fi), f"'{name}' does not exist"))
+            continue
+        files.append(name)
+        rdoc = read_yaml_file(directory / name, error=RuleSetError)
+        rfile, found = _validate(RuleFile, rdoc)
+        problems += found
+        if rfile is not None:
+            rule_docs.append((rfile, rdoc))
+    rule_docs.sort(key=lambda item: order[item[0].question])
+
+    for rfile, rdoc in rule_docs:
+        qid = rfile.question
+        earlier = {q: contract[q][0] for q in contract if order[q] < order[qid]}
+        compiler = _Compiler(rdoc, earlier)
+        outcomes, collections = contract[qid]
+        for i, rule in enumerate(rfile.rules):
+            here = ("rules", i)
+            cond = compiler.compile(rule.when, here + ("when",))
+            kinds = [k for k in ("outcome", "warns") if getattr(rule, k) is not None]
+            if rule.adds and not kinds:
+                kinds = ["adds"]
+            if len(kinds) != 1:
+                problems.append(rdoc.problem(here, "a rule concludes exactly one of: outcome "
+                                                   "(optionally with adds), adds, warns"))
+                continue
+            if rule.id in rules:
+                problems.append(rdoc.problem(here + ("id",), f"rule id '{rule.id}' repeats"))
+            if not rule.id.startswith(qid + "."):
+                problems.append(rdoc.problem(here + ("id",),
+                                             f"rule ids in this file start with '{qid}.'"))
+            if rule.outcome is not None and rule.outcome not in outcomes:
+                problems.append(rdoc.problem(here + ("outcome",),
+                                             f"'{rule.outcome}' is not an outcome of {qid} "
+                                             f"(allowed: {', '.join(outcomes)})"))
+            if not rule.cites:
+                problems.append(rdoc.problem(here + ("cites",), "a rule cites at least one paragraph"))
+            for ci, pid in enumerate(rule.cites):
+                if pid not in paragraphs:
+                    problems.append(rdoc.problem(here + ("cites", ci),
+                                                 f"'{pid}' is not a paragraph of coi.yaml"))
+            for coll, items in rule.adds.items():
+                if coll not in collections:
+                    problems.append(rdoc.problem(here + ("adds", coll),
+                                                 f"'{coll}' is not a list of {qid} in the report "
+                                                 f"(allowed: {', '.join(collections)})"))
+                    continue
+                item_type = _item_types()[qid][coll]
+                for ii, item in enumerate(items):
+                    try:
+                        item_type.validate_python(item)
+                    except ValidationError as exc:
+                        problems.append(rdoc.problem(
+                            here + ("adds", coll, ii),
+                            f"not a valid item of {qid}.{coll}: {exc.errors()[0]['msg']}"))
+                        continue
+                    code = item if isinstance(item, str) else None
+                    if code is not None and coll in known_codes and code not in known_codes[coll]:
+                        problems.append(rdoc.problem(here + ("adds", coll, ii),
+                                                     f"'{code}' is not a code listed under "
+                                                     f"codes.{coll} in edition.yaml"))
+            if rule.warns is not None and rule.warns not in known_codes.get("warnings", set()):
+                problems.append(rdoc.problem(here + ("warns",), f"'{rule.warns}' is not a code "
+                                                                "listed under codes.warnings"))
+            line = rdoc.position(here)[0]
+            compiled = CompiledRule(
+                id=rule.id, question=qid, kind=kinds[0], condition=cond, outcome=rule.outcome,
+                adds={k: tuple(v) for k, v in rule.adds.items()}, warns=rule.warns,
+                reasoning=" ".join(rule.reasoning.split()), cites=tuple(rule.cites),
+                file=rdoc.file, line=line)
+            rules[rule.id] = compiled
+            rules_by_q[qid].append(compiled)
+        problems += compiler.problems
+        outcomes_so_far[qid] = outcomes
+
+    questions = []
+    for qi, q in enumerate(edition.questions):
+        if q.id not in contract:
+            continue
+        outcomes, collections = contract[q.id]
+        if q.if_undetermined is not None and q.if_undetermined not in outcomes:
+            problems.append(edoc.problem(("questions", qi, "if_undetermined"),
+                                         f"'{q.if_undetermined}' is not an outcome of {q.id}"))
+        qrules = rules_by_q.get(q.id, [])
+        if not any(r.kind == "outcome" for r in qrules):
+            problems.append(edoc.problem(("questions", qi), f"no rule decides the outcome of {q.id}"))
+        questions.append(QuestionSpec(
+            id=q.id, heading=q.heading, outcomes=outcomes, collections=collections,
+            if_undetermined=q.if_undetermined,
+            if_undetermined_reason=" ".join(q.if_undetermined_reason.split())
+            if q.if_undetermined_reason else None,
+            outcome_rules=tuple(r for r in qrules if r.kind == "outcome"),
+            other_rules=tuple(r for r in qrules if r.kind != "outcome")))
+
+    if problems:
+        raise RuleSetError(problems)
+    return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
+                   paragraphs=paragraphs, sources=sources,
+                   sha256=_hash_files(directory, files), directory=directory,
+                   files=tuple(files))
+
+
+# ------------------------------------------------------------- choosing editions
+
+
+@dataclass(frozen=True)
+class EditionChoice:
+    """Which edition applies to an assessment date, and what the report must warn."""
+
+    entry: CatalogEdition
+    selected_by: Literal["assessment_date", "forced"]
+    warnings: tuple[tuple[str, str], ...]  # (code, message)
+
+
+def in_force_on(catalog: Catalog, day: dt.date) -> CatalogEdition | None:
+    for e in catalog.editions:
+        if e.in_force_from <= day and (e.superseded_on is None or day < e.superseded_on):
+            return e
+    return None
+
+
+def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None) -> EditionChoice:
+    """Pick the edition for `day` (or the forced one) and the date warnings it needs.
+
+    Raises EditionNotEncodedError when the edition in force is known but not encoded,
+    and UsageError for a forced id that is not an encoded edition."""
+    from riskassess.errors import EditionNotEncodedError, UsageError
+
+    by_id = {e.id: e for e in catalog.editions}
+    current = in_force_on(catalog, day)
+    encoded = [e for e in catalog.editions if e.encoded]
+    if forced is not None:
+        entry = by_id.get(forced)
+        if entry is None or not entry.encoded:
+            raise UsageError(f"--ruleset '{forced}' is not an encoded edition "
+                             f"(encoded: {', '.join(e.id for e in encoded)})")
+        selected_by: Literal["assessment_date", "forced"] = "forced"
+    else:
+        if current is None:
+            first = catalog.editions[0]
+            raise EditionNotEncodedError(
+                f"no catalogued edition of the guidance was in force on {day.isoformat()} "
+                f"(the earliest known, '{first.title}', took effect on "
+                f"{first.in_force_from.isoformat()}); use --ruleset to choose one")
+        if not current.encoded:
+            nearest = min(encoded, key=lambda e: (abs((e.in_force_from - day).days), e.id))
+            raise EditionNotEncodedError(
+                f"the guidance in force on {day.isoformat()} is '{current.title}' "
+                f"({current.id}, in force from {current.in_force_from.isoformat()}), which "
+                f"riskassess does not encode. The nearest encoded edition is '{nearest.id}' "
+                f"({_window(nearest)}). To assess under it anyway, pass --ruleset {nearest.id}; "
+                "the report will then warn that it was not the guidance in force.")
+        entry, selected_by = current, "assessment_date"
+    return EditionChoice(entry, selected_by, tuple(_date_warnings(entry, day, current)))
+
+
+def _window(e: CatalogEdition) -> str:
+    out = f"in force from {e.in_force_from.isoformat()}"
+    if e.under_review_from:
+        out += f", under review from {e.under_review_from.isoformat()}"
+    if e.superseded_on:
+        out += f", superseded on {e.superseded_on.isoformat()}"
+    return out
+
+
+def _date_warnings(e: CatalogEdition, day: dt.date,
+                   current: CatalogEdition | None) -> list[tuple[str, str]]:
+    out = []
+    if e.superseded_on and day >= e.superseded_on:
+        now = f" The guidance in force on that date is '{current.title}'." if current else ""
+        out.append(("guidance_superseded",
+                    f"This assessment applies '{e.title}', which was superseded on "
+                    f"{e.superseded_on.isoformat()}, before the assessment date "
+                    f"{day.isoformat()}.{now} It was applied only because it was asked for; "
+                    "do not rely on it for a decision on that date."))
+    elif e.under_review_from and day >= e.under_review_from:
+        note = f" {' '.join(e.review_note.split())}" if e.review_note else ""
+        out.append(("guidance_under_review",
+                    f"On the assessment date {day.isoformat()}, '{e.title}' was under review "
+                    f"(from {e.under_review_from.isoformat()}).{note} Check every conclusion "
+                    "against the most recent country information."))
+    if day < e.in_force_from:
+        out.append(("guidance_not_yet_in_force",
+                    f"This assessment applies '{e.title}', which took effect on "
+                    f"{e.in_force_from.isoformat()}, after the assessment date {day.isoformat()}."))
+    return out
+
+
+def ruleset_for(rules_dir: Path, entry: CatalogEdition) -> RuleSet:
+    """Load the encoded edition named by a catalog entry and check the two agree."""
+    rs = load_ruleset(rules_dir / entry.id)
+    mismatches = [
+        name for name in ("in_force_from", "under_review_from", "superseded_on", "successor")
+        if getattr(rs.edition, name) != getattr(entry, name)
+    ]
+    if rs.edition.id != entry.id:
+        mismatches.insert(0, "id")
+    if mismatches:
+        raise RuleSetError(Problem(str(rules_dir / entry.id / "edition.yaml"), None, None, "",
+                                   "does not agree with editions.yaml on: "
+                                   + ", ".join(mismatches)))
+    return rs
+
+
+__all__ = ["RuleSet", "CompiledRule", "QuestionSpec", "Condition", "load_ruleset",
+           "load_catalog", "choose_edition", "ruleset_for", "default_rules_dir",
+           "question_var"]
