@@ -121,7 +121,9 @@ class Citation(_Frozen):
     source: str = Field(description="Title, author or publisher, and date of the source.")
     locator: str = Field(description="Where in the source: section, paragraph, bracketed references.")
     summary: str = Field(description="What the paragraph says, in riskassess's own words.")
+    gist: str = Field(description="The same in one line.")
     source_id: str
+    source_short: str
     section: str
     references: list[str] = []
     facts: list[str] = []

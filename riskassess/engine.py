@@ -353,8 +353,9 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         p = ruleset.paragraphs[pid]
         s = ruleset.sources[p.source]
         citations[pid] = Citation(
-            source=f"{s.author}, {s.title} ({s.date})", locator=p.locator,
-            summary=" ".join(p.summary.split()), source_id=s.id, section=p.section,
+            source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
+            summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
+            source_short=s.short, section=p.section,
             references=list(p.references), facts=list(p.facts), url=s.url)
 
     entry = choice.entry

@@ -119,6 +119,7 @@ class Edition(_Strict):
 
 class Source(_Strict):
     id: Id
+    short: str  # a short label for the terminal, e.g. "EUAA CG Syria 2024"
     title: str
     author: str
     date: str
@@ -132,6 +133,7 @@ class Paragraph(_Strict):
     id: Id
     source: Id
     section: str
+    gist: str = Field(max_length=120)  # the one-line summary shown in the terminal
     locator: str
     references: list[str] = []
     facts: list[str] = []

@@ -1,0 +1,164 @@
+"""Command-line interface: options -> core -> renderer -> exit code. No legal logic here.
+
+The error boundary is `main`: a user error (bad case file, bad rule set, an edition
+not encoded) becomes its located messages on stderr and a documented exit code; an
+internal error keeps its traceback (without local variables: case files hold
+sensitive personal data) and exits 70.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+import sys
+import traceback
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from riskassess import __version__
+from riskassess.errors import EXIT_CODE_HELP, ExitCode, UserError
+from riskassess.render import Format
+
+app = typer.Typer(
+    name="riskassess",
+    help=("Assess asylum cases against EUAA country guidance encoded as YAML rules, with "
+          "cited reasoning. Decision support, not a decision.\n\n" + EXIT_CODE_HELP),
+    epilog=EXIT_CODE_HELP,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+)
+schema_app = typer.Typer(help="Print the JSON Schema of a file format.", no_args_is_help=True)
+rules_app = typer.Typer(help="Browse the editions catalog and the encoded rule sets.",
+                        no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(rules_app, name="rules")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"riskassess {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print the version and exit.")] = False,
+) -> None:
+    """riskassess: country guidance as testable rules."""
+
+
+def _parse_today(value: Optional[str]) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint="--today")
+
+
+@app.command(epilog=EXIT_CODE_HELP)
+def evaluate(
+    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
+                                         show_default=False)],
+    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    ruleset: Annotated[Optional[str], typer.Option(
+        "--ruleset", help="Force an encoded edition (e.g. euaa-syria-2024) instead of the one "
+                          "in force on the assessment date; the report then warns.")] = None,
+    rules_dir: Annotated[Optional[Path], typer.Option(
+        "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
+    today: Annotated[Optional[str], typer.Option(
+        "--today", hidden=True, help="Pretend today is this date (for tests and training).")] = None,
+) -> None:
+    """Assess one case file and print the reasoned assessment."""
+    from riskassess.core import assess_file
+
+    outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,
+                          rules_dir=rules_dir)
+    if format is Format.json:
+        from riskassess.render.json import render as render_json
+
+        sys.stdout.write(render_json(outcome.report))
+    else:
+        from riskassess.render.terminal import render as render_text
+
+        tty = sys.stdout.isatty()
+        width = shutil.get_terminal_size().columns if tty else 100
+        sys.stdout.write(render_text(outcome.report, outcome.ruleset, width=max(60, width),
+                                     color=tty))
+
+
+@schema_app.command("case")
+def schema_case() -> None:
+    """The JSON Schema of the case file (format 1)."""
+    from riskassess.case import Case
+
+    typer.echo(json.dumps(Case.model_json_schema(), indent=2, ensure_ascii=False))
+
+
+@schema_app.command("report")
+def schema_report() -> None:
+    """The JSON Schema of the JSON report (format 1)."""
+    from riskassess.assessment import Report
+
+    typer.echo(json.dumps(Report.model_json_schema(mode="serialization"), indent=2,
+                          ensure_ascii=False))
+
+
+@rules_app.command("list")
+def rules_list(
+    rules_dir: Annotated[Optional[Path], typer.Option(
+        "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
+) -> None:
+    """List every known edition with its dates, and the rules of each encoded one."""
+    from riskassess.ruleset import default_rules_dir, load_catalog, ruleset_for
+
+    directory = rules_dir or default_rules_dir()
+    catalog, _ = load_catalog(directory)
+    for e in catalog.editions:
+        window = f"in force {e.in_force_from.isoformat()}"
+        window += f" to {e.superseded_on.isoformat()}" if e.superseded_on else " (no end date)"
+        if e.under_review_from:
+            window += f"; under review from {e.under_review_from.isoformat()}"
+        status = "encoded" if e.encoded else "NOT ENCODED"
+        typer.echo(f"{e.id}  [{status}]  {e.title}")
+        typer.echo(f"    {window}")
+        if e.successor:
+            typer.echo(f"    successor: {e.successor}")
+        typer.echo(f"    {e.url}")
+        if e.encoded:
+            rs = ruleset_for(directory, e)
+            typer.echo(f"    rule set sha256 {rs.sha256}; {len(rs.rules)} rules, "
+                       f"{len(rs.paragraphs)} cited paragraphs:")
+            for rule in rs.rules.values():
+                typer.echo(f"      {rule.id}")
+        typer.echo()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: the one error boundary of the tool.
+
+    typer handles usage errors (exit 2), --help and --version itself; commands return
+    normally for success and raise typer.Exit(code) otherwise."""
+    try:
+        app(args=argv, prog_name="riskassess")
+    except UserError as exc:
+        for problem in exc.problems:
+            sys.stderr.write(f"error: {problem}\n")
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(int(ExitCode.OK))
+    except Exception:
+        traceback.print_exc()
+        sys.stderr.write("riskassess: internal error (a bug). Please report it with the "
+                         "traceback above (it holds no local variables).\n")
+        sys.exit(int(ExitCode.INTERNAL))

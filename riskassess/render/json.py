@@ -1,0 +1,11 @@
+"""The JSON report (shared/spec/report-json.md): stable key order, no timestamps."""
+
+from __future__ import annotations
+
+import json
+
+from riskassess.assessment import Report
+
+
+def render(report: Report, ruleset: object = None) -> str:
+    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,122 @@
+"""The terminal report: the guidance's order, every conclusion with its reasons and cites.
+
+Order (as a caseworker reads it): the edition applied and its dates (with any
+review or supersession warning at the top), applicability, Step 1 persecution,
+Step 2 risk, Step 3 nexus, exclusion, open questions, warnings, cited paragraphs.
+Rendered with rich to a string at a fixed width when not on a terminal, so that
+output piped to a file is byte-stable.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from rich.console import Console
+from rich.padding import Padding
+from rich.panel import Panel
+from rich.text import Text
+
+from riskassess.assessment import Ground, Report
+from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
+from riskassess.ruleset import RuleSet
+
+DATE_WARNINGS = ("guidance_superseded", "guidance_under_review", "guidance_not_yet_in_force")
+
+
+def _item(item: Any, codes: dict[str, str]) -> str:
+    if isinstance(item, Ground):
+        imputed = "imputed " if item.imputed else ""
+        return f"{imputed}{item.ground.replace('_', ' ')}: {item.likelihood.replace('_', ' ')}"
+    label = codes.get(item)
+    return f"{item}: {label}" if label else str(item)
+
+
+def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
+    out = io.StringIO()
+    console = Console(file=out, width=width, color_system="standard" if color else None,
+                      force_terminal=color, highlight=False, emoji=False, markup=False,
+                      legacy_windows=False)
+    codes = ruleset.edition.codes
+
+    def say(text: str | Text = "", indent: int = 0, style: str = "") -> None:
+        """Print with a hanging indent, so wrapped lines stay under their bullet."""
+        if isinstance(text, str):
+            text = Text(text, style=style)
+        console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
+
+    title = Text("riskassess assessment", style="bold")
+    if report.case_id:
+        title.append(f" of case {report.case_id}")
+    title.append(f", assessment date {report.assessment_date.isoformat()}")
+    say(title)
+    say()
+
+    rs = report.ruleset
+    say(Text("Guidance applied", style="bold underline"))
+    say(rs.title, 2)
+    dates = f"edition {rs.id}; in force from {rs.in_force_from.isoformat()}"
+    if rs.under_review_from:
+        dates += f"; under review from {rs.under_review_from.isoformat()}"
+    if rs.superseded_on:
+        dates += f"; superseded on {rs.superseded_on.isoformat()}"
+        if rs.successor:
+            dates += f" (successor: {rs.successor})"
+    say(dates, 2)
+    say("chosen by the assessment date" if rs.selected_by == "assessment_date"
+        else "forced with --ruleset (not chosen by the assessment date)", 2)
+    for w in report.warnings:
+        if w.code in DATE_WARNINGS:
+            console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
+                                title_align="left", border_style="red bold", width=width))
+    say()
+
+    headings = {q.id: q.heading for q in ruleset.questions}
+    for qid in headings:
+        q = report.question(qid)
+        say(Text(headings[qid], style="bold underline"))
+        say(f"Outcome: {OUTCOME_LABELS.get(q.outcome, q.outcome)} [{q.outcome}]", 2, "bold")
+        if q.possible_outcomes:
+            say(f"Still open between: {', '.join(q.possible_outcomes)}", 2)
+        for coll, label in COLLECTION_LABELS.items():
+            items = getattr(q, coll, None)
+            if items:
+                say(f"{label}:", 2)
+                for item in items:
+                    say(f"- {_item(item, codes.get(coll, {}))}", 4)
+        for coll, items in q.possible.items():
+            say(f"Could be added once facts are known ({COLLECTION_LABELS.get(coll, coll)}):", 2)
+            for item in items:
+                say(f"- {_item(item, codes.get(coll, {}))}", 4)
+        for title, conditional in (("Reasons:", False), ("Depending on facts not given:", True)):
+            reasons = [r for r in q.reasons if r.conditional is conditional]
+            if reasons:
+                say(title, 2)
+            for r in reasons:
+                say(f"- {r.text}", 4)
+                say(f"rule {r.rule}; cites {', '.join(r.cites)}", 6, "dim")
+        say()
+
+    say(Text("Open questions (facts to establish)", style="bold underline"))
+    if not report.open_questions:
+        say("None: no unknown fact could change a conclusion.", 2)
+    for oq in report.open_questions:
+        say(f"- {oq.fact} (affects {', '.join(oq.affects)})", 2)
+        say(oq.why, 4)
+    say()
+
+    say(Text("Warnings", style="bold underline"))
+    if not report.warnings:
+        say("None.", 2)
+    for w in report.warnings:
+        say(f"- {w.code}: {w.message}", 2)
+    say()
+
+    say(Text("Cited paragraphs", style="bold underline"))
+    for pid, c in report.citations.items():
+        say(f"[{pid}] {c.source_short}, {c.locator}", 2, "bold")
+        say(c.gist, 4)
+    say()
+    say(f"riskassess {report.tool.version}; rule set {rs.id}; sha256 {rs.sha256}", 0, "dim")
+    # Padding fills lines to the full width; trailing blanks help nobody in a file.
+    return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
