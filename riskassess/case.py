@@ -27,6 +27,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    WithJsonSchema,
 )
 from pydantic_core import PydanticCustomError
 
@@ -96,6 +97,11 @@ PartialDate = Annotated[
     str,
     BeforeValidator(_check_partial_date),
     Field(pattern=r"^(unknown|\d{4}(-\d{2}(-\d{2})?)?)$"),
+    # YAML reads a bare year (2013) as a number; the file format accepts it.
+    WithJsonSchema({"anyOf": [
+        {"type": "string", "pattern": r"^(unknown|\d{4}(-\d{2}(-\d{2})?)?)$"},
+        {"type": "integer", "minimum": 1000, "maximum": 9999},
+    ]}),
 ]
 
 ExclusionIndicator = Literal[
@@ -154,9 +160,14 @@ class Case(_Strict):
     """One applicant's case file, format 1."""
 
     format: Literal[1] = Field(1, description="The case-file format; 1 is the only one so far.")
-    case_id: Annotated[str, BeforeValidator(_digits_to_text)] | None = Field(
-        None, pattern=r"^[A-Za-z0-9._-]{1,64}$",
-        description="Your reference: 1-64 letters, digits, '.', '_' or '-'.")
+    case_id: Annotated[
+        str,
+        BeforeValidator(_digits_to_text),
+        Field(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+        # YAML reads an all-digit reference as a number; the file format accepts it.
+        WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"},
+                                  {"type": "integer", "minimum": 0}]}),
+    ] | None = Field(None, description="Your reference: 1-64 letters, digits, '.', '_' or '-'.")
     assessment_date: Annotated[dt.date, BeforeValidator(_check_full_date)] | None = Field(
         None,
         description=("The date of the assessment (YYYY-MM-DD); default: today. It selects the "

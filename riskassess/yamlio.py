@@ -177,7 +177,7 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
         try:
             node = loader.get_single_node()
         except yaml.MarkedYAMLError as exc:
-            raise error(_yaml_problem(name, exc)) from None
+            raise error(_yaml_problem(name, exc, text)) from None
         except yaml.YAMLError as exc:  # unmarked errors: rare, still the user's input
             raise error(Problem(name, None, None, "", f"not valid YAML ({exc})")) from None
     finally:
@@ -191,18 +191,25 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
                     tuple(builder.problems), frozenset(builder.voided))
 
 
-def _yaml_problem(name: str, exc: yaml.MarkedYAMLError) -> Problem:
+def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "syntax error").strip()
     if exc.context and "expected a single document" in exc.context:
         problem = "holds several YAML documents ('---'); a file holds exactly one"
-    elif "found character '\\t'" in problem or "found a tab" in problem:
-        problem = f"{problem} (YAML does not allow tabs for indentation; use spaces)"
+    elif mark is not None and _char_at(text, mark.line, mark.column) == "\t":
+        problem = "a tab character here; YAML does not allow tabs for indentation, use spaces"
     elif exc.context:
         problem = f"{exc.context.strip()}: {problem}"
     if mark is None:
         return Problem(name, None, None, "", f"YAML syntax error: {problem}")
     return Problem(name, mark.line + 1, mark.column + 1, "", f"YAML syntax error: {problem}")
+
+
+def _char_at(text: str, line: int, column: int) -> str:
+    lines = text.split("\n")
+    if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
+        return lines[line][column]
+    return ""
 
 
 class _Builder:
@@ -230,8 +237,13 @@ class _Builder:
                 self._add(node, path, f"too many values (limit {MAX_NODES})")
             return None
         if id(node) in self._seen:
-            self._add(node, path, "anchors and aliases ('&', '*') are not supported; "
-                                  "write the value out")
+            # An alias yields the anchored node again; point at the key that used it.
+            line, column = self.key_positions.get(path, (node.start_mark.line + 1,
+                                                         node.start_mark.column + 1))
+            self.voided.add(dotted(path))
+            self.problems.append(Problem(self.name, line, column, dotted(path),
+                                         "anchors and aliases ('&', '*') are not supported; "
+                                         "write the value out"))
             return None
         self._seen.add(id(node))
         self.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)

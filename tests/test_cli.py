@@ -1,0 +1,228 @@
+"""The command line: help, output formats, exit codes, editions and dates."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from conftest import EXAMPLES, ROOT, run_cli
+from riskassess.errors import ExitCode
+
+DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")
+COMMANDS = [[], ["evaluate"], ["schema"], ["schema", "case"], ["schema", "report"],
+            ["rules"], ["rules", "list"]]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")
+def test_every_command_has_help(command):
+    r = run_cli(*command, "--help")
+    assert r.code == 0
+    assert "Usage:" in r.out
+    # the text under the usage line says what the command does
+    assert len(r.out.split("Usage:", 1)[1].strip().splitlines()) > 2
+
+
+@pytest.mark.parametrize("command", [[], ["evaluate"]], ids=["root", "evaluate"])
+def test_help_documents_exit_codes(command):
+    text = " ".join(run_cli(*command, "--help").out.split())
+    for code in ExitCode:
+        assert f"{int(code)} " in text
+    assert "invalid input" in text and "not encoded" in text
+
+
+def test_version():
+    r = run_cli("--version")
+    assert r.code == 0 and r.out.strip().startswith("riskassess ")
+
+
+def test_text_report_follows_the_guidance_order():
+    r = run_cli("evaluate", DEMO)
+    assert r.code == 0, r.err
+    order = ["Guidance applied", "EUAA Country Guidance: Syria (April 2024)",
+             "Does the applicant fall within the profile?",
+             "Step 1. Do the acts qualify as persecution under Article 9 QD?",
+             "Step 2. What is the level of risk", "Step 3. Are the reasons for persecution",
+             "Exclusion", "Open questions", "Warnings", "Cited paragraphs"]
+    positions = [r.out.index(heading) for heading in order]
+    assert positions == sorted(positions)
+    # the cited paragraphs show source, exact locator and a one-line gist
+    assert "[cg24.concl.risk-amnesty] EUAA CG Syria 2024" in r.out
+    assert "[Country Focus 2023, 1.2.7, p. 34]" in r.out
+    assert "amnesty_surrender" in r.out.split("Step 2.")[1].split("Step 3.")[0]
+
+
+def _report_schema() -> dict:
+    return json.loads(run_cli("schema", "report").out)
+
+
+CASE_FILES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
+
+
+@pytest.mark.parametrize("example", CASE_FILES, ids=lambda p: p.name)
+def test_json_report_validates_and_keeps_the_contract(example):
+    r = run_cli("evaluate", str(example), "--format", "json")
+    assert r.code == 0, r.err
+    report = json.loads(r.out)
+    jsonschema.validate(report, _report_schema())
+    assert report["format"] == 1 and report["tool"]["name"] == "riskassess"
+    for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
+        for reason in report[qid]["reasons"]:
+            assert reason["cites"], reason["rule"]
+            for pid in reason["cites"]:
+                assert pid in report["citations"]
+    if report["applicability"]["outcome"] == "outside_profile":
+        for qid in ("persecution", "risk", "nexus"):
+            assert report[qid]["outcome"] == "not_assessed"
+        assert report["applicability"]["refer_to"]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_two_runs_are_byte_identical(fmt):
+    case = str(EXAMPLES / "rank-unknown-deserter.yaml")
+    first = run_cli("evaluate", case, "--format", fmt)
+    second = run_cli("evaluate", case, "--format", fmt)
+    assert first.code == 0 and first.out == second.out
+
+
+def test_output_identical_across_hash_seeds(tmp_path):
+    outs = []
+    for seed in ("0", "1", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        proc = subprocess.run([sys.executable, "-m", "riskassess", "evaluate",
+                               str(EXAMPLES / "status-unknown.yaml"), "--format", "json"],
+                              capture_output=True, env=env, cwd=ROOT, check=True)
+        outs.append(proc.stdout)
+    assert outs[0] == outs[1] == outs[2]
+
+
+def test_schema_commands_print_json_schemas():
+    for kind in ("case", "report"):
+        r = run_cli("schema", kind)
+        assert r.code == 0
+        jsonschema.Draft202012Validator.check_schema(json.loads(r.out))
+
+
+def test_examples_validate_against_the_case_schema():
+    from riskassess.yamlio import read_yaml_file
+
+    schema = json.loads(run_cli("schema", "case").out)
+    for path in CASE_FILES:
+        jsonschema.validate(read_yaml_file(path).data, schema)
+
+
+# ----------------------------------------------------------------- dates/editions
+
+
+@pytest.fixture
+def undated(tmp_path: Path) -> str:
+    path = tmp_path / "undated.yaml"
+    path.write_text("applicant:\n  sex: male\n  military_status: deserter\n", encoding="utf-8")
+    return str(path)
+
+
+def test_a_case_dated_today_is_not_assessed_under_the_2024_edition(undated):
+    r = run_cli("evaluate", undated, "--today", "2026-11-22")
+    assert r.code == ExitCode.NO_ENCODED_EDITION
+    assert r.out == ""
+    assert "EUAA Country Guidance: Syria (December 2025)" in r.err
+    assert "does not encode" in r.err and "--ruleset euaa-syria-2024" in r.err
+
+
+def test_the_real_clock_is_the_default(undated):
+    # Any date from 23 June 2025 on falls outside every encoded edition.
+    r = run_cli("evaluate", undated)
+    assert r.code == ExitCode.NO_ENCODED_EDITION
+
+
+def test_interim_window_names_the_interim_guidance(undated):
+    r = run_cli("evaluate", undated, "--today", "2025-06-23")
+    assert r.code == ExitCode.NO_ENCODED_EDITION
+    assert "Interim Country Guidance: Syria (June 2025)" in r.err
+
+
+def test_forcing_a_superseded_edition_warns_at_the_top(undated):
+    r = run_cli("evaluate", undated, "--today", "2026-11-22", "--ruleset", "euaa-syria-2024")
+    assert r.code == 0, r.err
+    assert r.out.index("WARNING: guidance_superseded") < r.out.index("Does the applicant")
+    j = json.loads(run_cli("evaluate", undated, "--today", "2026-11-22", "--ruleset",
+                           "euaa-syria-2024", "--format", "json").out)
+    assert j["warnings"][0]["code"] == "guidance_superseded"
+    assert j["ruleset"]["selected_by"] == "forced"
+    assert j["assessment_date"] == "2026-11-22"
+
+
+def test_under_review_dates_are_assessed_with_a_warning(undated):
+    j = json.loads(run_cli("evaluate", undated, "--today", "2025-01-15", "--format", "json").out)
+    assert j["ruleset"]["id"] == "euaa-syria-2024"
+    assert j["ruleset"]["selected_by"] == "assessment_date"
+    assert [w["code"] for w in j["warnings"]][:1] == ["guidance_under_review"]
+    assert j["warnings"][0]["cites"] == ["cg24.banner"]
+
+
+def test_dates_before_the_2024_edition(undated):
+    r = run_cli("evaluate", undated, "--today", "2024-01-10")
+    assert r.code == ExitCode.NO_ENCODED_EDITION
+    assert "February 2023" in r.err
+    forced = json.loads(run_cli("evaluate", undated, "--today", "2024-01-10", "--ruleset",
+                                "euaa-syria-2024", "--format", "json").out)
+    assert [w["code"] for w in forced["warnings"]] == ["guidance_not_yet_in_force"]
+    r = run_cli("evaluate", undated, "--today", "2022-05-01")
+    assert r.code == ExitCode.NO_ENCODED_EDITION and "no catalogued edition" in r.err
+
+
+def test_unknown_forced_edition_is_a_usage_error(undated):
+    r = run_cli("evaluate", undated, "--ruleset", "euaa-syria-2025-12")
+    assert r.code == ExitCode.USAGE
+    assert "not an encoded edition" in r.err and "euaa-syria-2024" in r.err
+
+
+def test_bad_today_option_is_a_usage_error(undated):
+    assert run_cli("evaluate", undated, "--today", "soon").code == ExitCode.USAGE
+
+
+def test_rules_list_shows_the_catalog():
+    r = run_cli("rules", "list")
+    assert r.code == 0
+    for edition in ("euaa-syria-2023", "euaa-syria-2024", "euaa-syria-2025-06",
+                    "euaa-syria-2025-12"):
+        assert edition in r.out
+    assert r.out.count("NOT ENCODED") == 3
+    assert "risk.amnesty-does-not-reduce" in r.out
+
+
+# ----------------------------------------------------------------- errors
+
+
+def test_missing_file_and_directory(tmp_path):
+    r = run_cli("evaluate", str(tmp_path / "nope.yaml"))
+    assert r.code == ExitCode.INVALID_INPUT and "no such file" in r.err
+    r = run_cli("evaluate", str(tmp_path))
+    assert r.code == ExitCode.INVALID_INPUT and "is a directory" in r.err
+    assert "Traceback" not in r.err
+
+
+def test_internal_errors_keep_a_traceback_and_exit_70(monkeypatch):
+    import riskassess.core
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(riskassess.core, "evaluate", boom)
+    r = run_cli("evaluate", DEMO)
+    assert r.code == ExitCode.INTERNAL
+    assert "Traceback" in r.err and "simulated bug" in r.err and "internal error" in r.err
+
+
+def test_the_installed_command_runs():
+    exe = Path(sys.executable).parent / "riskassess"
+    assert exe.exists(), "install the package first (see README)"
+    proc = subprocess.run([str(exe), "evaluate", DEMO, "--format", "json"],
+                          capture_output=True, text=True, cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["persecution"]["outcome"] == "qualifies"

@@ -1,0 +1,73 @@
+"""The shipped examples: each evaluates to the outcomes its sidecar states."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from conftest import DATA, EXAMPLES, RULES
+from riskassess.core import assess_file
+from riskassess.ruleset import load_ruleset
+from riskassess.scenarios import compare, load_scenarios
+
+SCENARIOS = load_scenarios(EXAMPLES)
+NOT_TODAY = dt.date(1900, 1, 1)  # every example carries its own assessment date
+
+
+def test_there_are_at_least_eight_examples_each_with_a_case_file():
+    assert len(SCENARIOS) >= 8
+    case_files = {p.name for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml")}
+    assert case_files == {f"{s.id}.yaml" for s in SCENARIOS}
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_example_evaluates_as_expected(scenario):
+    outcome = assess_file(scenario.case_path, today=NOT_TODAY)
+    assert compare(outcome.report, scenario.meta.expected) == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_example_is_dated_inside_the_2024_window_and_cites_real_paragraphs(scenario):
+    from riskassess.case import load_case
+
+    rs = load_ruleset(RULES / "euaa-syria-2024")
+    day = load_case(scenario.case_path).assessment_date
+    assert day is not None
+    assert rs.edition.in_force_from <= day < rs.edition.superseded_on
+    for pid in scenario.meta.based_on:
+        assert pid in rs.paragraphs
+
+
+def test_every_rule_is_exercised_by_some_example():
+    rs = load_ruleset(RULES / "euaa-syria-2024")
+    fired = set()
+    for scenario in SCENARIOS:
+        report = assess_file(scenario.case_path, today=NOT_TODAY).report
+        for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
+            fired |= {r.rule for r in report.question(qid).reasons if not r.conditional}
+    assert set(rs.rules) - fired == set()
+
+
+def test_compare_reports_differences():
+    # The comparison itself must be able to fail.
+    scenario = next(s for s in SCENARIOS if s.id == "officer-fled-abroad")
+    other = next(s for s in SCENARIOS if s.id == "draft-evader")
+    report = assess_file(scenario.case_path, today=NOT_TODAY).report
+    diffs = compare(report, other.meta.expected)
+    assert "applicability.outcome: expected outside_profile, got in_profile" in diffs
+
+
+def test_the_demo_case_of_the_case_file_spec():
+    # shared/spec/case-file.md, verbatim values
+    report = assess_file(DATA / "valid" / "spec-demo.yaml", today=NOT_TODAY).report
+    assert report.case_id == "DEMO-001"
+    assert report.applicability.outcome == "in_profile"
+    assert report.persecution.outcome == "qualifies"
+    assert report.persecution.bases == ["art_9_1_severe_acts", "art_9_2_e"]
+    assert report.risk.outcome == "substantiated_in_general"
+    assert report.risk.enhancing_factors == [] and report.risk.non_reducing_factors == []
+    assert [(g.ground, g.imputed, g.likelihood) for g in report.nexus.grounds] == [
+        ("political_opinion", True, "highly_likely")]
+    assert report.exclusion.outcome == "could_be_relevant"
+    assert report.open_questions == [] and report.warnings == []
