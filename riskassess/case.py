@@ -177,6 +177,24 @@ class Case(_Strict):
 
 # --------------------------------------------------------------------------- facts
 
+# Facts that exist only for some values of another fact (the contract's "impossible
+# combinations"): when the first is given, the second must be one of the values listed
+# (or unknown). Validation refuses files that break this; the engine uses it to skip
+# completions of unknown facts that no valid case file could have.
+GIVEN_ONLY_IF: dict[str, tuple[str, frozenset[str]]] = {
+    "applicant.desertion_type": ("applicant.military_status", frozenset({"deserter", "defector"})),
+    "applicant.desertion_date": ("applicant.military_status", frozenset({"deserter", "defector"})),
+}
+
+
+def admissible(given: dict[str, Any], completion: dict[str, Any]) -> bool:
+    """Whether a completion of unknown facts is possible for a case with these given facts."""
+    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
+        if given.get(fact, UNKNOWN) != UNKNOWN and completion.get(other, UNKNOWN) not in allowed \
+                and completion.get(other, UNKNOWN) != UNKNOWN:
+            return False
+    return True
+
 
 @dataclass(frozen=True)
 class FactSpec:
@@ -256,16 +274,16 @@ def _combination_problems(doc: Document) -> list[Problem]:
     applicant = doc.data.get("applicant")
     if not isinstance(applicant, dict):
         return problems
-    status = applicant.get("military_status")
-    if status in ("draft_evader", "never_served"):
-        for key in ("desertion_date", "desertion_type"):
-            value = applicant.get(key, UNKNOWN)
-            if value not in (UNKNOWN, None) and key in applicant:
-                problems.append(doc.problem(
-                    ("applicant", key),
-                    f"'{_year_to_text(value)}' cannot be given for military_status "
-                    f"'{status}', who never served and so never deserted (allowed: unknown, "
-                    "or leave it out)"))
+    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
+        key, other_key = fact.split(".", 1)[1], other.split(".", 1)[1]
+        value, status = applicant.get(key, UNKNOWN), applicant.get(other_key, UNKNOWN)
+        if value not in (UNKNOWN, None) and isinstance(status, str) and status != UNKNOWN \
+                and status not in allowed and status in FACTS[other].values:
+            problems.append(doc.problem(
+                ("applicant", key),
+                f"'{_year_to_text(value)}' cannot be given for {other_key} '{status}': "
+                f"it applies only to {' or '.join(sorted(allowed))} (allowed: unknown, "
+                "or leave it out)"))
     when = _year_to_text(applicant.get("desertion_date"))
     day = doc.data.get("assessment_date")
     if isinstance(when, str) and isinstance(day, str):

@@ -45,7 +45,7 @@ from riskassess.assessment import (
     Tool,
     Warning,
 )
-from riskassess.case import FACTS, UNKNOWN, Case, fact_values
+from riskassess.case import FACTS, UNKNOWN, Case, admissible, fact_values
 from riskassess.errors import RuleSetError
 from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet, question_var
 
@@ -157,8 +157,11 @@ class _Evaluator:
         return _DOMAINS[var]
 
     def _completions(self, known: dict[str, Any], unknown: list[str]):
+        """Every assignment of the unknown variables that a valid case file could have."""
         for combo in itertools.product(*(self._domain(v) for v in unknown)):
-            yield combo, {**known, **dict(zip(unknown, combo))}
+            completion = dict(zip(unknown, combo))
+            if admissible(self.values, completion):
+                yield combo, {**known, **completion}
 
     def _influential(self, unknown: list[str], results: list[tuple[tuple, Any]]) -> list[str]:
         """Variables whose change alone changes the result in some completion."""
