@@ -534,7 +534,9 @@ def load_ruleset(directory: Path) -> RuleSet:
                                                    "(optionally with adds), adds, warns"))
                 continue
             if rule.id in rules:
-                problems.append(rdoc.problem(here + ("id",), f"rule id '{rule.id}' repeats"))
+                first = rules[rule.id]
+                problems.append(rdoc.problem(here + ("id",), f"rule id '{rule.id}' repeats "
+                                             f"(first in {Path(first.file).name}, line {first.line})"))
             if not rule.id.startswith(qid + "."):
                 problems.append(rdoc.problem(here + ("id",),
                                              f"rule ids in this file start with '{qid}.'"))
