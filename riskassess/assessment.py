@@ -125,7 +125,8 @@ class Citation(_Frozen):
     source_id: str
     source_short: str
     section: str
-    references: list[str] = []
+    references: list[str] = Field([], description="The guidance's bracketed references, as printed.")
+    footnote: str | None = None
     facts: list[str] = []
     url: str | None = None
 

@@ -359,7 +359,7 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
             source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
             summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
             source_short=s.short, section=p.section,
-            references=list(p.references), facts=list(p.facts), url=s.url)
+            references=p.references, footnote=p.footnote, facts=list(p.facts), url=s.url)
 
     entry = choice.entry
     return Report(

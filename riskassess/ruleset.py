@@ -129,15 +129,36 @@ class Source(_Strict):
     note: str | None = None
 
 
+class Cite(_Strict):
+    """One EUAA report cited inside a bracket of the guidance, e.g. Targeting 2022 at 2.7, p. 46."""
+
+    doc: str
+    at: str
+
+
 class Paragraph(_Strict):
     id: Id
     source: Id
     section: str
     gist: str = Field(max_length=120)  # the one-line summary shown in the terminal
-    locator: str
-    references: list[str] = []
+    position: str  # where in the section, e.g. "4.2.3, COI summary, para. 4"
+    # The guidance's bracketed references closing the paragraph, in order; each bracket
+    # lists the reports it cites. Printed exactly as the guidance prints them.
+    brackets: list[list[Cite]] = []
+    footnote: str | None = None
     facts: list[str] = []
     summary: str
+
+    @property
+    def references(self) -> list[str]:
+        """The brackets as printed, e.g. "[Targeting 2022, 2.7, p. 46]"; several reports in
+        one bracket are joined by "; "."""
+        return ["[" + "; ".join(f"{c.doc}, {c.at}" for c in bracket) + "]"
+                for bracket in self.brackets]
+
+    @property
+    def locator(self) -> str:
+        return " ".join([self.position, *self.references])
 
 
 class CoiRegistry(_Strict):
