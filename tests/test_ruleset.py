@@ -134,7 +134,8 @@ def test_every_rule_cites_and_every_paragraph_has_a_source():
         assert p.source in rs.sources and p.summary.strip() and p.gist.strip()
     # the guidance's bracketed references are printed exactly (assembled here from parts, so
     # that this file does not itself repeat the source's long run of reference words)
-    first, second = "Targeting 2022, 2.7, p. 46", "Military service, 4.2, p. 37, 4.3, p. 39"
+    first = "Targeting 2022, 2.7, p. 46"
+    second = "Military service, 4.2, p. 37, 4.3, p. 39"
     printed = f"[{first}; {second}]"
     assert printed in rs.paragraphs["cg24.coi.ill-treatment-despite-amnesty"].locator
     assert rs.paragraphs["cg24.coi.penalties"].references == [
