@@ -32,6 +32,7 @@ import datetime as dt
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from riskassess import __version__
@@ -306,8 +307,29 @@ class _Evaluator:
         return truth, unknown, results
 
     def _reason(self, rule: CompiledRule, *, conditional: bool) -> Reason:
-        return Reason(rule=rule.id, text=rule.reasoning, cites=list(rule.cites),
-                      conditional=conditional)
+        return _reasons(self.rs)[rule.id][conditional]
+
+
+@lru_cache(maxsize=16)
+def _reasons(ruleset: RuleSet) -> dict[str, tuple[Reason, Reason]]:
+    """Each rule's reason, unconditional and conditional: built once per rule set."""
+    return {rid: tuple(Reason(rule=rid, text=r.reasoning, cites=list(r.cites), conditional=c)
+                       for c in (False, True))
+            for rid, r in ruleset.rules.items()}
+
+
+@lru_cache(maxsize=16)
+def _citations(ruleset: RuleSet) -> dict[str, Citation]:
+    """Every paragraph as a report citation: built once per rule set."""
+    out = {}
+    for pid, p in ruleset.paragraphs.items():
+        s = ruleset.sources[p.source]
+        out[pid] = Citation(
+            source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
+            summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
+            source_short=s.short, section=p.section, references=p.references,
+            footnote=p.footnote, facts=list(p.facts), url=s.url)
+    return out
 
 
 def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
@@ -351,15 +373,8 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
             cited.extend(r.cites)
     for w in warnings:
         cited.extend(w.cites)
-    citations = {}
-    for pid in dict.fromkeys(cited):
-        p = ruleset.paragraphs[pid]
-        s = ruleset.sources[p.source]
-        citations[pid] = Citation(
-            source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
-            summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
-            source_short=s.short, section=p.section,
-            references=p.references, footnote=p.footnote, facts=list(p.facts), url=s.url)
+    every = _citations(ruleset)
+    citations = {pid: every[pid] for pid in dict.fromkeys(cited)}
 
     entry = choice.entry
     return Report(

@@ -358,7 +358,7 @@ class QuestionSpec:
     other_rules: tuple[CompiledRule, ...]  # adds / warns
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # identity: a loaded rule set can key caches
 class RuleSet:
     """One encoded edition, loaded, checked and compiled."""
 
