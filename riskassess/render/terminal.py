@@ -15,6 +15,7 @@ from typing import Any
 from rich.console import Console
 from rich.padding import Padding
 from rich.panel import Panel
+from rich.table import Table
 from rich.text import Text
 
 from riskassess.assessment import Ground, Report
@@ -40,8 +41,16 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     codes = ruleset.edition.codes
 
     def say(text: str | Text = "", indent: int = 0, style: str = "") -> None:
-        """Print with a hanging indent, so wrapped lines stay under their bullet."""
+        """Print indented; a line starting with "- " is a bullet whose wrapped lines hang
+        under its text, not under the dash."""
         if isinstance(text, str):
+            if text.startswith("- "):
+                grid = Table.grid(padding=(0, 1, 0, 0))
+                grid.add_column(width=1)
+                grid.add_column()
+                grid.add_row("-", Text(text[2:], style=style))
+                console.print(Padding(grid, (0, 0, 0, indent)))
+                return
             text = Text(text, style=style)
         console.print(Padding(text, (0, 0, 0, indent)) if indent else text)
 
