@@ -19,9 +19,7 @@ concluded something outside the contract fails loudly instead of printing it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
-
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
@@ -119,13 +117,15 @@ class Warning(_Frozen):
 
 class Citation(_Frozen):
     source: str = Field(description="Title, author or publisher, and date of the source.")
-    locator: str = Field(description="Where in the source: section, paragraph, bracketed references.")
+    locator: str = Field(
+        description="Where in the source: section, paragraph, bracketed references.")
     summary: str = Field(description="What the paragraph says, in riskassess's own words.")
     gist: str = Field(description="The same in one line.")
     source_id: str
     source_short: str
     section: str
-    references: list[str] = Field([], description="The guidance's bracketed references, as printed.")
+    references: list[str] = Field(
+        [], description="The guidance's bracketed references, as printed.")
     footnote: str | None = None
     facts: list[str] = []
     url: str | None = None

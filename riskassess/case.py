@@ -32,7 +32,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from riskassess.errors import CaseFileError, Problem
-from riskassess.yamlio import Document, dotted, read_yaml_file
+from riskassess.yamlio import Document, read_yaml_file
 
 UNKNOWN = "unknown"
 Unknown = Literal["unknown"]
@@ -121,7 +121,8 @@ class Applicant(_Strict):
 
     sex: Literal["male", "female", "unknown"] = Field(
         UNKNOWN, description="The applicant's sex. The profile is drafted for men.")
-    military_status: Literal["deserter", "defector", "draft_evader", "never_served", "unknown"] = Field(
+    military_status: Literal[
+        "deserter", "defector", "draft_evader", "never_served", "unknown"] = Field(
         UNKNOWN,
         description=(
             "deserter: was serving (conscript, reservist, volunteer, NCO or officer) and left "
@@ -217,7 +218,8 @@ def _fact_catalogue() -> dict[str, FactSpec]:
                                    info.description or "")
         elif get_origin(ann) in (Union, types.UnionType) and bool in args:
             facts[path] = FactSpec(path, "bool", (True, False), info.description or "")
-        elif get_origin(ann) in (Union, types.UnionType) and any(get_origin(a) is list for a in args):
+        elif get_origin(ann) in (Union, types.UnionType) and any(
+                get_origin(a) is list for a in args):
             member = next(a for a in args if get_origin(a) is list)
             facts[path] = FactSpec(path, "set", get_args(get_args(member)[0]),
                                    info.description or "")
@@ -394,7 +396,8 @@ def _unknown_key_message(path: tuple) -> str:
     for part in path[:-1]:
         if isinstance(part, int):
             continue
-        ann = parent.model_fields[part].annotation if part in getattr(parent, "model_fields", {}) else None
+        fields = getattr(parent, "model_fields", {})
+        ann = fields[part].annotation if part in fields else None
         parent = ann if isinstance(ann, type) and issubclass(ann, BaseModel) else None
         if parent is None:
             break
@@ -430,7 +433,8 @@ def _message(errs: list[dict], value: Any, allowed: str) -> str:
     if isinstance(value, str) and value in _YAML11_BOOLEANS:
         hint = "; YAML 1.1 words such as yes/no/on/off are not read as true/false"
     if value is None:
-        return f"no value given; write a value or 'unknown', or leave the key out (allowed: {allowed})"
+        return ("no value given; write a value or 'unknown', or leave the key out "
+                f"(allowed: {allowed})")
     shown = f"'{_show(value)}'" if not isinstance(value, (dict, list)) else _kind(value)
     return f"{shown} is not an allowed value{hint} (allowed: {allowed})" if allowed else \
         f"{shown} is not valid ({errs[0]['msg']})"

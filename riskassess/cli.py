@@ -60,7 +60,8 @@ def _parse_today(value: Optional[str]) -> dt.date:
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint="--today")
+        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD",
+                                 param_hint="--today") from None
 
 
 @app.command(epilog=EXIT_CODE_HELP)
@@ -74,7 +75,8 @@ def evaluate(
     rules_dir: Annotated[Optional[Path], typer.Option(
         "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
     today: Annotated[Optional[str], typer.Option(
-        "--today", hidden=True, help="Pretend today is this date (for tests and training).")] = None,
+        "--today", hidden=True,
+        help="Pretend today is this date (for tests and training).")] = None,
 ) -> None:
     """Assess one case file and print the reasoned assessment."""
     from riskassess.core import assess_file

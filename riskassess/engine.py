@@ -48,7 +48,7 @@ from riskassess.assessment import (
 )
 from riskassess.case import FACTS, UNKNOWN, Case, admissible, fact_values
 from riskassess.errors import RuleSetError
-from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet, question_var
+from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet
 
 QUESTION_PREFIX = "question:"
 
@@ -160,7 +160,7 @@ class _Evaluator:
     def _completions(self, known: dict[str, Any], unknown: list[str]):
         """Every assignment of the unknown variables that a valid case file could have."""
         for combo in itertools.product(*(self._domain(v) for v in unknown)):
-            completion = dict(zip(unknown, combo))
+            completion = dict(zip(unknown, combo, strict=True))
             if admissible(self.values, completion):
                 yield combo, {**known, **completion}
 
@@ -301,7 +301,8 @@ class _Evaluator:
 
     def _truth(self, rule: CompiledRule) -> tuple[bool | None, list[str], list]:
         known, unknown = self._split(rule.condition.variables)
-        results = [(combo, rule.condition.test(a)) for combo, a in self._completions(known, unknown)]
+        results = [(combo, rule.condition.test(a))
+                   for combo, a in self._completions(known, unknown)]
         values = {v for _, v in results}
         truth = values.pop() if len(values) == 1 else None
         return truth, unknown, results
@@ -343,7 +344,8 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         body: dict[str, Any] = {
             "outcome": state.outcome,
             **state.collections,
-            "possible_outcomes": list(state.possible_outcomes) if len(state.possible_outcomes) > 1 else [],
+            "possible_outcomes": (list(state.possible_outcomes)
+                                  if len(state.possible_outcomes) > 1 else []),
             "possible": state.possible,
             "reasons": state.reasons,
         }

@@ -70,17 +70,26 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class CatalogEdition(_Strict):
-    """One edition of the guidance as known to the catalog (encoded or not)."""
+class _Dated(_Strict):
+    """An edition's identity and dates; shared by the catalog and edition.yaml, which must
+    agree on them (checked in `ruleset_for`)."""
 
     id: Id
     title: str
-    publisher: str
-    published: str
     in_force_from: Date
     under_review_from: Date | None = None
     superseded_on: Date | None = None
     successor: Id | None = None
+
+
+DATE_FIELDS = ("in_force_from", "under_review_from", "superseded_on", "successor")
+
+
+class CatalogEdition(_Dated):
+    """One edition of the guidance as known to the catalog (encoded or not)."""
+
+    publisher: str
+    published: str
     encoded: bool
     url: str
     review_note: str | None = None
@@ -99,17 +108,11 @@ class Question(_Strict):
     if_undetermined_reason: str | None = None
 
 
-class Edition(_Strict):
+class Edition(_Dated):
     """edition.yaml: the identity, dates and vocabulary of one encoded edition."""
 
     format: Literal[1]
-    id: Id
-    title: str
     profile: str
-    in_force_from: Date
-    under_review_from: Date | None = None
-    superseded_on: Date | None = None
-    successor: Id | None = None
     guidance_source: Id
     review_cites: list[Id] = []  # paragraphs cited by the guidance_under_review warning
     questions: list[Question]
@@ -509,7 +512,8 @@ def load_ruleset(directory: Path) -> RuleSet:
         paragraphs[p.id] = p
     for ci, pid in enumerate(edition.review_cites):
         if pid not in paragraphs:
-            problems.append(edoc.problem(("review_cites", ci), f"'{pid}' is not a paragraph of coi.yaml"))
+            problems.append(edoc.problem(("review_cites", ci),
+                                         f"'{pid}' is not a paragraph of coi.yaml"))
     if edition.guidance_source not in sources:
         problems.append(edoc.problem(("guidance_source",),
                                      f"'{edition.guidance_source}' is not a source in coi.yaml"))
@@ -556,8 +560,9 @@ def load_ruleset(directory: Path) -> RuleSet:
                 continue
             if rule.id in rules:
                 first = rules[rule.id]
-                problems.append(rdoc.problem(here + ("id",), f"rule id '{rule.id}' repeats "
-                                             f"(first in {Path(first.file).name}, line {first.line})"))
+                problems.append(rdoc.problem(
+                    here + ("id",), f"rule id '{rule.id}' repeats "
+                                    f"(first in {Path(first.file).name}, line {first.line})"))
             if not rule.id.startswith(qid + "."):
                 problems.append(rdoc.problem(here + ("id",),
                                              f"rule ids in this file start with '{qid}.'"))
@@ -566,7 +571,8 @@ def load_ruleset(directory: Path) -> RuleSet:
                                              f"'{rule.outcome}' is not an outcome of {qid} "
                                              f"(allowed: {', '.join(outcomes)})"))
             if not rule.cites:
-                problems.append(rdoc.problem(here + ("cites",), "a rule cites at least one paragraph"))
+                problems.append(rdoc.problem(here + ("cites",),
+                                             "a rule cites at least one paragraph"))
             for ci, pid in enumerate(rule.cites):
                 if pid not in paragraphs:
                     problems.append(rdoc.problem(here + ("cites", ci),
@@ -615,7 +621,8 @@ def load_ruleset(directory: Path) -> RuleSet:
                                          f"'{q.if_undetermined}' is not an outcome of {q.id}"))
         qrules = rules_by_q.get(q.id, [])
         if not any(r.kind == "outcome" for r in qrules):
-            problems.append(edoc.problem(("questions", qi), f"no rule decides the outcome of {q.id}"))
+            problems.append(edoc.problem(("questions", qi),
+                                         f"no rule decides the outcome of {q.id}"))
         questions.append(QuestionSpec(
             id=q.id, heading=q.heading, outcomes=outcomes, collections=collections,
             if_undetermined=q.if_undetermined,
@@ -721,10 +728,8 @@ def _date_warnings(e: CatalogEdition, day: dt.date,
 def ruleset_for(rules_dir: Path, entry: CatalogEdition) -> RuleSet:
     """Load the encoded edition named by a catalog entry and check the two agree."""
     rs = load_ruleset(rules_dir / entry.id)
-    mismatches = [
-        name for name in ("in_force_from", "under_review_from", "superseded_on", "successor")
-        if getattr(rs.edition, name) != getattr(entry, name)
-    ]
+    mismatches = [name for name in DATE_FIELDS
+                  if getattr(rs.edition, name) != getattr(entry, name)]
     if rs.edition.id != entry.id:
         mismatches.insert(0, "id")
     if mismatches:

@@ -136,9 +136,11 @@ def read_yaml_file(path: Path | str, *, error: type[UserError] = CaseFileError,
                                 f"file is {size} bytes; the limit is {MAX_BYTES} bytes"))
         raw = path.read_bytes()
     except PermissionError:
-        raise error(Problem(name, None, None, "", "permission denied: the file cannot be read"))
+        raise error(Problem(name, None, None, "",
+                            "permission denied: the file cannot be read")) from None
     except OSError as exc:
-        raise error(Problem(name, None, None, "", f"cannot be read ({exc.strerror or exc})"))
+        raise error(Problem(name, None, None, "",
+                            f"cannot be read ({exc.strerror or exc})")) from None
     return parse_yaml_bytes(raw, name, error=error)
 
 
@@ -159,7 +161,7 @@ def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFile
         line, column = _offset_to_position(raw, exc.start)
         raise error(Problem(name, line, column, "",
                             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
-                            "save the file as UTF-8"))
+                            "save the file as UTF-8")) from None
     return parse_yaml_text(text, name, error=error)
 
 
@@ -257,7 +259,8 @@ class _Builder:
             try:
                 return convert(node.value)
             except ValueError:
-                self._add(node, path, f"'{node.value}' is not a valid {node.tag.rsplit(':', 1)[-1]}")
+                kind = node.tag.rsplit(":", 1)[-1]
+                self._add(node, path, f"'{node.value}' is not a valid {kind}")
                 return None
 
         if isinstance(node, yaml.SequenceNode):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-
 from conftest import EXAMPLES, ROOT, run_cli
+
 from riskassess.errors import ExitCode
 
 DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")

@@ -7,8 +7,8 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import ROOT
+
 from riskassess.errors import ExitCode
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
+from conftest import RULES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RULES
 from riskassess.case import FACTS, UNKNOWN, Applicant, Case
 from riskassess.engine import _DOMAINS, evaluate
 from riskassess.ruleset import choose_edition, load_catalog, load_ruleset
@@ -48,7 +48,8 @@ def signature(report, qid):
     items = []
     for coll in type(q).model_fields:
         value = getattr(q, coll)
-        if coll not in ("reasons", "possible", "possible_outcomes", "outcome") and isinstance(value, list):
+        shared = ("reasons", "possible", "possible_outcomes", "outcome")
+        if coll not in shared and isinstance(value, list):
             items += [(coll, repr(i)) for i in value]
     return q.outcome, frozenset(items)
 
@@ -78,7 +79,7 @@ def partial_cases(draw):
 def completions(values: dict):
     unknown = [p for p, v in values.items() if v == UNKNOWN]
     for combo in itertools.product(*(_DOMAINS[p] for p in unknown)):
-        assigned = dict(zip(unknown, combo))
+        assigned = dict(zip(unknown, combo, strict=True))
         full = {**values, **assigned}
         if not consistent(full):
             # someone who never served has no desertion type: it stays unknown (moot)

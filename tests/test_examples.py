@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-
 from conftest import DATA, EXAMPLES, RULES
+
 from riskassess.core import assess_file
 from riskassess.ruleset import load_ruleset
 from riskassess.scenarios import compare, load_scenarios
@@ -71,3 +71,22 @@ def test_the_demo_case_of_the_case_file_spec():
         ("political_opinion", True, "highly_likely")]
     assert report.exclusion.outcome == "could_be_relevant"
     assert report.open_questions == [] and report.warnings == []
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_example_outcomes_show_in_the_terminal_report(scenario):
+    from conftest import run_cli
+
+    r = run_cli("evaluate", str(scenario.case_path))
+    assert r.code == 0, r.err
+    headings = ["Does the applicant fall within the profile?", "Step 1.", "Step 2.", "Step 3.",
+                "Exclusion\n", "Open questions"]
+    for qid, start, end in zip(("applicability", "persecution", "risk", "nexus", "exclusion"),
+                               headings, headings[1:], strict=False):
+        section = r.out.split(start, 1)[1].split(end, 1)[0]
+        outcome = getattr(scenario.meta.expected, qid).outcome
+        assert "Outcome: " in section and f"[{outcome}]" in section, (qid, section[:200])
+    for fact in scenario.meta.expected.open_questions:
+        assert f"- {fact} (affects" in r.out
+    for code in scenario.meta.expected.warnings:
+        assert code in r.out.split("Warnings", 1)[1]

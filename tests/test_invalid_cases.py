@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import DATA, run_cli
 
 INVALID = sorted((DATA / "invalid").glob("*.yaml"))

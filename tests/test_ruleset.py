@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from conftest import EXAMPLES, RULES, run_cli
+
 from riskassess.errors import ExitCode
 from riskassess.ruleset import load_catalog, load_ruleset
 
@@ -39,7 +39,8 @@ BREAKAGES = [
     ("risk.yaml", "{fact: applicant.rank, is: officer}", "{fact: applicant.grade, is: officer}",
      "'applicant.grade' is not a fact of the case model"),
     ("risk.yaml", "{fact: applicant.rank, is: officer}", "{fact: applicant.rank, is: general}",
-     "general is not a value of applicant.rank (allowed: conscript, reservist, volunteer, nco, officer)"),
+     "general is not a value of applicant.rank "
+     "(allowed: conscript, reservist, volunteer, nco, officer)"),
     ("risk.yaml", "cites: [cg24.concl.risk-co]", "cites: [cg24.concl.risk-cx]",
      "'cg24.concl.risk-cx' is not a paragraph of coi.yaml"),
     ("risk.yaml", "cites: [cg24.concl.risk-co]", "cites: []",
@@ -53,7 +54,8 @@ BREAKAGES = [
      "'grounds' is not a list of risk in the report"),
     ("nexus.yaml", "likelihood: possible", "likelihood: certain",
      "not a valid item of nexus.grounds"),
-    ("nexus.yaml", "    reasoning: >-\n      For conscientious", "    reasonning: >-\n      For conscientious",
+    ("nexus.yaml", "    reasoning: >-\n      For conscientious",
+     "    reasonning: >-\n      For conscientious",
      "unknown key 'reasonning'"),
     ("risk.yaml", "{question: applicability, is: outside_profile}",
      "{question: nexus, is: established}",
