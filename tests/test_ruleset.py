@@ -142,3 +142,10 @@ def test_every_rule_cites_and_every_paragraph_has_a_source():
     assert printed in rs.paragraphs["cg24.coi.ill-treatment-despite-amnesty"].locator
     assert rs.paragraphs["cg24.coi.penalties"].references == [
         "[Military service, 4.2, p. 35]", "[Military service, 4.2, p. 36]"]
+
+
+def test_every_paragraph_of_the_registry_is_relied_on():
+    rs = load_ruleset(RULES / EDITION)
+    cited = {pid for rule in rs.rules.values() for pid in rule.cites} | set(rs.edition.review_cites)
+    # the profile's cross-references are cited by the referral rules; nothing is unused
+    assert set(rs.paragraphs) - cited == set()
