@@ -136,6 +136,13 @@ class Tool(_Frozen):
     version: str
 
 
+class EditionRef(_Frozen):
+    id: str
+    title: str
+    in_force_from: dt.date
+    encoded: bool
+
+
 class RulesetInfo(_Frozen):
     id: str
     title: str
@@ -145,6 +152,10 @@ class RulesetInfo(_Frozen):
     successor: str | None
     selected_by: Literal["assessment_date", "forced"]
     sha256: str
+    in_force_on_assessment_date: EditionRef | None = Field(
+        description="The edition in force on the assessment date (null: none catalogued).")
+    newer_editions: list[EditionRef] = Field(
+        description="Editions that took effect after the one applied, encoded or not.")
 
 
 class Report(_Frozen):

@@ -188,6 +188,22 @@ GIVEN_ONLY_IF: dict[str, tuple[str, frozenset[str]]] = {
 }
 
 
+# Date facts that lie in the past of the assessment (validation refuses a later one).
+NOT_AFTER_ASSESSMENT = frozenset({"applicant.desertion_date"})
+
+
+def date_bounds(value: str) -> tuple[dt.date, dt.date]:
+    """The earliest and latest day a (partial) date can mean: 2024 -> 2024-01-01..2024-12-31."""
+    year, month, day = parse_partial_date(value)
+    if day is not None:
+        d = dt.date(year, month, day)
+        return d, d
+    if month is not None:
+        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
+        return dt.date(year, month, 1), last
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
 def admissible(given: dict[str, Any], completion: dict[str, Any]) -> bool:
     """Whether a completion of unknown facts is possible for a case with these given facts."""
     for fact, (other, allowed) in GIVEN_ONLY_IF.items():

@@ -39,6 +39,7 @@ from riskassess import __version__
 from riskassess.assessment import (
     QUESTION_MODELS,
     Citation,
+    EditionRef,
     OpenQuestion,
     Reason,
     Report,
@@ -46,7 +47,15 @@ from riskassess.assessment import (
     Tool,
     Warning,
 )
-from riskassess.case import FACTS, UNKNOWN, Case, admissible, fact_values
+from riskassess.case import (
+    FACTS,
+    NOT_AFTER_ASSESSMENT,
+    UNKNOWN,
+    Case,
+    admissible,
+    date_bounds,
+    fact_values,
+)
 from riskassess.errors import RuleSetError
 from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet
 
@@ -111,8 +120,31 @@ def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
 
 _DOMAINS: dict[str, tuple[Any, ...]] = {
     path: (_subsets(spec.values) if spec.kind == "set" else spec.values)
-    for path, spec in FACTS.items()
+    for path, spec in FACTS.items() if spec.kind != "date"
 }
+
+
+def date_candidates(value: Any, thresholds: tuple[dt.date, ...],
+                    latest: dt.date | None = None) -> tuple[dt.date, ...]:
+    """The values a date fact can take, as far as the rules can tell.
+
+    Rules compare a date only with fixed thresholds t1 < t2 < ..., so every day of one
+    interval (-inf, t1), [t1, t2), ..., [tn, +inf) behaves alike. Each interval is
+    represented by its first day (date.min for the first). A known day is one interval;
+    a partial date (2024) is every interval it overlaps; unknown is every interval; and
+    `latest` (the assessment date, for facts in the past) cuts off later intervals."""
+    starts = (dt.date.min, *thresholds)
+    ends = (*thresholds, dt.date.max)
+    if value == UNKNOWN:
+        lo, hi = dt.date.min, dt.date.max
+    else:
+        lo, hi = date_bounds(value)
+    if latest is not None:
+        hi = min(hi, latest)
+    found = tuple(start for start, end in zip(starts, ends, strict=True)
+                  if lo < end and hi >= start)
+    return found or starts[:1]
+
 
 
 def _item_key(item: Any) -> Any:
@@ -126,12 +158,17 @@ def _item_label(item: Any) -> str:
 
 
 class _Evaluator:
-    def __init__(self, ruleset: RuleSet, values: dict[str, Any]):
+    def __init__(self, ruleset: RuleSet, values: dict[str, Any], assessment_date: dt.date):
         self.rs = ruleset
         self.values = values
         self.states: dict[str, _QuestionState] = {}
         self.effects: dict[str, list[_Effect]] = {}
         self.order = {rid: i for i, rid in enumerate(ruleset.rules)}
+        self.dates = {
+            path: date_candidates(values[path], ruleset.thresholds.get(path, ()),
+                                  assessment_date if path in NOT_AFTER_ASSESSMENT else None)
+            for path, spec in FACTS.items() if spec.kind == "date"
+        }
 
     # -- variables -------------------------------------------------------------
 
@@ -146,6 +183,11 @@ class _Evaluator:
                     known[var] = state.possible_outcomes[0]
                 else:
                     unknown.append(var)
+            elif var in self.dates:
+                if len(self.dates[var]) == 1:
+                    known[var] = self.dates[var][0]
+                else:
+                    unknown.append(var)
             elif self.values[var] == UNKNOWN:
                 unknown.append(var)
             else:
@@ -155,6 +197,8 @@ class _Evaluator:
     def _domain(self, var: str) -> tuple[Any, ...]:
         if var.startswith(QUESTION_PREFIX):
             return self.states[var[len(QUESTION_PREFIX):]].possible_outcomes
+        if var in self.dates:
+            return self.dates[var]
         return _DOMAINS[var]
 
     def _completions(self, known: dict[str, Any], unknown: list[str]):
@@ -311,6 +355,13 @@ class _Evaluator:
         return _reasons(self.rs)[rule.id][conditional]
 
 
+def _ref(entry: Any) -> EditionRef | None:
+    if entry is None:
+        return None
+    return EditionRef(id=entry.id, title=entry.title, in_force_from=entry.in_force_from,
+                      encoded=entry.encoded)
+
+
 @lru_cache(maxsize=16)
 def _reasons(ruleset: RuleSet) -> dict[str, tuple[Reason, Reason]]:
     """Each rule's reason, unconditional and conditional: built once per rule set."""
@@ -336,7 +387,7 @@ def _citations(ruleset: RuleSet) -> dict[str, Citation]:
 def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
              assessment_date: dt.date) -> Report:
     """Assess one case under one rule set; `choice` says how the edition was chosen."""
-    ev = _Evaluator(ruleset, fact_values(case))
+    ev = _Evaluator(ruleset, fact_values(case), assessment_date)
     questions: dict[str, Any] = {}
     rule_warnings: list[Warning] = []
     for q in ruleset.questions:
@@ -386,7 +437,9 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         ruleset=RulesetInfo(id=ed.id, title=ed.title, in_force_from=ed.in_force_from,
                             under_review_from=ed.under_review_from,
                             superseded_on=ed.superseded_on, successor=entry.successor,
-                            selected_by=choice.selected_by, sha256=ruleset.sha256),
+                            selected_by=choice.selected_by, sha256=ruleset.sha256,
+                            in_force_on_assessment_date=_ref(choice.in_force),
+                            newer_editions=[_ref(e) for e in choice.newer]),
         open_questions=open_questions,
         warnings=warnings,
         citations=citations,

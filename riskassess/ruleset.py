@@ -211,12 +211,19 @@ class _Compiler:
     The language:  `always` | {all: [..]} | {any: [..]} | {not: cond}
                    | {fact: PATH, is: V} | {fact: PATH, in: [..]} | {fact: PATH, not_in: [..]}
                    | {fact: PATH, contains_any: [..]} | {fact: PATH, empty: true|false}
+                   | {fact: PATH, before: DATE} | {fact: PATH, on_or_after: DATE}
                    | {question: ID, is: OUTCOME} | {question: ID, in: [..]}
+
+    Date tests compare with fixed dates (thresholds). The engine sees a date fact only
+    through the intervals those thresholds cut, so a partial date such as 2024 is exactly
+    as open as the thresholds make it (see engine.py).
     """
 
-    def __init__(self, doc: Document, outcomes_of: dict[str, tuple[str, ...]]):
+    def __init__(self, doc: Document, outcomes_of: dict[str, tuple[str, ...]],
+                 thresholds: dict[str, set[dt.date]]):
         self.doc = doc
         self.outcomes_of = outcomes_of  # questions a rule may refer to, with their outcomes
+        self.thresholds = thresholds  # date fact -> dates its tests compare with (shared)
         self.problems: list[Problem] = []
 
     def fail(self, path: tuple, message: str) -> Condition:
@@ -275,11 +282,23 @@ class _Compiler:
                                                f"(allowed: {', '.join(FACTS)})")
         ops = set(raw) - {"fact"}
         allowed_ops = {"enum": {"is", "in", "not_in"}, "bool": {"is"},
-                       "set": {"contains_any", "empty"}, "date": set()}[spec.kind]
+                       "set": {"contains_any", "empty"},
+                       "date": {"before", "on_or_after"}}[spec.kind]
         if len(ops) != 1 or not ops <= allowed_ops:
             return self.fail(path, f"a condition on '{name}' takes exactly one of: "
-                                   f"{', '.join(sorted(allowed_ops)) or '(no test yet)'}")
+                                   f"{', '.join(sorted(allowed_ops))}")
         op = ops.pop()
+        if spec.kind == "date":
+            try:
+                when = dt.date.fromisoformat(str(raw[op]))
+            except ValueError:
+                return self.fail(path + (op,), f"'{raw[op]}' is not a date YYYY-MM-DD")
+            self.thresholds.setdefault(name, set()).add(when)
+            if op == "before":
+                return Condition(lambda a, n=name, w=when: a[n] < w, frozenset({name}),
+                                 f"{name} is before {when.isoformat()}")
+            return Condition(lambda a, n=name, w=when: a[n] >= w, frozenset({name}),
+                             f"{name} is on or after {when.isoformat()}")
         if op == "empty":
             want = raw["empty"]
             if not isinstance(want, bool):
@@ -374,6 +393,8 @@ class RuleSet:
     sha256: str
     directory: Path
     files: tuple[str, ...] = field(default=())
+    # per date fact, the sorted dates its conditions compare with
+    thresholds: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -543,10 +564,11 @@ def load_ruleset(directory: Path) -> RuleSet:
             rule_docs.append((rfile, rdoc))
     rule_docs.sort(key=lambda item: order[item[0].question])
 
+    thresholds: dict[str, set[dt.date]] = {}
     for rfile, rdoc in rule_docs:
         qid = rfile.question
         earlier = {q: contract[q][0] for q in contract if order[q] < order[qid]}
-        compiler = _Compiler(rdoc, earlier)
+        compiler = _Compiler(rdoc, earlier, thresholds)
         outcomes, collections = contract[qid]
         for i, rule in enumerate(rfile.rules):
             here = ("rules", i)
@@ -636,7 +658,8 @@ def load_ruleset(directory: Path) -> RuleSet:
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
                    sha256=_hash_files(directory, files), directory=directory,
-                   files=tuple(files))
+                   files=tuple(files),
+                   thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())})
 
 
 # ------------------------------------------------------------- choosing editions
@@ -644,11 +667,13 @@ def load_ruleset(directory: Path) -> RuleSet:
 
 @dataclass(frozen=True)
 class EditionChoice:
-    """Which edition applies to an assessment date, and what the report must warn."""
+    """Which edition applies to an assessment date, and what the report must say about it."""
 
     entry: CatalogEdition
     selected_by: Literal["assessment_date", "forced"]
     warnings: tuple[tuple[str, str], ...]  # (code, message)
+    in_force: CatalogEdition | None = None  # the edition in force on the assessment date
+    newer: tuple[CatalogEdition, ...] = ()  # editions that took effect after the one applied
 
 
 def in_force_on(catalog: Catalog, day: dt.date) -> CatalogEdition | None:
@@ -682,15 +707,21 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None) ->
                 f"(the earliest known, '{first.title}', took effect on "
                 f"{first.in_force_from.isoformat()}); use --ruleset to choose one")
         if not current.encoded:
-            nearest = min(encoded, key=lambda e: (abs((e.in_force_from - day).days), e.id))
+            before = [e for e in encoded if e.in_force_from < current.in_force_from]
+            after = [e for e in encoded if e.in_force_from > current.in_force_from]
+            nearest = [e for e in (before[-1:] + after[:1])]
+            named = " and ".join(f"'{e.id}' ({_window(e)})" for e in nearest)
             raise EditionNotEncodedError(
                 f"the guidance in force on {day.isoformat()} is '{current.title}' "
-                f"({current.id}, in force from {current.in_force_from.isoformat()}), which "
-                f"riskassess does not encode. The nearest encoded edition is '{nearest.id}' "
-                f"({_window(nearest)}). To assess under it anyway, pass --ruleset {nearest.id}; "
-                "the report will then warn that it was not the guidance in force.")
+                f"({current.id}, {_window(current)}), which riskassess does not encode. "
+                f"The nearest encoded edition{'s are' if len(nearest) > 1 else ' is'} {named}. "
+                f"To assess under one anyway, pass --ruleset {nearest[0].id}"
+                + (f" or --ruleset {nearest[1].id}" if len(nearest) > 1 else "")
+                + "; the report will then warn that it was not the guidance in force.")
         entry, selected_by = current, "assessment_date"
-    return EditionChoice(entry, selected_by, tuple(_date_warnings(entry, day, current)))
+    newer = tuple(e for e in catalog.editions if e.in_force_from > entry.in_force_from)
+    return EditionChoice(entry, selected_by, tuple(_date_warnings(entry, day, current)),
+                         in_force=current, newer=newer)
 
 
 def _window(e: CatalogEdition) -> str:

@@ -74,6 +74,18 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     say(dates, 2)
     say("chosen by the assessment date" if rs.selected_by == "assessment_date"
         else "forced with --ruleset (not chosen by the assessment date)", 2)
+    current = rs.in_force_on_assessment_date
+    if current is None:
+        say("edition in force on the assessment date: none catalogued", 2)
+    elif current.id != rs.id:
+        say(f"edition in force on the assessment date: {current.title} ({current.id}"
+            f"{'' if current.encoded else ', not encoded'})", 2)
+    if rs.newer_editions:
+        say("newer editions: " + "; ".join(
+            f"{e.title} ({e.id}, from {e.in_force_from.isoformat()}"
+            f"{'' if e.encoded else ', not encoded'})" for e in rs.newer_editions), 2)
+    else:
+        say("no newer edition is known", 2)
     for w in report.warnings:
         if w.code in DATE_WARNINGS:
             console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
