@@ -417,8 +417,11 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         affects = sorted({e.question for e in effects}, key=question_ids.index)
         rules = sorted({rid for e in effects for rid in e.rule.split(",")},
                        key=lambda rid: ev.order[rid])
-        open_questions.append(OpenQuestion(fact=fact, affects=affects,
-                                           why=_why(effects, question_ids), rules=rules))
+        why = _why(effects, question_ids)
+        if fact in ruleset.thresholds:  # say which dates matter, e.g. "before 2024-12-08"
+            cuts = " or ".join(t.isoformat() for t in ruleset.thresholds[fact])
+            why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."
+        open_questions.append(OpenQuestion(fact=fact, affects=affects, why=why, rules=rules))
 
     cited: list[str] = []
     for qid in question_ids:

@@ -115,6 +115,9 @@ class Edition(_Dated):
     profile: str
     guidance_source: Id
     review_cites: list[Id] = []  # paragraphs cited by the guidance_under_review warning
+    # Parts of the guidance that were not available when the rules were written: listed so
+    # that a reader knows what the rule set could not encode (documentation only).
+    not_at_hand: list[str] = []
     questions: list[Question]
     codes: dict[str, dict[str, str]]
     rule_files: list[str]

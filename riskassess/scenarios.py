@@ -39,6 +39,7 @@ class ExpectedQuestion(BaseModel):
 class Expected(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    ruleset: str  # the edition the case must be assessed under (chosen by its date)
     applicability: ExpectedQuestion
     persecution: ExpectedQuestion
     risk: ExpectedQuestion
@@ -86,6 +87,8 @@ def compare(report: Report, expected: Expected) -> list[str]:
     Lists are compared as sets of codes (grounds by name): the expectation states what
     the guidance concludes, not the order in which rules happen to be listed."""
     diffs = []
+    if report.ruleset.id != expected.ruleset:
+        diffs.append(f"ruleset: expected {expected.ruleset}, got {report.ruleset.id}")
     for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
         want: ExpectedQuestion = getattr(expected, qid)
         got = report.question(qid)

@@ -127,23 +127,37 @@ def undated(tmp_path: Path) -> str:
 
 
 def test_a_case_dated_today_is_not_assessed_under_the_2024_edition(undated):
-    r = run_cli("evaluate", undated, "--today", "2026-11-22")
-    assert r.code == ExitCode.NO_ENCODED_EDITION
-    assert r.out == ""
-    assert "EUAA Country Guidance: Syria (December 2025)" in r.err
-    assert "does not encode" in r.err and "--ruleset euaa-syria-2024" in r.err
+    j = json.loads(run_cli("evaluate", undated, "--today", "2026-11-22", "--format", "json").out)
+    assert j["assessment_date"] == "2026-11-22"
+    assert j["ruleset"]["id"] == "euaa-syria-2025-12"
+    assert j["ruleset"]["in_force_on_assessment_date"]["id"] == "euaa-syria-2025-12"
+    assert not any(w["code"].startswith("guidance_") for w in j["warnings"])
 
 
 def test_the_real_clock_is_the_default(undated):
-    # Any date from 23 June 2025 on falls outside every encoded edition.
-    r = run_cli("evaluate", undated)
-    assert r.code == ExitCode.NO_ENCODED_EDITION
+    import datetime as dt
+
+    j = json.loads(run_cli("evaluate", undated, "--format", "json").out)
+    assert j["assessment_date"] == dt.date.today().isoformat()
+    # today is after 2025-12-03, so the December 2025 edition applies
+    assert j["ruleset"]["id"] == "euaa-syria-2025-12"
 
 
 def test_interim_window_names_the_interim_guidance(undated):
     r = run_cli("evaluate", undated, "--today", "2025-06-23")
     assert r.code == ExitCode.NO_ENCODED_EDITION
+    assert r.out == ""
     assert "Interim Country Guidance: Syria (June 2025)" in r.err
+    assert "does not encode" in r.err
+    assert "--ruleset euaa-syria-2024" in r.err and "--ruleset euaa-syria-2025-12" in r.err
+
+
+def test_forcing_an_edition_into_the_interim_window_warns(undated):
+    j = json.loads(run_cli("evaluate", undated, "--today", "2025-09-01", "--ruleset",
+                           "euaa-syria-2025-12", "--format", "json").out)
+    assert [w["code"] for w in j["warnings"]][:1] == ["guidance_not_yet_in_force"]
+    assert j["ruleset"]["in_force_on_assessment_date"]["id"] == "euaa-syria-2025-06"
+    assert j["ruleset"]["in_force_on_assessment_date"]["encoded"] is False
 
 
 def test_forcing_a_superseded_edition_warns_at_the_top(undated):
@@ -177,7 +191,7 @@ def test_dates_before_the_2024_edition(undated):
 
 
 def test_unknown_forced_edition_is_a_usage_error(undated):
-    r = run_cli("evaluate", undated, "--ruleset", "euaa-syria-2025-12")
+    r = run_cli("evaluate", undated, "--ruleset", "euaa-syria-2025-06")
     assert r.code == ExitCode.USAGE
     assert "not an encoded edition" in r.err and "euaa-syria-2024" in r.err
 
@@ -192,7 +206,7 @@ def test_rules_list_shows_the_catalog():
     for edition in ("euaa-syria-2023", "euaa-syria-2024", "euaa-syria-2025-06",
                     "euaa-syria-2025-12"):
         assert edition in r.out
-    assert r.out.count("NOT ENCODED") == 3
+    assert r.out.count("NOT ENCODED") == 2
     assert "risk.amnesty-does-not-reduce" in r.out
 
 

@@ -12,6 +12,7 @@ from riskassess.ruleset import load_ruleset
 from riskassess.scenarios import compare, load_scenarios
 
 SCENARIOS = load_scenarios(EXAMPLES)
+ENCODED = sorted(p.name for p in RULES.iterdir() if (p / "edition.yaml").is_file())
 NOT_TODAY = dt.date(1900, 1, 1)  # every example carries its own assessment date
 
 
@@ -28,25 +29,47 @@ def test_example_evaluates_as_expected(scenario):
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_example_is_dated_inside_the_2024_window_and_cites_real_paragraphs(scenario):
+def test_example_is_dated_inside_its_editions_window_and_cites_real_paragraphs(scenario):
     from riskassess.case import load_case
 
-    rs = load_ruleset(RULES / "euaa-syria-2024")
+    rs = load_ruleset(RULES / scenario.meta.expected.ruleset)
     day = load_case(scenario.case_path).assessment_date
     assert day is not None
-    assert rs.edition.in_force_from <= day < rs.edition.superseded_on
+    assert rs.edition.in_force_from <= day
+    assert rs.edition.superseded_on is None or day < rs.edition.superseded_on
     for pid in scenario.meta.based_on:
         assert pid in rs.paragraphs
 
 
-def test_every_rule_is_exercised_by_some_example():
-    rs = load_ruleset(RULES / "euaa-syria-2024")
+@pytest.mark.parametrize("edition", ENCODED)
+def test_every_rule_is_exercised_by_some_example(edition):
+    rs = load_ruleset(RULES / edition)
     fired = set()
     for scenario in SCENARIOS:
         report = assess_file(scenario.case_path, today=NOT_TODAY).report
+        if report.ruleset.id != edition:
+            continue
         for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
             fired |= {r.rule for r in report.question(qid).reasons if not r.conditional}
+        fired |= {w.rule for w in report.warnings if w.rule}
     assert set(rs.rules) - fired == set()
+
+
+def test_the_same_facts_under_each_edition():
+    """Issue 3: a deserter dated 2026 gets the December 2025 answer, dated 2024 the April 2024 one."""
+    from riskassess.yamlio import read_yaml_file
+
+    old = EXAMPLES / "daraa-conscript-amnesty.yaml"
+    new = EXAMPLES / "deserter-2026.yaml"
+    assert read_yaml_file(old).data["applicant"] == read_yaml_file(new).data["applicant"]
+    r2024 = assess_file(old, today=NOT_TODAY).report
+    r2026 = assess_file(new, today=NOT_TODAY).report
+    assert (r2024.ruleset.id, r2024.persecution.outcome) == ("euaa-syria-2024", "qualifies")
+    assert (r2026.ruleset.id, r2026.persecution.outcome) == ("euaa-syria-2025-12",
+                                                              "does_not_qualify")
+    assert [e.id for e in r2024.ruleset.newer_editions] == ["euaa-syria-2025-06",
+                                                            "euaa-syria-2025-12"]
+    assert r2026.ruleset.newer_editions == []
 
 
 def test_compare_reports_differences():
