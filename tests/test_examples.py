@@ -56,7 +56,7 @@ def test_every_rule_is_exercised_by_some_example(edition):
 
 
 def test_the_same_facts_under_each_edition():
-    """Issue 3: a deserter dated 2026 gets the December 2025 answer, dated 2024 the April 2024 one."""
+    """Issue 3: the same deserter gets the December 2025 answer in 2026, April 2024 in 2024."""
     from riskassess.yamlio import read_yaml_file
 
     old = EXAMPLES / "daraa-conscript-amnesty.yaml"
