@@ -141,6 +141,10 @@ def rules_list(
                        f"{len(rs.paragraphs)} cited paragraphs:")
             for rule in rs.rules.values():
                 typer.echo(f"      {rule.id}")
+            if rs.edition.not_at_hand:
+                typer.echo("    not encoded (text not at hand when the rules were written):")
+                for item in rs.edition.not_at_hand:
+                    typer.echo(f"      - {item}")
         typer.echo()
 
 

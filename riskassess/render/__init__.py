@@ -22,7 +22,7 @@ OUTCOME_LABELS = {
     "undetermined": "undetermined (depends on facts not given)",
     "qualifies": "the acts qualify as persecution",
     "does_not_qualify": "the acts do not qualify as persecution",
-    "not_assessed": "not assessed (outside this profile)",
+    "not_assessed": "not assessed (see the reasons)",
     "substantiated_in_general": "well-founded fear in general substantiated",
     "individual_assessment": "individual assessment required",
     "not_substantiated_in_general": "well-founded fear in general not substantiated",
