@@ -36,8 +36,14 @@ app = typer.Typer(
 schema_app = typer.Typer(help="Print the JSON Schema of a file format.", no_args_is_help=True)
 rules_app = typer.Typer(help="Browse the editions catalog and the encoded rule sets.",
                         no_args_is_help=True)
+coi_app = typer.Typer(help="Read and search the paragraphs the rules cite.",
+                      no_args_is_help=True)
 app.add_typer(schema_app, name="schema")
 app.add_typer(rules_app, name="rules")
+app.add_typer(coi_app, name="coi")
+
+RulesDir = Annotated[Optional[Path], typer.Option(
+    "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")]
 
 
 def _version(value: bool) -> None:
@@ -146,6 +152,112 @@ def rules_list(
                 for item in rs.edition.not_at_hand:
                     typer.echo(f"      - {item}")
         typer.echo()
+
+
+@rules_app.command("check", epilog=EXIT_CODE_HELP)
+def rules_check(
+    path: Annotated[Optional[Path], typer.Argument(
+        help="A rules folder (with editions.yaml) or one edition folder (with edition.yaml); "
+             "default: the shipped rules.", show_default=False)] = None,
+) -> None:
+    """Prove the rule sets well-formed, complete and consistent; exit 1 on any error.
+
+    Reports schema errors, dangling citations, conditions on unknown facts or values,
+    gaps (a case no outcome rule decides) and conflicts (two rules, two outcomes), each
+    with a counterexample; and warns of dead rules, uncited paragraphs and unused codes."""
+    import time
+
+    from riskassess.check import check_path
+    from riskassess.ruleset import default_rules_dir
+
+    start = time.perf_counter()
+    result = check_path(path or default_rules_dir())
+    elapsed = time.perf_counter() - start
+    for finding in result.findings:
+        typer.echo(str(finding))
+    typer.echo(f"checked {', '.join(result.editions) or 'no rule set'}: "
+               f"{len(result.errors)} error(s), {len(result.warnings)} warning(s); "
+               f"{result.cases} combinations in {elapsed:.2f} s", err=True)
+    if result.errors:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+@rules_app.command("show")
+def rules_show(
+    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. risk.amnesty-does-not-reduce.",
+                                           show_default=False)],
+    rules_dir: RulesDir = None,
+) -> None:
+    """Print a rule in plain English: when it applies, what it concludes, why, and the
+    paragraphs it cites in full."""
+    from riskassess.browse import encoded_rulesets, show_rule
+    from riskassess.ruleset import default_rules_dir
+
+    typer.echo(show_rule(encoded_rulesets(rules_dir or default_rules_dir()), rule_id), nl=False)
+
+
+@rules_app.command("coverage")
+def rules_coverage(
+    examples: Annotated[Optional[Path], typer.Option(
+        "--examples", help="A folder of case files; default: the shipped examples.")] = None,
+    rules_dir: RulesDir = None,
+) -> None:
+    """Run the example case files and report which rules and paragraphs they exercise;
+    exit 1 if any rule is exercised by no example."""
+    from riskassess.browse import coverage
+    from riskassess.ruleset import default_examples_dir, default_rules_dir
+
+    result = coverage(examples or default_examples_dir(), rules_dir or default_rules_dir(),
+                      dt.date.today())
+    for edition, rules in result.rules.items():
+        used = sum(1 for examples_ in rules.values() if examples_)
+        paras = result.paragraphs[edition]
+        cited = sum(1 for examples_ in paras.values() if examples_)
+        typer.echo(f"{edition}: {used}/{len(rules)} rules exercised, "
+                   f"{cited}/{len(paras)} paragraphs cited by the examples")
+        for rid, examples_ in rules.items():
+            mark = "   " if examples_ else "NO "
+            typer.echo(f"  {mark}{rid}  {', '.join(examples_[:3])}"
+                       f"{' ...' if len(examples_) > 3 else ''}")
+        for pid, examples_ in paras.items():
+            if not examples_:
+                typer.echo(f"  paragraph not cited by any example: {pid}")
+    for name, why in result.refused:
+        typer.echo(f"refused example {name}: {why}")
+    if result.unexercised():
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+@coi_app.command("show")
+def coi_show(
+    paragraph_id: Annotated[str, typer.Argument(help="A paragraph id, e.g. cg24.coi.penalties.",
+                                                show_default=False)],
+    rules_dir: RulesDir = None,
+) -> None:
+    """Print a cited paragraph in full: source, section, locator, summary, facts, and the
+    rules that cite it."""
+    from riskassess.browse import encoded_rulesets, show_paragraph
+    from riskassess.ruleset import default_rules_dir
+
+    typer.echo(show_paragraph(encoded_rulesets(rules_dir or default_rules_dir()), paragraph_id),
+               nl=False)
+
+
+@coi_app.command("search")
+def coi_search(
+    words: Annotated[list[str], typer.Argument(help="Words that must all appear.",
+                                               show_default=False)],
+    rules_dir: RulesDir = None,
+) -> None:
+    """Find paragraphs by words in their id, source, section, locator, summary or facts."""
+    from riskassess.browse import encoded_rulesets, search_paragraphs
+    from riskassess.ruleset import default_rules_dir
+
+    hits = search_paragraphs(encoded_rulesets(rules_dir or default_rules_dir()), words)
+    for edition, pid, gist in hits:
+        typer.echo(f"{pid}  [{edition}]  {gist}")
+    if not hits:
+        typer.echo("no paragraph matches all of: " + " ".join(words), err=True)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -62,6 +62,26 @@ from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSe
 QUESTION_PREFIX = "question:"
 
 
+class GapError(RuleSetError):
+    """No outcome rule of a question applies to some case: the rule set is incomplete."""
+
+    def __init__(self, ruleset_id: str, question: str, assignment: dict[str, Any]):
+        self.question = question
+        self.assignment = assignment
+        shown = ", ".join(f"{k}={_show(v)}" for k, v in sorted(assignment.items()))
+        super().__init__(f"rule set {ruleset_id}: no rule decides {question} when {shown}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(sorted(value)) + "]"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.date):
+        return "before the first threshold" if value == dt.date.min else f"from {value}"
+    return str(value)
+
+
 @dataclass
 class _Effect:
     """How one unknown fact matters, for the open-questions list.
@@ -244,8 +264,7 @@ class _Evaluator:
         for combo, assignment in self._completions(known, unknown):
             winner = next((r for r in q.outcome_rules if r.condition.test(assignment)), None)
             if winner is None:
-                shown = ", ".join(f"{k}={v}" for k, v in sorted(assignment.items()))
-                raise RuleSetError(f"rule set {self.rs.id}: no rule decides {q.id} when {shown}")
+                raise GapError(self.rs.id, q.id, assignment)
             results.append((combo, winner))
 
         winners = list(dict.fromkeys(r for _, r in results))
@@ -448,3 +467,20 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         citations=citations,
         **questions,
     )
+
+
+def question_outcome(ruleset: RuleSet, qid: str, values: dict[str, Any],
+                     upstream: dict[str, tuple[str, ...]]) -> tuple[str, tuple[str, ...]]:
+    """Run the engine on one question alone, for `rules check`.
+
+    `values` gives some facts (the rest are unknown); `upstream` gives, for each earlier
+    question, the outcomes still possible. Returns the outcome and the possible outcomes."""
+    ev = _Evaluator(ruleset, {**{path: UNKNOWN for path in FACTS}, **values}, dt.date.max)
+    for up, outcomes in upstream.items():
+        outcome = outcomes[0] if len(outcomes) == 1 else "undetermined"
+        ev.states[up] = _QuestionState(outcome=outcome, possible_outcomes=outcomes,
+                                       outcome_facts=set(),
+                                       collections={}, possible={}, reasons=[])
+    spec = next(q for q in ruleset.questions if q.id == qid)
+    state = ev.question(spec)
+    return state.outcome, state.possible_outcomes

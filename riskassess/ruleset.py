@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -179,6 +180,9 @@ class Rule(_Strict):
     outcome: str | None = None
     adds: dict[str, list[Any]] = {}
     warns: str | None = None
+    # outcome rules only: rules of the same question that this one overrides where both apply
+    # (it must come before them in the file, since the first applicable rule decides)
+    prevails_over: list[Id] = []
     reasoning: str
     cites: list[Id]
 
@@ -369,6 +373,8 @@ class CompiledRule:
     cites: tuple[str, ...]
     file: str
     line: int | None
+    column: int | None = None
+    prevails_over: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -398,6 +404,9 @@ class RuleSet:
     files: tuple[str, ...] = field(default=())
     # per date fact, the sorted dates its conditions compare with
     thresholds: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
+    # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
+    # -> (file, line, column); used by `rules check` to locate its findings
+    locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -488,6 +497,30 @@ def _contract() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
     return out
 
 
+def _raw_rules(doc: Document) -> list[dict]:
+    rules = doc.data.get("rules") if isinstance(doc.data, dict) else None
+    return [r if isinstance(r, dict) else {} for r in rules] if isinstance(rules, list) else []
+
+
+_RULE_PATH = re.compile(r"^rules\[(\d+)\]\.?(.*)$")
+
+
+def _relabel(problems: list[Problem], docs: list[Document]) -> list[Problem]:
+    """Name the rule a problem is in (`risk.officer-rank-enhances: when.all[1].fact: ...`)
+    instead of its index (`rules[6].when.all[1].fact`), as lawyers know rules by id."""
+    ids = {doc.file: [r.get("id") for r in _raw_rules(doc)] for doc in docs}
+    out = []
+    for p in problems:
+        m = _RULE_PATH.match(p.path) if p.file in ids else None
+        index = int(m.group(1)) if m else -1
+        if m and index < len(ids[p.file]) and isinstance(ids[p.file][index], str):
+            rid, rest = ids[p.file][index], m.group(2)
+            message = f"{rest}: {p.message}" if rest else p.message
+            p = Problem(p.file, p.line, p.column, rid, message)
+        out.append(p)
+    return out
+
+
 @lru_cache(maxsize=1)
 def _item_types() -> dict[str, dict[str, Any]]:
     """The pydantic type of one item of each list of each question, from the contract."""
@@ -511,10 +544,19 @@ def _hash_files(directory: Path, names: list[str]) -> str:
     return h.hexdigest()
 
 
-@lru_cache(maxsize=16)
 def load_ruleset(directory: Path) -> RuleSet:
-    """Load, check and compile one edition folder; all problems in one RuleSetError."""
+    """Load, check and compile one edition folder; all problems in one RuleSetError.
+
+    Compiled once per process and folder state: the cache key includes each YAML file's
+    size and modification time, so an edited rule set is never served stale."""
     directory = Path(directory)
+    stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                         for p in directory.glob("*.yaml"))) if directory.is_dir() else ()
+    return _load_ruleset(directory, stamp)
+
+
+@lru_cache(maxsize=16)
+def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     problems: list[Problem] = []
     edoc = read_yaml_file(directory / "edition.yaml", error=RuleSetError)
     edition, found = _validate(Edition, edoc)
@@ -555,12 +597,14 @@ def load_ruleset(directory: Path) -> RuleSet:
     outcomes_so_far: dict[str, tuple[str, ...]] = {}
     order = {q: i for i, q in enumerate(contract)}
     rule_docs = []
+    rule_docs_all: list[Document] = []
     for fi, name in enumerate(edition.rule_files):
         if not (directory / name).is_file():
             problems.append(edoc.problem(("rule_files", fi), f"'{name}' does not exist"))
             continue
         files.append(name)
         rdoc = read_yaml_file(directory / name, error=RuleSetError)
+        rule_docs_all.append(rdoc)
         rfile, found = _validate(RuleFile, rdoc)
         problems += found
         if rfile is not None:
@@ -625,12 +669,26 @@ def load_ruleset(directory: Path) -> RuleSet:
             if rule.warns is not None and rule.warns not in known_codes.get("warnings", set()):
                 problems.append(rdoc.problem(here + ("warns",), f"'{rule.warns}' is not a code "
                                                                 "listed under codes.warnings"))
-            line = rdoc.position(here)[0]
+            line, column = rdoc.position(here)
+            if rule.prevails_over and kinds[0] != "outcome":
+                problems.append(rdoc.problem(here + ("prevails_over",),
+                                             "only an outcome rule can prevail over others"))
+            for pi, other in enumerate(rule.prevails_over):
+                earlier = [r.id for r in rules_by_q[qid]]
+                if other in earlier:
+                    problems.append(rdoc.problem(
+                        here + ("prevails_over", pi),
+                        f"'{other}' comes before this rule, so it would decide first; move "
+                        "this rule above it"))
+                elif not any(r.get("id") == other for r in _raw_rules(rdoc)):
+                    problems.append(rdoc.problem(here + ("prevails_over", pi),
+                                                 f"'{other}' is not a rule of {qid}"))
             compiled = CompiledRule(
                 id=rule.id, question=qid, kind=kinds[0], condition=cond, outcome=rule.outcome,
                 adds={k: tuple(v) for k, v in rule.adds.items()}, warns=rule.warns,
                 reasoning=" ".join(rule.reasoning.split()), cites=tuple(rule.cites),
-                file=rdoc.file, line=line)
+                file=rdoc.file, line=line, column=column,
+                prevails_over=tuple(rule.prevails_over))
             rules[rule.id] = compiled
             rules_by_q[qid].append(compiled)
         problems += compiler.problems
@@ -656,13 +714,26 @@ def load_ruleset(directory: Path) -> RuleSet:
             outcome_rules=tuple(r for r in qrules if r.kind == "outcome"),
             other_rules=tuple(r for r in qrules if r.kind != "outcome")))
 
+    problems = _relabel(problems, rule_docs_all)
     if problems:
         raise RuleSetError(problems)
+    locations: dict[str, tuple[str, int | None, int | None]] = {}
+    for rule in rules.values():
+        locations[rule.id] = (rule.file, rule.line, rule.column)
+    for i, p in enumerate(coi.paragraphs):
+        locations[p.id] = (cdoc.file, *cdoc.position(("paragraphs", i)))
+    for rfile, rdoc in rule_docs:
+        locations[rfile.question] = (rdoc.file, *rdoc.position(("question",)))
+    for coll, codes in edition.codes.items():
+        for code in codes:
+            locations[f"codes.{coll}.{code}"] = (edoc.file,
+                                                 *edoc.position(("codes", coll, code)))
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
                    sha256=_hash_files(directory, files), directory=directory,
                    files=tuple(files),
-                   thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())})
+                   thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())},
+                   locations=locations)
 
 
 # ------------------------------------------------------------- choosing editions
@@ -734,6 +805,10 @@ def _window(e: CatalogEdition) -> str:
     if e.superseded_on:
         out += f", superseded on {e.superseded_on.isoformat()}"
     return out
+
+
+# Warning codes the machinery itself emits from the editions' dates (not from rules).
+DATE_WARNING_CODES = ("guidance_superseded", "guidance_under_review", "guidance_not_yet_in_force")
 
 
 def _date_warnings(e: CatalogEdition, day: dt.date,

@@ -16,7 +16,8 @@ from riskassess.errors import ExitCode
 
 DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")
 COMMANDS = [[], ["evaluate"], ["schema"], ["schema", "case"], ["schema", "report"],
-            ["rules"], ["rules", "list"]]
+            ["rules"], ["rules", "list"], ["rules", "check"], ["rules", "show"],
+            ["rules", "coverage"], ["coi"], ["coi", "show"], ["coi", "search"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")

@@ -20,9 +20,7 @@ from rich.text import Text
 
 from riskassess.assessment import Ground, Report
 from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
-from riskassess.ruleset import RuleSet
-
-DATE_WARNINGS = ("guidance_superseded", "guidance_under_review", "guidance_not_yet_in_force")
+from riskassess.ruleset import DATE_WARNING_CODES, RuleSet
 
 
 def _item(item: Any, codes: dict[str, str]) -> str:
@@ -87,7 +85,7 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     else:
         say("no newer edition is known", 2)
     for w in report.warnings:
-        if w.code in DATE_WARNINGS:
+        if w.code in DATE_WARNING_CODES:
             console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
                                 title_align="left", border_style="red bold", width=width))
     say()

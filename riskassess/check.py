@@ -1,0 +1,283 @@
+"""`riskassess rules check`: prove a rule set well-formed, complete and consistent.
+
+What is checked, for the editions catalog and every encoded edition:
+
+* everything loading checks: schema (unknown keys, wrong types), cited paragraphs that
+  do not exist, rules citing nothing, conditions on facts the case model lacks or on
+  values outside a fact's list, undocumented codes, catalog dates and their agreement
+  with each edition;
+* completeness: for every question, every case gets an outcome. A question depends only
+  on the facts its rules read and on the outcomes of earlier questions, so the check
+  enumerates exactly those: every value of every fact read (dates by the intervals the
+  rules' thresholds cut), and every outcome the earlier questions can reach. The first
+  case with no applicable outcome rule is reported as a counterexample;
+* the same again with `unknown` included, run through the engine itself, so that no
+  combination of known and unknown facts leaves a question without an outcome;
+* consistency: no case where two outcome rules apply with different outcomes, unless
+  the first declares `prevails_over` the other (first counterexample reported);
+* warnings: rules that never apply or never decide, `prevails_over` declarations never
+  needed, paragraphs no rule cites, and documented codes no rule uses.
+
+Findings print as FILE:LINE:COLUMN: ID: problem (warnings say "warning:"). The check
+returns findings; it never prints or exits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from riskassess.case import FACTS, UNKNOWN
+from riskassess.engine import _DOMAINS, GapError, _show, date_candidates, question_outcome
+from riskassess.errors import RuleSetError
+from riskassess.ruleset import (
+    DATE_WARNING_CODES,
+    QuestionSpec,
+    RuleSet,
+    load_catalog,
+    load_ruleset,
+    ruleset_for,
+)
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    file: str
+    line: int
+    column: int
+    subject: str
+    severity: Literal["error", "warning"]
+    message: str
+
+    def __str__(self) -> str:
+        kind = "warning: " if self.severity == "warning" else ""
+        return f"{self.file}:{self.line}:{self.column}: {self.subject}: {kind}{self.message}"
+
+
+@dataclass
+class CheckResult:
+    findings: list[Finding] = field(default_factory=list)
+    editions: list[str] = field(default_factory=list)
+    cases: int = 0  # combinations enumerated
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
+
+
+def check_path(path: Path) -> CheckResult:
+    """Check a rules folder (with editions.yaml) or one edition folder (with edition.yaml)."""
+    result = CheckResult()
+    if (path / "editions.yaml").is_file():
+        try:
+            catalog, _ = load_catalog(path)
+        except RuleSetError as exc:
+            result.findings += _from_problems(exc)
+            return _sorted(result)
+        for entry in catalog.editions:
+            if not entry.encoded:
+                continue
+            try:
+                rs = ruleset_for(path, entry)
+            except RuleSetError as exc:
+                result.findings += _from_problems(exc)
+                continue
+            _check_ruleset(rs, result)
+    elif (path / "edition.yaml").is_file():
+        try:
+            rs = load_ruleset(path.resolve())
+        except RuleSetError as exc:
+            result.findings += _from_problems(exc)
+            return _sorted(result)
+        _check_ruleset(rs, result)
+    else:
+        result.findings.append(Finding(str(path), 0, 0, "rules", "error",
+                                       "neither editions.yaml nor edition.yaml is here"))
+    return _sorted(result)
+
+
+def _sorted(result: CheckResult) -> CheckResult:
+    result.findings.sort()
+    return result
+
+
+def _from_problems(exc: RuleSetError) -> list[Finding]:
+    return [Finding(p.file, p.line or 0, p.column or 0, p.path or "rules", "error", p.message)
+            for p in exc.problems]
+
+
+def _at(rs: RuleSet, key: str) -> tuple[str, int, int]:
+    file, line, column = rs.locations.get(key, (str(rs.directory / "edition.yaml"), 0, 0))
+    return file, line or 0, column or 0
+
+
+def _domain(rs: RuleSet, var: str, reachable: dict[str, tuple[str, ...]]) -> tuple[Any, ...]:
+    if var.startswith("question:"):
+        return reachable[var.split(":", 1)[1]]
+    if FACTS[var].kind == "date":
+        return date_candidates(UNKNOWN, rs.thresholds.get(var, ()))
+    return _DOMAINS[var]
+
+
+def _space(rs: RuleSet, variables: set[str], reachable: dict[str, tuple[str, ...]]):
+    names = sorted(variables)
+    for combo in itertools.product(*(_domain(rs, v, reachable) for v in names)):
+        yield dict(zip(names, combo, strict=True))
+
+
+def _case(rs: RuleSet, assignment: dict[str, Any]) -> str:
+    """A counterexample in words; a date is shown as the interval it stands for."""
+    parts = []
+    for key, value in sorted(assignment.items()):
+        if isinstance(value, dt.date):
+            cuts = rs.thresholds.get(key, ())
+            later = [t for t in cuts if t > value]
+            if value == dt.date.min:
+                shown = f"before {later[0].isoformat()}" if later else "any date"
+            elif later:
+                shown = (f"{value.isoformat()} to "
+                         f"{(later[0] - dt.timedelta(days=1)).isoformat()}")
+            else:
+                shown = f"on or after {value.isoformat()}"
+        else:
+            shown = _show(value)
+        parts.append(f"{key}={shown}")
+    return ", ".join(parts) or "every case"
+
+
+def _check_ruleset(rs: RuleSet, result: CheckResult) -> None:
+    result.editions.append(rs.id)
+    findings = result.findings
+    reachable: dict[str, tuple[str, ...]] = {}
+    possible_sets: dict[str, set[tuple[str, ...]]] = {}
+    applied: set[str] = set()  # rules whose condition holds in some case
+    decided: set[str] = set()  # outcome rules that decide some case
+    needed: set[tuple[str, str]] = set()  # prevails_over pairs that mattered
+
+    for q in rs.questions:
+        variables = set().union(*(r.condition.variables for r in q.outcome_rules))
+        gap = None
+        conflicts: dict[tuple[str, str], dict] = {}
+        outcomes: list[str] = []
+        for a in _space(rs, variables, reachable):
+            result.cases += 1
+            fired = [r for r in q.outcome_rules if r.condition.test(a)]
+            if not fired:
+                gap = gap or a
+                continue
+            first = fired[0]
+            decided.add(first.id)
+            applied.update(r.id for r in fired)
+            if first.outcome not in outcomes:
+                outcomes.append(first.outcome)
+            for other in fired[1:]:
+                if other.outcome == first.outcome:
+                    continue
+                if other.id in first.prevails_over:
+                    needed.add((first.id, other.id))
+                else:
+                    conflicts.setdefault((first.id, other.id), a)
+        reachable[q.id] = tuple(sorted(outcomes, key=q.outcomes.index))
+        if gap is not None:
+            findings.append(Finding(*_at(rs, q.id), q.id, "error",
+                                    f"incomplete: no outcome rule applies when {_case(rs, gap)}"))
+        for (first, other), a in conflicts.items():
+            r1, r2 = rs.rules[first], rs.rules[other]
+            findings.append(Finding(
+                *_at(rs, first), first, "error",
+                f"conflicts with {other}: both apply when {_case(rs, a)}, concluding "
+                f"{r1.outcome} and {r2.outcome}; if {first} should win, declare "
+                f"'prevails_over: [{other}]'"))
+        for r in q.other_rules:
+            for a in _space(rs, set(r.condition.variables), reachable):
+                result.cases += 1
+                if r.condition.test(a):
+                    applied.add(r.id)
+                    break
+        possible_sets[q.id] = _engine_pass(rs, q, possible_sets, result)
+
+    for r in rs.rules.values():
+        if r.id not in applied:
+            findings.append(Finding(*_at(rs, r.id), r.id, "warning",
+                                    "dead rule: it applies to no case"))
+        elif r.kind == "outcome" and r.id not in decided:
+            findings.append(Finding(*_at(rs, r.id), r.id, "warning",
+                                    "never decides: an earlier rule decides every case it "
+                                    "applies to"))
+        for other in r.prevails_over:
+            if (r.id, other) not in needed:
+                findings.append(Finding(*_at(rs, r.id), r.id, "warning",
+                                        f"prevails_over {other}, but the two never apply "
+                                        "to the same case with different outcomes"))
+
+    cited = {pid for r in rs.rules.values() for pid in r.cites} | set(rs.edition.review_cites)
+    for pid in rs.paragraphs:
+        if pid not in cited:
+            findings.append(Finding(*_at(rs, pid), pid, "warning", "no rule cites this paragraph"))
+
+    used: set[tuple[str, str]] = set()
+    for r in rs.rules.values():
+        for coll, items in r.adds.items():
+            used.update((coll, i) for i in items if isinstance(i, str))
+        if r.warns:
+            used.add(("warnings", r.warns))
+    for coll, codes in rs.edition.codes.items():
+        for code in codes:
+            if (coll, code) in used or (coll == "warnings" and code in DATE_WARNING_CODES):
+                continue
+            findings.append(Finding(*_at(rs, f"codes.{coll}.{code}"), f"codes.{coll}.{code}",
+                                    "warning", "documented but no rule uses it"))
+
+
+def _engine_pass(rs: RuleSet, q: QuestionSpec, possible_sets: dict[str, set[tuple[str, ...]]],
+                 result: CheckResult) -> set[tuple[str, ...]]:
+    """Run the engine on every combination of the question's facts, unknown included, and
+    every outcome set its earlier questions can leave open: each must get an outcome."""
+    variables = set().union(*(r.condition.variables for r in q.outcome_rules))
+    facts = sorted(v for v in variables if not v.startswith("question:"))
+    ups = sorted(v.split(":", 1)[1] for v in variables if v.startswith("question:"))
+    domains = []
+    for fact in facts:
+        values: list[Any] = [UNKNOWN]
+        if FACTS[fact].kind == "date":
+            # a day in each interval, and a partial date spanning all of them
+            values += [d.isoformat() for d in date_candidates(UNKNOWN, rs.thresholds.get(fact, ()))
+                       if d.year > 1]
+            values += [str(t.year) for t in rs.thresholds.get(fact, ())]
+            if rs.thresholds.get(fact):
+                values.append("1990-01-01")
+        elif FACTS[fact].kind == "set":
+            values += list(_DOMAINS[fact])
+        else:
+            values += list(FACTS[fact].values)
+        domains.append(values)
+    up_domains = [sorted(possible_sets[u]) for u in ups]
+    seen: set[tuple[str, ...]] = set()
+    contract_outcomes = set(q.outcomes) | {"undetermined"}
+    for combo in itertools.product(*domains):
+        values = dict(zip(facts, combo, strict=True))
+        for up_combo in itertools.product(*up_domains):
+            result.cases += 1
+            upstream = dict(zip(ups, up_combo, strict=True))
+            try:
+                outcome, possible = question_outcome(rs, q.id, values, upstream)
+            except GapError as exc:
+                if not any(f.subject == q.id and f.message.startswith("incomplete")
+                           for f in result.findings):  # not already reported above
+                    result.findings.append(Finding(
+                        *_at(rs, q.id), q.id, "error",
+                        f"incomplete with unknown facts: no outcome for "
+                        f"{_case(rs, exc.assignment)}"))
+                return seen or {q.outcomes[:1]}
+            if outcome not in contract_outcomes:
+                result.findings.append(Finding(*_at(rs, q.id), q.id, "error",
+                                               f"outcome {outcome} is outside the contract"))
+            seen.add(possible)
+    return seen
