@@ -74,12 +74,21 @@ def _parse_today(value: Optional[str]) -> dt.date:
 def evaluate(
     case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
                                          show_default=False)],
-    format: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.text,
+    format: Annotated[Format, typer.Option(
+        "--format", "-f", help="text (terminal), json (the report contract), or an annotated "
+                               "document: markdown, html, docx.")] = Format.text,
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write to this file (atomically) instead of standard output; "
+                               "required for docx.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --output file if it exists.")] = False,
+    timestamp: Annotated[bool, typer.Option(
+        "--timestamp", help="Add the generation time to documents (they are byte-stable "
+                            "without it).")] = False,
     ruleset: Annotated[Optional[str], typer.Option(
         "--ruleset", help="Force an encoded edition (e.g. euaa-syria-2024) instead of the one "
                           "in force on the assessment date; the report then warns.")] = None,
-    rules_dir: Annotated[Optional[Path], typer.Option(
-        "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
+    rules_dir: RulesDir = None,
     today: Annotated[Optional[str], typer.Option(
         "--today", hidden=True,
         help="Pretend today is this date (for tests and training).")] = None,
@@ -87,19 +96,111 @@ def evaluate(
     """Assess one case file and print the reasoned assessment."""
     from riskassess.core import assess_file
 
+    if format is Format.docx and output is None:
+        raise typer.BadParameter("the docx format needs --output FILE", param_hint="--format")
     outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,
                           rules_dir=rules_dir)
+    data: str | bytes
     if format is Format.json:
         from riskassess.render.json import render as render_json
 
-        sys.stdout.write(render_json(outcome.report))
-    else:
+        data = render_json(outcome.report)
+    elif format is Format.text:
         from riskassess.render.terminal import render as render_text
 
-        tty = sys.stdout.isatty()
+        tty = output is None and sys.stdout.isatty()
         width = shutil.get_terminal_size().columns if tty else 100
-        sys.stdout.write(render_text(outcome.report, outcome.ruleset, width=max(60, width),
-                                     color=tty))
+        data = render_text(outcome.report, outcome.ruleset, width=max(60, width), color=tty)
+    else:
+        import datetime as dtm
+        import importlib
+
+        from riskassess.core import document
+
+        when = dtm.datetime.now(dtm.timezone.utc).replace(microsecond=0) if timestamp else None
+        renderer = importlib.import_module(f"riskassess.render.{format.value}")
+        data = renderer.render(document(outcome, when))
+    if output is None:
+        sys.stdout.write(data if isinstance(data, str) else data.decode("utf-8"))
+        return
+    from riskassess.output import write_output
+
+    write_output(output, data.encode("utf-8") if isinstance(data, str) else data,
+                 force=force, inputs=[case])
+    typer.echo(f"wrote {output}", err=True)
+
+
+@app.command(epilog=EXIT_CODE_HELP)
+def explain(
+    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
+                                         show_default=False)],
+    ruleset: Annotated[Optional[str], typer.Option(
+        "--ruleset", help="Force an encoded edition instead of the one in force.")] = None,
+    rules_dir: RulesDir = None,
+    today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
+) -> None:
+    """Show, for each conclusion, the facts it depended on and which single change of a
+    given fact would change it (computed by re-running the engine on variants)."""
+    from riskassess.core import assess_file
+    from riskassess.explain import explain as run_explain
+
+    outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,
+                          rules_dir=rules_dir)
+    report = outcome.report
+    result = run_explain(outcome.case, outcome.ruleset, outcome.choice, report.assessment_date,
+                         report)
+    typer.echo(f"{report.ruleset.title} ({report.ruleset.id}), assessment date "
+               f"{report.assessment_date.isoformat()}; {result.variants} variants evaluated")
+    for spec in outcome.ruleset.questions:
+        q = report.question(spec.id)
+        typer.echo(f"\n{spec.heading}\n  outcome: {q.outcome}")
+        facts = result.depends_on[spec.id]
+        typer.echo("  depends on: " + (", ".join(f"{f} = {v}" for f, v in facts) or
+                                       "no fact given"))
+        changes = result.decisive[spec.id]
+        if not changes:
+            typer.echo("  no single change of a given fact would change it")
+        for change in changes:
+            typer.echo(f"  - {change.sentence()}")
+
+
+@app.command(epilog=EXIT_CODE_HELP)
+def compare(
+    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
+                                         show_default=False)],
+    editions: Annotated[tuple[str, str], typer.Option(
+        "--editions", help="The two encoded editions to compare, e.g. "
+                           "--editions euaa-syria-2024 euaa-syria-2025-12.")],
+    rules_dir: RulesDir = None,
+    today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
+) -> None:
+    """Assess one case under two encoded editions and show, per question, what changed and
+    which paragraphs explain the change."""
+    from riskassess.core import assess_file
+    from riskassess.explain import compare as run_compare
+
+    day = _parse_today(today)
+    first = assess_file(case, today=day, ruleset_id=editions[0], rules_dir=rules_dir)
+    second = assess_file(case, today=day, ruleset_id=editions[1], rules_dir=rules_dir)
+    a, b = first.report, second.report
+    typer.echo(f"{a.ruleset.id} -> {b.ruleset.id}, assessment date "
+               f"{a.assessment_date.isoformat()}")
+    for report in (a, b):
+        for w in report.warnings:
+            if w.code.startswith("guidance_"):
+                typer.echo(f"  {report.ruleset.id}: warning {w.code}")
+    for diff in run_compare(a, b):
+        heading = next(q.heading for q in second.ruleset.questions if q.id == diff.question)
+        mark = "unchanged" if not diff.changes else "CHANGED"
+        typer.echo(f"\n{heading}\n  {diff.before} -> {diff.after} ({mark})")
+        for change in diff.changes:
+            typer.echo(f"  - {change}")
+        for pid in diff.explained_by:
+            c = b.citations[pid]
+            typer.echo(f"  explained by [{pid}] {c.source_short}, {c.locator}: {c.gist}")
+        for pid in diff.dropped:
+            c = a.citations[pid]
+            typer.echo(f"  no longer relied on: [{pid}] {c.source_short}: {c.gist}")
 
 
 @schema_app.command("case")

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riskassess.assessment import Report
-from riskassess.case import load_case
+from riskassess.case import Case, load_case
 from riskassess.engine import evaluate
 from riskassess.ruleset import (
+    EditionChoice,
     RuleSet,
     choose_edition,
     default_rules_dir,
@@ -26,6 +27,8 @@ from riskassess.ruleset import (
 class Outcome:
     report: Report
     ruleset: RuleSet
+    case: Case
+    choice: EditionChoice
 
 
 def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None = None,
@@ -38,4 +41,15 @@ def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None
     day = case.assessment_date or today
     choice = choose_edition(catalog, day, ruleset_id)
     ruleset = ruleset_for(rules_dir, choice.entry)
-    return Outcome(evaluate(case, ruleset, choice, day), ruleset)
+    return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
+
+
+def document(outcome: Outcome, generated_at: dt.datetime | None = None):
+    """The annotated-reasoning document (with decisive facts) for the document formats."""
+    from riskassess.explain import explain
+    from riskassess.render.document import build
+
+    report = outcome.report
+    explanation = explain(outcome.case, outcome.ruleset, outcome.choice,
+                          report.assessment_date, report)
+    return build(report, outcome.ruleset, outcome.case, explanation, generated_at)

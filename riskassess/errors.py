@@ -22,13 +22,14 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 3  # a case file could not be read or is not valid
     RULESET_ERROR = 4  # a rule set or the editions catalog is not valid
     NO_ENCODED_EDITION = 5  # the guidance in force on the assessment date is not encoded
+    CANNOT_WRITE = 6  # an output file could not be written (nothing partial is left)
     INTERNAL = 70  # a bug: please report it with the traceback
 
 
 EXIT_CODE_HELP = (
     "Exit codes: 0 success; 1 findings; 2 usage error; 3 invalid input (case file); "
     "4 rule-set error; 5 the guidance in force on the assessment date is not encoded "
-    "(use --ruleset to force one); 70 internal error."
+    "(use --ruleset to force one); 6 an output file could not be written; 70 internal error."
 )
 
 
@@ -99,3 +100,9 @@ class UsageError(UserError):
     """A command-line value that the tool cannot act on (e.g. an unknown edition id)."""
 
     exit_code = ExitCode.USAGE
+
+
+class OutputError(UserError):
+    """An output file could not be written (disk full, no permission)."""
+
+    exit_code = ExitCode.CANNOT_WRITE

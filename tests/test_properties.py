@@ -10,10 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+from conftest import RULES
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import RULES
 from riskassess.case import FACTS, case_from_document
 from riskassess.engine import evaluate
 from riskassess.render.json import render as render_json

@@ -12,6 +12,9 @@ from enum import Enum
 class Format(str, Enum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    html = "html"
+    docx = "docx"
 
 
 # Plain-English names for the contract's outcome vocabulary (machinery, not law: the
@@ -41,4 +44,16 @@ COLLECTION_LABELS = {
     "grounds": "Grounds",
     "indicators": "Exclusion indicators given",
     "notes": "Notes",
+}
+
+# The same lists named inside a sentence ("... would no longer be among the bases of persecution").
+COLLECTION_NOUNS = {
+    "refer_to": "profiles referred to",
+    "bases": "bases of persecution",
+    "substantiated_for": "grounds on which fear is substantiated",
+    "enhancing_factors": "circumstances that raise the risk",
+    "non_reducing_factors": "circumstances that do not lower the risk",
+    "grounds": "nexus grounds",
+    "indicators": "exclusion indicators",
+    "notes": "notes",
 }

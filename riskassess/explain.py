@@ -1,0 +1,192 @@
+"""Decisive facts and edition comparison, computed by re-running the engine.
+
+For each conclusion of a report, `explain` says which facts it depended on (the facts
+read by the rules that reached it) and which single change of a given fact would
+change it. It tries every other value of every fact the case gives, evaluates each
+variant with the engine, and compares. Nothing here is written by hand: a statement
+such as "had applicant.conscientious_objection been none instead of religious,
+religion (possible) would no longer be among the grounds" is read off two reports.
+
+`compare` evaluates one case under two encoded editions and lists, per question, what
+changed and the paragraphs behind the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from riskassess.assessment import Ground, Report
+from riskassess.case import FACTS, GIVEN_ONLY_IF, UNKNOWN, Applicant, Case, date_bounds
+from riskassess.engine import evaluate
+from riskassess.render import COLLECTION_LABELS, COLLECTION_NOUNS, OUTCOME_LABELS
+from riskassess.ruleset import EditionChoice, RuleSet
+
+QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")
+
+
+def show(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return "[" + ", ".join(sorted(value)) + "]" if value else "[] (none)"
+    return str(value)
+
+
+def _label(item: Any) -> str:
+    if isinstance(item, Ground):
+        return f"{item.ground.replace('_', ' ')} ({item.likelihood.replace('_', ' ')})"
+    return str(item)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One single change of a given fact, and what it would change in one question."""
+
+    fact: str
+    given: str
+    alternative: str
+    effects: tuple[str, ...]
+
+    def sentence(self) -> str:
+        return (f"Had {self.fact} been {self.alternative} instead of {self.given}, "
+                + "; ".join(self.effects) + ".")
+
+
+@dataclass
+class Explanation:
+    report: Report
+    # question id -> the (fact, value) pairs its conclusion was reached on
+    depends_on: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    decisive: dict[str, list[Change]] = field(default_factory=dict)  # qid -> changes
+    variants: int = 0
+
+
+def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[Any]:
+    spec = FACTS[fact]
+    if spec.kind in ("enum", "bool"):
+        return [v for v in spec.values if v != value]
+    if spec.kind == "set":
+        current = set(value)
+        return ([sorted(current - {m}) for m in spec.values if m in current]
+                + [sorted(current | {m}) for m in spec.values if m not in current])
+    cuts = ruleset.thresholds.get(fact, ())
+    if not cuts:
+        return []
+    lo, hi = date_bounds(value)
+    latest = case.assessment_date or dt.date.max
+    out = []
+    for day in [cuts[0] - dt.timedelta(days=1), *cuts]:
+        if (day < lo or day > hi) and day <= latest:
+            out.append(day.isoformat())
+    return out
+
+
+def _valid(applicant: dict[str, Any]) -> bool:
+    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
+        key, other_key = fact.split(".", 1)[1], other.split(".", 1)[1]
+        if applicant.get(key, UNKNOWN) != UNKNOWN and applicant.get(other_key) not in allowed \
+                and applicant.get(other_key, UNKNOWN) != UNKNOWN:
+            return False
+    return True
+
+
+def _differences(qid: str, old: Report, new: Report) -> list[str]:
+    a, b = old.question(qid), new.question(qid)
+    out = []
+    if a.outcome != b.outcome:
+        out.append(f"the {qid} outcome would be {b.outcome} "
+                   f"({OUTCOME_LABELS.get(b.outcome, b.outcome)}) instead of {a.outcome}")
+    for coll in (c for c in COLLECTION_LABELS if c in type(a).model_fields):
+        before = [_label(i) for i in getattr(a, coll)]
+        after = [_label(i) for i in getattr(b, coll)]
+        name = COLLECTION_NOUNS[coll]
+        for item in before:
+            if item not in after:
+                out.append(f"{item} would no longer be among the {name}")
+        for item in after:
+            if item not in before:
+                out.append(f"{item} would be added to the {name}")
+    return out
+
+
+def _warning_differences(old: Report, new: Report) -> list[str]:
+    before = {w.code for w in old.warnings}
+    after = {w.code for w in new.warnings}
+    return ([f"the warning {c} would no longer be raised" for c in sorted(before - after)]
+            + [f"the warning {c} would be raised" for c in sorted(after - before)])
+
+
+def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
+            report: Report | None = None) -> Explanation:
+    report = report or evaluate(case, ruleset, choice, day)
+    result = Explanation(report=report)
+    values = case.applicant.model_dump()
+
+    # facts each conclusion depended on: those read by the rules that reached it
+    reads: dict[str, list[str]] = {}
+    for qid in QUESTIONS:
+        facts: list[str] = []
+        fired = [r.rule for r in report.question(qid).reasons if not r.conditional]
+        fired += [w.rule for w in report.warnings if w.rule and w.rule.startswith(qid + ".")]
+        for rid in fired:
+            for var in sorted(ruleset.rules[rid].condition.variables):
+                if var.startswith("question:"):
+                    facts += reads.get(var.split(":", 1)[1], [])
+                else:
+                    facts.append(var)
+        reads[qid] = list(dict.fromkeys(sorted(facts, key=list(FACTS).index)))
+        result.depends_on[qid] = [(f, show(values[f.split(".", 1)[1]])) for f in reads[qid]]
+        result.decisive[qid] = []
+
+    for fact in FACTS:
+        key = fact.split(".", 1)[1]
+        value = values[key]
+        if value == UNKNOWN:
+            continue
+        for alternative in _alternatives(case, ruleset, fact, value):
+            applicant = {**values, key: alternative}
+            if not _valid(applicant):
+                continue
+            variant = case.model_copy(update={"applicant": Applicant.model_validate(applicant)})
+            other = evaluate(variant, ruleset, choice, day)
+            result.variants += 1
+            warned = _warning_differences(report, other)
+            for qid in QUESTIONS:
+                effects = _differences(qid, report, other)
+                if qid == "applicability":
+                    effects += warned
+                if effects:
+                    result.decisive[qid].append(
+                        Change(fact, show(value), show(alternative), tuple(effects)))
+    return result
+
+
+# --------------------------------------------------------------------- comparison
+
+
+@dataclass(frozen=True)
+class QuestionDiff:
+    question: str
+    before: str
+    after: str
+    changes: tuple[str, ...]
+    explained_by: tuple[str, ...]  # paragraph ids cited in the second report's reasons only
+    dropped: tuple[str, ...]  # paragraph ids cited in the first report's reasons only
+
+
+def compare(first: Report, second: Report) -> list[QuestionDiff]:
+    out = []
+    for qid in QUESTIONS:
+        a, b = first.question(qid), second.question(qid)
+        changes = tuple(c.replace(" would be ", " becomes ").replace(" would no longer be ",
+                                                                     " is no longer ")
+                        .replace(" would be added to ", " is added to ")
+                        for c in _differences(qid, first, second))
+        cites_a = list(dict.fromkeys(p for r in a.reasons for p in r.cites))
+        cites_b = list(dict.fromkeys(p for r in b.reasons for p in r.cites))
+        out.append(QuestionDiff(qid, a.outcome, b.outcome, changes,
+                                tuple(p for p in cites_b if p not in cites_a) if changes else (),
+                                tuple(p for p in cites_a if p not in cites_b) if changes else ()))
+    return out

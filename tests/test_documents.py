@@ -1,0 +1,315 @@
+"""Annotated documents (Markdown, HTML, Word), decisive facts, comparison, safe output.
+
+Golden files live in tests/golden/, one per example and format, named *.golden (they are
+generated output, reviewed as diffs). Regenerate them after a deliberate change with
+    RISKASSESS_UPDATE_GOLDEN=1 pytest tests/test_documents.py
+Word files are compared by their extracted text and structure, footnotes included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import errno
+import io
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import docx
+import pytest
+from conftest import EXAMPLES, run_cli
+
+from riskassess.core import assess_file
+from riskassess.errors import ExitCode
+from riskassess.explain import explain
+from riskassess.scenarios import load_scenarios
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE = os.environ.get("RISKASSESS_UPDATE_GOLDEN") == "1"
+SCENARIOS = load_scenarios(EXAMPLES)
+FORMATS = ["text", "json", "markdown", "html", "docx"]
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+
+
+def docx_structure(data: bytes) -> str:
+    """A Word file as text: each paragraph with its style, tables, footnote marks, notes."""
+    d = docx.Document(io.BytesIO(data))
+    lines = []
+    for block in d.element.body.iterchildren():
+        if block.tag == f"{W}p":
+            style = block.find(f"{W}pPr/{W}pStyle")
+            name = style.get(f"{W}val") if style is not None else "Normal"
+            text = ""
+            for node in block.iter():
+                if node.tag == f"{W}t":
+                    text += node.text or ""
+                elif node.tag == f"{W}footnoteReference":
+                    text += f"[^{node.get(f'{W}id')}]"
+            lines.append(f"{name}: {text}")
+        elif block.tag == f"{W}tbl":
+            for row in block.iter(f"{W}tr"):
+                cells = ["".join(t.text or "" for t in c.iter(f"{W}t"))
+                         for c in row.iter(f"{W}tc")]
+                lines.append("Table: " + " | ".join(cells))
+    footnotes = [rel.target_part for rel in d.part.rels.values()
+                 if rel.reltype.endswith("/footnotes")]
+    assert len(footnotes) == 1, "the document has one footnotes part"
+    from lxml import etree
+
+    for note in etree.fromstring(footnotes[0].blob).iter(f"{W}footnote"):
+        if note.get(f"{W}type"):
+            continue
+        paras = ["".join(t.text or "" for t in p.iter(f"{W}t")).strip()
+                 for p in note.iter(f"{W}p")]
+        lines.append(f"Footnote {note.get(f'{W}id')}: " + " / ".join(paras))
+    return "\n".join(lines) + "\n"
+
+
+def produce(scenario, fmt: str, tmp_path: Path) -> bytes:
+    out = tmp_path / f"{scenario.id}.{fmt}"
+    r = run_cli("evaluate", str(scenario.case_path), "--format", fmt, "--output", str(out))
+    assert r.code == 0, r.err
+    return out.read_bytes()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
+def test_golden(scenario, fmt, tmp_path):
+    data = produce(scenario, fmt, tmp_path)
+    text = docx_structure(data) if fmt == "docx" else data.decode("utf-8")
+    golden = GOLDEN / f"{scenario.id}.{fmt}.golden"
+    if UPDATE:
+        GOLDEN.mkdir(exist_ok=True)
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"missing {golden.name}: run with RISKASSESS_UPDATE_GOLDEN=1"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html", "docx"])
+def test_documents_are_byte_stable_and_carry_the_footer(fmt, tmp_path):
+    scenario = SCENARIOS[0]
+    first = produce(scenario, fmt, tmp_path)
+    (tmp_path / f"{scenario.id}.{fmt}").unlink()
+    assert produce(scenario, fmt, tmp_path) == first
+    text = docx_structure(first) if fmt == "docx" else first.decode()
+    report = assess_file(scenario.case_path, today=dt.date(1900, 1, 1)).report
+    assert f"riskassess {report.tool.version}; rule set {report.ruleset.id}, sha256 " \
+           f"{report.ruleset.sha256}; assessment date {report.assessment_date}" in text
+    assert "generated at" not in text
+
+
+def test_timestamp_is_added_only_on_request(tmp_path):
+    r = run_cli("evaluate", str(SCENARIOS[0].case_path), "-f", "markdown", "--timestamp")
+    assert r.code == 0 and "; generated at 20" in r.out
+
+
+def test_documents_follow_the_guidance_order_with_warnings_first():
+    r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "markdown")
+    order = ["> **WARNING (guidance_under_review)", "## Case facts", "## Guidance applied",
+             "## Does the applicant fall within the profile?", "## Step 1.", "## Step 2.",
+             "## Step 3.", "## Exclusion", "## Open questions", "## Warnings", "## Sources"]
+    positions = [r.out.index(part) for part in order]
+    assert positions == sorted(positions)
+    assert "Art. 9(2)(e) QD" in r.out and "[^1]: **cg24.banner**" in r.out
+
+
+def test_every_note_is_referenced_and_numbered_in_reading_order():
+    import re
+
+    r = run_cli("evaluate", str(EXAMPLES / "religious-objector.yaml"), "-f", "markdown")
+    body, sources = r.out.split("## Sources", 1)
+    refs = [int(n) for n in re.findall(r"\[\^(\d+)\](?!:)", body)]
+    first_seen = list(dict.fromkeys(refs))
+    assert first_seen == list(range(1, len(first_seen) + 1))
+    defined = [int(n) for n in re.findall(r"^\[\^(\d+)\]:", sources, flags=re.M)]
+    assert defined == first_seen
+
+
+def test_html_is_self_contained_and_accessible():
+    r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "html")
+    html = r.out
+    assert "<script" not in html and "<link" not in html and " src=" not in html
+    assert "@media print" in html and '<html lang="en">' in html
+    for landmark in ("<header>", "<nav aria-label=\"Contents\">", "<main>", "<footer>",
+                     'role="alert"', 'id="note-1"', 'href="#note-1"'):
+        assert landmark in html
+
+
+def test_word_file_has_real_footnotes():
+    scenario = next(s for s in SCENARIOS if s.id == "religious-objector")
+    out = assess_file(scenario.case_path, today=dt.date(1900, 1, 1))
+    from riskassess.core import document
+    from riskassess.render.docx import render
+
+    doc = document(out)
+    structure = docx_structure(render(doc))
+    assert structure.count("\nFootnote ") == len(doc.notes) == len(out.report.citations)
+    assert "Footnote 1: [cg24.profile]" in structure
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
+                    reason="LibreOffice is not installed (Debian package libreoffice-writer)")
+def test_word_file_converts_with_libreoffice(tmp_path):
+    scenario = next(s for s in SCENARIOS if s.id == "nabek-moral-objector")
+    data = produce(scenario, "docx", tmp_path)
+    source = tmp_path / "report.docx"
+    source.write_bytes(data)
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    subprocess.run([office, "--headless", f"-env:UserInstallation=file://{tmp_path}/lo",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path), str(source)],
+                   check=True, capture_output=True, timeout=180)
+    pdf = tmp_path / "report.pdf"
+    assert pdf.exists() and pdf.stat().st_size > 10_000
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
+        assert "guidance_under_review" in text and "[cg24.banner]" in text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.skipif(CHROMIUM is None,
+                    reason="Chromium is not installed (Debian package chromium; "
+                           ".ci/run installs it)")
+def test_html_in_a_real_headless_chromium(tmp_path):
+    page = tmp_path / "report.html"
+    r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "html",
+                "-o", str(page))
+    assert r.code == 0
+    flags = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+             "--no-first-run", "--disable-background-networking", "--disable-component-update",
+             "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--enable-logging=stderr", "--v=0"]
+    shot = tmp_path / "report.png"
+    run = subprocess.run(flags + ["--window-size=1000,1400", f"--screenshot={shot}",
+                                  page.as_uri()], capture_output=True, text=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000, run.stderr[-2000:]
+    console = [line for line in run.stderr.splitlines()
+               if "CONSOLE" in line or "Uncaught" in line]
+    assert console == [], console
+    dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True,
+                         timeout=120).stdout
+    assert 'class="warnings-top"' in dom and "guidance_under_review" in dom
+    assert 'id="note-1"' in dom and 'id="sources"' in dom
+
+
+# ------------------------------------------------------------------- decisive facts
+
+DECISIVE_EXAMPLES = ["religious-objector", "police-captain-2012", "officer-fled-abroad",
+                     "unit-implicated-deserter", "deserter-2026", "fifth-corps-settled-defector"]
+
+
+def _signature(report, qid):
+    q = report.question(qid)
+    lists = {k: repr(v) for k, v in q.model_dump().items()
+             if isinstance(v, list) and k not in ("reasons", "possible_outcomes")}
+    return q.outcome, lists, sorted(w.code for w in report.warnings) if qid == "applicability" \
+        else None
+
+
+@pytest.mark.parametrize("name", DECISIVE_EXAMPLES)
+def test_decisive_facts_agree_with_the_engine(name, tmp_path):
+    """Each statement is checked by writing the variant as a case file and assessing it;
+    and every single change not listed is checked to change nothing."""
+    from riskassess.case import FACTS, UNKNOWN
+    from riskassess.explain import _alternatives, _valid, show
+    from riskassess.yamlio import read_yaml_file
+
+    path = EXAMPLES / f"{name}.yaml"
+    out = assess_file(path, today=dt.date(1900, 1, 1))
+    result = explain(out.case, out.ruleset, out.choice, out.report.assessment_date, out.report)
+    listed = {(qid, c.fact, c.alternative) for qid, changes in result.decisive.items()
+              for c in changes}
+    raw = read_yaml_file(path).data
+    values = out.case.applicant.model_dump()
+    checked = 0
+    for fact in FACTS:
+        key = fact.split(".", 1)[1]
+        if values[key] == UNKNOWN:
+            continue
+        for alternative in _alternatives(out.case, out.ruleset, fact, values[key]):
+            if not _valid({**values, key: alternative}):
+                continue
+            variant = tmp_path / f"{key}-{checked}.yaml"
+            data = {**raw, "applicant": {**raw["applicant"], key: alternative}}
+            variant.write_text(json.dumps(data, default=str), encoding="utf-8")  # JSON is YAML
+            other = assess_file(variant, today=dt.date(1900, 1, 1)).report
+            for qid in result.decisive:
+                changed = _signature(out.report, qid) != _signature(other, qid)
+                assert changed == ((qid, fact, show(alternative)) in listed), (qid, fact,
+                                                                               alternative)
+            checked += 1
+    assert checked >= 10
+
+
+def test_the_issues_example_sentence():
+    out = assess_file(EXAMPLES / "religious-objector.yaml", today=dt.date(1900, 1, 1))
+    result = explain(out.case, out.ruleset, out.choice, out.report.assessment_date, out.report)
+    sentences = [c.sentence() for c in result.decisive["nexus"]]
+    assert sentences == ["Had applicant.conscientious_objection been none instead of religious, "
+                         "religion (possible) would no longer be among the nexus grounds."]
+    assert ("applicant.conscientious_objection", "religious") in result.depends_on["nexus"]
+
+
+def test_explain_command():
+    r = run_cli("explain", str(EXAMPLES / "religious-objector.yaml"))
+    assert r.code == 0
+    assert "religion (possible) would no longer be among the nexus grounds" in r.out
+    assert "variants evaluated" in r.out
+
+
+def test_compare_two_editions():
+    r = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
+                "euaa-syria-2024", "euaa-syria-2025-12")
+    assert r.code == 0, r.err
+    step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
+    assert "qualifies -> does_not_qualify (CHANGED)" in step1
+    assert "explained by [cg25.4-3.step1]" in step1
+    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in r.out
+    same = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
+                   "euaa-syria-2025-12", "euaa-syria-2025-12")
+    assert same.code == 0 and "CHANGED" not in same.out and same.out.count("(unchanged)") == 5
+
+
+# ---------------------------------------------------------------------- safe output
+
+CASE = EXAMPLES / "officer-fled-abroad.yaml"
+
+
+def test_output_never_overwrites_the_case_file(tmp_path):
+    case = tmp_path / "case.yaml"
+    case.write_bytes(CASE.read_bytes())
+    r = run_cli("evaluate", str(case), "-f", "markdown", "-o", str(case), "--force")
+    assert r.code == ExitCode.USAGE and "never writes over" in r.err
+    assert case.read_bytes() == CASE.read_bytes()
+
+
+def test_existing_output_needs_force(tmp_path):
+    target = tmp_path / "out.md"
+    target.write_text("mine", encoding="utf-8")
+    r = run_cli("evaluate", str(CASE), "-f", "markdown", "-o", str(target))
+    assert r.code == ExitCode.USAGE and "--force" in r.err
+    assert target.read_text() == "mine"
+    assert run_cli("evaluate", str(CASE), "-f", "markdown", "-o", str(target), "--force").code == 0
+    assert target.read_text().startswith("# Assessment of case EX-OFFICER-ABROAD")
+
+
+def test_a_failed_write_leaves_nothing_partial(tmp_path, monkeypatch):
+    target = tmp_path / "out.docx"
+    target.write_bytes(b"previous")
+
+    def full_disk(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full_disk)
+    r = run_cli("evaluate", str(CASE), "-f", "docx", "-o", str(target), "--force")
+    assert r.code == ExitCode.CANNOT_WRITE and "No space left on device" in r.err
+    assert target.read_bytes() == b"previous"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.docx"]
+
+
+def test_docx_needs_an_output_file():
+    r = run_cli("evaluate", str(CASE), "-f", "docx")
+    assert r.code == ExitCode.USAGE and "--output" in r.err
