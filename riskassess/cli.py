@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 
 from riskassess import __version__
-from riskassess.errors import EXIT_CODE_HELP, ExitCode, UserError
+from riskassess.errors import EXIT_CODE_HELP, ExitCode, UsageError, UserError
 from riskassess.render import Format
 
 app = typer.Typer(
@@ -38,6 +38,9 @@ rules_app = typer.Typer(help="Browse the editions catalog and the encoded rule s
                         no_args_is_help=True)
 coi_app = typer.Typer(help="Read and search the paragraphs the rules cite.",
                       no_args_is_help=True)
+examples_app = typer.Typer(help="Teaching scenarios: list, read, run and vary them.",
+                           no_args_is_help=True)
+app.add_typer(examples_app, name="examples")
 app.add_typer(schema_app, name="schema")
 app.add_typer(rules_app, name="rules")
 app.add_typer(coi_app, name="coi")
@@ -359,6 +362,209 @@ def coi_search(
         typer.echo(f"{pid}  [{edition}]  {gist}")
     if not hits:
         typer.echo("no paragraph matches all of: " + " ".join(words), err=True)
+
+
+ExamplesDir = Annotated[Optional[Path], typer.Option(
+    "--examples", help="A folder of scenarios; default: the shipped examples.")]
+
+
+def _scenarios(examples: Optional[Path]):
+    from riskassess.ruleset import default_examples_dir
+    from riskassess.scenarios import load_scenarios
+
+    return load_scenarios(examples or default_examples_dir())
+
+
+@examples_app.command("list")
+def examples_list(examples: ExamplesDir = None) -> None:
+    """List the scenarios: id, edition, title and a one-line summary."""
+    for sc in _scenarios(examples):
+        typer.echo(f"{sc.id}  [{sc.meta.expected.ruleset}]  {sc.meta.title}")
+        typer.echo(f"    {sc.meta.summary}")
+
+
+@examples_app.command("show")
+def examples_show(
+    scenario_id: Annotated[str, typer.Argument(help="A scenario id (see examples list).",
+                                               show_default=False)],
+    examples: ExamplesDir = None,
+) -> None:
+    """Print a scenario: its narrative, the facts, the sources it draws on, the model answer."""
+    from riskassess.core import assess_file
+    from riskassess.training import find, model_answer
+
+    sc = find(_scenarios(examples), scenario_id)
+    out = assess_file(sc.case_path, today=dt.date.today())
+    e = sc.meta.expected
+    typer.echo(f"{sc.id}: {sc.meta.title}\n\n{' '.join(sc.meta.narrative.split())}\n")
+    typer.echo(f"Case file: {sc.case_path.name}; assessment date "
+               f"{out.report.assessment_date}; edition {e.ruleset}")
+    typer.echo("Facts given:")
+    from riskassess.explain import show
+
+    for path, value in out.case.applicant.model_dump().items():
+        if value != "unknown":
+            typer.echo(f"  applicant.{path} = {show(value)}")
+    typer.echo("Based on:")
+    for pid in sc.meta.based_on:
+        c = out.ruleset.paragraphs[pid]
+        typer.echo(f"  [{pid}] {c.gist}")
+    typer.echo("Model answer:")
+    for item, value in model_answer(sc).items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        typer.echo(f"  {item}: {shown or 'none'}")
+    typer.echo(f"  applicability: {e.applicability.outcome}")
+    typer.echo(f"  open questions: {', '.join(e.open_questions) or 'none'}")
+    typer.echo(f"  warnings: {', '.join(e.warnings) or 'none'}")
+
+
+@examples_app.command("run", epilog=EXIT_CODE_HELP)
+def examples_run(
+    scenario_id: Annotated[Optional[str], typer.Argument(
+        help="A scenario id; or use --all.", show_default=False)] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Run every scenario.")] = False,
+    examples: ExamplesDir = None,
+) -> None:
+    """Evaluate scenarios and compare with their expected outcomes: a PASS/FAIL table;
+    exit 1 on any FAIL."""
+    from riskassess.core import assess_file
+    from riskassess.errors import UserError
+    from riskassess.scenarios import compare as compare_expected
+    from riskassess.training import find
+
+    scenarios = _scenarios(examples)
+    if all_ == bool(scenario_id):
+        raise typer.BadParameter("give a scenario id or --all (not both)")
+    chosen = scenarios if all_ else [find(scenarios, scenario_id or "")]
+    failed = 0
+    for sc in chosen:
+        try:
+            diffs = compare_expected(assess_file(sc.case_path, today=dt.date.today()).report,
+                                     sc.meta.expected)
+        except UserError as exc:
+            diffs = [str(p) for p in exc.problems]
+        status = "PASS" if not diffs else "FAIL"
+        failed += bool(diffs)
+        typer.echo(f"{status}  {sc.id}")
+        for d in diffs:
+            typer.echo(f"      {d}")
+    typer.echo(f"{len(chosen) - failed} passed, {failed} failed")
+    if failed:
+        raise typer.Exit(int(ExitCode.FINDINGS))
+
+
+@examples_app.command("vary")
+def examples_vary(
+    scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False)],
+    fact: Annotated[list[str], typer.Option(
+        "--fact", help="A change, e.g. applicant.rank=officer or assessment_date=2026-01-15; "
+                       "repeat for several.")],
+    examples: ExamplesDir = None,
+) -> None:
+    """Show how the outcomes change when facts of a scenario change (computed by the engine)."""
+    from riskassess.case import FACTS
+    from riskassess.core import assess_file
+    from riskassess.explain import compare as run_compare
+    from riskassess.training import find
+    from riskassess.yamlio import parse_yaml_text, read_yaml_file
+
+    sc = find(_scenarios(examples), scenario_id)
+    data = read_yaml_file(sc.case_path).data
+    data = {**data, "applicant": dict(data.get("applicant") or {})}
+    for change in fact:
+        path, sep, raw = change.partition("=")
+        if not sep:
+            raise typer.BadParameter(f"'{change}' is not PATH=VALUE", param_hint="--fact")
+        if path not in FACTS and path not in ("assessment_date",):
+            raise typer.BadParameter(f"'{path}' is not a fact (allowed: assessment_date, "
+                                     f"{', '.join(FACTS)})", param_hint="--fact")
+        value = parse_yaml_text(raw or "unknown", "--fact").data
+        if path == "assessment_date":
+            data["assessment_date"] = value
+        else:
+            data["applicant"][path.split(".", 1)[1]] = value
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        variant = Path(folder) / "variant.yaml"
+        import json as _json
+
+        variant.write_text(_json.dumps(data, default=str), encoding="utf-8")
+        base = assess_file(sc.case_path, today=dt.date.today()).report
+        try:
+            other = assess_file(variant, today=dt.date.today()).report
+        except UserError as exc:
+            raise UsageError([p.__class__(  # re-label the temporary file as the --fact option
+                "--fact", None, None, p.path, p.message) for p in exc.problems]) from None
+    typer.echo(f"{sc.id} with {', '.join(fact)}:")
+    if base.ruleset.id != other.ruleset.id:
+        typer.echo(f"  edition: {base.ruleset.id} -> {other.ruleset.id}")
+    for diff in run_compare(base, other):
+        mark = "unchanged" if not diff.changes else "CHANGED"
+        typer.echo(f"  {diff.question}: {diff.before} -> {diff.after} ({mark})")
+        for line in diff.changes:
+            typer.echo(f"    - {line}")
+    before = {w.code for w in base.warnings}
+    after = {w.code for w in other.warnings}
+    for code in sorted(after - before):
+        typer.echo(f"  warning added: {code}")
+    for code in sorted(before - after):
+        typer.echo(f"  warning removed: {code}")
+
+
+@app.command(epilog=EXIT_CODE_HELP)
+def train(
+    scenario_id: Annotated[Optional[str], typer.Argument(
+        help="A scenario id; default: a random one.", show_default=False)] = None,
+    random_: Annotated[bool, typer.Option("--random", help="Pick a scenario at random.")] = False,
+    seed: Annotated[Optional[int], typer.Option(
+        "--seed", help="Make --random repeatable.")] = None,
+    answers: Annotated[Optional[Path], typer.Option(
+        "--answers", help="Grade a trainee's answers from this YAML file instead of asking "
+                          "(for a classroom).")] = None,
+    examples: ExamplesDir = None,
+) -> None:
+    """Quiz: read a scenario, answer the guidance's questions, then see the model answer with
+    its reasoning and citations, and a score."""
+    from riskassess import training
+    from riskassess.core import assess_file
+    from riskassess.render.terminal import render as render_text
+
+    scenarios = _scenarios(examples)
+    given: dict | None = None
+    if answers is not None:
+        from riskassess.yamlio import read_yaml_file as _read
+
+        doc = _read(answers)
+        named = doc.data.get("scenario") if isinstance(doc.data, dict) else None
+        scenario = training.pick(scenarios, scenario_id or (str(named) if named else None), seed)
+        out = assess_file(scenario.case_path, today=dt.date.today())
+        given, _ = training.answers_from_document(doc, training.choices(out.ruleset))
+    else:
+        if not sys.stdin.isatty():
+            raise UsageError("train asks its questions at a terminal, and there is none; "
+                             "to grade answers without one, pass --answers FILE")
+        scenario = training.pick(scenarios, None if random_ else scenario_id, seed)
+        out = assess_file(scenario.case_path, today=dt.date.today())
+    report = out.report
+    from riskassess.explain import show
+
+    facts = [(f"applicant.{k}", show(v)) for k, v in out.case.applicant.model_dump().items()
+             if v != "unknown"]
+    typer.echo(training.briefing(scenario, facts, report.ruleset.title,
+                                 report.assessment_date.isoformat()))
+    if given is None:
+        try:
+            given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
+                                        lambda text: typer.echo(text, nl=False))
+                     for item in training.ITEMS}
+        except EOFError:
+            typer.echo("\nquiz abandoned", err=True)
+            raise typer.Exit(130) from None
+    typer.echo("")
+    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario))))
+    typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
+    typer.echo(render_text(report, out.ruleset, width=100, color=False))
 
 
 def main(argv: list[str] | None = None) -> None:

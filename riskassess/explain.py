@@ -176,14 +176,19 @@ class QuestionDiff:
     dropped: tuple[str, ...]  # paragraph ids cited in the first report's reasons only
 
 
+def _present(sentence: str) -> str:
+    """'... would be added to ...' -> '... is added to ...' (a change made, not supposed)."""
+    for was, now in ((" would be added to ", " is added to "),
+                     (" would no longer be ", " is no longer "), (" would be ", " becomes ")):
+        sentence = sentence.replace(was, now)
+    return sentence
+
+
 def compare(first: Report, second: Report) -> list[QuestionDiff]:
     out = []
     for qid in QUESTIONS:
         a, b = first.question(qid), second.question(qid)
-        changes = tuple(c.replace(" would be ", " becomes ").replace(" would no longer be ",
-                                                                     " is no longer ")
-                        .replace(" would be added to ", " is added to ")
-                        for c in _differences(qid, first, second))
+        changes = tuple(_present(c) for c in _differences(qid, first, second))
         cites_a = list(dict.fromkeys(p for r in a.reasons for p in r.cites))
         cites_b = list(dict.fromkeys(p for r in b.reasons for p in r.cites))
         out.append(QuestionDiff(qid, a.outcome, b.outcome, changes,

@@ -54,6 +54,7 @@ class ScenarioFile(BaseModel):
 
     format: int
     title: str
+    summary: str  # one line, for `examples list` (gives nothing of the answer away)
     narrative: str
     based_on: list[str]
     expected: Expected

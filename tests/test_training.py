@@ -1,0 +1,207 @@
+"""Trainers: the scenario library, `examples list|show|run|vary`, and the `train` quiz."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+from conftest import EXAMPLES, ROOT, run_cli
+
+from riskassess.errors import ExitCode
+from riskassess.scenarios import load_scenarios
+from riskassess.training import grade, model_answer
+
+SCENARIOS = load_scenarios(EXAMPLES)
+RIGHT = ("persecution: qualifies\n"
+         "bases: [art_9_1_severe_acts, art_9_2_e, art_9_1_conscientious_objection]\n"
+         "risk: substantiated_in_general\n"
+         "grounds: [political_opinion, religion]\n"
+         "exclusion: could_be_relevant\n")
+
+
+def test_the_library_has_at_least_twenty_scenarios_across_both_editions():
+    assert len(SCENARIOS) >= 20
+    editions = {s.meta.expected.ruleset for s in SCENARIOS}
+    assert editions == {"euaa-syria-2024", "euaa-syria-2025-12"}
+    for s in SCENARIOS:
+        assert s.meta.based_on and s.meta.summary and len(s.meta.narrative.split()) >= 15
+
+
+def test_examples_list_and_show():
+    r = run_cli("examples", "list")
+    assert r.code == 0
+    assert r.out.count("[euaa-syria-") == len(SCENARIOS)
+    shown = run_cli("examples", "show", "police-captain-2012")
+    assert shown.code == 0
+    for part in ("police captain who walked away", "applicant.force = police",
+                 "[sd.bodies-delivered]", "Model answer:", "bases: art_9_1_severe_acts"):
+        assert part in shown.out
+    assert run_cli("examples", "show", "police-captain").code == ExitCode.USAGE
+
+
+def test_examples_run_all_passes():
+    r = run_cli("examples", "run", "--all")
+    assert r.code == 0, r.out
+    assert r.out.count("PASS  ") == len(SCENARIOS)
+    assert f"{len(SCENARIOS)} passed, 0 failed" in r.out
+
+
+def test_examples_run_reports_a_failure(tmp_path):
+    folder = tmp_path / "examples"
+    folder.mkdir()
+    for name in ("officer-fled-abroad.yaml", "officer-fled-abroad.expected.yaml"):
+        shutil.copy(EXAMPLES / name, folder / name)
+    sidecar = folder / "officer-fled-abroad.expected.yaml"
+    sidecar.write_text(sidecar.read_text().replace("enhancing_factors: [officer_rank, "
+                                                   "external_desertion]",
+                                                   "enhancing_factors: [officer_rank]"))
+    r = run_cli("examples", "run", "officer-fled-abroad", "--examples", str(folder))
+    assert r.code == ExitCode.FINDINGS
+    assert "FAIL  officer-fled-abroad" in r.out
+    assert "risk.enhancing_factors: expected ['officer_rank'], got" in r.out
+
+
+def test_examples_vary_uses_the_engine():
+    r = run_cli("examples", "vary", "religious-objector", "--fact", "applicant.rank=officer")
+    assert r.code == 0
+    assert "officer_rank is added to the circumstances that raise the risk" in r.out
+    assert "persecution: qualifies -> qualifies (unchanged)" in r.out
+    dated = run_cli("examples", "vary", "deserter-2026", "--fact", "assessment_date=2024-06-01")
+    assert "edition: euaa-syria-2025-12 -> euaa-syria-2024" in dated.out
+    assert "persecution: does_not_qualify -> qualifies (CHANGED)" in dated.out
+    listed = run_cli("examples", "vary", "officer-fled-abroad", "--fact",
+                     "applicant.exclusion_indicators=[senior_command_role]")
+    assert "exclusion: could_be_relevant -> examination_indicated (CHANGED)" in listed.out
+    bad = run_cli("examples", "vary", "deserter-2026", "--fact", "applicant.rank=general")
+    assert bad.code == ExitCode.USAGE and "'general' is not an allowed value" in bad.err
+    assert run_cli("examples", "vary", "deserter-2026", "--fact", "rank").code == ExitCode.USAGE
+
+
+# ------------------------------------------------------------------ grading
+
+
+def test_grading_right_wrong_and_partial_answers():
+    scenario = next(s for s in SCENARIOS if s.id == "religious-objector")
+    model = model_answer(scenario)
+    assert sum(m.points for m in grade(model, model)) == 5
+    partial = {**model, "bases": ["art_9_1_severe_acts", "art_9_2_e"],
+               "grounds": ["political_opinion", "race"], "risk": "individual_assessment"}
+    marks = {m.item: m for m in grade(partial, model)}
+    assert marks["bases"].points == pytest.approx(2 / 3, abs=0.01)
+    assert marks["bases"].comment == "partly right: missing art_9_1_conscientious_objection"
+    assert marks["grounds"].points == pytest.approx(1 / 3, abs=0.01)
+    assert "not supported: race" in marks["grounds"].comment
+    assert marks["risk"].points == 0 and "substantiated_in_general" in marks["risk"].comment
+    nothing = grade({**model, "bases": [], "grounds": []}, model)
+    assert [m.points for m in nothing][1] == 0
+
+
+@pytest.fixture
+def answers(tmp_path: Path):
+    def write(text: str) -> str:
+        path = tmp_path / "answers.yaml"
+        path.write_text(text, encoding="utf-8")
+        return str(path)
+    return write
+
+
+def test_train_grades_an_answers_file(answers):
+    r = run_cli("train", "religious-objector", "--answers", answers(RIGHT))
+    assert r.code == 0, r.err
+    assert "Score: 5 / 5" in r.out
+    assert "Model answer, with the reasoning" in r.out and "[cg24.concl.nexus]" in r.out
+
+
+def test_train_grades_wrong_and_partial_answers(answers):
+    text = RIGHT.replace("grounds: [political_opinion, religion]", "grounds: [political_opinion]")
+    text = text.replace("persecution: qualifies", "persecution: does_not_qualify")
+    r = run_cli("train", "religious-objector", "--answers", answers(text))
+    assert r.code == 0
+    assert "persecution  0.00" in r.out and "grounds      0.50" in r.out
+    assert "Score: 3.5 / 5" in r.out
+
+
+def test_answers_file_may_name_its_scenario(answers):
+    r = run_cli("train", "--answers", answers("scenario: draft-evader\npersecution: not_assessed\n"
+                                              "bases: none\nrisk: not_assessed\ngrounds: []\n"
+                                              "exclusion: not_assessed\n"))
+    assert "Scenario draft-evader" in r.out and "Score: 5 / 5" in r.out
+
+
+def test_a_bad_answers_file_is_refused_with_locations(answers):
+    path = answers("persecution: maybe\nbases: [art_9_9]\nriks: substantiated_in_general\n"
+                   "grounds: [political_opinion]\n")
+    r = run_cli("train", "religious-objector", "--answers", path)
+    assert r.code == ExitCode.INVALID_INPUT
+    assert f"{path}:1:14: persecution: 'maybe' is not an allowed value" in r.err
+    assert f"{path}:2:8: bases: 'art_9_9' is not an allowed value" in r.err
+    assert f"{path}:3:1: riks: unknown key 'riks'" in r.err
+    assert "missing answer 'risk'" in r.err and "missing answer 'exclusion'" in r.err
+
+
+def test_random_is_repeatable_with_a_seed(answers):
+    path = answers(RIGHT)
+    first = run_cli("train", "--random", "--seed", "7", "--answers", path).out.splitlines()[0]
+    second = run_cli("train", "--random", "--seed", "7", "--answers", path).out.splitlines()[0]
+    assert first == second and first.startswith("Scenario ")
+
+
+def test_train_without_a_terminal_says_so_instead_of_hanging():
+    r = run_cli("train", "religious-objector")
+    assert r.code == ExitCode.USAGE
+    assert "there is none" in r.err and "--answers" in r.err
+
+
+# ------------------------------------------------------------ the interactive quiz
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
+    return pexpect.spawn(sys.executable, ["-m", "riskassess", "train", *args], env=env,
+                         encoding="utf-8", timeout=30, dimensions=(50, 120))
+
+
+def test_quiz_end_to_end_through_a_pseudo_terminal():
+    child = spawn("religious-objector")
+    child.expect("Scenario religious-objector")
+    child.expect("Facts given:")
+    child.expect("Step 1. Do the acts qualify as persecution")
+    child.expect("> ")
+    child.sendline("probably")  # not an allowed answer: asked again
+    child.expect("'probably' is not one of")
+    child.expect("> ")
+    child.sendline("qualifies")
+    child.expect("Which bases of persecution apply")
+    child.expect("> ")
+    child.sendline("art_9_1_severe_acts, art_9_2_e")  # partial
+    child.expect("Step 2. What is the level of risk")
+    child.expect("> ")
+    child.sendline("substantiated_in_general")
+    child.expect("Step 3. Which nexus grounds apply")
+    child.expect("> ")
+    child.sendline("political_opinion, religion")
+    child.expect("What does the guidance say on exclusion")
+    child.expect("> ")
+    child.sendline("could_be_relevant")
+    child.expect(r"bases\s+0\.67")
+    child.expect(r"Score: 4\.67 / 5")
+    child.expect("Model answer, with the reasoning")
+    child.expect("Cited paragraphs")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+
+
+def test_quiz_random_with_seed_and_abandon():
+    child = spawn("--random", "--seed", "3")
+    child.expect("Scenario ")
+    child.expect("> ")
+    child.sendeof()
+    child.expect("quiz abandoned")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 130
