@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -46,6 +47,7 @@ def _year_to_text(value: Any) -> Any:
 
 
 _PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+YEARS = (1900, 2100)  # dates outside these years are refused as implausible
 
 
 def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
@@ -54,6 +56,8 @@ def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
     if not m:
         raise ValueError("expected a date as YYYY-MM-DD, YYYY-MM or YYYY")
     year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    if not YEARS[0] <= year <= YEARS[1]:
+        raise ValueError(f"year {m.group(1)} is outside {YEARS[0]}-{YEARS[1]}")
     if month is not None and not 1 <= int(month) <= 12:
         raise ValueError(f"month {month} does not exist")
     if day is not None:
@@ -80,9 +84,13 @@ def _check_full_date(value: Any) -> Any:
         if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
             raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
         try:
-            return dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise PydanticCustomError("full_date", "not a date in the calendar") from None
+        if not YEARS[0] <= day.year <= YEARS[1]:
+            raise PydanticCustomError("full_date", "the year is outside {lo}-{hi}",
+                                      {"lo": YEARS[0], "hi": YEARS[1]})
+        return day
     return value
 
 
@@ -110,6 +118,18 @@ ExclusionIndicator = Literal[
     "member_of_designated_terrorist_group",
     "senior_command_role",
 ]
+
+
+def _no_repeats(value: Any) -> Any:
+    """A list fact that names an item twice is refused: merging them would hide a slip."""
+    if isinstance(value, list):
+        seen = set()
+        for item in value:
+            if isinstance(item, str) and item in seen:
+                raise PydanticCustomError("duplicate_item", "'{item}' is listed twice",
+                                          {"item": item})
+            seen.add(item)
+    return value
 
 
 class _Strict(BaseModel):
@@ -151,7 +171,8 @@ class Applicant(_Strict):
                      "an amnesty decree. none: neither."))
     conscientious_objection: Literal["none", "religious", "moral", "political", "unknown"] = Field(
         UNKNOWN, description="Whether he deserted on grounds of conscience, and of which kind.")
-    exclusion_indicators: list[ExclusionIndicator] | Unknown = Field(
+    exclusion_indicators: Annotated[list[ExclusionIndicator] | Unknown,
+                                    AfterValidator(_no_repeats)] = Field(
         UNKNOWN,
         description=("Facts that make an exclusion examination (Art. 12 QD) advisable; an empty "
                      "list means none are known to apply, unknown means not yet looked into."))
@@ -228,6 +249,8 @@ def _fact_catalogue() -> dict[str, FactSpec]:
     for name, info in Applicant.model_fields.items():
         path = f"applicant.{name}"
         ann = info.annotation
+        while get_origin(ann) is Annotated:
+            ann = get_args(ann)[0]
         args = get_args(ann)
         if get_origin(ann) is Literal:
             facts[path] = FactSpec(path, "enum", tuple(a for a in args if a != UNKNOWN),
@@ -437,6 +460,9 @@ def _message(errs: list[dict], value: Any, allowed: str) -> str:
     custom = [e for e in errs if e["type"] in ("partial_date", "full_date")]
     if custom:
         return f"'{_show(value)}': {custom[0]['msg']}"
+    repeated = [e for e in errs if e["type"] == "duplicate_item"]
+    if repeated:
+        return f"{repeated[0]['msg']}; name each item once"
     if "missing" in types_:
         return "required"
     if "model_type" in types_ or "model_attributes_type" in types_:

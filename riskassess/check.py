@@ -54,7 +54,9 @@ class Finding:
 
     def __str__(self) -> str:
         kind = "warning: " if self.severity == "warning" else ""
-        return f"{self.file}:{self.line}:{self.column}: {self.subject}: {kind}{self.message}"
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        subject = f" {self.subject}:" if self.subject else ""
+        return f"{where}:{subject} {kind}{self.message}"
 
 
 @dataclass
@@ -98,7 +100,7 @@ def check_path(path: Path) -> CheckResult:
             return _sorted(result)
         _check_ruleset(rs, result)
     else:
-        result.findings.append(Finding(str(path), 0, 0, "rules", "error",
+        result.findings.append(Finding(str(path), 0, 0, "", "error",
                                        "neither editions.yaml nor edition.yaml is here"))
     return _sorted(result)
 
@@ -109,7 +111,7 @@ def _sorted(result: CheckResult) -> CheckResult:
 
 
 def _from_problems(exc: RuleSetError) -> list[Finding]:
-    return [Finding(p.file, p.line or 0, p.column or 0, p.path or "rules", "error", p.message)
+    return [Finding(p.file, p.line or 0, p.column or 0, p.path, "error", p.message)
             for p in exc.problems]
 
 

@@ -421,18 +421,31 @@ def _validate(model: type[BaseModel], doc: Document) -> tuple[Any, list[Problem]
     try:
         return model.model_validate(doc.data), list(doc.problems)
     except ValidationError as exc:
-        problems = list(doc.problems)
+        found = []
         for err in exc.errors(include_url=False):
             path = tuple(p for p in err["loc"] if isinstance(p, int) or _is_key(p))
+            value = err.get("input")
             if err["type"] == "extra_forbidden":
-                problems.append(doc.problem(path, f"unknown key '{path[-1]}'", prefer_key=True))
+                found.append(doc.problem(path, f"unknown key '{path[-1]}'", prefer_key=True))
             elif err["type"] == "missing":
-                problems.append(doc.problem(path[:-1], f"missing key '{path[-1]}'"))
+                found.append(doc.problem(path[:-1], f"missing key '{path[-1]}'"))
+            elif err["type"] in ("model_type", "model_attributes_type", "dict_type"):
+                found.append(doc.problem(path, f"expected a mapping of keys, got {_kind(value)}"))
+            elif err["type"] == "list_type":
+                found.append(doc.problem(path, f"expected a list, got {_kind(value)}"))
             else:
-                value = err.get("input")
                 shown = "" if isinstance(value, (dict, list)) else f"'{_show(value)}': "
-                problems.append(doc.problem(path, f"{shown}{err['msg']}"))
-        return None, problems
+                found.append(doc.problem(path, f"{shown}{err['msg']}"))
+        # a value the reader already refused (a tag, an alias) needs no second message
+        return None, list(doc.problems) + [p for p in found if p.path not in doc.voided]
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else f"'{_show(value)}'"
 
 
 def _is_key(part: Any) -> bool:

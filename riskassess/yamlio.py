@@ -23,6 +23,7 @@ not depend on it.
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,8 +190,20 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
                             "the file is empty (or holds only comments): expected a YAML mapping"))
     builder = _Builder(name)
     data = builder.build(node, ())
+    problems = builder.problems
+    if builder.aliases:
+        # The composed tree has lost where each alias was written; the parser's events
+        # have not. Report every use of an alias (up to 20) at its own position.
+        problems = [p for p in problems if not p.message.startswith("anchors and aliases")]
+        for event in itertools.islice((e for e in yaml.parse(text, Loader=_StrictLoader)
+                                       if isinstance(e, yaml.AliasEvent)), 20):
+            builder.voided.add(dotted(()))  # the whole tree is suspect; no echo messages
+            problems.append(Problem(name, event.start_mark.line + 1,
+                                    event.start_mark.column + 1, "",
+                                    f"alias '*{event.anchor}': anchors and aliases ('&', '*') "
+                                    "are not supported; write the value out"))
     return Document(name, data, builder.value_positions, builder.key_positions,
-                    tuple(builder.problems), frozenset(builder.voided))
+                    tuple(problems), frozenset(builder.voided))
 
 
 def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
@@ -225,6 +238,7 @@ class _Builder:
         self._seen: set[int] = set()
         self._count = 0
         self.voided: set[str] = set()
+        self.aliases = False
 
     def _add(self, node: yaml.Node, path: Path_, message: str) -> None:
         self.voided.add(dotted(path))
@@ -239,6 +253,7 @@ class _Builder:
                 self._add(node, path, f"too many values (limit {MAX_NODES})")
             return None
         if id(node) in self._seen:
+            self.aliases = True
             # An alias yields the anchored node again; point at the key that used it.
             line, column = self.key_positions.get(path, (node.start_mark.line + 1,
                                                          node.start_mark.column + 1))

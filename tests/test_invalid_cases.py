@@ -17,6 +17,7 @@ INVALID = sorted((DATA / "invalid").glob("*.yaml"))
 NO_HEADER = {
     "empty.yaml": (3, None, "the file is empty (or holds only comments)"),
     "binary.yaml": (3, "1:1", "contains NUL bytes: this looks like a binary file"),
+    "a-directory.yaml": (3, None, "is a directory, expected a YAML file"),
 }
 HEADER = re.compile(rb"^# expect: (\d+) (\d+:\d+|-) (.+)$")
 
@@ -24,11 +25,15 @@ HEADER = re.compile(rb"^# expect: (\d+) (\d+:\d+|-) (.+)$")
 def expectation(path: Path) -> tuple[int, str | None, str]:
     if path.name in NO_HEADER:
         return NO_HEADER[path.name]
-    first = path.read_bytes().split(b"\n", 1)[0]
+    first = path.read_bytes().removeprefix(b"\xef\xbb\xbf").split(b"\n", 1)[0]
     m = HEADER.match(first)
     assert m, f"{path.name}: first line must be '# expect: EXIT LINE:COL MESSAGE'"
     where = m.group(2).decode()
     return int(m.group(1)), None if where == "-" else where, m.group(3).decode()
+
+
+def test_the_corpus_has_one_file_per_failure_mode_and_at_least_forty():
+    assert len(INVALID) >= 40
 
 
 def test_the_corpus_covers_the_failure_modes_of_issue_2():
@@ -44,6 +49,9 @@ def test_bad_case_file(path: Path):
     code, where, message = expectation(path)
     r = run_cli("evaluate", str(path))
     assert r.code == code, r.err
+    if code == 0:  # accepted (e.g. a byte-order mark): no error at all
+        assert r.err == "" and r.out
+        return
     assert r.out == ""
     assert "Traceback" not in r.err
     prefix = f"error: {path}:{where}: " if where else f"error: {path}: "
@@ -90,3 +98,17 @@ def test_byte_order_mark_is_accepted(tmp_path):
     path = tmp_path / "bom.yaml"
     path.write_bytes(b"\xef\xbb\xbfassessment_date: 2024-06-01\napplicant:\n  sex: male\n")
     assert run_cli("evaluate", str(path)).code == 0
+
+
+def test_an_unreadable_file_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "locked.yaml"
+    path.write_text("applicant:\n  sex: male\n", encoding="utf-8")
+
+    def denied(self):
+        raise PermissionError(13, "Permission denied")
+
+    # the suite may run as root, for whom chmod 000 does not stop a read: simulate it
+    monkeypatch.setattr(type(path), "read_bytes", denied)
+    r = run_cli("evaluate", str(path))
+    assert r.code == 3
+    assert r.err == f"error: {path}: permission denied: the file cannot be read\n"

@@ -152,3 +152,32 @@ def test_every_paragraph_of_the_registry_is_relied_on(edition):
     cited = {pid for rule in rs.rules.values() for pid in rule.cites} | set(rs.edition.review_cites)
     # the profile's cross-references are cited by the referral rules; nothing is unused
     assert set(rs.paragraphs) - cited == set()
+
+
+# One bad rule file per failure mode: each replaces risk.yaml in a copy of the 2024 rules.
+RULE_CORPUS = sorted((Path(__file__).resolve().parent / "data" / "invalid-rules").glob("*.yaml"))
+RULE_NO_HEADER = {"empty.yaml": (None, "the file is empty (or holds only comments)"),
+                  "binary.yaml": ("1:1", "contains NUL bytes")}
+
+
+@pytest.mark.parametrize("bad", RULE_CORPUS, ids=lambda p: p.name)
+def test_bad_rule_file(rules, bad):
+    if bad.name in RULE_NO_HEADER:
+        where, message = RULE_NO_HEADER[bad.name]
+    else:
+        header = bad.read_bytes().split(b"\n", 1)[0].decode()
+        code, where, message = header.removeprefix("# expect: ").split(" ", 2)
+        assert code == "4"
+        where = None if where == "-" else where
+    target = rules / EDITION / "risk.yaml"
+    target.write_bytes(bad.read_bytes())
+    for command in (["evaluate", CASE], ["rules", "check"]):
+        r = run_cli(*command, "--rules-dir", str(rules)) if command[0] == "evaluate" \
+            else run_cli(*command, str(rules))
+        assert r.code in (ExitCode.RULESET_ERROR, ExitCode.FINDINGS), r.err
+        text = r.err + r.out
+        assert "Traceback" not in text
+        prefix = f"{target}:{where}: " if where else f"{target}: "
+        assert any(line.removeprefix("error: ").startswith(prefix) and message in line
+                   for line in text.splitlines()), text
+    assert len(RULE_CORPUS) >= 15

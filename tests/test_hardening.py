@@ -1,0 +1,121 @@
+"""Hardening: the exit-code table, interrupted writes, no network, no case data in errors."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, RULES, run_cli
+
+from riskassess.errors import EXIT_CODE_HELP, ExitCode
+
+CASE = str(EXAMPLES / "officer-fled-abroad.yaml")
+
+
+@pytest.fixture
+def undated(tmp_path: Path) -> str:
+    path = tmp_path / "undated.yaml"
+    path.write_text("applicant:\n  military_status: deserter\n", encoding="utf-8")
+    return str(path)
+
+
+def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
+    """One documented table, the same for every command; each code produced for real."""
+    broken = tmp_path / "rules"
+    import shutil
+
+    shutil.copytree(RULES, broken)
+    risk = broken / "euaa-syria-2024" / "risk.yaml"
+    risk.write_text(risk.read_text().replace("cites: [cg24.concl.risk-co]", "cites: [nope]"))
+    bad_case = tmp_path / "bad.yaml"
+    bad_case.write_text("applicant:\n  rank: general\n", encoding="utf-8")
+    seen = {
+        ExitCode.OK: run_cli("evaluate", CASE).code,
+        ExitCode.FINDINGS: run_cli("rules", "check", str(broken)).code,
+        ExitCode.USAGE: run_cli("evaluate", CASE, "--format", "pdf").code,
+        ExitCode.INVALID_INPUT: run_cli("evaluate", str(bad_case)).code,
+        ExitCode.RULESET_ERROR: run_cli("evaluate", CASE, "--rules-dir", str(broken)).code,
+        ExitCode.NO_ENCODED_EDITION: run_cli("evaluate", undated, "--today", "2025-08-01").code,
+    }
+    target = tmp_path / "out.md"
+    monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "full")))
+    seen[ExitCode.CANNOT_WRITE] = run_cli("evaluate", CASE, "-f", "markdown", "-o",
+                                          str(target)).code
+    monkeypatch.undo()
+    import riskassess.core
+
+    monkeypatch.setattr(riskassess.core, "load_case", lambda *a: 1 / 0)
+    seen[ExitCode.INTERNAL] = run_cli("evaluate", CASE).code
+    assert seen == {code: code for code in ExitCode}
+    for code in ExitCode:
+        assert f"{int(code)} " in EXIT_CODE_HELP
+
+
+def test_ctrl_c_during_a_write_leaves_no_partial_file(tmp_path, monkeypatch):
+    target = tmp_path / "out.html"
+
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(os, "fsync", interrupted)
+    r = run_cli("evaluate", CASE, "-f", "html", "-o", str(target))
+    assert r.code == 130 and "Traceback" not in r.err
+    assert list(tmp_path.iterdir()) == []  # neither the output nor its temporary file
+
+
+COMMANDS = [
+    ["evaluate", CASE], ["evaluate", CASE, "-f", "json"], ["evaluate", CASE, "-f", "markdown"],
+    ["evaluate", CASE, "-f", "html"], ["explain", CASE],
+    ["compare", CASE, "--editions", "euaa-syria-2024", "euaa-syria-2025-12"],
+    ["schema", "case"], ["schema", "report"], ["rules", "list"], ["rules", "check"],
+    ["rules", "show", "risk.officer-rank-enhances"], ["rules", "coverage"],
+    ["coi", "show", "cg24.profile"], ["coi", "search", "amnesty"], ["examples", "list"],
+    ["examples", "show", "draft-evader"], ["examples", "run", "--all"],
+    ["examples", "vary", "draft-evader", "--fact", "applicant.military_status=deserter"],
+]
+
+
+def test_no_command_touches_the_network(tmp_path, monkeypatch):
+    attempts = []
+
+    def refuse(*args, **kwargs):
+        attempts.append(args)
+        raise OSError("network access attempted")
+
+    monkeypatch.setattr(socket, "socket", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
+    answers = tmp_path / "answers.yaml"
+    answers.write_text("persecution: not_assessed\nbases: none\nrisk: not_assessed\n"
+                       "grounds: none\nexclusion: not_assessed\n", encoding="utf-8")
+    for command in COMMANDS + [["train", "draft-evader", "--answers", str(answers)],
+                               ["evaluate", CASE, "-f", "docx", "-o", str(tmp_path / "x.docx")]]:
+        r = run_cli(*command)
+        assert r.code == 0, (command, r.err[-500:])
+    assert attempts == []
+
+
+def test_an_internal_error_shows_no_case_data(tmp_path, monkeypatch):
+    case = tmp_path / "private.yaml"
+    case.write_text("case_id: SECRET-REF-77\napplicant:\n  sex: male\n"
+                    "  military_status: deserter\n", encoding="utf-8")
+    import riskassess.core
+    import riskassess.engine
+
+    def boom(case, *args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr(riskassess.core, "evaluate", boom)
+    r = run_cli("evaluate", str(case), "--today", "2024-06-01")
+    assert r.code == ExitCode.INTERNAL and "Traceback" in r.err
+    assert "SECRET-REF-77" not in r.err and "deserter" not in r.err
+    assert riskassess.engine  # the engine module itself is untouched
+
+
+def test_typer_pretty_exceptions_are_off():
+    from riskassess.cli import app
+
+    assert app.pretty_exceptions_enable is False
+    assert app.pretty_exceptions_show_locals is False
