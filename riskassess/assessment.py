@@ -19,9 +19,9 @@ concluded something outside the contract fails loudly instead of printing it.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class _Frozen(BaseModel):
@@ -47,49 +47,58 @@ Item = str | Ground
 
 
 class _Question(_Frozen):
-    possible_outcomes: list[str] = Field(
-        [], description="When the outcome depends on facts not given: the outcomes still open.")
-    possible: dict[str, list[Item]] = Field(
-        {}, description="Items that facts not given could add, per list of this question.")
-    notes: list[str] = Field([], description="Codes of notes the rule set attaches.")
-    reasons: list[Reason]
+    """Base of the five question models below (built by `_question`). It declares no fields
+    at run time, so that each model's own fields keep their reading order."""
 
-    @model_serializer(mode="wrap")
-    def _outcome_first(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        """Print the outcome and the question's own lists before the shared keys."""
-        data = handler(self)
-        shared = list(_Question.model_fields)
-        own = [k for k in data if k not in shared]
-        return {k: data[k] for k in own + shared if k in data}
+    if TYPE_CHECKING:
+        outcome: str
+        possible_outcomes: list[str]
+        possible: dict[str, list[Item]]
+        notes: list[str]
+        reasons: list[Reason]
 
 
-class Applicability(_Question):
-    outcome: Literal["in_profile", "outside_profile", "undetermined"]
-    refer_to: list[str] = Field([], description="Other profiles of the guidance that apply.")
+def _question(name: str, doc: str, outcome: Any, **lists: Any) -> type[_Question]:
+    """A question model whose JSON keys come in reading order: the outcome, the question's
+    own lists, then the keys every question shares."""
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        name, __base__=_Question, __doc__=doc,
+        outcome=(outcome, ...),
+        **lists,
+        possible_outcomes=(list[str], Field(
+            [], description="When the outcome depends on facts not given: the outcomes still "
+                            "open.")),
+        possible=(dict[str, list[Item]], Field(
+            {}, description="Items that facts not given could add, per list of this question.")),
+        notes=(list[str], Field([], description="Codes of notes the rule set attaches.")),
+        reasons=(list[Reason], ...),
+    )
 
 
-class Persecution(_Question):
-    outcome: Literal["qualifies", "does_not_qualify", "undetermined", "not_assessed"]
-    bases: list[Literal["art_9_1_severe_acts", "art_9_2_e", "art_9_1_conscientious_objection"]] = []
-
-
-class Risk(_Question):
-    outcome: Literal["substantiated_in_general", "individual_assessment",
-                     "not_substantiated_in_general", "undetermined", "not_assessed"]
-    enhancing_factors: list[str] = []
-    non_reducing_factors: list[str] = []
-    substantiated_for: list[str] = Field(
-        [], description="What the guidance finds the fear substantiated in relation to.")
-
-
-class Nexus(_Question):
-    outcome: Literal["established", "not_established", "undetermined", "not_assessed"]
-    grounds: list[Ground] = []
-
-
-class Exclusion(_Question):
-    outcome: Literal["could_be_relevant", "examination_indicated", "not_assessed"]
-    indicators: list[str] = []
+Applicability = _question(
+    "Applicability", "Does the applicant fall within the profile?",
+    Literal["in_profile", "outside_profile", "undetermined"],
+    refer_to=(list[str], Field([], description="Other profiles of the guidance that apply.")))
+Persecution = _question(
+    "Persecution", "Step 1: do the acts qualify as persecution?",
+    Literal["qualifies", "does_not_qualify", "undetermined", "not_assessed"],
+    bases=(list[Literal["art_9_1_severe_acts", "art_9_2_e", "art_9_1_conscientious_objection"]],
+           []))
+Risk = _question(
+    "Risk", "Step 2: the level of risk.",
+    Literal["substantiated_in_general", "individual_assessment", "not_substantiated_in_general",
+            "undetermined", "not_assessed"],
+    enhancing_factors=(list[str], []), non_reducing_factors=(list[str], []),
+    substantiated_for=(list[str], Field(
+        [], description="What the guidance finds the fear substantiated in relation to.")))
+Nexus = _question(
+    "Nexus", "Step 3: the reasons for persecution.",
+    Literal["established", "not_established", "undetermined", "not_assessed"],
+    grounds=(list[Ground], []))
+Exclusion = _question(
+    "Exclusion", "The exclusion pointer.",
+    Literal["could_be_relevant", "examination_indicated", "not_assessed"],
+    indicators=(list[str], []))
 
 
 QUESTION_MODELS: dict[str, type[_Question]] = {

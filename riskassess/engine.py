@@ -28,6 +28,7 @@ small: a handful of completions even when every fact is unknown.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterable
@@ -49,6 +50,7 @@ from riskassess.assessment import (
 )
 from riskassess.case import (
     FACTS,
+    GIVEN_ONLY_IF,
     NOT_AFTER_ASSESSMENT,
     UNKNOWN,
     Case,
@@ -257,7 +259,51 @@ class _Evaluator:
 
     # -- questions -------------------------------------------------------------
 
-    def question(self, q: QuestionSpec) -> _QuestionState:
+    def question(self, q: QuestionSpec) -> tuple[_QuestionState, Any]:
+        """Answer one question: from the cache when the same inputs were seen before.
+
+        A question's result depends only on the values (or candidates) of the variables
+        its rules read, and on which constraint-bearing facts were given; that is the
+        cache key. What depends on earlier questions' open facts (their outcome facts,
+        the open-question notes) is replayed, not cached."""
+        key = self._key(q)
+        cache = self.rs.cache
+        hit = cache.get(key)
+        if hit is None:
+            self.recorded: list[tuple[list[str], _Effect]] = []
+            state, outcome_vars = self._compute(q)
+            model = QUESTION_MODELS[q.id].model_validate({
+                "outcome": state.outcome, **state.collections,
+                "possible_outcomes": (list(state.possible_outcomes)
+                                      if len(state.possible_outcomes) > 1 else []),
+                "possible": state.possible, "reasons": state.reasons})
+            hit = (state, outcome_vars, tuple(self.recorded), model)
+            if len(cache) > 200_000:  # bounded: a long batch of distinct cases
+                cache.clear()
+            cache[key] = hit
+        state, outcome_vars, notes, model = hit
+        state = dataclasses.replace(state, outcome_facts=set(self._facts_behind(outcome_vars)))
+        self.states[q.id] = state
+        for variables, effect in notes:
+            self._note(variables, effect)
+        return state, model
+
+    def _key(self, q: QuestionSpec) -> tuple:
+        parts: list[Any] = [q.id]
+        for var in q.reads:
+            if var.startswith(QUESTION_PREFIX):
+                parts.append(self.states[var[len(QUESTION_PREFIX):]].possible_outcomes)
+            elif var in self.dates:
+                parts.append(self.dates[var])
+            else:
+                parts.append(self.values[var])
+        parts.append(tuple(self.values[f] == UNKNOWN for f in GIVEN_ONLY_IF))
+        return tuple(parts)
+
+    def _record(self, variables: list[str], effect: _Effect) -> None:
+        self.recorded.append((list(variables), effect))
+
+    def _compute(self, q: QuestionSpec) -> tuple[_QuestionState, list[str]]:
         variables = set().union(*(r.condition.variables for r in q.outcome_rules))
         known, unknown = self._split(variables)
         results: list[tuple[tuple, CompiledRule]] = []
@@ -274,12 +320,11 @@ class _Evaluator:
 
         by_outcome = [(c, r.outcome) for c, r in results]
         outcome_vars = self._influential(unknown, by_outcome)
-        outcome_facts = set(self._facts_behind(outcome_vars))
         if not decided:
             for var in outcome_vars:
                 swing = sorted(self._swing(unknown, by_outcome, var), key=q.outcomes.index)
-                self._note([var], _Effect(q.id, "outcome", " or ".join(swing),
-                                          self._rules_reading(var, winners)))
+                self._record([var], _Effect(q.id, "outcome", " or ".join(swing),
+                                            self._rules_reading(var, winners)))
 
         # A deciding rule's reason is unconditional when it decides in every completion,
         # or when it gives the fallback outcome that is reported whatever the facts.
@@ -303,8 +348,8 @@ class _Evaluator:
                 else:
                     possible.setdefault(coll, []).append((pos, item))
                     for var in self._influential(unknown, present):
-                        self._note([var], _Effect(q.id, "item", _item_label(item),
-                                                  self._rules_reading(var, winners), coll))
+                        self._record([var], _Effect(q.id, "item", _item_label(item),
+                                                    self._rules_reading(var, winners), coll))
 
         warnings: list[Warning] = []
         for r in q.other_rules:
@@ -331,7 +376,7 @@ class _Evaluator:
                     possible.setdefault(coll, []).append((self.order[r.id], item))
             for var in self._influential(rvars, rresults):
                 for effect in effects:
-                    self._note([var], effect)
+                    self._record([var], effect)
 
         def tidy(pairs: list[tuple[int, Any]], exclude: set | None = None) -> list[Any]:
             seen = set(exclude or ())
@@ -349,26 +394,34 @@ class _Evaluator:
         state = _QuestionState(
             outcome=outcome,
             possible_outcomes=outcomes,
-            outcome_facts=outcome_facts,
+            outcome_facts=set(),
             collections=final,
             possible={c: v for c, v in maybe.items() if v},
             reasons=sorted(reasons, key=lambda r: self.order[r.rule]),
             warnings=warnings,
         )
-        self.states[q.id] = state
-        return state
+        return state, outcome_vars
 
     def _rules_reading(self, var: str, rules: list[CompiledRule]) -> str:
         return ",".join(r.id for r in rules if var in r.condition.variables) or \
             ",".join(r.id for r in rules)
 
     def _truth(self, rule: CompiledRule) -> tuple[bool | None, list[str], list]:
+        """Whether a rule applies: true, false, or None (depends on facts not given).
+
+        Cached per rule and the values of the few variables it reads."""
         known, unknown = self._split(rule.condition.variables)
-        results = [(combo, rule.condition.test(a))
-                   for combo, a in self._completions(known, unknown)]
-        values = {v for _, v in results}
-        truth = values.pop() if len(values) == 1 else None
-        return truth, unknown, results
+        key = ("rule", rule.id, tuple(sorted(known.items())),
+               tuple((v, self._domain(v)) for v in unknown),
+               tuple(self.values[f] == UNKNOWN for f in GIVEN_ONLY_IF) if unknown else ())
+        hit = self.rs.cache.get(key)
+        if hit is None:
+            results = [(combo, rule.condition.test(a))
+                       for combo, a in self._completions(known, unknown)]
+            values = {v for _, v in results}
+            hit = (values.pop() if len(values) == 1 else None, unknown, results)
+            self.rs.cache[key] = hit
+        return hit
 
     def _reason(self, rule: CompiledRule, *, conditional: bool) -> Reason:
         return _reasons(self.rs)[rule.id][conditional]
@@ -410,16 +463,7 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
     questions: dict[str, Any] = {}
     rule_warnings: list[Warning] = []
     for q in ruleset.questions:
-        state = ev.question(q)
-        body: dict[str, Any] = {
-            "outcome": state.outcome,
-            **state.collections,
-            "possible_outcomes": (list(state.possible_outcomes)
-                                  if len(state.possible_outcomes) > 1 else []),
-            "possible": state.possible,
-            "reasons": state.reasons,
-        }
-        questions[q.id] = QUESTION_MODELS[q.id].model_validate(body)
+        state, questions[q.id] = ev.question(q)
         rule_warnings += state.warnings
 
     ed = ruleset.edition
@@ -482,5 +526,5 @@ def question_outcome(ruleset: RuleSet, qid: str, values: dict[str, Any],
                                        outcome_facts=set(),
                                        collections={}, possible={}, reasons=[])
     spec = next(q for q in ruleset.questions if q.id == qid)
-    state = ev.question(spec)
+    state, _ = ev.question(spec)
     return state.outcome, state.possible_outcomes

@@ -387,6 +387,7 @@ class QuestionSpec:
     if_undetermined_reason: str | None
     outcome_rules: tuple[CompiledRule, ...]
     other_rules: tuple[CompiledRule, ...]  # adds / warns
+    reads: tuple[str, ...] = ()  # every variable its rules read, sorted
 
 
 @dataclass(frozen=True, eq=False)  # identity: a loaded rule set can key caches
@@ -407,6 +408,8 @@ class RuleSet:
     # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
     # -> (file, line, column); used by `rules check` to locate its findings
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
+    # the engine's memo of answered questions (see engine._Evaluator.question)
+    cache: dict = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -725,7 +728,8 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
             if_undetermined_reason=" ".join(q.if_undetermined_reason.split())
             if q.if_undetermined_reason else None,
             outcome_rules=tuple(r for r in qrules if r.kind == "outcome"),
-            other_rules=tuple(r for r in qrules if r.kind != "outcome")))
+            other_rules=tuple(r for r in qrules if r.kind != "outcome"),
+            reads=tuple(sorted(set().union(*(r.condition.variables for r in qrules))))))
 
     problems = _relabel(problems, rule_docs_all)
     if problems:
