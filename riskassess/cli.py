@@ -75,8 +75,9 @@ def _parse_today(value: Optional[str]) -> dt.date:
 
 @app.command(epilog=EXIT_CODE_HELP)
 def evaluate(
-    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
-                                         show_default=False)],
+    cases: Annotated[list[Path], typer.Argument(
+        help="A case file (YAML, format 1); or several files and folders (searched for "
+             "*.yaml and *.yml) to assess as a batch.", show_default=False)],
     format: Annotated[Format, typer.Option(
         "--format", "-f", help="text (terminal), json (the report contract), or an annotated "
                                "document: markdown, html, docx.")] = Format.text,
@@ -92,11 +93,24 @@ def evaluate(
         "--ruleset", help="Force an encoded edition (e.g. euaa-syria-2024) instead of the one "
                           "in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
+    summary_csv: Annotated[Optional[Path], typer.Option(
+        "--summary-csv", help="Also write one CSV row per case (id, outcomes, open questions, "
+                              "warnings, refusal) for spreadsheets.")] = None,
     today: Annotated[Optional[str], typer.Option(
         "--today", hidden=True,
         help="Pretend today is this date (for tests and training).")] = None,
 ) -> None:
-    """Assess one case file and print the reasoned assessment."""
+    """Assess one case file and print the reasoned assessment; or assess a batch.
+
+    A batch (several files, or a folder) is assessed in path order, one line per case
+    (text, or --format jsonl for one JSON report per line), then a summary. A refused file
+    is reported and counted and does not stop the batch; the exit code says whether any
+    file was refused."""
+    if len(cases) > 1 or cases[0].is_dir() or summary_csv is not None:
+        _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
+               rules_dir)
+        return
+    case = cases[0]
     from riskassess.core import assess_file
 
     if format is Format.docx and output is None:
@@ -108,6 +122,8 @@ def evaluate(
         from riskassess.render.json import render as render_json
 
         data = render_json(outcome.report)
+    elif format is Format.jsonl:
+        data = outcome.report.model_dump_json() + "\n"
     elif format is Format.text:
         from riskassess.render.terminal import render as render_text
 
@@ -131,6 +147,53 @@ def evaluate(
     write_output(output, data.encode("utf-8") if isinstance(data, str) else data,
                  force=force, inputs=[case])
     typer.echo(f"wrote {output}", err=True)
+
+
+def _batch(paths: list[Path], format: Format, output: Optional[Path], force: bool,
+           summary_csv: Optional[Path], today: dt.date, ruleset: Optional[str],
+           rules_dir: Optional[Path]) -> None:
+    import contextlib
+
+    from riskassess import batch
+    from riskassess.core import Assessor, case_files
+    from riskassess.output import atomic_writer, text_stream
+
+    if format not in (Format.text, Format.jsonl):
+        raise typer.BadParameter("a batch prints text or jsonl (one JSON report per line); "
+                                 "documents are made one case at a time",
+                                 param_hint="--format")
+    files = case_files(paths)
+    if not files:
+        raise UsageError("no case files (*.yaml, *.yml) in: " + ", ".join(map(str, paths)))
+    assessor = Assessor(today=today, ruleset_id=ruleset, rules_dir=rules_dir)
+    with contextlib.ExitStack() as stack:
+        if output is not None:
+            out = stack.enter_context(text_stream(
+                stack.enter_context(atomic_writer(output, force=force, inputs=files))))
+        else:
+            out = sys.stdout
+        csv_out = None
+        if summary_csv is not None:
+            csv_out = stack.enter_context(text_stream(
+                stack.enter_context(atomic_writer(summary_csv, force=force, inputs=files))))
+        tick = None
+        if sys.stderr.isatty() and len(files) >= 100:
+            from rich.console import Console
+            from rich.progress import Progress
+
+            progress = stack.enter_context(Progress(console=Console(file=sys.stderr),
+                                                    transient=True))
+            task = progress.add_task("assessing", total=len(files))
+            tick = lambda: progress.advance(task)  # noqa: E731
+        tally = batch.run(files, assessor, fmt=format.value, out=out, csv_out=csv_out,
+                          tick=tick)
+    text = batch.summary(tally)
+    if format is Format.text and output is None:
+        sys.stdout.write("\n" + text)
+    else:
+        sys.stderr.write(text)
+    if tally.exit_code:
+        raise typer.Exit(tally.exit_code)
 
 
 @app.command(epilog=EXIT_CODE_HELP)

@@ -53,3 +53,44 @@ def document(outcome: Outcome, generated_at: dt.datetime | None = None):
     explanation = explain(outcome.case, outcome.ruleset, outcome.choice,
                           report.assessment_date, report)
     return build(report, outcome.ruleset, outcome.case, explanation, generated_at)
+
+
+# ----------------------------------------------------------------------- batches
+
+
+class Assessor:
+    """Assesses many case files with one catalog and one compiled rule set per edition."""
+
+    def __init__(self, *, today: dt.date, ruleset_id: str | None = None,
+                 rules_dir: Path | None = None):
+        self.today = today
+        self.ruleset_id = ruleset_id
+        self.rules_dir = rules_dir or default_rules_dir()
+        self.catalog, _ = load_catalog(self.rules_dir)
+        self.rulesets: dict[str, RuleSet] = {}
+
+    def assess(self, path: Path) -> Outcome:
+        case = load_case(path)
+        day = case.assessment_date or self.today
+        choice = choose_edition(self.catalog, day, self.ruleset_id)
+        ruleset = self.rulesets.get(choice.entry.id)
+        if ruleset is None:
+            ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)
+        return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
+
+
+def case_files(paths: list[Path]) -> list[Path]:
+    """The case files named or found (recursively, *.yaml and *.yml) under the paths given,
+    each once, sorted by path; scenario sidecars (*.expected.yaml) are left out."""
+    from riskassess.scenarios import SUFFIX
+
+    found: set[Path] = set()
+    for path in paths:
+        if path.is_dir():
+            for child in path.rglob("*"):
+                if child.suffix in (".yaml", ".yml") and child.is_file() \
+                        and not child.name.endswith(SUFFIX):
+                    found.add(child)
+        else:
+            found.add(path)  # missing or unreadable files are reported by the batch
+    return sorted(found, key=lambda p: p.as_posix())

@@ -278,7 +278,7 @@ class _Evaluator:
                                       if len(state.possible_outcomes) > 1 else []),
                 "possible": state.possible, "reasons": state.reasons})
             hit = (state, outcome_vars, tuple(self.recorded), model)
-            if len(cache) > 200_000:  # bounded: a long batch of distinct cases
+            if len(cache) > 20_000:  # bounded, so memory stays flat over a long batch
                 cache.clear()
             cache[key] = hit
         state, outcome_vars, notes, model = hit
@@ -289,8 +289,13 @@ class _Evaluator:
         return state, model
 
     def _key(self, q: QuestionSpec) -> tuple:
+        """What the question's answer depends on: the values its outcome rules read, and
+        for each other rule its (cached) truth, with the open variables when unknown."""
         parts: list[Any] = [q.id]
-        for var in q.reads:
+        for rule in q.other_rules:
+            truth, open_vars, _ = self._truth(rule)
+            parts.append((truth, tuple(open_vars)) if truth is None else truth)
+        for var in q.outcome_reads:
             if var.startswith(QUESTION_PREFIX):
                 parts.append(self.states[var[len(QUESTION_PREFIX):]].possible_outcomes)
             elif var in self.dates:
@@ -420,6 +425,8 @@ class _Evaluator:
                        for combo, a in self._completions(known, unknown)]
             values = {v for _, v in results}
             hit = (values.pop() if len(values) == 1 else None, unknown, results)
+            if len(self.rs.cache) > 20_000:
+                self.rs.cache.clear()
             self.rs.cache[key] = hit
         return hit
 

@@ -9,9 +9,13 @@ removed on failure.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 from riskassess.errors import OutputError, UsageError
 
@@ -24,6 +28,13 @@ def _same(a: Path, b: Path) -> bool:
 
 
 def write_output(target: Path, data: bytes, *, force: bool, inputs: list[Path]) -> None:
+    with atomic_writer(target, force=force, inputs=inputs) as stream:
+        stream.write(data)
+
+
+@contextlib.contextmanager
+def atomic_writer(target: Path, *, force: bool, inputs: list[Path]) -> Iterator[BinaryIO]:
+    """A binary stream whose content replaces `target` only when the block ends normally."""
     target = Path(target)
     for source in inputs:
         if _same(target, Path(source)) or target.resolve() == Path(source).resolve():
@@ -42,7 +53,7 @@ def write_output(target: Path, data: bytes, *, force: bool, inputs: list[Path]) 
     try:
         os.chmod(temp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal mode
         with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
+            yield stream
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temp, target)
@@ -54,3 +65,15 @@ def write_output(target: Path, data: bytes, *, force: bool, inputs: list[Path]) 
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {target}: {exc.strerror or exc}") from None
         raise
+
+
+@contextlib.contextmanager
+def text_stream(raw: BinaryIO) -> Iterator[io.TextIOWrapper]:
+    """UTF-8 text over a binary stream, detached (not closed) at the end, so that the
+    atomic writer underneath still flushes and renames it."""
+    wrapper = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+    try:
+        yield wrapper
+    finally:
+        wrapper.flush()
+        wrapper.detach()

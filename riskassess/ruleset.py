@@ -387,7 +387,7 @@ class QuestionSpec:
     if_undetermined_reason: str | None
     outcome_rules: tuple[CompiledRule, ...]
     other_rules: tuple[CompiledRule, ...]  # adds / warns
-    reads: tuple[str, ...] = ()  # every variable its rules read, sorted
+    outcome_reads: tuple[str, ...] = ()  # every variable its outcome rules read, sorted
 
 
 @dataclass(frozen=True, eq=False)  # identity: a loaded rule set can key caches
@@ -729,7 +729,8 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
             if q.if_undetermined_reason else None,
             outcome_rules=tuple(r for r in qrules if r.kind == "outcome"),
             other_rules=tuple(r for r in qrules if r.kind != "outcome"),
-            reads=tuple(sorted(set().union(*(r.condition.variables for r in qrules))))))
+            outcome_reads=tuple(sorted(set().union(
+                *(r.condition.variables for r in qrules if r.kind == "outcome"))))))
 
     problems = _relabel(problems, rule_docs_all)
     if problems:

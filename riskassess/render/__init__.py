@@ -12,6 +12,7 @@ from enum import Enum
 class Format(str, Enum):
     text = "text"
     json = "json"
+    jsonl = "jsonl"
     markdown = "markdown"
     html = "html"
     docx = "docx"
