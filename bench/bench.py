@@ -58,7 +58,8 @@ def cold_start(pairs: int) -> None:
     print(f"1. cold start, median of {pairs} alternating runs:")
     for name, value in med.items():
         print(f"     {name:22s} {value * 1000:8.1f} ms")
-    print(f"     ratio                  {med['riskassess evaluate'] / med['typer hello-world']:8.2f}")
+    ratio = med["riskassess evaluate"] / med["typer hello-world"]
+    print(f"     ratio                  {ratio:8.2f}")
 
 
 def case_dicts(n: int, seed: int = 7, unknown_share: float = 0.1) -> list[dict]:

@@ -217,9 +217,11 @@ def test_rules_list_shows_the_catalog():
 def test_missing_file_and_directory(tmp_path):
     r = run_cli("evaluate", str(tmp_path / "nope.yaml"))
     assert r.code == ExitCode.INVALID_INPUT and "no such file" in r.err
-    r = run_cli("evaluate", str(tmp_path))
+    r = run_cli("explain", str(tmp_path))  # a command that takes exactly one file
     assert r.code == ExitCode.INVALID_INPUT and "is a directory" in r.err
     assert "Traceback" not in r.err
+    r = run_cli("evaluate", str(tmp_path))  # evaluate reads a folder as a batch
+    assert r.code == ExitCode.USAGE and "no case files" in r.err
 
 
 def test_internal_errors_keep_a_traceback_and_exit_70(monkeypatch):
