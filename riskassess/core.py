@@ -7,6 +7,7 @@ its errors into exit codes. The clock is not read here: the caller passes `today
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -81,16 +82,30 @@ class Assessor:
 
 def case_files(paths: list[Path]) -> list[Path]:
     """The case files named or found (recursively, *.yaml and *.yml) under the paths given,
-    each once, sorted by path; scenario sidecars (*.expected.yaml) are left out."""
+    each once, sorted by path; scenario sidecars (*.expected.yaml) are left out.
+
+    Paths are gathered as plain strings (a caseload may hold 100,000 files) and turned into
+    Path objects lazily by the caller's iteration."""
     from riskassess.scenarios import SUFFIX
 
-    found: set[Path] = set()
+    found: set[str] = set()
     for path in paths:
         if path.is_dir():
-            for child in path.rglob("*"):
-                if child.suffix in (".yaml", ".yml") and child.is_file() \
-                        and not child.name.endswith(SUFFIX):
-                    found.add(child)
+            for folder, _, names in os.walk(path):
+                for name in names:
+                    if name.endswith((".yaml", ".yml")) and not name.endswith(SUFFIX):
+                        found.add(Path(folder, name).as_posix())
         else:
-            found.add(path)  # missing or unreadable files are reported by the batch
-    return sorted(found, key=lambda p: p.as_posix())
+            found.add(path.as_posix())  # missing or unreadable files are reported by the batch
+    return _Paths(sorted(found))
+
+
+class _Paths(list):
+    """A sorted list of path strings that yields Path objects (and so stays small)."""
+
+    def __iter__(self):
+        return (Path(p) for p in list.__iter__(self))
+
+    def __getitem__(self, index):
+        item = list.__getitem__(self, index)
+        return Path(item) if isinstance(index, int) else _Paths(item)

@@ -278,7 +278,7 @@ class _Evaluator:
                                       if len(state.possible_outcomes) > 1 else []),
                 "possible": state.possible, "reasons": state.reasons})
             hit = (state, outcome_vars, tuple(self.recorded), model)
-            if len(cache) > 20_000:  # bounded, so memory stays flat over a long batch
+            if len(cache) > 5_000:  # bounded, so memory stays flat over a long batch
                 cache.clear()
             cache[key] = hit
         state, outcome_vars, notes, model = hit
@@ -425,7 +425,7 @@ class _Evaluator:
                        for combo, a in self._completions(known, unknown)]
             values = {v for _, v in results}
             hit = (values.pop() if len(values) == 1 else None, unknown, results)
-            if len(self.rs.cache) > 20_000:
+            if len(self.rs.cache) > 5_000:
                 self.rs.cache.clear()
             self.rs.cache[key] = hit
         return hit
