@@ -630,6 +630,70 @@ def train(
     typer.echo(render_text(report, out.ruleset, width=100, color=False))
 
 
+@app.command(epilog=EXIT_CODE_HELP)
+def interview(
+    output: Annotated[Optional[Path], typer.Option(
+        "--output", "-o", help="Write the case file here (atomically); default: print it.")] = None,
+    from_: Annotated[Optional[Path], typer.Option(
+        "--from", help="Resume from an existing case file, asking only what is still open.")
+    ] = None,
+    date: Annotated[Optional[str], typer.Option(
+        "--date", help="The assessment date (YYYY-MM-DD); default: the resumed file's, "
+                       "or today. It selects the edition whose rules choose the questions.")
+    ] = None,
+    case_id: Annotated[Optional[str], typer.Option("--case-id", help="Your reference.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --output file without asking.")] = False,
+    rules_dir: RulesDir = None,
+) -> None:
+    """Build a case file by answering questions: only the facts that can still change a
+    conclusion are asked, chosen by the rules; then the assessment is shown."""
+    from riskassess.case import load_case
+    from riskassess.interview import Interview, run, to_yaml
+    from riskassess.output import write_output
+    from riskassess.render.terminal import render as render_text
+    from riskassess.ruleset import choose_edition, default_rules_dir, load_catalog
+
+    if not sys.stdin.isatty():
+        raise UsageError("interview asks its questions at a terminal, and there is none; "
+                         "write the case file by hand instead (its format: riskassess schema "
+                         "case)")
+    directory = rules_dir or default_rules_dir()
+    catalog, _ = load_catalog(directory)
+    answers: dict = {}
+    if from_ is not None:
+        resumed = load_case(from_)
+        answers = {k: v for k, v in resumed.applicant.model_dump().items() if v != "unknown"}
+        case_id = case_id or resumed.case_id
+        day = _parse_today(date) if date else (resumed.assessment_date or dt.date.today())
+    else:
+        day = _parse_today(date)
+    choose_edition(catalog, day)  # refuse now, not after the questions, if not encoded
+    session = Interview(catalog, directory, day, case_id, answers=answers)
+    typer.echo(f"Interview for an assessment on {day.isoformat()}. Answer each question; "
+               "only facts that can still change a conclusion are asked.")
+    try:
+        run(session, input, lambda text: typer.echo(text, nl=False))
+    except (EOFError, KeyboardInterrupt):
+        typer.echo("\ninterview abandoned; nothing written", err=True)
+        raise typer.Exit(130) from None
+    report, ruleset = session.assess()
+    typer.echo(f"\n{len(session.asked)} question(s) asked.\n")
+    typer.echo(render_text(report, ruleset, width=100, color=False))
+    text = to_yaml(session.case())
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    if output.exists() and not force:
+        reply = input(f"{output} exists; replace it? [y/N] ").strip().lower()
+        if reply not in ("y", "yes"):
+            typer.echo("not replaced; here is the case file instead:\n")
+            typer.echo(text, nl=False)
+            return
+    write_output(output, text.encode("utf-8"), force=True, inputs=[])
+    typer.echo(f"wrote {output}")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one error boundary of the tool.
 

@@ -17,7 +17,9 @@ from riskassess.errors import ExitCode
 DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")
 COMMANDS = [[], ["evaluate"], ["schema"], ["schema", "case"], ["schema", "report"],
             ["rules"], ["rules", "list"], ["rules", "check"], ["rules", "show"],
-            ["rules", "coverage"], ["coi"], ["coi", "show"], ["coi", "search"]]
+            ["rules", "coverage"], ["coi"], ["coi", "show"], ["coi", "search"],
+            ["explain"], ["compare"], ["examples"], ["examples", "list"], ["examples", "show"],
+            ["examples", "run"], ["examples", "vary"], ["train"], ["interview"]]
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "root")

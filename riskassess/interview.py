@@ -1,0 +1,178 @@
+"""`riskassess interview`: build a case file by asking only what can still matter.
+
+The engine chooses every question. After each answer the case is evaluated again, and
+the next question is one of its open questions: an unknown fact that could still change
+a conclusion, add a basis, factor or ground, or raise a warning. The open question that
+affects the most questions goes first (ties in the case model's order). So a draft
+evader is asked for his military status first and then nothing else, because nothing
+else can change a conclusion about someone outside the profile.
+
+Answers are checked by the case model itself. The allowed values and their meanings come
+from its documentation, not from text repeated here. The user may answer `unknown`, go
+`back` to change the last answer, or `stop`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from riskassess.case import FACTS, UNKNOWN, Applicant, Case
+from riskassess.engine import evaluate
+from riskassess.errors import UserError
+from riskassess.explain import show
+from riskassess.ruleset import Catalog, choose_edition, ruleset_for
+
+BACK, STOP = "back", "stop"
+
+
+@dataclass
+class Interview:
+    catalog: Catalog
+    rules_dir: Any
+    day: dt.date
+    case_id: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)  # fact key -> value (known or unknown)
+    history: list[str] = field(default_factory=list)  # fact keys in the order answered
+    asked: list[str] = field(default_factory=list)  # every question put, for the record
+
+    def case(self) -> Case:
+        return Case(case_id=self.case_id, assessment_date=self.day,
+                    applicant=Applicant.model_validate(self.answers))
+
+    def assess(self):
+        choice = choose_edition(self.catalog, self.day)
+        ruleset = ruleset_for(self.rules_dir, choice.entry)
+        return evaluate(self.case(), ruleset, choice, self.day), ruleset
+
+    def next_fact(self) -> str | None:
+        """The open question to ask next, or None when nothing left could matter."""
+        report, _ = self.assess()
+        order = list(FACTS)
+        candidates = [q for q in report.open_questions
+                      if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
+        if not candidates:
+            return None
+        best = min(candidates, key=lambda q: (-len(q.affects), order.index(q.fact)))
+        return best.fact
+
+
+def parse(fact: str, raw: str) -> Any:
+    """Turn what was typed into the value the case model expects (it validates it)."""
+    spec = FACTS[fact]
+    text = raw.strip()
+    if text.lower() == UNKNOWN:
+        return UNKNOWN
+    if spec.kind == "bool":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if spec.kind == "set":
+        if text.lower() in ("none", "[]", ""):
+            return []
+        return [item.strip() for item in text.strip("[]").split(",") if item.strip()]
+    return text
+
+
+def prompt_text(fact: str) -> str:
+    spec = FACTS[fact]
+    if spec.kind == "set":
+        allowed = "a comma-separated list of: " + ", ".join(spec.values) + "; or none"
+    elif spec.kind == "date":
+        allowed = "YYYY-MM-DD, YYYY-MM or YYYY"
+    else:
+        allowed = ", ".join(show(v) for v in spec.values)
+    return (f"\n{fact}: {spec.description}\n  answer: {allowed}; or unknown. "
+            f"(back: change the last answer; stop: finish now)\n")
+
+
+def run(interview: Interview, read: Callable[[str], str], write: Callable[[str], None]) -> None:
+    """Ask until no open question remains or the user stops."""
+    while True:
+        fact = interview.next_fact()
+        if fact is None:
+            write("\nNo open question remains: every fact that could change a conclusion is "
+                  "answered or marked unknown.\n")
+            return
+        key = fact.split(".", 1)[1]
+        write(prompt_text(fact))
+        while True:
+            raw = read("> ")
+            word = raw.strip().lower()
+            if word == STOP:
+                write("\nStopped: the facts not answered stay unknown.\n")
+                return
+            if word == BACK:
+                if not interview.history:
+                    write("  nothing to go back to\n")
+                    continue
+                last = interview.history.pop()
+                interview.answers.pop(last, None)
+                write(f"  back to applicant.{last}\n")
+                break
+            value = parse(fact, raw)
+            trial = {**interview.answers, key: value}
+            try:
+                Case(assessment_date=interview.day, applicant=Applicant.model_validate(trial))
+            except ValidationError as exc:
+                write(f"  not accepted: {_first_error(exc)}\n")
+                continue
+            except UserError as exc:  # pragma: no cover - the model raises ValidationError
+                write(f"  not accepted: {exc}\n")
+                continue
+            interview.answers[key] = value
+            interview.history.append(key)
+            interview.asked.append(fact)
+            break
+
+
+def _first_error(exc: ValidationError) -> str:
+    from riskassess.case import _describe  # the same wording as case-file errors
+
+    err = exc.errors(include_url=False)[0]
+    field_name = next((p for p in reversed(err["loc"]) if isinstance(p, str)
+                       and p in Applicant.model_fields), None)
+    allowed = _describe(Applicant.model_fields[field_name].annotation) if field_name else ""
+    value = err.get("input")
+    return f"'{show(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
+
+
+def to_yaml(case: Case) -> str:
+    """The case file, with the meaning of each fact as a comment above it."""
+    lines = ["# riskassess case file (format 1), written by `riskassess interview`.",
+             "# Any fact may be changed by hand; unknown means not established.",
+             "format: 1"]
+    if case.case_id:
+        lines.append(f"case_id: {case.case_id}")
+    if case.assessment_date:
+        lines.append(f"assessment_date: {case.assessment_date.isoformat()}")
+    lines.append("applicant:")
+    values = case.applicant.model_dump()
+    for path, spec in FACTS.items():
+        key = path.split(".", 1)[1]
+        value = values[key]
+        for chunk in _wrap(spec.description, 86):
+            lines.append(f"  # {chunk}")
+        if isinstance(value, list):
+            shown = "[" + ", ".join(value) + "]"
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif spec.kind == "date" and value != UNKNOWN:
+            shown = f'"{value}"'
+        else:
+            shown = str(value)
+        lines.append(f"  {key}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    out, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return out + ([line] if line else [])

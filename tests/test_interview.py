@@ -1,0 +1,189 @@
+"""`riskassess interview`, driven through a pseudo-terminal (pexpect)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+
+import pexpect
+from conftest import ROOT, RULES, run_cli
+
+from riskassess.case import FACTS, UNKNOWN, load_case
+from riskassess.errors import ExitCode
+from riskassess.interview import Interview, to_yaml
+from riskassess.ruleset import load_catalog
+from riskassess.yamlio import parse_yaml_text
+
+DAY = "2024-06-01"
+DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
+            "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
+            "fought_against_government": "false", "reconciliation_status": "none",
+            "conscientious_objection": "religious", "exclusion_indicators": "none"}
+
+
+def spawn(*args: str) -> pexpect.spawn:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
+    return pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", *args], env=env,
+                         encoding="utf-8", timeout=30, dimensions=(50, 120))
+
+
+def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | None = None
+          ) -> list[str]:
+    """Answer each question from `answers` (or the next line of `script`); return the facts
+    asked, in order."""
+    asked = []
+    script = list(script or [])
+    while True:
+        i = child.expect([r"\napplicant\.(\w+): ", r"No open question remains"])
+        if i == 1:
+            child.expect(r"question\(s\) asked")
+            return asked
+        fact = child.match.group(1)
+        asked.append(fact)
+        child.expect("> ")
+        child.sendline(script.pop(0) if script else answers.get(fact, UNKNOWN))
+
+
+def test_an_in_profile_deserter(tmp_path):
+    out = tmp_path / "case.yaml"
+    child = spawn("--date", DAY, "--case-id", "IV-1", "-o", str(out))
+    asked = drive(child, DESERTER)
+    child.expect("Step 1. Do the acts qualify as persecution")
+    child.expect(r"\[qualifies\]")
+    child.expect(f"wrote {out}")
+    child.expect(pexpect.EOF)
+    # status first (it decides every question); desertion_date is never asked: no 2024 rule
+    # reads it
+    assert asked[0] == "military_status" and "desertion_date" not in asked
+    assert sorted(asked) == sorted(k for k in DESERTER if k != "desertion_date")
+    case = load_case(out)
+    assert case.case_id == "IV-1" and case.applicant.rank == "officer"
+    assert case.applicant.conscientious_objection == "religious"
+    assert case.applicant.exclusion_indicators == []
+    assert case.applicant.desertion_date == UNKNOWN
+    # each key carries its meaning as a comment
+    text = out.read_text()
+    assert "  # The rank or kind of service held when he left.\n  rank: officer" in text
+
+
+def test_a_draft_evader_leaves_the_profile_after_one_question(tmp_path):
+    child = spawn("--date", DAY)
+    asked = drive(child, {"military_status": "draft_evader"})
+    child.expect(r"\[outside_profile\]")
+    child.expect("4.2.2 Draft evaders")
+    child.expect(r"military_status: draft_evader")
+    child.expect(pexpect.EOF)
+    assert asked == ["military_status"]
+
+
+def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
+    out = tmp_path / "case.yaml"
+    child = spawn("--date", DAY, "-o", str(out))
+    answers = {"military_status": "deserter", "sex": "male"}  # everything else: unknown
+    asked = drive(child, answers)
+    child.expect("Open questions")
+    child.expect(pexpect.EOF)
+    assert len(asked) == len(set(asked))  # nothing asked twice
+    case = load_case(out)
+    assert case.applicant.rank == UNKNOWN and case.applicant.force == UNKNOWN
+    report = run_cli("evaluate", str(out), "--format", "json").out
+    assert '"fact": "applicant.rank"' in report  # still open: it was answered unknown
+
+
+def test_back_invalid_answers_and_stop(tmp_path):
+    out = tmp_path / "case.yaml"
+    child = spawn("--date", DAY, "-o", str(out))
+    child.expect("applicant.military_status: ")
+    child.expect("> ")
+    child.sendline("soldier")
+    child.expect("not accepted: 'soldier' is not valid")
+    child.expect("> ")
+    child.sendline("deserter")
+    child.expect(r"\napplicant\.(\w+): ")
+    child.expect("> ")
+    child.sendline("back")
+    child.expect("back to applicant.military_status")
+    child.expect("applicant.military_status: ")
+    child.expect("> ")
+    child.sendline("never_served")
+    child.expect(r"question\(s\) asked")
+    child.expect(pexpect.EOF)
+    assert load_case(out).applicant.military_status == "never_served"
+    stopped = spawn("--date", DAY)
+    stopped.expect("> ")
+    stopped.sendline("stop")
+    stopped.expect("Stopped")
+    stopped.expect(pexpect.EOF)
+
+
+def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
+    out = tmp_path / "case.yaml"
+    out.write_text("assessment_date: 2024-06-01\napplicant:\n  military_status: deserter\n"
+                   "  sex: male\n  force: armed_forces\n  rank: conscript\n", encoding="utf-8")
+    before = out.read_text()
+    child = spawn("--from", str(out), "-o", str(out))
+    asked = drive(child, {"desertion_type": "internal", "fought_against_government": "false",
+                          "reconciliation_status": "settled", "conscientious_objection": "none",
+                          "exclusion_indicators": "none"})
+    assert set(asked) == {"desertion_type", "fought_against_government",
+                          "reconciliation_status", "conscientious_objection",
+                          "exclusion_indicators"}
+    child.expect("exists; replace it")
+    child.sendline("n")
+    child.expect("not replaced")
+    child.expect(pexpect.EOF)
+    assert out.read_text() == before
+    again = spawn("--from", str(out), "-o", str(out), "--force")
+    drive(again, {"desertion_type": "internal", "fought_against_government": "false",
+                  "reconciliation_status": "settled", "conscientious_objection": "none",
+                  "exclusion_indicators": "none"})
+    again.expect(pexpect.EOF)
+    assert load_case(out).applicant.reconciliation_status == "settled"
+
+
+def test_without_a_terminal_it_says_so():
+    r = run_cli("interview")
+    assert r.code == ExitCode.USAGE and "there is none" in r.err
+
+
+def test_the_written_file_loads_back_identically(tmp_path):
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1), "IV-9", answers={
+        "military_status": "defector", "desertion_date": "2013",
+        "exclusion_indicators": ["senior_command_role"], "fought_against_government": True})
+    case = session.case()
+    text = to_yaml(case)
+    assert load_case_text(text) == case
+
+
+def load_case_text(text: str):
+    from riskassess.case import case_from_document
+
+    return case_from_document(parse_yaml_text(text, "written.yaml"))
+
+
+def test_the_number_of_questions_is_the_minimum_the_rules_require():
+    """A fact that is open even when every other fact is known must be asked by any
+    strategy. For the deserter path every fact asked is such a fact; for the draft evader
+    no other fact can change anything once his status is known."""
+    catalog, _ = load_catalog(RULES)
+    day = dt.date(2024, 6, 1)
+    full = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
+            "rank": "officer", "desertion_type": "external", "fought_against_government": False,
+            "reconciliation_status": "none", "conscientious_objection": "religious",
+            "exclusion_indicators": []}
+    required = []
+    for key in full:
+        others = {k: v for k, v in full.items() if k != key}
+        report, _ = Interview(catalog, RULES, day, answers=others).assess()
+        if any(q.fact == f"applicant.{key}" for q in report.open_questions):
+            required.append(key)
+    assert sorted(required) == sorted(full)  # all nine must be asked: the interview asks nine
+    evader, _ = Interview(catalog, RULES, day, answers={"military_status": "draft_evader"}
+                          ).assess()
+    assert evader.open_questions == []  # after one answer nothing is left to ask
+    first = Interview(catalog, RULES, day).next_fact()
+    assert first == "applicant.military_status"
+    assert re.match(r"applicant\.\w+", first) and first in FACTS
