@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,3 +40,24 @@ def run_cli(*args: str) -> Run:
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture
+def rules(tmp_path: Path) -> Path:
+    """A private copy of the shipped rules, to break on purpose."""
+    target = tmp_path / "rules"
+    shutil.copytree(RULES, target)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    """Replace the first `old` in a file by `new` (and fail if `old` is not there)."""
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} not in {path.name}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, needle: str, *, last: bool = False) -> int:
+    """The first (or last) line of a file that holds `needle`."""
+    lines = [i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line]
+    return lines[-1] if last else lines[0]

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, RULES, run_cli
+from conftest import EXAMPLES, RULES, edit, line_of, run_cli
 
 from riskassess.errors import ExitCode
 from riskassess.ruleset import load_catalog, load_ruleset
@@ -16,22 +15,10 @@ EDITION = "euaa-syria-2024"
 ENCODED = ["euaa-syria-2024", "euaa-syria-2025-12"]
 
 
-@pytest.fixture
-def rules(tmp_path: Path) -> Path:
-    target = tmp_path / "rules"
-    shutil.copytree(RULES, target)
-    return target
 
 
-def edit(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text, f"{old!r} not in {path.name}"
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def line_of(path: Path, needle: str) -> int:
-    """The last line holding `needle` (a repeated id is reported where it repeats)."""
-    return [i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line][-1]
 
 
 BREAKAGES = [
@@ -71,7 +58,8 @@ BREAKAGES = [
 def test_broken_rule_file_is_refused_with_its_location(rules, file, old, new, message):
     path = rules / EDITION / file
     edit(path, old, new)
-    line = line_of(path, new.strip().splitlines()[-1] if "\n" in new.strip() else new.strip())
+    line = line_of(path, new.strip().splitlines()[-1] if "\n" in new.strip() else new.strip(),
+                   last=True)
     r = run_cli("evaluate", CASE, "--rules-dir", str(rules))
     assert r.code == ExitCode.RULESET_ERROR, r.err
     assert "Traceback" not in r.err

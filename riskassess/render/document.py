@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
 
-from riskassess.assessment import Ground, Report
+from riskassess.assessment import Report
 from riskassess.case import FACTS, UNKNOWN, Case
 from riskassess.explain import Explanation, show
 from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
+from riskassess.render.common import item_text
 from riskassess.ruleset import DATE_WARNING_CODES, RuleSet
 
 
@@ -85,14 +85,6 @@ class Document:
     generated_at: str | None = None
 
 
-def _item(item: Any, codes: dict[str, str]) -> str:
-    if isinstance(item, Ground):
-        imputed = "imputed " if item.imputed else ""
-        return f"{imputed}{item.ground.replace('_', ' ')}: {item.likelihood.replace('_', ' ')}"
-    meaning = codes.get(item)
-    return f"{item}: {meaning}" if meaning else str(item)
-
-
 def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation,
           generated_at: dt.datetime | None = None) -> Document:
     numbers: dict[str, int] = {}
@@ -145,11 +137,11 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     questions = []
     for spec in ruleset.questions:
         q = report.question(spec.id)
-        lists = [(label, [_item(i, codes.get(coll, {})) for i in getattr(q, coll)])
+        lists = [(label, [item_text(i, codes.get(coll, {})) for i in getattr(q, coll)])
                  for coll, label in COLLECTION_LABELS.items()
                  if getattr(q, coll, None)]
         possible = [(COLLECTION_LABELS.get(coll, coll),
-                     [_item(i, codes.get(coll, {})) for i in items])
+                     [item_text(i, codes.get(coll, {})) for i in items])
                     for coll, items in q.possible.items()]
         firm = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if not r.conditional]
         maybe = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if r.conditional]

@@ -10,7 +10,6 @@ output piped to a file is byte-stable.
 from __future__ import annotations
 
 import io
-from typing import Any
 
 from rich.console import Console
 from rich.padding import Padding
@@ -18,17 +17,10 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from riskassess.assessment import Ground, Report
+from riskassess.assessment import Report
 from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
+from riskassess.render.common import item_text
 from riskassess.ruleset import DATE_WARNING_CODES, RuleSet
-
-
-def _item(item: Any, codes: dict[str, str]) -> str:
-    if isinstance(item, Ground):
-        imputed = "imputed " if item.imputed else ""
-        return f"{imputed}{item.ground.replace('_', ' ')}: {item.likelihood.replace('_', ' ')}"
-    label = codes.get(item)
-    return f"{item}: {label}" if label else str(item)
 
 
 def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
@@ -102,11 +94,11 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
             if items:
                 say(f"{label}:", 2)
                 for item in items:
-                    say(f"- {_item(item, codes.get(coll, {}))}", 4)
+                    say(f"- {item_text(item, codes.get(coll, {}))}", 4)
         for coll, items in q.possible.items():
             say(f"Could be added once facts are known ({COLLECTION_LABELS.get(coll, coll)}):", 2)
             for item in items:
-                say(f"- {_item(item, codes.get(coll, {}))}", 4)
+                say(f"- {item_text(item, codes.get(coll, {}))}", 4)
         for title, conditional in (("Reasons:", False), ("Depending on facts not given:", True)):
             reasons = [r for r in q.reasons if r.conditional is conditional]
             if reasons:
