@@ -109,6 +109,9 @@ QUESTION_MODELS: dict[str, type[_Question]] = {
     "exclusion": Exclusion,
 }
 
+# The questions of the report contract, in the guidance's order.
+QUESTIONS: tuple[str, ...] = tuple(QUESTION_MODELS)
+
 
 class OpenQuestion(_Frozen):
     fact: str = Field(description="Dotted path of a fact not given, e.g. applicant.rank.")

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from riskassess.assessment import QUESTIONS
 from riskassess.core import Assessor
 from riskassess.errors import ExitCode, RuleSetError, UserError
 
-QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")
 CSV_COLUMNS = ["path", "case_id", "assessment_date", "ruleset", *QUESTIONS, "open_questions",
                "warnings", "refused"]
 

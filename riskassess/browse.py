@@ -12,6 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskassess.assessment import QUESTIONS
 from riskassess.errors import UsageError, UserError
 from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
 from riskassess.ruleset import RuleSet, load_catalog, ruleset_for
@@ -142,7 +143,7 @@ def coverage(examples_dir: Path, rules_dir: Path, today: dt.date) -> Coverage:
             result.refused.append((path.name, str(exc.problems[0])))
             continue
         edition = report.ruleset.id
-        fired = {r.rule for qid in ("applicability", "persecution", "risk", "nexus", "exclusion")
+        fired = {r.rule for qid in QUESTIONS
                  for r in report.question(qid).reasons if not r.conditional}
         fired |= {w.rule for w in report.warnings if w.rule}
         for rid in sorted(fired):

@@ -546,19 +546,16 @@ def examples_vary(
             data["assessment_date"] = value
         else:
             data["applicant"][path.split(".", 1)[1]] = value
-    import tempfile
+    from riskassess.case import case_from_document
+    from riskassess.core import assess_case
+    from riskassess.yamlio import Document
 
-    with tempfile.TemporaryDirectory() as folder:
-        variant = Path(folder) / "variant.yaml"
-        import json as _json
-
-        variant.write_text(_json.dumps(data, default=str), encoding="utf-8")
-        base = assess_file(sc.case_path, today=dt.date.today()).report
-        try:
-            other = assess_file(variant, today=dt.date.today()).report
-        except UserError as exc:
-            raise UsageError([p.__class__(  # re-label the temporary file as the --fact option
-                "--fact", None, None, p.path, p.message) for p in exc.problems]) from None
+    base = assess_file(sc.case_path, today=dt.date.today()).report
+    try:  # the variant is checked like a case file; its errors name the --fact option
+        variant = case_from_document(Document("--fact", data))
+        other = assess_case(variant, today=dt.date.today()).report
+    except UserError as exc:
+        raise UsageError(exc.problems) from None
     typer.echo(f"{sc.id} with {', '.join(fact)}:")
     if base.ruleset.id != other.ruleset.id:
         typer.echo(f"  edition: {base.ruleset.id} -> {other.ruleset.id}")

@@ -36,7 +36,13 @@ def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None
                 rules_dir: Path | None = None) -> Outcome:
     """Assess one case file. Raises CaseFileError, RuleSetError, EditionNotEncodedError
     or UsageError (all UserError) with located messages."""
-    case = load_case(case_path)
+    return assess_case(load_case(case_path), today=today, ruleset_id=ruleset_id,
+                       rules_dir=rules_dir)
+
+
+def assess_case(case: Case, *, today: dt.date, ruleset_id: str | None = None,
+                rules_dir: Path | None = None) -> Outcome:
+    """Assess a case already read and validated (e.g. a variant built in memory)."""
     rules_dir = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(rules_dir)
     day = case.assessment_date or today

@@ -17,13 +17,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskassess.assessment import Ground, Report
-from riskassess.case import FACTS, GIVEN_ONLY_IF, UNKNOWN, Applicant, Case, date_bounds
+from riskassess.assessment import QUESTIONS, Ground, Report
+from riskassess.case import FACTS, UNKNOWN, Applicant, Case, admissible, date_bounds
 from riskassess.engine import evaluate
 from riskassess.render import COLLECTION_LABELS, COLLECTION_NOUNS, OUTCOME_LABELS
 from riskassess.ruleset import EditionChoice, RuleSet
-
-QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")
 
 
 def show(value: Any) -> str:
@@ -84,12 +82,9 @@ def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[A
 
 
 def _valid(applicant: dict[str, Any]) -> bool:
-    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
-        key, other_key = fact.split(".", 1)[1], other.split(".", 1)[1]
-        if applicant.get(key, UNKNOWN) != UNKNOWN and applicant.get(other_key) not in allowed \
-                and applicant.get(other_key, UNKNOWN) != UNKNOWN:
-            return False
-    return True
+    """Whether a variant is a case the case model accepts (its combination rules)."""
+    facts = {f"applicant.{key}": value for key, value in applicant.items()}
+    return admissible(facts, facts)
 
 
 def _differences(qid: str, old: Report, new: Report) -> list[str]:

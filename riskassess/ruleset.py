@@ -610,7 +610,6 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     rules_by_q: dict[str, list[CompiledRule]] = {q: [] for q in contract}
     rules: dict[str, CompiledRule] = {}
     files = ["edition.yaml", "coi.yaml"]
-    outcomes_so_far: dict[str, tuple[str, ...]] = {}
     order = {q: i for i, q in enumerate(contract)}
     rule_docs = []
     rule_docs_all: list[Document] = []
@@ -708,7 +707,6 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
             rules[rule.id] = compiled
             rules_by_q[qid].append(compiled)
         problems += compiler.problems
-        outcomes_so_far[qid] = outcomes
 
     questions = []
     for qi, q in enumerate(edition.questions):

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from riskassess.assessment import Ground, Report
+from riskassess.assessment import QUESTIONS, Ground, Report
 from riskassess.errors import CaseFileError
 from riskassess.yamlio import read_yaml_file
 
@@ -90,7 +90,7 @@ def compare(report: Report, expected: Expected) -> list[str]:
     diffs = []
     if report.ruleset.id != expected.ruleset:
         diffs.append(f"ruleset: expected {expected.ruleset}, got {report.ruleset.id}")
-    for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
+    for qid in QUESTIONS:
         want: ExpectedQuestion = getattr(expected, qid)
         got = report.question(qid)
         if got.outcome != want.outcome:

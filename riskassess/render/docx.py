@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from xml.sax.saxutils import escape
 
 import docx
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
@@ -58,37 +59,14 @@ class _Footnotes:
         ref = OxmlElement("w:footnoteReference")
         ref.set(qn("w:id"), str(number))
         run._r.append(ref)
-        note = OxmlElement("w:footnote")
-        note.set(qn("w:id"), str(number))
-        for i, line in enumerate(lines):
-            p = OxmlElement("w:p")
-            ppr = OxmlElement("w:pPr")
-            spacing = OxmlElement("w:spacing")
-            spacing.set(qn("w:after"), "0")
-            ppr.append(spacing)
-            p.append(ppr)
-            if i == 0:
-                mark = OxmlElement("w:r")
-                rpr = OxmlElement("w:rPr")
-                va = OxmlElement("w:vertAlign")
-                va.set(qn("w:val"), "superscript")
-                rpr.append(va)
-                mark.append(rpr)
-                mark.append(OxmlElement("w:footnoteRef"))
-                p.append(mark)
-            r = OxmlElement("w:r")
-            rpr = OxmlElement("w:rPr")
-            size = OxmlElement("w:sz")
-            size.set(qn("w:val"), "18")
-            rpr.append(size)
-            r.append(rpr)
-            t = OxmlElement("w:t")
-            t.set("{http://www.w3.org/XML/1998/namespace}space", "preserve")
-            t.text = (" " if i == 0 else "") + line
-            r.append(t)
-            p.append(r)
-            note.append(p)
-        self.element.append(note)
+        mark = '<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
+        paragraphs = "".join(
+            f'<w:p><w:pPr><w:spacing w:after="0"/></w:pPr>{mark if i == 0 else ""}'
+            f'<w:r><w:rPr><w:sz w:val="18"/></w:rPr><w:t xml:space="preserve">'
+            f'{escape((" " if i == 0 else "") + line)}</w:t></w:r></w:p>'
+            for i, line in enumerate(lines))
+        self.element.append(parse_xml(
+            f'<w:footnote xmlns:w="{W}" w:id="{number}">{paragraphs}</w:footnote>'))
 
 
 def _superscript(run) -> None:
