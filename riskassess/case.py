@@ -33,6 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from riskassess.errors import CaseFileError, Problem
+from riskassess.textcheck import ascii_look_alike, odd_characters, printable
 from riskassess.yamlio import Document, read_yaml_file
 
 UNKNOWN = "unknown"
@@ -46,7 +47,7 @@ def _year_to_text(value: Any) -> Any:
     return value
 
 
-_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 YEARS = (1900, 2100)  # dates outside these years are refused as implausible
 
 
@@ -81,7 +82,7 @@ def _check_partial_date(value: Any) -> Any:
 
 def _check_full_date(value: Any) -> Any:
     if isinstance(value, str):
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
             raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
         try:
             day = dt.date.fromisoformat(value)
@@ -104,10 +105,10 @@ def _digits_to_text(value: Any) -> Any:
 PartialDate = Annotated[
     str,
     BeforeValidator(_check_partial_date),
-    Field(pattern=r"^(unknown|\d{4}(-\d{2}(-\d{2})?)?)$"),
+    Field(pattern=r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"),
     # YAML reads a bare year (2013) as a number; the file format accepts it.
     WithJsonSchema({"anyOf": [
-        {"type": "string", "pattern": r"^(unknown|\d{4}(-\d{2}(-\d{2})?)?)$"},
+        {"type": "string", "pattern": r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"},
         {"type": "integer", "minimum": 1000, "maximum": 9999},
     ]}),
 ]
@@ -409,7 +410,11 @@ def _translate(exc: ValidationError, doc: Document) -> list[Problem]:
     problems = []
     for (path, extra), errs in by_path.items():
         if extra:
-            problems.append(doc.problem(path, _unknown_key_message(path), prefer_key=True))
+            # "did you mean" costs a fuzzy match: a file of thousands of unknown keys is
+            # not a case file, and is not worth seconds of suggestions nobody reads
+            suggest = len(problems) < _SUGGESTED
+            problems.append(doc.problem(path, _unknown_key_message(path, suggest=suggest),
+                                        prefer_key=True))
             continue
         value = errs[0].get("input")
         allowed = _expected(path) or _field_description(path)
@@ -430,7 +435,10 @@ def _field_description(path: tuple) -> str:
     return (info.description or "") if info else ""
 
 
-def _unknown_key_message(path: tuple) -> str:
+_SUGGESTED = 1_000  # "did you mean" for unknown keys among a file's first 1,000 problems
+
+
+def _unknown_key_message(path: tuple, *, suggest: bool = True) -> str:
     parent: Any = Case
     for part in path[:-1]:
         if isinstance(part, int):
@@ -442,13 +450,16 @@ def _unknown_key_message(path: tuple) -> str:
             break
     known = list(getattr(parent, "model_fields", {})) if parent else []
     key = str(path[-1])
-    message = f"unknown key '{key}'"
-    close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+    message = f"unknown key '{_show(key)}'"
+    # a look-alike or invisible character is matched as the letter it passes for
+    close = difflib.get_close_matches(ascii_look_alike(key), known, n=1, cutoff=0.6) \
+        if suggest else []
     if close:
         message += f"; did you mean '{close[0]}'?"
     if known:
         message += f" (allowed: {', '.join(known)})"
-    return message
+    odd = odd_characters(key)
+    return f"{message}: {odd}" if odd else message
 
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO",
@@ -456,6 +467,22 @@ _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off"
 
 
 def _message(errs: list[dict], value: Any, allowed: str) -> str:
+    """Why a value is refused, and which of its characters are not what they seem."""
+    message = _refusal(errs, value, allowed)
+    odd = odd_characters(value) if isinstance(value, str) else ""
+    return f"{message}: {odd}" if odd else message
+
+
+def _unquoted(text: str) -> str | None:
+    """The boolean or number YAML reads `text` as when it is written without quotes."""
+    if text in ("true", "True", "TRUE", "false", "False", "FALSE"):
+        return text.lower()
+    if re.fullmatch(r"[-+]?(?:0|[1-9][0-9]*)", text):
+        return str(int(text))
+    return None
+
+
+def _refusal(errs: list[dict], value: Any, allowed: str) -> str:
     types_ = {e["type"] for e in errs}
     custom = [e for e in errs if e["type"] in ("partial_date", "full_date")]
     if custom:
@@ -471,6 +498,10 @@ def _message(errs: list[dict], value: Any, allowed: str) -> str:
         return f"'{_show(value)}' does not have the expected form ({allowed or errs[0]['msg']})"
     if "list_type" in types_ and isinstance(value, (dict,)):
         return f"expected a list or unknown, got a mapping (allowed: {allowed})"
+    word = _unquoted(value) if isinstance(value, str) else None
+    if word is not None and word in allowed.split(", "):
+        return (f"'{_show(value)}' is text here because of the quotes; write {word} without "
+                f"quotes (allowed: {allowed})")
     hint = ""
     if isinstance(value, str) and value in _YAML11_BOOLEANS:
         hint = "; YAML 1.1 words such as yes/no/on/off are not read as true/false"
@@ -495,7 +526,7 @@ def _kind(value: Any) -> str:
 def _show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    text = str(value)
+    text = printable(str(value))
     return text if len(text) <= 80 else text[:77] + "..."
 
 

@@ -9,6 +9,7 @@ files hold special-category personal data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -24,12 +25,14 @@ class ExitCode(IntEnum):
     NO_ENCODED_EDITION = 5  # the guidance in force on the assessment date is not encoded
     CANNOT_WRITE = 6  # an output file could not be written (nothing partial is left)
     INTERNAL = 70  # a bug: please report it with the traceback
+    INTERRUPTED = 130  # Ctrl-C or end of input at a prompt (the shells' 128 + SIGINT)
 
 
 EXIT_CODE_HELP = (
     "Exit codes: 0 success; 1 findings; 2 usage error; 3 invalid input (case file); "
     "4 rule-set error; 5 the guidance in force on the assessment date is not encoded "
-    "(use --ruleset to force one); 6 an output file could not be written; 70 internal error."
+    "(use --ruleset to force one); 6 an output file could not be written; 70 internal error; "
+    "130 interrupted (Ctrl-C, or end of input at a prompt)."
 )
 
 
@@ -106,3 +109,23 @@ class OutputError(UserError):
     """An output file could not be written (disk full, no permission)."""
 
     exit_code = ExitCode.CANNOT_WRITE
+
+
+MAX_SHOWN = 50  # problems listed before the rest is only counted
+
+
+def capped(problems: Sequence[Problem | str], limit: int = MAX_SHOWN) -> list[str]:
+    """The lines to print for `problems`: the first `limit`, then how many more per file.
+
+    A file of thousands of bad lines (a wrong file renamed to .yaml) would otherwise print
+    megabytes that nobody reads; the first problems say what is wrong, the count says how
+    much. Problems given as text have no file: their rest is counted without one."""
+    lines = [str(p) for p in problems[:limit]]
+    rest: dict[str, int] = {}
+    for p in problems[limit:]:
+        file = p.file if isinstance(p, Problem) else ""
+        rest[file] = rest.get(file, 0) + 1
+    for file, count in rest.items():
+        lines.append(f"... and {count:,} more problem{'s' if count != 1 else ''}"
+                     + (f" in {file}" if file else ""))
+    return lines

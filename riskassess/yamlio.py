@@ -2,18 +2,30 @@
 
 Case files are written by hand under time pressure and are sometimes received
 from others, so reading them must never run anything, never silently drop or
-reinterpret what was written, and always say where a problem is:
+reinterpret what was written, never hang, and always say where a problem is. Every
+file the tool reads (case files, interview drafts, rule files, COI registries, the
+editions catalog, training answers) comes through `read_yaml_file`:
 
+* Only regular files are read. Devices, FIFOs, sockets and directories are refused
+  by name before they are opened, and again from the opened descriptor; the file is
+  opened non-blocking, so that nothing (a FIFO with no writer) can make it wait.
+  At most 1 MiB is read, counted while reading: /dev/zero and /proc files, which
+  report a size of 0, cannot make it grow.
+* Text is UTF-8 (a byte-order mark is accepted). UTF-16 and UTF-32 are recognised,
+  by their byte-order mark or their NUL bytes, and named, rather than called binary.
 * Only plain data is built: mappings, lists, strings, integers, floats, true/false
   and null. Any explicit tag (``!!python/object``, ``!!binary``...) is refused; no
-  constructor is ever called, because the tree is built here from composed nodes.
+  constructor is ever called, because the tree is built here from parser events.
+* The tree is built without recursion, and nesting is bounded (MAX_DEPTH levels) and
+  reported where the level too many starts, so no input can exhaust the stack; the
+  number of values is bounded too (MAX_NODES), which keeps validating a wrong file fast.
 * Booleans are YAML 1.2's ``true``/``false`` only. YAML 1.1 words such as ``yes``,
   ``no``, ``on`` and ``off`` stay strings, so the case model reports them with the
   allowed values instead of quietly reading them as booleans. Dates stay strings
   too, and are parsed by the model with a clear message.
 * Duplicate keys are errors (loaders usually keep the last one silently).
-* Anchors and aliases are refused (no case or rule file needs them, and refusing
-  them makes alias bombs impossible); files are bounded in size.
+* Aliases are refused where they are written (no case or rule file needs them, and
+  never expanding them makes alias bombs impossible).
 * Every value keeps its line and column, so that later validation can report
   ``FILE:LINE:COLUMN: key.path: problem``; all problems of a file come in one pass.
 
@@ -23,8 +35,11 @@ not depend on it.
 
 from __future__ import annotations
 
-import itertools
+import codecs
+import errno
+import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,9 +47,16 @@ from typing import Any
 import yaml
 
 from riskassess.errors import CaseFileError, Problem, UserError
+from riskassess.textcheck import printable
 
 MAX_BYTES = 1_048_576  # 1 MiB: far above any real case or rule file
-MAX_NODES = 200_000
+# Values (scalars, lists, mappings) in one file: the largest shipped file holds under 600.
+# The bound keeps the validation of a wrong file small: describing a list of 200,000
+# refused items took pydantic 20 s and 700 MB.
+MAX_NODES = 20_000
+# Lists and mappings inside each other, the top one counting as 1: case files use 3, the
+# shipped rule files 7. Far deeper is a mistake or an attack, and is refused where it starts.
+MAX_DEPTH = 64
 
 _BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -53,6 +75,7 @@ for _tag, _regexp, _first in [
 ]:
     _StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
 
+_IMPLICIT = _StrictLoader.yaml_implicit_resolvers  # first character -> [(tag, regexp)]
 _STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
     _STR: lambda v: v,
@@ -117,44 +140,139 @@ def dotted(path: Path_) -> str:
         if isinstance(part, int):
             out += f"[{part}]"
         else:
-            out += ("." if out else "") + str(part)
+            out += ("." if out else "") + printable(str(part))
     return out
 
 
 def read_yaml_file(path: Path | str, *, error: type[UserError] = CaseFileError,
                    display_name: str | None = None) -> Document:
     """Read one YAML file safely; raise `error` with located problems if it is unusable."""
-    path = Path(path)
     name = display_name or str(path)
-    if not path.exists():
-        raise error(Problem(name, None, None, "", "no such file"))
-    if path.is_dir():
-        raise error(Problem(name, None, None, "", "is a directory, expected a YAML file"))
+    return parse_yaml_bytes(read_file_bytes(path, error=error, display_name=name), name,
+                            error=error)
+
+
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+               | getattr(os, "O_CLOEXEC", 0))
+
+
+def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
+                    display_name: str | None = None) -> bytes:
+    """The bytes of a regular file of at most MAX_BYTES; anything else raises `error`.
+
+    It never blocks and never reads without bound: a path is classified before it is
+    opened (opening some devices has effects of its own) and again after (it may have
+    been swapped in between); it is opened non-blocking, so that a FIFO with no writer
+    cannot hang it; and at most MAX_BYTES + 1 bytes are read, whatever size the file
+    reports (/proc files report 0)."""
+    name = display_name or str(path)
+
+    def refused(message: str) -> UserError:
+        return error(Problem(name, None, None, "", message))
+
     try:
-        size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise error(Problem(name, None, None, "",
-                                f"file is {size} bytes; the limit is {MAX_BYTES} bytes"))
-        raw = path.read_bytes()
-    except PermissionError:
-        raise error(Problem(name, None, None, "",
-                            "permission denied: the file cannot be read")) from None
+        kind = _special_kind(os.stat(path).st_mode)  # follows symlinks, like open
+        if kind:
+            raise refused(f"is {kind}, not a YAML file")
+        fd = os.open(path, _OPEN_FLAGS)
     except OSError as exc:
-        raise error(Problem(name, None, None, "",
-                            f"cannot be read ({exc.strerror or exc})")) from None
-    return parse_yaml_bytes(raw, name, error=error)
+        raise refused(_os_reason(exc)) from None
+    try:
+        status = os.fstat(fd)
+        kind = _special_kind(status.st_mode)
+        if kind:
+            raise refused(f"is {kind}, not a YAML file")
+        if status.st_size > MAX_BYTES:
+            raise refused(f"file is {status.st_size:,} bytes; the limit is {MAX_BYTES:,} "
+                          "bytes (1 MiB)")
+        chunks, left = [], MAX_BYTES + 1
+        while left:
+            chunk = os.read(fd, min(left, max(status.st_size + 1, 65_536)))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if not left:
+            raise refused(f"file is larger than the limit of {MAX_BYTES:,} bytes (1 MiB)")
+    except OSError as exc:
+        raise refused(_os_reason(exc)) from None
+    finally:
+        os.close(fd)
+    return b"".join(chunks)
+
+
+def _special_kind(mode: int) -> str | None:
+    """What a file that is not a regular file is, in words; None for a regular file."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISCHR(mode):
+        return "a device (character special file)"
+    if stat.S_ISBLK(mode):
+        return "a device (block special file)"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "a special file"  # pragma: no cover - e.g. a Solaris door
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.ENOENT:
+        return "no such file"
+    if exc.errno == errno.ELOOP:
+        return "symbolic link loop: the link points (through others) back at itself"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied: the file cannot be read"
+    return f"cannot be read ({exc.strerror or exc})"
+
+
+_WIDE = (  # byte-order mark, name, code unit size, positions of a code unit that ASCII zeroes
+    (codecs.BOM_UTF32_LE, "UTF-32 (little-endian)", 4, (1, 2, 3)),
+    (codecs.BOM_UTF32_BE, "UTF-32 (big-endian)", 4, (0, 1, 2)),
+    (codecs.BOM_UTF16_LE, "UTF-16 (little-endian)", 2, (1,)),
+    (codecs.BOM_UTF16_BE, "UTF-16 (big-endian)", 2, (0,)),
+)
+
+
+def _wide_encoding(raw: bytes) -> str | None:
+    """The UTF-16 or UTF-32 form `raw` looks like, by its byte-order mark or (without one)
+    by where its NUL bytes are: mostly-ASCII text in UTF-16 LE has one at every odd offset
+    and none at even ones. None when it looks like neither."""
+    for bom, label, _, _ in _WIDE:
+        if raw.startswith(bom):
+            return label
+    head = raw[:4096]
+    for _, label, unit, zero in _WIDE:
+        units = len(head) // unit
+        if not units:
+            continue
+        lanes = [head[i:units * unit:unit].count(0) for i in range(unit)]
+        if all(2 * lanes[i] >= units for i in zero) and \
+                all(10 * lanes[i] <= units for i in range(unit) if i not in zero):
+            return label
+    return None
 
 
 def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError) -> Document:
     """Decode (UTF-8, an optional byte-order mark is accepted) and parse."""
     if len(raw) > MAX_BYTES:
         raise error(Problem(name, None, None, "",
-                            f"file is {len(raw)} bytes; the limit is {MAX_BYTES} bytes"))
-    if b"\x00" in raw:
-        line, column = _offset_to_position(raw, raw.index(b"\x00"))
+                            f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes "
+                            "(1 MiB)"))
+    nul = raw.find(b"\x00")
+    if nul >= 0 or raw[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        wide = _wide_encoding(raw)
+        if wide:
+            raise error(Problem(name, None, None, "",
+                                f"looks like {wide} text; riskassess reads UTF-8 only: save "
+                                "the file as UTF-8"))
+    if nul >= 0:
+        line, column = _offset_to_position(raw, nul)
         raise error(Problem(name, line, column, "",
                             "contains NUL bytes: this looks like a binary file, not YAML text"))
-    if raw.startswith(b"\xef\xbb\xbf"):
+    if raw.startswith(codecs.BOM_UTF8):
         raw = raw[3:]
     try:
         text = raw.decode("utf-8")
@@ -176,34 +294,21 @@ def _offset_to_position(raw: bytes, offset: int) -> tuple[int, int]:
 def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileError) -> Document:
     """Parse one YAML document from text into plain data with positions."""
     loader = _StrictLoader(text)
+    builder = _Builder(name, error, loader)
     try:
         try:
-            node = loader.get_single_node()
+            found = builder.read()
         except yaml.MarkedYAMLError as exc:
             raise error(_yaml_problem(name, exc, text)) from None
         except yaml.YAMLError as exc:  # unmarked errors: rare, still the user's input
             raise error(Problem(name, None, None, "", f"not valid YAML ({exc})")) from None
     finally:
         loader.dispose()
-    if node is None:
+    if not found:
         raise error(Problem(name, None, None, "",
                             "the file is empty (or holds only comments): expected a YAML mapping"))
-    builder = _Builder(name)
-    data = builder.build(node, ())
-    problems = builder.problems
-    if builder.aliases:
-        # The composed tree has lost where each alias was written; the parser's events
-        # have not. Report every use of an alias (up to 20) at its own position.
-        problems = [p for p in problems if not p.message.startswith("anchors and aliases")]
-        for event in itertools.islice((e for e in yaml.parse(text, Loader=_StrictLoader)
-                                       if isinstance(e, yaml.AliasEvent)), 20):
-            builder.voided.add(dotted(()))  # the whole tree is suspect; no echo messages
-            problems.append(Problem(name, event.start_mark.line + 1,
-                                    event.start_mark.column + 1, "",
-                                    f"alias '*{event.anchor}': anchors and aliases ('&', '*') "
-                                    "are not supported; write the value out"))
-    return Document(name, data, builder.value_positions, builder.key_positions,
-                    tuple(problems), frozenset(builder.voided))
+    return Document(name, builder.data, builder.value_positions, builder.key_positions,
+                    tuple(builder.problems), frozenset(builder.voided))
 
 
 def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
@@ -211,6 +316,10 @@ def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
     problem = (exc.problem or "syntax error").strip()
     if exc.context and "expected a single document" in exc.context:
         problem = "holds several YAML documents ('---'); a file holds exactly one"
+    elif mark is not None and "exceeded maximum nesting depth" in problem:
+        # libyaml's own limit (1,000 '[' in a row), met before ours as it scans ahead
+        return Problem(name, mark.line + 1, mark.column + 1, "",
+                       f"too deeply nested (more than {MAX_DEPTH} levels)")
     elif mark is not None and _char_at(text, mark.line, mark.column) == "\t":
         problem = "a tab character here; YAML does not allow tabs for indentation, use spaces"
     elif exc.context:
@@ -227,93 +336,200 @@ def _char_at(text: str, line: int, column: int) -> str:
     return ""
 
 
-class _Builder:
-    """Turns composed nodes into plain data, collecting every problem in one pass."""
+_EXPECT_KEY = object()  # a mapping's state between entries
+_SKIP = object()  # a mapping's state when the value of a refused key comes next
+_MAX_ALIAS_PROBLEMS = 20
 
-    def __init__(self, name: str):
+
+class _Frame:
+    """One open list or mapping while the events are read."""
+
+    __slots__ = ("container", "path", "key", "skip")
+
+    def __init__(self, container: Any, path: Path_, skip: bool):
+        self.container = container  # a list, a dict, or None when its content is skipped
+        self.path = path
+        self.skip = skip
+        self.key: Any = _EXPECT_KEY  # mappings only: the path of the value that comes next
+
+
+class _Builder:
+    """Builds plain data from the parser's events, collecting every problem in one pass.
+
+    Built from events rather than from composed nodes, without recursion: the nesting
+    depth is checked as each list or mapping opens, so that no input, however deep, can
+    exhaust the stack (PyYAML's composer and a recursive walk both can), and an alias is
+    reported where it is written and never expanded."""
+
+    def __init__(self, name: str, error: type[UserError], loader: Any):
         self.name = name
+        self.error = error
+        self.loader = loader
         self.problems: list[Problem] = []
         self.value_positions: dict[Path_, tuple[int, int]] = {}
         self.key_positions: dict[Path_, tuple[int, int]] = {}
-        self._seen: set[int] = set()
-        self._count = 0
         self.voided: set[str] = set()
-        self.aliases = False
+        self.data: Any = None
+        self._aliases = 0
 
-    def _add(self, node: yaml.Node, path: Path_, message: str) -> None:
+    def _add(self, mark: Any, path: Path_, message: str) -> None:
         self.voided.add(dotted(path))
-        self.problems.append(
-            Problem(self.name, node.start_mark.line + 1, node.start_mark.column + 1,
-                    dotted(path), message))
+        self.problems.append(Problem(self.name, mark.line + 1, mark.column + 1, dotted(path),
+                                     message))
 
-    def build(self, node: yaml.Node, path: Path_) -> Any:
-        self._count += 1
-        if self._count > MAX_NODES:
-            if self._count == MAX_NODES + 1:
-                self._add(node, path, f"too many values (limit {MAX_NODES})")
+    def _stop(self, mark: Any, message: str) -> UserError:
+        """Too much to read on: what was found so far, and why reading stopped."""
+        return self.error(self.problems + [Problem(self.name, mark.line + 1, mark.column + 1,
+                                                   "", message)])
+
+    def read(self) -> bool:
+        """Read the one document of the stream; False when there is none."""
+        get = self.loader.get_event
+        get()  # the stream starts
+        start = get()
+        if isinstance(start, yaml.StreamEndEvent):
+            return False
+        self._document(get)
+        after = get()
+        if not isinstance(after, yaml.StreamEndEvent):
+            raise yaml.composer.ComposerError("expected a single document in the stream",
+                                              start.start_mark, "but found another document",
+                                              after.start_mark)
+        return True
+
+    def _document(self, get: Any) -> None:
+        resolve = self.loader.resolve
+        positions = self.value_positions
+        root = _Frame([], (), False)  # holds the document's one node
+        stack: list[_Frame] = []
+        parent = root
+        count = 0  # values so far
+        while True:
+            event = get()
+            kind = type(event)
+            if kind is yaml.SequenceEndEvent or kind is yaml.MappingEndEvent:
+                stack.pop()
+                parent = stack[-1] if stack else root
+                continue
+            if kind is yaml.DocumentEndEvent:
+                self.data = root.container[0] if root.container else None
+                return
+            opens = kind is yaml.SequenceStartEvent or kind is yaml.MappingStartEvent
+            mark = event.start_mark
+            if opens and len(stack) >= MAX_DEPTH:
+                raise self._stop(mark, f"too deeply nested (more than {MAX_DEPTH} levels)")
+
+            # What this node is: skipped, a key, or a value at `path`.
+            container = parent.container
+            if parent.skip:
+                path = None
+            elif type(container) is dict:
+                key, parent.key = parent.key, _SKIP
+                if key is _EXPECT_KEY:  # a key: the next node is its value
+                    if kind is yaml.ScalarEvent:
+                        parent.key = self._key(event, parent, resolve)
+                    elif kind is yaml.AliasEvent:
+                        self._alias(event, parent.path)
+                    else:
+                        self._add(mark, parent.path,
+                                  "a key must be a plain word, not a list or mapping")
+                    path = None
+                else:  # a value: `key` is its path, or _SKIP
+                    parent.key = _EXPECT_KEY
+                    path = None if key is _SKIP else key
+            else:
+                path = parent.path + (len(container),) if parent is not root else ()
+
+            if path is None:  # nothing of it is kept, but its depth still counts
+                if opens:
+                    parent = _Frame(None, (), True)
+                    stack.append(parent)
+                continue
+            count += 1
+            if count > MAX_NODES:
+                raise self._stop(mark, f"too many values (the limit is {MAX_NODES:,}; a case "
+                                       "file holds a few dozen): is it the right file?")
+            positions[path] = (mark.line + 1, mark.column + 1)
+            frame = None
+            if kind is yaml.ScalarEvent:
+                value = self._scalar(event, path, resolve)
+            elif opens:
+                value = [] if kind is yaml.SequenceStartEvent else {}
+                if event.tag not in (None, "!", _SEQ if kind is yaml.SequenceStartEvent
+                                     else _MAP):
+                    self._add(mark, path, f"the YAML tag '{event.tag}' is not allowed")
+                    value = None
+                frame = _Frame(value, path, value is None)
+            else:  # an alias
+                value = None
+                self._alias(event, path)
+            if type(container) is dict:
+                container[path[-1]] = value
+            else:
+                container.append(value)
+            if frame is not None:
+                stack.append(frame)
+                parent = frame
+
+    def _key(self, event: Any, parent: _Frame, resolve: Any) -> Any:
+        """The path of the key a scalar names in `parent`, or _SKIP (with a problem) if the
+        key is refused.
+
+        A key is its text as written: `1:` and `true:` are the keys '1' and 'true'."""
+        mark, path = event.start_mark, parent.path
+        tag = event.tag
+        if tag is not None:  # untagged, it resolves to one of _SCALAR_TAGS: no need to ask
+            if tag == "!":
+                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
+            if tag == "tag:yaml.org,2002:merge":
+                self._add(mark, path, "merge keys ('<<') are not supported")
+                return _SKIP
+            if tag not in _SCALAR_TAGS:
+                self._add(mark, path, f"the YAML tag '{tag}' is not allowed")
+                return _SKIP
+        key = event.value
+        here = path + (key,)
+        first = self.key_positions.get(here)
+        if first is not None:
+            self.problems.append(Problem(
+                self.name, mark.line + 1, mark.column + 1, dotted(here),
+                f"duplicate key '{printable(key)}' (first given on line {first[0]}); "
+                "each key may appear only once"))
+            return _SKIP
+        self.key_positions[here] = (mark.line + 1, mark.column + 1)
+        return here
+
+    def _scalar(self, event: Any, path: Path_, resolve: Any) -> Any:
+        tag, value = event.tag, event.value
+        if tag is None:  # what the loader's resolve does, without its generality
+            if not event.implicit[0]:  # quoted or a block scalar: text
+                return value
+            for candidate, regexp in _IMPLICIT.get(value[:1], ()):
+                if regexp.match(value):
+                    tag = candidate
+                    break
+            else:
+                return value
+        elif tag == "!":
+            tag = resolve(yaml.ScalarNode, value, event.implicit)
+        convert = _SCALAR_TAGS.get(tag)
+        if convert is None:
+            self._add(event.start_mark, path, f"the YAML tag '{tag}' is not allowed; "
+                                              "only plain values are read")
             return None
-        if id(node) in self._seen:
-            self.aliases = True
-            # An alias yields the anchored node again; point at the key that used it.
-            line, column = self.key_positions.get(path, (node.start_mark.line + 1,
-                                                         node.start_mark.column + 1))
-            self.voided.add(dotted(path))
-            self.problems.append(Problem(self.name, line, column, dotted(path),
-                                         "anchors and aliases ('&', '*') are not supported; "
-                                         "write the value out"))
+        try:
+            return convert(value)
+        except ValueError:
+            kind = tag.rsplit(":", 1)[-1]
+            self._add(event.start_mark, path, f"'{printable(value)}' is not a valid {kind}")
             return None
-        self._seen.add(id(node))
-        self.value_positions[path] = (node.start_mark.line + 1, node.start_mark.column + 1)
 
-        if isinstance(node, yaml.ScalarNode):
-            convert = _SCALAR_TAGS.get(node.tag)
-            if convert is None:
-                self._add(node, path, f"the YAML tag '{node.tag}' is not allowed; "
-                                      "only plain values are read")
-                return None
-            try:
-                return convert(node.value)
-            except ValueError:
-                kind = node.tag.rsplit(":", 1)[-1]
-                self._add(node, path, f"'{node.value}' is not a valid {kind}")
-                return None
-
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ:
-                self._add(node, path, f"the YAML tag '{node.tag}' is not allowed")
-                return None
-            return [self.build(item, path + (i,)) for i, item in enumerate(node.value)]
-
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != _MAP:
-                self._add(node, path, f"the YAML tag '{node.tag}' is not allowed")
-                return None
-            out: dict[str, Any] = {}
-            first_seen: dict[str, int] = {}
-            for key_node, value_node in node.value:
-                if not isinstance(key_node, yaml.ScalarNode):
-                    self._add(key_node, path, "a key must be a plain word, not a list or mapping")
-                    continue
-                if key_node.tag == "tag:yaml.org,2002:merge":
-                    self._add(key_node, path, "merge keys ('<<') are not supported")
-                    continue
-                if key_node.tag not in _SCALAR_TAGS:
-                    self._add(key_node, path, f"the YAML tag '{key_node.tag}' is not allowed")
-                    continue
-                key = key_node.value
-                key_path = path + (key,)
-                if key in first_seen:
-                    self.problems.append(Problem(
-                        self.name, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                        dotted(key_path),
-                        f"duplicate key '{key}' (first given on line {first_seen[key]}); "
-                        "each key may appear only once"))
-                    continue
-                first_seen[key] = key_node.start_mark.line + 1
-                self.key_positions[key_path] = (key_node.start_mark.line + 1,
-                                                key_node.start_mark.column + 1)
-                out[key] = self.build(value_node, key_path)
-            return out
-
-        self._add(node, path, "unsupported YAML node")  # pragma: no cover - defensive
-        return None
+    def _alias(self, event: Any, path: Path_) -> None:
+        # The whole tree is suspect once an alias is used: no echo messages at its top.
+        self.voided.update((dotted(path), ""))
+        self._aliases += 1
+        if self._aliases <= _MAX_ALIAS_PROBLEMS:
+            self.problems.append(Problem(
+                self.name, event.start_mark.line + 1, event.start_mark.column + 1, "",
+                f"alias '*{printable(event.anchor)}': anchors and aliases ('&', '*') are not "
+                "supported; write the value out"))

@@ -106,11 +106,17 @@ def test_an_unreadable_file_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "locked.yaml"
     path.write_text("applicant:\n  sex: male\n", encoding="utf-8")
 
-    def denied(self):
-        raise PermissionError(13, "Permission denied")
+    import os
+
+    real_open = os.open
+
+    def denied(name, *args, **kwargs):
+        if str(name) == str(path):
+            raise PermissionError(13, "Permission denied")
+        return real_open(name, *args, **kwargs)
 
     # the suite may run as root, for whom chmod 000 does not stop a read: simulate it
-    monkeypatch.setattr(type(path), "read_bytes", denied)
+    monkeypatch.setattr(os, "open", denied)
     r = run_cli("evaluate", str(path))
     assert r.code == 3
     assert r.err == f"error: {path}: permission denied: the file cannot be read\n"
