@@ -7,6 +7,9 @@ prints. Every renderer is deterministic: the same report gives the same bytes.
 from __future__ import annotations
 
 from enum import Enum
+from pathlib import Path
+
+from riskassess.errors import UsageError
 
 
 class Format(str, Enum):
@@ -16,6 +19,23 @@ class Format(str, Enum):
     markdown = "markdown"
     html = "html"
     docx = "docx"
+
+
+# The extensions that name a format. Any other (.txt, none) is free: text unless -f says.
+EXTENSIONS = {".json": Format.json, ".jsonl": Format.jsonl, ".md": Format.markdown,
+              ".markdown": Format.markdown, ".html": Format.html, ".htm": Format.html,
+              ".docx": Format.docx}
+
+
+def choose_format(given: Format | None, output: Path | None) -> Format:
+    """The format asked for with -f, else the one the --output extension names, else text.
+    A contradiction (-f text -o report.docx) is refused rather than writing a file whose
+    name lies about its content."""
+    named = EXTENSIONS.get(output.suffix.lower()) if output is not None else None
+    if given is not None and named is not None and given is not named:
+        raise UsageError(f"--format {given.value} contradicts --output {output}, whose "
+                         f"extension means {named.value}; drop --format or change the name")
+    return given or named or Format.text
 
 
 # Plain-English names for the contract's outcome vocabulary (machinery, not law: the
