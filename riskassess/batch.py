@@ -20,6 +20,8 @@ from riskassess.assessment import QUESTIONS
 from riskassess.core import Assessor
 from riskassess.errors import ExitCode, RuleSetError, UserError
 
+PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
+
 CSV_COLUMNS = ["path", "case_id", "assessment_date", "ruleset", *QUESTIONS, "open_questions",
                "warnings", "refused"]
 
@@ -30,6 +32,7 @@ class Tally:
     assessed: int = 0
     outcomes: Counter = field(default_factory=Counter)  # (question, outcome) -> count
     refused: list[tuple[str, list[str], int]] = field(default_factory=list)  # path, problems, code
+    skipped: dict[str, int] = field(default_factory=dict)  # why a folder's file was left out
 
     @property
     def exit_code(self) -> int:
@@ -39,7 +42,7 @@ class Tally:
 def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
         csv_out: TextIO | None = None, tick: Callable[[], None] | None = None) -> Tally:
     """Assess `files` in order, writing one line per file to `out` (fmt: text or jsonl)."""
-    tally = Tally()
+    tally = Tally(skipped=dict(getattr(files, "skipped", {})))
     writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
     if writer:
         writer.writerow(CSV_COLUMNS)
@@ -50,9 +53,17 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
             outcome = assessor.assess(path)
         except RuleSetError:
             raise
-        except UserError as exc:
-            problems = [str(p) for p in exc.problems]
-            tally.refused.append((shown, problems, int(exc.exit_code)))
+        except (UserError, OSError, RecursionError, MemoryError) as exc:
+            # Whatever stops one file from being read or parsed is that file's refusal;
+            # the batch goes on. (The reader turns every such cause into a UserError; the
+            # others are a last line of defence, so that one file never costs the rest.)
+            if isinstance(exc, UserError):
+                problems, code = [str(p) for p in exc.problems], int(exc.exit_code)
+            else:
+                reason = getattr(exc, "strerror", None) or type(exc).__name__
+                problems, code = [f"{shown}: cannot be read ({reason})"], \
+                    int(ExitCode.INVALID_INPUT)
+            tally.refused.append((shown, problems, code))
             if fmt == "text":
                 out.write(f"{shown}: REFUSED ({len(problems)} problem"
                           f"{'s' if len(problems) > 1 else ''}): {problems[0]}\n")
@@ -83,7 +94,9 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
 
 def summary(tally: Tally) -> str:
     lines = [f"Summary: {tally.files} file(s), {tally.assessed} assessed, "
-             f"{len(tally.refused)} refused"]
+             f"{len(tally.refused)} refused, {sum(tally.skipped.values())} skipped"]
+    for reason, count in tally.skipped.items():
+        lines.append(f"  skipped {count}: {reason}")
     if tally.outcomes:
         width = max(len(o) for _, o in tally.outcomes)
         lines.append(f"  {'question':<14}{'outcome':<{width + 2}}cases")
@@ -95,6 +108,9 @@ def summary(tally: Tally) -> str:
         lines.append("Refused files:")
         for path, problems, code in tally.refused:
             lines.append(f"  {path} (exit {code}):")
-            lines += [f"    {p}" for p in problems]
+            lines += [f"    {p}" for p in problems[:PROBLEMS_SHOWN]]
+            if len(problems) > PROBLEMS_SHOWN:
+                lines.append(f"    ... and {len(problems) - PROBLEMS_SHOWN:,} more problems "
+                             f"in {path}")
     return "\n".join(lines) + "\n"
 

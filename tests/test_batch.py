@@ -25,7 +25,9 @@ def caseload(tmp_path: Path) -> Path:
     shutil.copy(DATA / "invalid" / "wrong-value.yaml", folder / "bad-rank.yaml")
     shutil.copy(DATA / "invalid" / "duplicate-key-nested.yaml", folder / "2024" / "dup.yaml")
     (folder / "notes.txt").write_text("not a case file", encoding="utf-8")
-    shutil.copy(EXAMPLES / "draft-evader.expected.yaml", folder / "draft-evader.expected.yaml")
+    assert (folder / "2024" / "draft-evader.yaml").exists()
+    shutil.copy(EXAMPLES / "draft-evader.expected.yaml",
+                folder / "2024" / "draft-evader.expected.yaml")  # beside its case: a sidecar
     return folder
 
 
@@ -35,7 +37,9 @@ def test_mixed_good_and_bad_files(caseload):
     lines = r.out.split("\n\nSummary:")[0].splitlines()
     assert len(lines) == 9  # 7 cases + 2 bad; notes.txt and the sidecar are not case files
     assert sum("REFUSED" in line for line in lines) == 2
-    assert "Summary: 9 file(s), 7 assessed, 2 refused" in r.out
+    assert "Summary: 9 file(s), 7 assessed, 2 refused, 2 skipped" in r.out
+    assert "skipped 1: not named *.yaml or *.yml" in r.out
+    assert "skipped 1: scenario sidecar" in r.out
     assert f"{caseload.as_posix()}/bad-rank.yaml:4:9: applicant.rank: 'general'" in r.out
     assert "Refused files:" in r.out and "(exit 3)" in r.out
 
@@ -107,3 +111,43 @@ def test_batch_output_file_and_no_progress_bar_without_a_terminal(caseload, tmp_
     assert r.code == ExitCode.INVALID_INPUT
     assert len(target.read_text().splitlines()) == 7
     assert r.out == "" and r.err.startswith("Summary:")  # no progress bar, no noise
+
+
+def test_names_are_matched_in_any_case_and_a_lone_expected_file_is_a_case(tmp_path):
+    folder = tmp_path / "load"
+    folder.mkdir()
+    shutil.copy(CASES[0], folder / "UPPER.YAML")
+    shutil.copy(CASES[1], folder / "mixed.Yml")
+    # a caseworker's own file whose name happens to end in .expected.yaml, with no case
+    # file of the same name beside it, is a case like any other
+    shutil.copy(CASES[2], folder / "smith.expected.yaml")
+    r = run_cli("evaluate", str(folder), "-f", "jsonl")
+    assert r.code == 0, r.err
+    assert len(r.out.splitlines()) == 3
+    assert "Summary: 3 file(s), 3 assessed, 0 refused, 0 skipped" in r.err
+
+
+def test_one_unreadable_file_does_not_stop_the_batch(tmp_path):
+    folder = tmp_path / "load"
+    folder.mkdir()
+    shutil.copy(CASES[0], folder / "a.yaml")
+    (folder / "b.yaml").write_text("applicant:\n" + "  " * 0 + "x: " + "[" * 500 + "]" * 500,
+                                   encoding="utf-8")  # 1 KB nested 500 deep
+    (folder / "c.yaml").symlink_to(folder / "c.yaml")  # a symlink loop
+    shutil.copy(CASES[1], folder / "d.yaml")
+    r = run_cli("evaluate", str(folder))
+    assert r.code == ExitCode.INVALID_INPUT
+    assert "Summary: 4 file(s), 2 assessed, 2 refused" in r.out
+    assert "Traceback" not in r.out + r.err
+
+
+def test_summary_caps_a_long_list_of_problems(tmp_path):
+    folder = tmp_path / "load"
+    folder.mkdir()
+    shutil.copy(CASES[0], folder / "a.yaml")
+    lines = "".join(f"  bad_key_{i}: 1\n" for i in range(300))
+    (folder / "b.yaml").write_text("applicant:\n" + lines, encoding="utf-8")
+    r = run_cli("evaluate", str(folder))
+    assert r.code == ExitCode.INVALID_INPUT
+    assert "... and 280 more problems in" in r.out
+    assert r.out.count("bad_key_") < 60
