@@ -62,7 +62,10 @@ class Interview:
 
 
 def parse(fact: str, raw: str) -> Any:
-    """Turn what was typed into the value the case model expects (it validates it)."""
+    """Turn what was typed into the value the case model expects (it validates it).
+
+    Words are matched without regard to case (`Deserter`, `TRUE`, `Unknown`), since a
+    caseworker typing at a prompt should not have to match the file format's spelling."""
     spec = FACTS[fact]
     text = raw.strip()
     if text.lower() == UNKNOWN:
@@ -72,8 +75,17 @@ def parse(fact: str, raw: str) -> Any:
     if spec.kind == "set":
         if text.lower() in ("none", "[]", ""):
             return []
-        return [item.strip() for item in text.strip("[]").split(",") if item.strip()]
+        return [_canonical(spec.values, item.strip())
+                for item in text.strip("[]").split(",") if item.strip()]
+    if spec.kind == "enum":
+        return _canonical(spec.values, text)
     return text
+
+
+def _canonical(values: tuple[Any, ...], text: str) -> Any:
+    """The allowed value spelled like `text` up to case, or `text` itself (then refused)."""
+    lowered = {str(v).lower(): v for v in values}
+    return lowered.get(text.lower(), text)
 
 
 def prompt_text(fact: str) -> str:
@@ -88,8 +100,11 @@ def prompt_text(fact: str) -> str:
             f"(back: change the last answer; stop: finish now)\n")
 
 
-def run(interview: Interview, read: Callable[[str], str], write: Callable[[str], None]) -> None:
-    """Ask until no open question remains or the user stops."""
+def run(interview: Interview, read: Callable[[str], str], write: Callable[[str], None],
+        save: Callable[[], None] | None = None) -> None:
+    """Ask until no open question remains or the user stops. `save` is called after every
+    change of the answers (an answer, or `back`), so that a draft on disk always holds
+    every answer given so far."""
     while True:
         fact = interview.next_fact()
         if fact is None:
@@ -110,6 +125,8 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
                     continue
                 last = interview.history.pop()
                 interview.answers.pop(last, None)
+                if save:
+                    save()
                 write(f"  back to applicant.{last}\n")
                 break
             value = parse(fact, raw)
@@ -125,18 +142,51 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             interview.answers[key] = value
             interview.history.append(key)
             interview.asked.append(fact)
+            if save:
+                save()
             break
 
 
 def _first_error(exc: ValidationError) -> str:
     from riskassess.case import _describe  # the same wording as case-file errors
 
-    err = exc.errors(include_url=False)[0]
+    errors = exc.errors(include_url=False)
+    err = errors[0]
     field_name = next((p for p in reversed(err["loc"]) if isinstance(p, str)
                        and p in Applicant.model_fields), None)
     allowed = _describe(Applicant.model_fields[field_name].annotation) if field_name else ""
     value = err.get("input")
+    # A date the calendar does not have, or one after the assessment date, says why.
+    why = next((e["msg"] for e in errors if e["type"] in ("partial_date", "full_date")), None)
+    if why:
+        return f"'{show(value)}': {why}"
     return f"'{show(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
+
+
+DRAFT_MARK = "# interview draft; facts answered unknown:"
+
+
+def draft_text(interview: Interview) -> str:
+    """The draft kept on disk during an interview: the case file so far, plus a comment
+    naming the facts answered `unknown` (so that a resumed interview does not ask them
+    again; a case file cannot otherwise tell "answered unknown" from "not yet asked")."""
+    unknown = [k for k, v in interview.answers.items() if v == UNKNOWN]
+    return (f"# riskassess interview draft: resume with riskassess interview --from "
+            f"THIS-FILE.\n{DRAFT_MARK} {', '.join(unknown) or '-'}\n"
+            + to_yaml(interview.case()))
+
+
+def answers_from(case: Case, text: str) -> dict[str, Any]:
+    """The answers to resume from: the facts a file gives, plus those a draft records as
+    answered unknown."""
+    answers = {k: v for k, v in case.applicant.model_dump().items() if v != UNKNOWN}
+    for line in text.splitlines():
+        if line.startswith(DRAFT_MARK):
+            for key in line[len(DRAFT_MARK):].split(","):
+                key = key.strip()
+                if key and f"applicant.{key}" in FACTS and key not in answers:
+                    answers[key] = UNKNOWN
+    return answers
 
 
 def to_yaml(case: Case) -> str:

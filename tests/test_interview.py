@@ -6,6 +6,7 @@ import datetime as dt
 import os
 import re
 import sys
+import tempfile
 
 import pexpect
 from conftest import ROOT, RULES, run_cli
@@ -23,10 +24,15 @@ DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces
             "conscientious_objection": "religious", "exclusion_indicators": "none"}
 
 
+# Interviews without --output keep their draft in the current folder: run them in a
+# folder of their own, never in the checkout.
+WORK = tempfile.mkdtemp(prefix="riskassess-interview-")
+
+
 def spawn(*args: str) -> pexpect.spawn:
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
     return pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", *args], env=env,
-                         encoding="utf-8", timeout=30, dimensions=(50, 120))
+                         encoding="utf-8", timeout=30, dimensions=(50, 120), cwd=WORK)
 
 
 def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | None = None
@@ -135,12 +141,18 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
     child.expect("not replaced")
     child.expect(pexpect.EOF)
     assert out.read_text() == before
-    again = spawn("--from", str(out), "-o", str(out), "--force")
-    drive(again, {"desertion_type": "internal", "fought_against_government": "false",
-                  "reconciliation_status": "settled", "conscientious_objection": "none",
-                  "exclusion_indicators": "none"})
+    # declining kept the answers in the draft, which a new interview on the same output
+    # refuses to overwrite: it points to --from
+    draft = tmp_path / "case.yaml.draft"
+    assert load_case(draft).applicant.reconciliation_status == "settled"
+    blocked = spawn("--from", str(out), "-o", str(out), "--force")
+    blocked.expect(f"resume it with --from {draft}")
+    blocked.expect(pexpect.EOF)
+    again = spawn("--from", str(draft), "-o", str(out), "--force")
+    again.expect(r"question\(s\) asked")  # nothing left to ask
     again.expect(pexpect.EOF)
     assert load_case(out).applicant.reconciliation_status == "settled"
+    assert not draft.exists()
 
 
 def test_without_a_terminal_it_says_so():
@@ -187,3 +199,105 @@ def test_the_number_of_questions_is_the_minimum_the_rules_require():
     first = Interview(catalog, RULES, day).next_fact()
     assert first == "applicant.military_status"
     assert re.match(r"applicant\.\w+", first) and first in FACTS
+
+
+# ------------------------------------------------------------- nothing typed is lost
+
+
+def test_output_folder_is_checked_before_the_first_question(tmp_path):
+    child = spawn("--date", DAY, "-o", str(tmp_path / "no-such-folder" / "case.yaml"))
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.USAGE
+    assert "does not exist" in child.before and "applicant." not in child.before
+
+
+def _answer(child: pexpect.spawn, answers: dict[str, str], count: int) -> list[str]:
+    asked = []
+    for _ in range(count):
+        child.expect(r"\napplicant\.(\w+): ")
+        fact = child.match.group(1)
+        asked.append(fact)
+        child.expect("> ")
+        child.sendline(answers[fact])
+    return asked
+
+
+def test_ctrl_c_keeps_every_answer_in_a_draft_and_from_resumes_it(tmp_path):
+    out = tmp_path / "case.yaml"
+    draft = tmp_path / "case.yaml.draft"
+    answers = {**DESERTER, "rank": "unknown"}
+    child = spawn("--date", DAY, "--case-id", "IV-7", "-o", str(out))
+    first = _answer(child, answers, 4)
+    child.expect(r"\napplicant\.(\w+): ")
+    child.expect("> ")
+    child.sendintr()  # Ctrl-C at the fifth question
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.INTERRUPTED
+    assert f"kept in {draft}" in child.before and not out.exists()
+    kept = load_case(draft)
+    assert kept.case_id == "IV-7" and str(kept.assessment_date) == DAY
+    given = {k: v for k, v in kept.applicant.model_dump().items() if v != UNKNOWN}
+    expected = {k: answers[k] for k in first if answers[k] != UNKNOWN}
+    assert {k: str(v).lower() for k, v in given.items()} == \
+        {k: v.lower() for k, v in expected.items()}
+    # resuming asks none of the questions answered before, not even one answered unknown
+    again = spawn("--from", str(draft), "-o", str(out))
+    rest = drive(again, answers)
+    again.expect(pexpect.EOF)
+    assert not set(rest) & set(first)
+    assert sorted(first + rest) == sorted(k for k in DESERTER if k != "desertion_date")
+    assert load_case(out).applicant.conscientious_objection == "religious"
+    assert not draft.exists()  # finished: the draft has served its purpose
+
+
+def test_ctrl_d_keeps_the_answers_too_and_an_old_draft_is_never_overwritten(tmp_path):
+    out = tmp_path / "case.yaml"
+    draft = tmp_path / "case.yaml.draft"
+    child = spawn("--date", DAY, "-o", str(out))
+    _answer(child, DESERTER, 2)
+    child.expect("> ")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.INTERRUPTED and draft.exists()
+    before = draft.read_bytes()
+    fresh = spawn("--date", DAY, "-o", str(out))  # a new interview, same output
+    fresh.expect(pexpect.EOF)
+    fresh.close()
+    assert fresh.exitstatus == ExitCode.USAGE and "--from" in fresh.before
+    assert draft.read_bytes() == before
+
+
+def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
+    out = tmp_path / "case.yaml"
+    child = spawn("--date", "2026-03-01", "-o", str(out))
+    child.expect("applicant.military_status: ")
+    child.expect("> ")
+    child.sendline("Deserter")
+    child.expect(r"\napplicant\.(\w+): ")
+    while child.match.group(1) != "desertion_date":
+        child.expect("> ")
+        child.sendline("UNKNOWN")
+        child.expect(r"\napplicant\.(\w+): ")
+    child.expect("> ")
+    child.sendline("2024-02-30")
+    child.expect("not accepted: '2024-02-30': day 30 does not exist in 2024-02")
+    child.expect("> ")
+    child.sendline("stop")
+    child.expect(pexpect.EOF)
+    assert load_case(out).applicant.military_status == "deserter"
+
+
+def test_date_option_errors_name_the_option_and_the_interview_has_no_ruleset_option(tmp_path):
+    bad = spawn("--date", "2025-02-30")
+    bad.expect(pexpect.EOF)
+    bad.close()
+    assert bad.exitstatus == ExitCode.USAGE
+    assert "--date" in bad.before and "--today" not in bad.before
+    interim = spawn("--date", "2025-08-01")
+    interim.expect(pexpect.EOF)
+    interim.close()
+    assert interim.exitstatus == ExitCode.NO_ENCODED_EDITION
+    assert "--ruleset" not in interim.before and "--date" in interim.before
