@@ -6,6 +6,7 @@ its errors into exit codes. The clock is not read here: the caller passes `today
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -45,10 +46,26 @@ def assess_case(case: Case, *, today: dt.date, ruleset_id: str | None = None,
     """Assess a case already read and validated (e.g. a variant built in memory)."""
     rules_dir = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(rules_dir)
-    day = case.assessment_date or today
-    choice = choose_edition(catalog, day, ruleset_id)
+    day, choice = _choose(catalog, case, today, ruleset_id)
     ruleset = ruleset_for(rules_dir, choice.entry)
     return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
+
+
+DEFAULTED_DATE = "assessment_date_defaulted"
+
+
+def _choose(catalog, case: Case, today: dt.date, ruleset_id: str | None):
+    """The assessment date and the edition for it. A case without `assessment_date` is
+    assessed as of `today`, and the report says so: the date picks the edition, so a
+    reader must know it was filled in rather than written in the file."""
+    day = case.assessment_date or today
+    choice = choose_edition(catalog, day, ruleset_id)
+    if case.assessment_date is None:
+        note = (DEFAULTED_DATE, f"Assessment date not given in the case file: today, "
+                                f"{today.isoformat()}, was used. It selects the edition applied; "
+                                "add assessment_date to the case file to fix it.")
+        choice = dataclasses.replace(choice, warnings=(*choice.warnings, note))
+    return day, choice
 
 
 def document(outcome: Outcome, generated_at: dt.datetime | None = None):
@@ -78,8 +95,7 @@ class Assessor:
 
     def assess(self, path: Path) -> Outcome:
         case = load_case(path)
-        day = case.assessment_date or self.today
-        choice = choose_edition(self.catalog, day, self.ruleset_id)
+        day, choice = _choose(self.catalog, case, self.today, self.ruleset_id)
         ruleset = self.rulesets.get(choice.entry.id)
         if ruleset is None:
             ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)
@@ -87,27 +103,50 @@ class Assessor:
 
 
 def case_files(paths: list[Path]) -> list[Path]:
-    """The case files named or found (recursively, *.yaml and *.yml) under the paths given,
-    each once, sorted by path; scenario sidecars (*.expected.yaml) are left out.
+    """The case files named or found (recursively) under the paths given, each once, sorted
+    by path.
+
+    In a folder, a file is a case file when its name ends in .yaml or .yml, in any case
+    (`A.YAML` too). A scenario sidecar (`X.expected.yaml` beside its case file `X.yaml`) is
+    not a case; a file that merely ends in `.expected.yaml`, with no case file beside it, is.
+    What a folder holds besides case files is counted in `skipped` (reason -> count), so that
+    the summary can say what was left out. A file named on the command line is always taken.
 
     Paths are gathered as plain strings (a caseload may hold 100,000 files) and turned into
     Path objects lazily by the caller's iteration."""
     from riskassess.scenarios import SUFFIX
 
     found: set[str] = set()
+    skipped: dict[str, int] = {}
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
     for path in paths:
         if path.is_dir():
             for folder, _, names in os.walk(path):
+                lowered = {name.lower() for name in names}
                 for name in names:
-                    if name.endswith((".yaml", ".yml")) and not name.endswith(SUFFIX):
+                    low = name.lower()
+                    if not low.endswith((".yaml", ".yml")):
+                        skip("not named *.yaml or *.yml")
+                    elif low.endswith(SUFFIX) and (
+                            low[: -len(SUFFIX)] + ".yaml" in lowered
+                            or low[: -len(SUFFIX)] + ".yml" in lowered):
+                        skip("scenario sidecar (*.expected.yaml beside its case file)")
+                    else:
                         found.add(Path(folder, name).as_posix())
         else:
             found.add(path.as_posix())  # missing or unreadable files are reported by the batch
-    return _Paths(sorted(found))
+    out = _Paths(sorted(found))
+    out.skipped = dict(sorted(skipped.items()))
+    return out
 
 
 class _Paths(list):
     """A sorted list of path strings that yields Path objects (and so stays small)."""
+
+    skipped: dict[str, int] = {}
 
     def __iter__(self):
         return (Path(p) for p in list.__iter__(self))

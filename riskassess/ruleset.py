@@ -566,9 +566,19 @@ def load_ruleset(directory: Path) -> RuleSet:
     Compiled once per process and folder state: the cache key includes each YAML file's
     size and modification time, so an edited rule set is never served stale."""
     directory = Path(directory)
-    stamp = tuple(sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns)
-                         for p in directory.glob("*.yaml"))) if directory.is_dir() else ()
+    stamp = tuple(sorted(_stamp(p) for p in directory.glob("*.yaml"))) \
+        if directory.is_dir() else ()
     return _load_ruleset(directory, stamp)
+
+
+def _stamp(path: Path) -> tuple:
+    """A file's cache key; a file that cannot even be stat'ed (a symlink loop, a dangling
+    link) gets a key of its own, and the reader then reports why it cannot be read."""
+    try:
+        st = path.stat()
+    except OSError as exc:
+        return (path.name, -1, exc.errno or 0)
+    return (path.name, st.st_size, st.st_mtime_ns)
 
 
 @lru_cache(maxsize=16)
@@ -614,10 +624,11 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     rule_docs = []
     rule_docs_all: list[Document] = []
     for fi, name in enumerate(edition.rule_files):
-        if not (directory / name).is_file():
+        if not (directory / name).is_symlink() and not (directory / name).exists():
             problems.append(edoc.problem(("rule_files", fi), f"'{name}' does not exist"))
             continue
         files.append(name)
+        # the reader says why a file that is there cannot be read (a loop, a device...)
         rdoc = read_yaml_file(directory / name, error=RuleSetError)
         rule_docs_all.append(rdoc)
         rfile, found = _validate(RuleFile, rdoc)
@@ -773,11 +784,14 @@ def in_force_on(catalog: Catalog, day: dt.date) -> CatalogEdition | None:
     return None
 
 
-def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None) -> EditionChoice:
+def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
+                   can_force: bool = True) -> EditionChoice:
     """Pick the edition for `day` (or the forced one) and the date warnings it needs.
 
     Raises EditionNotEncodedError when the edition in force is known but not encoded,
-    and UsageError for a forced id that is not an encoded edition."""
+    and UsageError for a forced id that is not an encoded edition. `can_force` says whether
+    the command has a --ruleset option to advise (the interview has not: its questions
+    come from the edition in force)."""
     from riskassess.errors import EditionNotEncodedError, UsageError
 
     by_id = {e.id: e for e in catalog.editions}
@@ -795,7 +809,9 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None) ->
             raise EditionNotEncodedError(
                 f"no catalogued edition of the guidance was in force on {day.isoformat()} "
                 f"(the earliest known, '{first.title}', took effect on "
-                f"{first.in_force_from.isoformat()}); use --ruleset to choose one")
+                f"{first.in_force_from.isoformat()})"
+                + ("; use --ruleset to choose one" if can_force else
+                   "; give a date on which an encoded edition was in force"))
         if not current.encoded:
             before = [e for e in encoded if e.in_force_from < current.in_force_from]
             after = [e for e in encoded if e.in_force_from > current.in_force_from]
@@ -805,9 +821,12 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None) ->
                 f"the guidance in force on {day.isoformat()} is '{current.title}' "
                 f"({current.id}, {_window(current)}), which riskassess does not encode. "
                 f"The nearest encoded edition{'s are' if len(nearest) > 1 else ' is'} {named}. "
-                f"To assess under one anyway, pass --ruleset {nearest[0].id}"
-                + (f" or --ruleset {nearest[1].id}" if len(nearest) > 1 else "")
-                + "; the report will then warn that it was not the guidance in force.")
+                + (f"To assess under one anyway, pass --ruleset {nearest[0].id}"
+                   + (f" or --ruleset {nearest[1].id}" if len(nearest) > 1 else "")
+                   + "; the report will then warn that it was not the guidance in force."
+                   if can_force else
+                   "The interview asks the questions of the edition in force, so give a --date "
+                   "on which an encoded edition was in force."))
         entry, selected_by = current, "assessment_date"
     newer = tuple(e for e in catalog.editions if e.in_force_from > entry.in_force_from)
     return EditionChoice(entry, selected_by, tuple(_date_warnings(entry, day, current)),
@@ -824,7 +843,8 @@ def _window(e: CatalogEdition) -> str:
 
 
 # Warning codes the machinery itself emits from the editions' dates (not from rules).
-DATE_WARNING_CODES = ("guidance_superseded", "guidance_under_review", "guidance_not_yet_in_force")
+DATE_WARNING_CODES = ("assessment_date_defaulted", "guidance_superseded", "guidance_under_review",
+                      "guidance_not_yet_in_force")
 
 
 def _date_warnings(e: CatalogEdition, day: dt.date,

@@ -188,7 +188,8 @@ def test_dates_before_the_2024_edition(undated):
     assert "February 2023" in r.err
     forced = json.loads(run_cli("evaluate", undated, "--today", "2024-01-10", "--ruleset",
                                 "euaa-syria-2024", "--format", "json").out)
-    assert [w["code"] for w in forced["warnings"]] == ["guidance_not_yet_in_force"]
+    assert [w["code"] for w in forced["warnings"]] == ["guidance_not_yet_in_force",
+                                                       "assessment_date_defaulted"]
     r = run_cli("evaluate", undated, "--today", "2022-05-01")
     assert r.code == ExitCode.NO_ENCODED_EDITION and "no catalogued edition" in r.err
 
