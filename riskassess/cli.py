@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import re
 import shutil
 import sys
 import traceback
@@ -25,8 +27,10 @@ from riskassess.render import Format
 app = typer.Typer(
     name="riskassess",
     help=("Assess asylum cases against EUAA country guidance encoded as YAML rules, with "
-          "cited reasoning. Decision support, not a decision.\n\n" + EXIT_CODE_HELP),
+          "cited reasoning. Decision support, not a decision.\n\n"
+          "Example: riskassess evaluate examples/daraa-conscript-amnesty.yaml"),
     epilog=EXIT_CODE_HELP,
+    context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -64,13 +68,20 @@ def _root(
 
 
 def _parse_today(value: Optional[str]) -> dt.date:
+    return _parse_date(value, "--today")
+
+
+def _parse_date(value: Optional[str], option: str) -> dt.date:
+    """A date option's value (default: today), refused with the reason and the option's name."""
     if value is None:
         return dt.date.today()
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint=option)
     try:
         return dt.date.fromisoformat(value)
-    except ValueError:
-        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD",
-                                 param_hint="--today") from None
+    except ValueError as exc:  # e.g. 2025-02-30: say which part does not exist
+        raise typer.BadParameter(f"'{value}' is not a date in the calendar ({exc})",
+                                 param_hint=option) from None
 
 
 @app.command(epilog=EXIT_CODE_HELP)
@@ -78,12 +89,15 @@ def evaluate(
     cases: Annotated[list[Path], typer.Argument(
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml) to assess as a batch.", show_default=False)],
-    format: Annotated[Format, typer.Option(
-        "--format", "-f", help="text (terminal), json (the report contract), or an annotated "
-                               "document: markdown, html, docx.")] = Format.text,
+    format: Annotated[Optional[Format], typer.Option(
+        "--format", "-f", show_default=False,
+        help="text (terminal), json (the report contract), jsonl (a batch: one report per "
+             "line), or an annotated document: markdown, html, docx. Default: the --output "
+             "extension's (.md, .markdown, .html, .htm, .docx, .json, .jsonl), otherwise "
+             "text.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write to this file (atomically) instead of standard output; "
-                               "required for docx.")] = None,
+        "--output", "-o", help="Write to this regular file (atomically) instead of standard "
+                               "output; required for docx.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the --output file if it exists.")] = False,
     timestamp: Annotated[bool, typer.Option(
@@ -105,7 +119,12 @@ def evaluate(
     A batch (several files, or a folder) is assessed in path order, one line per case
     (text, or --format jsonl for one JSON report per line), then a summary. A refused file
     is reported and counted and does not stop the batch; the exit code says whether any
-    file was refused."""
+    file was refused.
+
+    Example: riskassess evaluate examples/religious-objector.yaml -o assessment.docx"""
+    from riskassess.render import choose_format
+
+    format = choose_format(format, output)
     if len(cases) > 1 or cases[0].is_dir() or summary_csv is not None:
         _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
                rules_dir)
@@ -156,12 +175,12 @@ def _batch(paths: list[Path], format: Format, output: Optional[Path], force: boo
 
     from riskassess import batch
     from riskassess.core import Assessor, case_files
-    from riskassess.output import atomic_writer, text_stream
+    from riskassess.output import atomic_writer, check_distinct, text_stream
 
     if format not in (Format.text, Format.jsonl):
-        raise typer.BadParameter("a batch prints text or jsonl (one JSON report per line); "
-                                 "documents are made one case at a time",
-                                 param_hint="--format")
+        raise UsageError(f"a batch prints text or jsonl (one JSON report per line), not "
+                         f"{format.value}: documents are made one case at a time")
+    check_distinct({"--summary-csv": summary_csv, "--output": output})
     files = case_files(paths)
     if not files:
         raise UsageError("no case files (*.yaml, *.yml) in: " + ", ".join(map(str, paths)))
@@ -175,7 +194,8 @@ def _batch(paths: list[Path], format: Format, output: Optional[Path], force: boo
         csv_out = None
         if summary_csv is not None:
             csv_out = stack.enter_context(text_stream(
-                stack.enter_context(atomic_writer(summary_csv, force=force, inputs=files))))
+                stack.enter_context(atomic_writer(summary_csv, force=force, inputs=files,
+                                                  option="--summary-csv"))))
         tick = None
         if sys.stderr.isatty() and len(files) >= 100:
             from rich.console import Console
@@ -206,7 +226,9 @@ def explain(
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Show, for each conclusion, the facts it depended on and which single change of a
-    given fact would change it (computed by re-running the engine on variants)."""
+    given fact would change it (computed by re-running the engine on variants).
+
+    Example: riskassess explain examples/religious-objector.yaml"""
     from riskassess.core import assess_file
     from riskassess.explain import explain as run_explain
 
@@ -241,7 +263,9 @@ def compare(
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Assess one case under two encoded editions and show, per question, what changed and
-    which paragraphs explain the change."""
+    which paragraphs explain the change.
+
+    Example: riskassess compare case.yaml --editions euaa-syria-2024 euaa-syria-2025-12"""
     from riskassess.core import assess_file
     from riskassess.explain import compare as run_compare
 
@@ -271,7 +295,9 @@ def compare(
 
 @schema_app.command("case")
 def schema_case() -> None:
-    """The JSON Schema of the case file (format 1)."""
+    """The JSON Schema of the case file (format 1).
+
+    Example: riskassess schema case > case.schema.json"""
     from riskassess.case import Case
 
     typer.echo(json.dumps(Case.model_json_schema(), indent=2, ensure_ascii=False))
@@ -279,7 +305,9 @@ def schema_case() -> None:
 
 @schema_app.command("report")
 def schema_report() -> None:
-    """The JSON Schema of the JSON report (format 1)."""
+    """The JSON Schema of the JSON report (format 1).
+
+    Example: riskassess schema report > report.schema.json"""
     from riskassess.assessment import Report
 
     typer.echo(json.dumps(Report.model_json_schema(mode="serialization"), indent=2,
@@ -291,7 +319,9 @@ def rules_list(
     rules_dir: Annotated[Optional[Path], typer.Option(
         "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
 ) -> None:
-    """List every known edition with its dates, and the rules of each encoded one."""
+    """List every known edition with its dates, and the rules of each encoded one.
+
+    Example: riskassess rules list"""
     from riskassess.ruleset import default_rules_dir, load_catalog, ruleset_for
 
     directory = rules_dir or default_rules_dir()
@@ -324,21 +354,29 @@ def rules_list(
 @rules_app.command("check", epilog=EXIT_CODE_HELP)
 def rules_check(
     path: Annotated[Optional[Path], typer.Argument(
-        help="A rules folder (with editions.yaml) or one edition folder (with edition.yaml); "
-             "default: the shipped rules.", show_default=False)] = None,
+        help="The same as --rules-dir (kept for existing scripts).", show_default=False)
+    ] = None,
+    rules_dir: Annotated[Optional[Path], typer.Option(
+        "--rules-dir", help="A rules folder (with editions.yaml) or one edition folder (with "
+                            "edition.yaml); default: the shipped rules.")] = None,
 ) -> None:
     """Prove the rule sets well-formed, complete and consistent; exit 1 on any error.
 
     Reports schema errors, dangling citations, conditions on unknown facts or values,
     gaps (a case no outcome rule decides) and conflicts (two rules, two outcomes), each
-    with a counterexample; and warns of dead rules, uncited paragraphs and unused codes."""
+    with a counterexample; and warns of dead rules, uncited paragraphs and unused codes.
+
+    Example: riskassess rules check --rules-dir my-rules/"""
     import time
 
     from riskassess.check import check_path
     from riskassess.ruleset import default_rules_dir
 
+    if path is not None and rules_dir is not None and path != rules_dir:
+        raise UsageError(f"two rules folders given ({path} and --rules-dir {rules_dir}); "
+                         "give one")
     start = time.perf_counter()
-    result = check_path(path or default_rules_dir())
+    result = check_path(rules_dir or path or default_rules_dir())
     elapsed = time.perf_counter() - start
     for finding in result.findings:
         typer.echo(str(finding))
@@ -356,7 +394,9 @@ def rules_show(
     rules_dir: RulesDir = None,
 ) -> None:
     """Print a rule in plain English: when it applies, what it concludes, why, and the
-    paragraphs it cites in full."""
+    paragraphs it cites in full.
+
+    Example: riskassess rules show risk.amnesty-does-not-reduce"""
     from riskassess.browse import encoded_rulesets, show_rule
     from riskassess.ruleset import default_rules_dir
 
@@ -370,7 +410,9 @@ def rules_coverage(
     rules_dir: RulesDir = None,
 ) -> None:
     """Run the example case files and report which rules and paragraphs they exercise;
-    exit 1 if any rule is exercised by no example."""
+    exit 1 if any rule is exercised by no example.
+
+    Example: riskassess rules coverage"""
     from riskassess.browse import coverage
     from riskassess.ruleset import default_examples_dir, default_rules_dir
 
@@ -402,7 +444,9 @@ def coi_show(
     rules_dir: RulesDir = None,
 ) -> None:
     """Print a cited paragraph in full: source, section, locator, summary, facts, and the
-    rules that cite it."""
+    rules that cite it.
+
+    Example: riskassess coi show sd.houran-200"""
     from riskassess.browse import encoded_rulesets, show_paragraph
     from riskassess.ruleset import default_rules_dir
 
@@ -416,7 +460,9 @@ def coi_search(
                                                show_default=False)],
     rules_dir: RulesDir = None,
 ) -> None:
-    """Find paragraphs by words in their id, source, section, locator, summary or facts."""
+    """Find paragraphs by words in their id, source, section, locator, summary or facts.
+
+    Example: riskassess coi search amnesty Daraa"""
     from riskassess.browse import encoded_rulesets, search_paragraphs
     from riskassess.ruleset import default_rules_dir
 
@@ -440,7 +486,9 @@ def _scenarios(examples: Optional[Path]):
 
 @examples_app.command("list")
 def examples_list(examples: ExamplesDir = None) -> None:
-    """List the scenarios: id, edition, title and a one-line summary."""
+    """List the scenarios: id, edition, title and a one-line summary.
+
+    Example: riskassess examples list"""
     for sc in _scenarios(examples):
         typer.echo(f"{sc.id}  [{sc.meta.expected.ruleset}]  {sc.meta.title}")
         typer.echo(f"    {sc.meta.summary}")
@@ -452,7 +500,9 @@ def examples_show(
                                                show_default=False)],
     examples: ExamplesDir = None,
 ) -> None:
-    """Print a scenario: its narrative, the facts, the sources it draws on, the model answer."""
+    """Print a scenario: its narrative, the facts, the sources it draws on, the model answer.
+
+    Example: riskassess examples show police-captain-2012"""
     from riskassess.core import assess_file
     from riskassess.training import find, model_answer
 
@@ -489,7 +539,9 @@ def examples_run(
     examples: ExamplesDir = None,
 ) -> None:
     """Evaluate scenarios and compare with their expected outcomes: a PASS/FAIL table;
-    exit 1 on any FAIL."""
+    exit 1 on any FAIL.
+
+    Example: riskassess examples run --all"""
     from riskassess.core import assess_file
     from riskassess.errors import UserError
     from riskassess.scenarios import compare as compare_expected
@@ -524,7 +576,9 @@ def examples_vary(
                        "repeat for several.")],
     examples: ExamplesDir = None,
 ) -> None:
-    """Show how the outcomes change when facts of a scenario change (computed by the engine)."""
+    """Show how the outcomes change when facts of a scenario change (computed by the engine).
+
+    Example: riskassess examples vary religious-objector --fact applicant.rank=officer"""
     from riskassess.case import FACTS
     from riskassess.core import assess_file
     from riskassess.explain import compare as run_compare
@@ -585,7 +639,9 @@ def train(
     examples: ExamplesDir = None,
 ) -> None:
     """Quiz: read a scenario, answer the guidance's questions, then see the model answer with
-    its reasoning and citations, and a score."""
+    its reasoning and citations, and a score.
+
+    Example: riskassess train --random --seed 7"""
     from riskassess import training
     from riskassess.core import assess_file
     from riskassess.render.terminal import render as render_text
@@ -620,7 +676,7 @@ def train(
                      for item in training.ITEMS}
         except EOFError:
             typer.echo("\nquiz abandoned", err=True)
-            raise typer.Exit(130) from None
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     typer.echo("")
     typer.echo(training.score_text(training.grade(given, training.model_answer(scenario))))
     typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
@@ -630,7 +686,8 @@ def train(
 @app.command(epilog=EXIT_CODE_HELP)
 def interview(
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the case file here (atomically); default: print it.")] = None,
+        "--output", "-o", help="Write the case file here (atomically); default: print it. "
+                               "Answers are kept in OUTPUT.draft as you go.")] = None,
     from_: Annotated[Optional[Path], typer.Option(
         "--from", help="Resume from an existing case file, asking only what is still open.")
     ] = None,
@@ -644,12 +701,15 @@ def interview(
     rules_dir: RulesDir = None,
 ) -> None:
     """Build a case file by answering questions: only the facts that can still change a
-    conclusion are asked, chosen by the rules; then the assessment is shown."""
+    conclusion are asked, chosen by the rules; then the assessment is shown.
+
+    Example: riskassess interview --date 2024-06-01 -o case.yaml"""
     from riskassess.case import load_case
-    from riskassess.interview import Interview, run, to_yaml
-    from riskassess.output import write_output
+    from riskassess.interview import Interview, answers_from, draft_text, run, to_yaml
+    from riskassess.output import check_target, write_output
     from riskassess.render.terminal import render as render_text
     from riskassess.ruleset import choose_edition, default_rules_dir, load_catalog
+    from riskassess.yamlio import read_file_bytes
 
     if not sys.stdin.isatty():
         raise UsageError("interview asks its questions at a terminal, and there is none; "
@@ -660,52 +720,102 @@ def interview(
     answers: dict = {}
     if from_ is not None:
         resumed = load_case(from_)
-        answers = {k: v for k, v in resumed.applicant.model_dump().items() if v != "unknown"}
+        # the draft's note of facts answered unknown is a comment: read the text again,
+        # through the same safe reader
+        text = read_file_bytes(from_).decode("utf-8-sig", "replace")
+        answers = answers_from(resumed, text)
         case_id = case_id or resumed.case_id
-        day = _parse_today(date) if date else (resumed.assessment_date or dt.date.today())
+        day = _parse_date(date, "--date") if date else (resumed.assessment_date or
+                                                         dt.date.today())
     else:
-        day = _parse_today(date)
-    choose_edition(catalog, day)  # refuse now, not after the questions, if not encoded
+        day = _parse_date(date, "--date")
+    choose_edition(catalog, day, can_force=False)  # refuse now, not after the questions
+    # Everything that can be checked about where the answers will go is checked before the
+    # first question, so that no answer is typed in vain. The file is replaced only after a
+    # confirmation at the end (or with --force), so an existing one is allowed here.
+    draft = Path(f"{output}.draft") if output is not None else Path("riskassess-interview.draft")
+    if output is not None:
+        check_target(output, force=True, inputs=[])
+    resuming_draft = from_ is not None and draft.exists() and _same_file(draft, from_)
+    if draft.exists() and not resuming_draft:
+        raise UsageError(f"{draft} holds the answers of an earlier, unfinished interview; "
+                         f"resume it with --from {draft}, or remove it")
+    check_target(draft, force=True, inputs=[p for p in (from_,) if p and not resuming_draft],
+                 option="the interview draft")
     session = Interview(catalog, directory, day, case_id, answers=answers)
+
+    def save() -> None:
+        write_output(draft, draft_text(session).encode("utf-8"), force=True, inputs=[],
+                     option="the interview draft")
+
     typer.echo(f"Interview for an assessment on {day.isoformat()}. Answer each question; "
-               "only facts that can still change a conclusion are asked.")
+               "only facts that can still change a conclusion are asked.\n"
+               f"Every answer is kept in {draft} as you go (resume with --from {draft}).")
     try:
-        run(session, input, lambda text: typer.echo(text, nl=False))
+        run(session, input, lambda text: typer.echo(text, nl=False), save=save)
     except (EOFError, KeyboardInterrupt):
-        typer.echo("\ninterview abandoned; nothing written", err=True)
-        raise typer.Exit(130) from None
+        kept = (f"your {len(session.answers)} answer(s) are kept in {draft}; resume with "
+                f"riskassess interview --from {draft}"
+                + (f" -o {output}" if output is not None else "")) if draft.exists() \
+            else "no answer had been given"
+        typer.echo(f"\ninterview interrupted; {kept}", err=True)
+        raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     report, ruleset = session.assess()
     typer.echo(f"\n{len(session.asked)} question(s) asked.\n")
     typer.echo(render_text(report, ruleset, width=100, color=False))
     text = to_yaml(session.case())
     if output is None:
         typer.echo(text, nl=False)
+        draft.unlink(missing_ok=True)
         return
     if output.exists() and not force:
-        reply = input(f"{output} exists; replace it? [y/N] ").strip().lower()
+        try:
+            reply = input(f"{output} exists; replace it? [y/N] ").strip().lower()
+        except (EOFError, KeyboardInterrupt):
+            reply = ""
         if reply not in ("y", "yes"):
             typer.echo("not replaced; here is the case file instead:\n")
             typer.echo(text, nl=False)
+            if draft.exists():
+                typer.echo(f"(your answers also stay in {draft})")
             return
     write_output(output, text.encode("utf-8"), force=True, inputs=[])
+    draft.unlink(missing_ok=True)
     typer.echo(f"wrote {output}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
 
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one error boundary of the tool.
 
     typer handles usage errors (exit 2), --help and --version itself; commands return
-    normally for success and raise typer.Exit(code) otherwise."""
+    normally for success and raise typer.Exit(code) otherwise. Standard output is
+    guarded: a failed print (a full disk) is an OutputError, a closed pipe ends quietly;
+    it is flushed here, inside the boundary, rather than by the interpreter at exit."""
+    from riskassess.output import StdoutClosed, guard_stdout
+
+    guard_stdout()
     try:
-        app(args=argv, prog_name="riskassess")
+        try:
+            app(args=argv, prog_name="riskassess")
+        finally:
+            sys.stdout.flush()
     except UserError as exc:
-        for problem in exc.problems:
-            sys.stderr.write(f"error: {problem}\n")
+        from riskassess.errors import capped
+
+        for line in capped(exc.problems):
+            sys.stderr.write(f"error: {line}\n")
         sys.exit(int(exc.exit_code))
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    except BrokenPipeError:
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except (StdoutClosed, BrokenPipeError):
         sys.exit(int(ExitCode.OK))
     except Exception:
         traceback.print_exc()

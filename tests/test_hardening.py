@@ -48,6 +48,14 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
 
     monkeypatch.setattr(riskassess.core, "load_case", lambda *a: 1 / 0)
     seen[ExitCode.INTERNAL] = run_cli("evaluate", CASE).code
+    monkeypatch.undo()
+
+    def end_of_input(*args):  # Ctrl-D at the quiz's first question
+        raise EOFError
+
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
+    monkeypatch.setattr("builtins.input", end_of_input)
+    seen[ExitCode.INTERRUPTED] = run_cli("train", "draft-evader").code
     assert seen == {code: code for code in ExitCode}
     for code in ExitCode:
         assert f"{int(code)} " in EXIT_CODE_HELP
@@ -78,6 +86,11 @@ COMMANDS = [
 
 
 def test_no_command_touches_the_network(tmp_path, monkeypatch):
+    # ssl subclasses socket.socket when first imported (the Word renderer's XML helpers
+    # import it through urllib): import it before the class is replaced by a trap, so that
+    # the test sees calls, not the import order of whichever test ran first.
+    import ssl  # noqa: F401
+
     attempts = []
 
     def refuse(*args, **kwargs):

@@ -1,0 +1,132 @@
+"""Whatever path or bytes a command is given, it ends within 10 s, under 200 MB, with a
+documented exit code and no traceback.
+
+Each command runs as a real process (`python -m riskassess`), and its peak memory is read
+from the kernel's accounting of that one child (`os.wait4`), so the figure is the whole
+interpreter's resident set, not an estimate. The hostile inputs are the ones a new user
+produced by accident or on purpose: device files, a FIFO with no writer, a symlink loop, a
+folder, deep nesting, a file past the size limit, random bytes, UTF-16 text.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import EXAMPLES, ROOT
+
+from riskassess.errors import ExitCode
+
+LIMIT_SECONDS = 10
+LIMIT_BYTES = 200 * 1024 * 1024
+CODES = {int(c) for c in ExitCode} - {int(ExitCode.INTERNAL)}
+
+
+def hostile_inputs(folder: Path) -> dict[str, Path]:
+    """Name -> path of each kind of input that once crashed, hung or ate memory."""
+    made: dict[str, Path] = {}
+    (folder / "zero.yaml").symlink_to("/dev/zero")
+    made["symlink to /dev/zero"] = folder / "zero.yaml"
+    made["/dev/urandom"] = Path("/dev/urandom")
+    fifo = folder / "fifo.yaml"
+    os.mkfifo(fifo)
+    made["FIFO with no writer"] = fifo
+    (folder / "loop.yaml").symlink_to(folder / "loop.yaml")
+    made["symlink loop"] = folder / "loop.yaml"
+    (folder / "dir.yaml").mkdir()
+    made["directory"] = folder / "dir.yaml"
+    deep = folder / "deep-flow.yaml"
+    deep.write_text("applicant:\n  rank: " + "[" * 500 + "]" * 500 + "\n", encoding="utf-8")
+    made["500-deep flow nesting"] = deep
+    block = folder / "deep-block.yaml"
+    block.write_text("".join("  " * i + "a:\n" for i in range(500)) + "  " * 500 + "b: 1\n",
+                     encoding="utf-8")
+    made["500-deep block nesting"] = block
+    big = folder / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    made["2 MiB file"] = big
+    noise = folder / "noise.yaml"
+    noise.write_bytes(random.Random(7).randbytes(50_000))
+    made["random bytes"] = noise
+    utf16 = folder / "utf16.yaml"
+    utf16.write_bytes((EXAMPLES / "draft-evader.yaml").read_text(encoding="utf-8")
+                      .encode("utf-16"))
+    made["UTF-16 text"] = utf16
+    return made
+
+
+def commands(path: Path, rules: Path) -> dict[str, list[str]]:
+    p = str(path)
+    return {
+        "evaluate": ["evaluate", p],
+        "evaluate -f json": ["evaluate", p, "-f", "json"],
+        "evaluate -f markdown": ["evaluate", p, "-f", "markdown"],
+        "explain": ["explain", p],
+        "compare": ["compare", p, "--editions", "euaa-syria-2024", "euaa-syria-2025-12"],
+        "train --answers": ["train", "religious-objector", "--answers", p],
+        "rules check (a rule file)": ["rules", "check", "--rules-dir", str(rules)],
+        "evaluate --rules-dir (a rule file)": ["evaluate", str(EXAMPLES / "draft-evader.yaml"),
+                                               "--rules-dir", str(rules)],
+    }
+
+
+def run_measured(args: list[str]) -> tuple[int, str, float, int]:
+    """Exit code, stderr, seconds, and peak resident bytes of one riskassess process."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    start = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-m", "riskassess", *args], env=env,
+                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    deadline = start + LIMIT_SECONDS + 5
+    err = b""
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.monotonic() > deadline:
+            proc.kill()
+            os.wait4(proc.pid, 0)
+            pytest.fail(f"riskassess {' '.join(args)} ran past {LIMIT_SECONDS} s")
+        time.sleep(0.02)
+    elapsed = time.monotonic() - start
+    err = proc.stderr.read()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return proc.returncode, err.decode("utf-8", "replace"), elapsed, usage.ru_maxrss * 1024
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> dict[str, Path]:
+    return hostile_inputs(tmp_path_factory.mktemp("hostile"))
+
+
+@pytest.mark.parametrize("kind", ["symlink to /dev/zero", "/dev/urandom", "FIFO with no writer",
+                                  "symlink loop", "directory", "500-deep flow nesting",
+                                  "500-deep block nesting", "2 MiB file", "random bytes",
+                                  "UTF-16 text"])
+def test_no_command_hangs_crashes_or_grows_on_a_hostile_input(kind, inputs, tmp_path):
+    path = inputs[kind]
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    target = rules / "euaa-syria-2024" / "risk.yaml"
+    target.unlink()
+    if path.is_dir() and not path.is_symlink():
+        target.mkdir()
+    else:
+        target.symlink_to(path.resolve() if not path.is_symlink() else os.readlink(path))
+    worst = (0.0, 0)
+    for name, args in commands(path, rules).items():
+        code, err, seconds, peak = run_measured(args)
+        assert "Traceback" not in err, f"{name} on {kind}: {err[-2000:]}"
+        assert code in CODES, f"{name} on {kind}: exit {code}: {err[-500:]}"
+        assert code != 0, f"{name} accepted {kind}"
+        assert seconds < LIMIT_SECONDS, f"{name} on {kind}: {seconds:.1f} s"
+        assert peak < LIMIT_BYTES, f"{name} on {kind}: {peak / 2**20:.0f} MiB"
+        worst = (max(worst[0], seconds), max(worst[1], peak))
+    print(f"{kind}: slowest {worst[0]:.2f} s, peak {worst[1] / 2**20:.0f} MiB")
