@@ -10,9 +10,10 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli
+from conftest import EXAMPLES, ROOT, RULES, run_cli
 
 from riskassess.errors import ExitCode
+from riskassess.ruleset import load_catalog
 
 DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")
 COMMANDS = [[], ["evaluate"], ["schema"], ["schema", "case"], ["schema", "report"],
@@ -125,7 +126,8 @@ def test_examples_validate_against_the_case_schema():
 @pytest.fixture
 def undated(tmp_path: Path) -> str:
     path = tmp_path / "undated.yaml"
-    path.write_text("applicant:\n  sex: male\n  military_status: deserter\n", encoding="utf-8")
+    path.write_text("applicant:\n  country_of_origin: SY\n  sex: male\n  military_status: deserter\n",
+                    encoding="utf-8")
     return str(path)
 
 
@@ -189,8 +191,14 @@ def test_dates_before_the_2024_edition(undated):
     forced = json.loads(run_cli("evaluate", undated, "--today", "2024-01-10", "--ruleset",
                                 "euaa-syria-2024", "--format", "json").out)
     assert [w["code"] for w in forced["warnings"]] == ["guidance_not_yet_in_force"]
+    # the catalog goes back to the first edition (September 2020): a date in 2022 falls in
+    # the November 2021 edition, which is named; only a date before 2020 has none
     r = run_cli("evaluate", undated, "--today", "2022-05-01")
+    assert r.code == ExitCode.NO_ENCODED_EDITION and "no catalogued edition" not in r.err
+    assert "easo-syria-2021" in r.err and "November 2021" in r.err
+    r = run_cli("evaluate", undated, "--today", "2020-08-31")
     assert r.code == ExitCode.NO_ENCODED_EDITION and "no catalogued edition" in r.err
+    assert "September 2020" in r.err
 
 
 def test_unknown_forced_edition_is_a_usage_error(undated):
@@ -209,7 +217,8 @@ def test_rules_list_shows_the_catalog():
     for edition in ("euaa-syria-2023", "euaa-syria-2024", "euaa-syria-2025-06",
                     "euaa-syria-2025-12"):
         assert edition in r.out
-    assert r.out.count("NOT ENCODED") == 2
+    catalog, _ = load_catalog(RULES)
+    assert r.out.count("NOT ENCODED") == sum(not e.encoded for e in catalog.editions) == 4
     assert "risk.amnesty-does-not-reduce" in r.out
 
 

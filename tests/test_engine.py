@@ -18,14 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from conftest import RULES
+from conftest import RULES, VOCAB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import FACTS, UNKNOWN, Applicant, Case, date_bounds
-from riskassess.engine import _DOMAINS, evaluate
+from riskassess.case import UNKNOWN, date_bounds
+from riskassess.engine import domains, evaluate
 from riskassess.ruleset import choose_edition, load_catalog, load_ruleset
 
+FACTS = VOCAB.testable  # the facts rules may read, from rules/syria/facts.yaml
+Case = VOCAB.case_model
+Applicant = VOCAB.group_model("applicant")
+_DOMAINS = domains(VOCAB)
 CATALOG, _ = load_catalog(RULES)
 QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")
 DATE = "applicant.desertion_date"
