@@ -2,14 +2,17 @@
 
 Everything legal lives in `rules/` as YAML (see docs/rules-format.md):
 
-    rules/editions.yaml          every known edition of the guidance, encoded or not
-    rules/<edition-id>/edition.yaml   the edition: dates, questions, codes, rule files
+    rules/editions.yaml          every known edition of the guidance, encoded or not, with
+                                 the profile each encodes and the vocabulary folder
+    rules/<country>/             the vocabulary: facts.yaml, questions.yaml (vocabulary.py)
+    rules/<edition-id>/edition.yaml   the edition: dates, headings, codes, rule files
     rules/<edition-id>/coi.yaml       sources and the paragraphs the rules cite
     rules/<edition-id>/<question>.yaml   the rules answering one question
 
 Loading checks what can be checked without evaluating a case: schema (unknown keys,
-wrong types), cited paragraphs exist, conditions name real facts and real values,
-outcomes and collections belong to the report contract, codes are documented.
+wrong types), cited paragraphs exist, conditions name facts the vocabulary declares and
+values it lists, outcomes and lists belong to the vocabulary's questions, codes are
+documented.
 Problems are reported as FILE:LINE:COLUMN: key.path: problem, all in one pass.
 """
 

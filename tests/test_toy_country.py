@@ -338,3 +338,101 @@ def test_it_drives_the_interview(toy, tmp_path):
     report = json.loads(r.out)
     assert report["danger"]["outcome"] == "grave"
     assert "# When the fine was imposed." in out.read_text(encoding="utf-8")
+
+
+# ------------------------------------------------------------------ profiles
+
+BAKERS_ENTRY = """
+  - id: toy-2030-bakers
+    profile: bakers
+    title: "Freedonia Guidance (2030), bakers"
+    publisher: The Toy Agency
+    published: "1 January 2030"
+    in_force_from: 2030-01-01
+    encoded: true
+    url: https://example.org/freedonia-2030-bakers
+"""
+
+BAKERS_COVERAGE = """\
+format: 1
+question: coverage
+rules:
+  - id: coverage.baker
+    when: {fact: person.trade, is: baker}
+    outcome: covered
+    reasoning: This profile is about bakers.
+    cites: [toy.scope]
+  - id: coverage.juggler
+    when: {fact: person.trade, is: juggler}
+    outcome: not_covered
+    reasoning: A juggler is not a baker.
+    cites: [toy.scope]
+"""
+
+BAKERS_DANGER = """\
+format: 1
+question: danger
+rules:
+  - id: danger.not-covered
+    when: {question: coverage, is: not_covered}
+    outcome: not_assessed
+    reasoning: Only bakers are assessed here.
+    cites: [toy.scope]
+  - id: danger.bakers
+    when: {question: coverage, is: covered}
+    outcome: mild
+    reasoning: Bakers face mild danger.
+    cites: [toy.fines]
+"""
+
+
+@pytest.fixture
+def two_profiles(toy: Path) -> Path:
+    """A second rule set, for bakers, in force on the same days as the one for jugglers."""
+    catalog = toy / "editions.yaml"
+    catalog.write_text(CATALOG.replace("  street-performers: People who perform in the street.\n",
+                                       "  street-performers: People who perform in the street.\n"
+                                       "  bakers: People who bake.\n") + BAKERS_ENTRY,
+                       encoding="utf-8")
+    folder = toy / "toy-2030-bakers"
+    folder.mkdir()
+    (folder / "edition.yaml").write_text(
+        EDITION.replace("id: toy-2030", "id: toy-2030-bakers")
+        .replace("street performers", "bakers")
+        .replace("  props_of_concern:\n    torches: \"Burning torches alarm the authorities.\"\n",
+                 ""), encoding="utf-8")
+    (folder / "coi.yaml").write_text(COI, encoding="utf-8")
+    (folder / "coverage.yaml").write_text(BAKERS_COVERAGE, encoding="utf-8")
+    (folder / "danger.yaml").write_text(BAKERS_DANGER, encoding="utf-8")
+    return toy
+
+
+def test_two_profiles_in_force_on_one_day_applicability_chooses(two_profiles, tmp_path):
+    r = run_cli("rules", "check", str(two_profiles))
+    assert "checked toy-2030, toy-2030-bakers: 0 error(s)" in r.err, r.out + r.err
+    case = tmp_path / "case.yaml"
+    for trade, edition, outcome in (("juggler", "toy-2030", "grave"),
+                                    ("baker", "toy-2030-bakers", "mild")):
+        fined_on = "  fined_on: 2029-05\n" if trade == "juggler" else ""  # jugglers only
+        case.write_text(f"assessment_date: 2030-06-01\nperson:\n  homeland: XF\n"
+                        f"  trade: {trade}\n  fined: true\n{fined_on}  props: []\n",
+                        encoding="utf-8")
+        report = json.loads(run_cli("evaluate", str(case), "--rules-dir", str(two_profiles),
+                                    "-f", "json").out)
+        assert (report["ruleset"]["id"], report["coverage"]["outcome"],
+                report["danger"]["outcome"]) == (edition, "covered", outcome)
+    # neither profile decided (trade unknown): the first listed applies, as before
+    case.write_text("assessment_date: 2030-06-01\nperson:\n  homeland: XF\n", encoding="utf-8")
+    report = json.loads(run_cli("evaluate", str(case), "--rules-dir", str(two_profiles),
+                                "-f", "json").out)
+    assert report["ruleset"]["id"] == "toy-2030"
+
+
+def test_one_profile_may_not_have_two_editions_at_once(two_profiles):
+    catalog = two_profiles / "editions.yaml"
+    catalog.write_text(catalog.read_text(encoding="utf-8").replace("profile: bakers",
+                                                                   "profile: street-performers"),
+                       encoding="utf-8")
+    r = run_cli("rules", "check", str(two_profiles))
+    assert r.code == ExitCode.FINDINGS
+    assert "in_force_from: editions must be listed in date order" in r.out
