@@ -19,7 +19,7 @@ from typing import Annotated, Optional
 import typer
 
 from riskassess import __version__
-from riskassess.errors import EXIT_CODE_HELP, ExitCode, UsageError, UserError
+from riskassess.errors import EXIT_CODE_HELP, ExitCode, OutOfScopeError, UsageError, UserError
 from riskassess.render import Format
 
 app = typer.Typer(
@@ -561,6 +561,8 @@ def examples_vary(
     try:  # the variant is checked like a case file; its errors name the --fact option
         variant = case_from_document(Document("--fact", data), vocab)
         other = assess_case(variant, today=dt.date.today()).report
+    except OutOfScopeError:
+        raise  # not a bad --fact: the variant is outside the guidance's scope (exit 7)
     except UserError as exc:
         raise UsageError(exc.problems) from None
     typer.echo(f"{sc.id} with {', '.join(fact)}:")

@@ -9,6 +9,7 @@ that does not exist, and a vocabulary file that is not valid.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from conftest import DATA, EXAMPLES, RULES, VOCAB, edit, line_of, run_cli
 
@@ -50,6 +51,27 @@ def test_the_constraints_come_from_the_vocabulary():
         "applicant.desertion_date": ("applicant.military_status",
                                      frozenset({"deserter", "defector"}))}
     assert VOCAB.not_after_assessment == {"applicant.desertion_date"}
+
+
+def test_the_examples_read_the_same_without_the_country_key(tmp_path):
+    """The examples now say country_of_origin: SY. Without that line (as they were written
+    before the key existed) every conclusion is the same; only the scope warning is added."""
+    checked = 0
+    for path in sorted(EXAMPLES.glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        if path.name.endswith(".expected.yaml") or "  country_of_origin: SY\n" not in text:
+            continue
+        given = json.loads(run_cli("evaluate", str(path), "-f", "json").out)
+        copy = tmp_path / path.name
+        copy.write_text(text.replace("  country_of_origin: SY\n", ""), encoding="utf-8")
+        plain = json.loads(run_cli("evaluate", str(copy), "-f", "json").out)
+        assert [w["code"] for w in plain["warnings"]] == \
+            [VOCAB.scope.warning] + [w["code"] for w in given["warnings"]]
+        for qid in VOCAB.question_ids:
+            assert plain[qid] == given[qid], (path.name, qid)
+        assert plain["open_questions"] == given["open_questions"]
+        checked += 1
+    assert checked == 20
 
 
 def test_every_valid_case_file_reads_the_same_with_the_country_key(tmp_path):
@@ -227,3 +249,22 @@ def test_an_edited_vocabulary_is_never_served_stale(rules):
     edit(rules / "syria" / "facts.yaml", "      officer: A commissioned officer.\n", "")
     r = run_cli("evaluate", case, "--rules-dir", str(rules))
     assert r.code == ExitCode.INVALID_INPUT and "'officer' is not an allowed value" in r.err
+
+
+def test_varying_the_country_out_of_scope_is_refused_as_such():
+    r = run_cli("examples", "vary", "draft-evader", "--fact", "applicant.country_of_origin=AF")
+    assert r.code == ExitCode.OUT_OF_SCOPE and "'AF'" in r.err
+    r = run_cli("examples", "vary", "draft-evader", "--fact", "applicant.country_of_origin=sy")
+    assert r.code == ExitCode.USAGE and "--fact" in r.err
+
+
+def test_a_batch_counts_an_out_of_scope_file_as_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("applicant:\n  country_of_origin: IQ\n", encoding="utf-8")
+    (tmp_path / "b.yaml").write_text(Path(CASE).read_text(encoding="utf-8"), encoding="utf-8")
+    csv_path = tmp_path / "out.csv"
+    r = run_cli("evaluate", str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"),
+                "--summary-csv", str(csv_path))
+    assert r.code == ExitCode.OUT_OF_SCOPE
+    assert "REFUSED" in r.out and "'IQ'" in r.out
+    header = csv_path.read_text(encoding="utf-8").splitlines()[0].split(",")
+    assert header[4:-3] == list(VOCAB.question_ids)
