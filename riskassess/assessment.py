@@ -104,7 +104,8 @@ def build_report_model(vocab: Any) -> type[Report]:
 
 
 class OpenQuestion(_Frozen):
-    fact: str = Field(description="Dotted path of a fact not given (GROUP.KEY, as in the case file).")
+    fact: str = Field(
+        description="Dotted path of a fact not given (GROUP.KEY, as in the case file).")
     affects: list[str] = Field(description="Questions whose answer it could change.")
     why: str
     rules: list[str] = Field(description="The rules through which it matters.")

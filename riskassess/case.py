@@ -18,7 +18,6 @@ import datetime as dt
 import difflib
 import re
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -186,8 +185,11 @@ def build_case_model(vocab: Any) -> type[Case]:
     each fact a field defaulting to unknown, in the vocabulary's order."""
     fields: dict[str, Any] = {}
     for group in vocab.groups:
-        members = {spec.key: (_annotation(spec), Field(UNKNOWN, description=spec.description))
-                   for spec in vocab.facts.values() if spec.group == group.key}
+        # the meaning of each value goes into the JSON Schema as "x-meanings"
+        members = {spec.key: (_annotation(spec), Field(
+            UNKNOWN, description=spec.description,
+            json_schema_extra={"x-meanings": spec.meanings} if spec.meanings else None))
+            for spec in vocab.facts.values() if spec.group == group.key}
         model = create_model(group.title, __base__=_Strict, __doc__=group.description,
                              **members)
         fields[group.key] = (model, Field(default_factory=model,
@@ -296,7 +298,7 @@ def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
         return holder.get(key, UNKNOWN) if isinstance(holder, dict) else UNKNOWN
 
     for fact, (other, allowed) in vocab.given_only_if.items():
-        key, other_key = fact.split(".", 1)[1], other.split(".", 1)[1]
+        other_key = other.split(".", 1)[1]
         value, status = raw(fact), raw(other)
         if value not in (UNKNOWN, None) and isinstance(status, str) and status != UNKNOWN \
                 and status not in allowed and status in vocab.facts[other].values:
@@ -387,7 +389,8 @@ def _translate(exc: ValidationError, doc: Document, case_model: Any) -> list[Pro
     problems = []
     for (path, extra), errs in by_path.items():
         if extra:
-            problems.append(doc.problem(path, _unknown_key_message(path, case_model), prefer_key=True))
+            problems.append(doc.problem(path, _unknown_key_message(path, case_model),
+                                        prefer_key=True))
             continue
         value = errs[0].get("input")
         allowed = _expected(path, case_model) or _field_description(path, case_model)

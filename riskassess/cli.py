@@ -306,7 +306,7 @@ def rules_list(
                    else "; not superseded")
         status = "encoded" if e.encoded else "NOT ENCODED"
         typer.echo(f"{e.id}  [{status}]  {e.title}")
-        typer.echo(f"    {window}")
+        typer.echo(f"    profile: {e.profile}; {window}")
         if e.successor:
             typer.echo(f"    successor: {e.successor}")
         typer.echo(f"    {e.url}")
@@ -530,8 +530,8 @@ def examples_vary(
 ) -> None:
     """Show how the outcomes change when facts of a scenario change (computed by the engine)."""
     from riskassess.core import assess_file
-    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
     from riskassess.explain import compare as run_compare
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
     from riskassess.training import find
     from riskassess.yamlio import parse_yaml_text, read_yaml_file
 

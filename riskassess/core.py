@@ -65,8 +65,8 @@ def profile_picker(case: Case, rules_dir: Path, day: dt.date,
                    loaded: dict[str, RuleSet] | None = None):
     """For rule sets of several profiles in force on one day: the first (in catalog order)
     whose applicability puts this case in its profile, else the first listed."""
-    from riskassess.engine import question_outcome
     from riskassess.case import fact_values
+    from riskassess.engine import question_outcome
 
     def pick(entries: list[CatalogEdition]) -> CatalogEdition:
         for entry in entries:

@@ -27,7 +27,7 @@ from riskassess.engine import evaluate
 from riskassess.errors import UserError
 from riskassess.explain import show
 from riskassess.ruleset import Catalog, choose_edition, ruleset_for
-from riskassess.vocabulary import FactSpec, load_vocabulary
+from riskassess.vocabulary import FactSpec, check_scope, load_vocabulary
 
 BACK, STOP = "back", "stop"
 
@@ -54,6 +54,7 @@ class Interview:
         from riskassess.core import profile_picker
 
         case = self.case()
+        check_scope(case)  # a resumed file may name a country outside the guidance's scope
         choice = choose_edition(self.catalog, self.day, None,
                                 profile_picker(case, self.rules_dir, self.day))
         ruleset = ruleset_for(self.rules_dir, choice.entry)

@@ -29,8 +29,8 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from typing_extensions import Annotated
 
-from riskassess.vocabulary import FactSpec, Vocabulary, load_vocabulary
 from riskassess.errors import Problem, RuleSetError
+from riskassess.vocabulary import FactSpec, Vocabulary, load_vocabulary
 from riskassess.yamlio import Document, read_yaml_file
 
 # ----------------------------------------------------------------- where rules live

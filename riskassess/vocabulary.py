@@ -425,7 +425,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
             continue
         given_only_if[c.fact] = (other.path, frozenset(v for v in other.values if v in wanted))
     # a fact may be given only if another is; that one's own condition must be compatible
-    for fact, (other, allowed) in given_only_if.items():
+    for fact, (other, _) in given_only_if.items():
         if other in given_only_if:
             problems.append(fdoc.problem(("constraints",), f"{fact} depends on {other}, which "
                                          "itself depends on another fact; chains of "

@@ -126,8 +126,8 @@ def test_examples_validate_against_the_case_schema():
 @pytest.fixture
 def undated(tmp_path: Path) -> str:
     path = tmp_path / "undated.yaml"
-    path.write_text("applicant:\n  country_of_origin: SY\n  sex: male\n  military_status: deserter\n",
-                    encoding="utf-8")
+    path.write_text("applicant:\n  country_of_origin: SY\n  sex: male\n"
+                    "  military_status: deserter\n", encoding="utf-8")
     return str(path)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from conftest import DATA, EXAMPLES, RULES, VOCAB, edit, line_of, run_cli
 
 from riskassess.errors import ExitCode
@@ -35,6 +36,7 @@ def test_the_case_model_is_built_from_the_vocabulary():
         assert applicant[spec.key]["description"] == spec.description
     rank = VOCAB.facts["applicant.rank"]
     assert applicant["rank"]["enum"] == [*rank.values, "unknown"]
+    assert applicant["rank"]["x-meanings"] == rank.meanings
 
 
 def test_every_fact_has_a_description_kind_and_cited_paragraphs():
@@ -268,3 +270,18 @@ def test_a_batch_counts_an_out_of_scope_file_as_refused(tmp_path):
     assert "REFUSED" in r.out and "'IQ'" in r.out
     header = csv_path.read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header[4:-3] == list(VOCAB.question_ids)
+
+
+def test_an_interview_resumed_from_an_out_of_scope_file_is_refused(tmp_path):
+    import datetime as dt
+
+    from riskassess.errors import OutOfScopeError
+    from riskassess.interview import Interview
+    from riskassess.ruleset import load_catalog
+
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1),
+                        answers={"country_of_origin": "AF", "military_status": "deserter"})
+    with pytest.raises(OutOfScopeError, match="'AF'") as caught:
+        session.next_fact()
+    assert caught.value.exit_code == ExitCode.OUT_OF_SCOPE
