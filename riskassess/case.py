@@ -222,8 +222,8 @@ def fact_values(case: Case) -> dict[str, Any]:
 
     Set facts become frozensets so that rules can test membership."""
     out: dict[str, Any] = {}
-    for path, spec in vocabulary_of(case).facts.items():
-        value = getattr(getattr(case, spec.group), spec.key)
+    for path, group, key in vocabulary_of(case).places:
+        value = getattr(getattr(case, group), key)
         if isinstance(value, list):
             value = frozenset(value)
         out[path] = value
@@ -232,8 +232,8 @@ def fact_values(case: Case) -> dict[str, Any]:
 
 def given_facts(case: Case) -> list[tuple[str, Any]]:
     """(path, value) of every fact of a case, in the vocabulary's order (unknown included)."""
-    return [(path, getattr(getattr(case, spec.group), spec.key))
-            for path, spec in vocabulary_of(case).facts.items()]
+    return [(path, getattr(getattr(case, group), key))
+            for path, group, key in vocabulary_of(case).places]
 
 
 def with_facts(case: Case, changes: dict[str, Any]) -> Case:

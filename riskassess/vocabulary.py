@@ -226,7 +226,16 @@ class Vocabulary:
 
     @property
     def testable(self) -> dict[str, FactSpec]:
-        return {p: s for p, s in self.facts.items() if s.testable}
+        if "testable" not in self.models:
+            self.models["testable"] = {p: s for p, s in self.facts.items() if s.testable}
+        return self.models["testable"]
+
+    @property
+    def places(self) -> tuple[tuple[str, str, str], ...]:
+        """(path, group, key) of every fact, in order: how to read a case quickly."""
+        if "places" not in self.models:
+            self.models["places"] = tuple((p, s.group, s.key) for p, s in self.facts.items())
+        return self.models["places"]
 
     def by_key(self, key: str) -> FactSpec | None:
         """The fact whose key (the part after the group) is `key` (keys are unique)."""
@@ -293,7 +302,10 @@ class Vocabulary:
         return self.models["report"]
 
     def question_model(self, qid: str) -> type[BaseModel]:
-        return self.report_model.model_fields[qid].annotation  # type: ignore[return-value]
+        key = "question:" + qid
+        if key not in self.models:
+            self.models[key] = self.report_model.model_fields[qid].annotation
+        return self.models[key]  # type: ignore[no-any-return]
 
 
 # which vocabulary built a report model (a report carries its vocabulary this way)
