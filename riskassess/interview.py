@@ -16,6 +16,7 @@ from its documentation, not from text repeated here. The user may answer `unknow
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -178,6 +179,8 @@ def to_yaml(case: Case) -> str:
             shown = "true" if value else "false"
         elif spec.kind == "date" and value != UNKNOWN:
             shown = f'"{value}"'
+        elif spec.kind == "text" and value != UNKNOWN:
+            shown = json.dumps(value, ensure_ascii=False)  # a JSON string is YAML, quoted
         else:
             shown = str(value)
         lines.append(f"  {key}: {shown}")

@@ -304,6 +304,22 @@ def test_its_constraints_and_scope_hold(toy, tmp_path):
     assert r.code == ExitCode.NO_ENCODED_EDITION and "no catalogued edition" in r.err
 
 
+def test_a_free_text_fact_is_written_back_quoted(toy):
+    import datetime as dt
+
+    from riskassess.case import case_from_document
+    from riskassess.interview import Interview, to_yaml
+    from riskassess.ruleset import load_catalog
+    from riskassess.yamlio import parse_yaml_text
+
+    catalog, _ = load_catalog(toy)
+    session = Interview(catalog, toy, dt.date(2030, 6, 1), "XF-2", answers={
+        "trade": "juggler", "remarks": "Says: 'no' - twice # not a comment"})
+    text = to_yaml(session.case())
+    again = case_from_document(parse_yaml_text(text, "written.yaml"), session.vocabulary)
+    assert again == session.case() and again.person.remarks.endswith("# not a comment")
+
+
 def test_schema_case(toy):
     schema = json.loads(run_cli("schema", "case", "--rules-dir", str(toy)).out)
     person = schema["$defs"]["Person"]["properties"]
