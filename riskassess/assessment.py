@@ -97,7 +97,7 @@ Nexus = _question(
     grounds=(list[Ground], []))
 Exclusion = _question(
     "Exclusion", "The exclusion pointer.",
-    Literal["could_be_relevant", "examination_indicated", "not_assessed"],
+    Literal["could_be_relevant", "examination_indicated", "undetermined", "not_assessed"],
     indicators=(list[str], []))
 
 

@@ -179,7 +179,7 @@ def test_under_review_dates_are_assessed_with_a_warning(undated):
     assert j["ruleset"]["id"] == "euaa-syria-2024"
     assert j["ruleset"]["selected_by"] == "assessment_date"
     assert [w["code"] for w in j["warnings"]][:1] == ["guidance_under_review"]
-    assert j["warnings"][0]["cites"] == ["cg24.banner"]
+    assert j["warnings"][0]["cites"] == ["cg24.review-notice"]
 
 
 def test_dates_before_the_2024_edition(undated):

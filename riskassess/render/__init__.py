@@ -40,7 +40,9 @@ COLLECTION_LABELS = {
     "refer_to": "Refer to",
     "bases": "Bases",
     "substantiated_for": "Substantiated in relation to",
-    "enhancing_factors": "Circumstances that raise the risk",
+    # The guidance's conclusions name no circumstance that raises the risk; its COI summary
+    # says treatment depends on some (rank, nature of escape, earlier activities).
+    "enhancing_factors": "Circumstances the country information links to treatment",
     "non_reducing_factors": "Circumstances that do not lower it",
     "grounds": "Grounds",
     "indicators": "Exclusion indicators given",
@@ -52,7 +54,7 @@ COLLECTION_NOUNS = {
     "refer_to": "profiles referred to",
     "bases": "bases of persecution",
     "substantiated_for": "grounds on which fear is substantiated",
-    "enhancing_factors": "circumstances that raise the risk",
+    "enhancing_factors": "circumstances the country information links to treatment",
     "non_reducing_factors": "circumstances that do not lower the risk",
     "grounds": "nexus grounds",
     "indicators": "exclusion indicators",
