@@ -151,16 +151,17 @@ class Applicant(_Strict):
             "(another profile of the guidance). never_served: none of these."))
     force: Literal["armed_forces", "police", "security_services", "unknown"] = Field(
         UNKNOWN,
-        description=("The force he served in. The Military Penal Code treats police and "
-                     "security personnel as military-equivalent."))
+        description=("The force he served in. The guidance's profile concerns military "
+                     "service and does not name police or security personnel: whether it "
+                     "extends to them is for individual assessment."))
     rank: Literal["conscript", "reservist", "volunteer", "nco", "officer", "unknown"] = Field(
         UNKNOWN, description="The rank or kind of service held when he left.")
     desertion_date: PartialDate = Field(
         UNKNOWN, description="When he left: YYYY-MM-DD, YYYY-MM or YYYY.")
     desertion_type: Literal["internal", "external", "unknown"] = Field(
         UNKNOWN,
-        description="internal: stayed in Syria after leaving; external: left Syria. "
-                    "The penalties differ.")
+        description="How he escaped: internal (within Syria) or external (across the "
+                    "border). Whether he left Syria later is a separate matter.")
     fought_against_government: bool | Unknown = Field(
         UNKNOWN, description="Whether he took part in fighting against the government: "
                              "true, false or unknown.")

@@ -3,7 +3,8 @@
 The engine chooses every question. After each answer the case is evaluated again, and
 the next question is one of its open questions: an unknown fact that could still change
 a conclusion, add a basis, factor or ground, or raise a warning. The open question that
-affects the most questions goes first (ties in the case model's order). So a draft
+affects the most questions goes first (ties to the fact more rules read, then the case
+model's order). So a draft
 evader is asked for his military status first and then nothing else, because nothing
 else can change a conclusion about someone outside the profile.
 
@@ -57,7 +58,11 @@ class Interview:
                       if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
         if not candidates:
             return None
-        best = min(candidates, key=lambda q: (-len(q.affects), order.index(q.fact)))
+        # Ties (several facts that can change every question, e.g. sex, status and force)
+        # go to the fact more rules read, so that status, which can end the interview at
+        # once, is asked before facts that matter only inside the profile.
+        best = min(candidates, key=lambda q: (-len(q.affects), -len(q.rules),
+                                              order.index(q.fact)))
         return best.fact
 
 
