@@ -3,10 +3,10 @@
 The engine chooses every question. After each answer the case is evaluated again, and
 the next question is one of its open questions: an unknown fact that could still change
 a conclusion, add a basis, factor or ground, or raise a warning. The open question that
-affects the most questions goes first (ties in the vocabulary's order). So under the
-shipped Syria rules a draft evader is asked for his military status first and then
-nothing else, because nothing else can change a conclusion about someone outside the
-profile.
+affects the most questions goes first (ties to the fact more rules read, then the
+vocabulary's order). So under the shipped Syria rules a draft evader is asked for his
+military status first and then nothing else, because nothing else can change a conclusion
+about someone outside the profile.
 
 Answers are checked by the case model itself. The allowed values and their meanings come
 from its documentation, not from text repeated here. The user may answer `unknown`, go
@@ -69,7 +69,11 @@ class Interview:
                       if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
         if not candidates:
             return None
-        best = min(candidates, key=lambda q: (-len(q.affects), order.index(q.fact)))
+        # Ties (several facts that can change every question) go to the fact more rules
+        # read, so that a fact that can end the interview at once is asked before facts
+        # that matter only inside the profile.
+        best = min(candidates, key=lambda q: (-len(q.affects), -len(q.rules),
+                                              order.index(q.fact)))
         return best.fact
 
 

@@ -83,7 +83,11 @@ def test_json_report_validates_and_keeps_the_contract(example):
     if report["applicability"]["outcome"] == "outside_profile":
         for qid in ("persecution", "risk", "nexus"):
             assert report[qid]["outcome"] == "not_assessed"
-        assert report["applicability"]["refer_to"]
+        # refer_to names the profiles that would apply; where none does (outside the profile
+        # only as drafted, e.g. a police deserter under 4.3), the report must say that the
+        # extension is for individual assessment instead
+        codes = [w["code"] for w in report["warnings"]]
+        assert report["applicability"]["refer_to"] or "outside_profile_scope" in codes
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
@@ -181,7 +185,7 @@ def test_under_review_dates_are_assessed_with_a_warning(undated):
     assert j["ruleset"]["id"] == "euaa-syria-2024"
     assert j["ruleset"]["selected_by"] == "assessment_date"
     assert [w["code"] for w in j["warnings"]][:1] == ["guidance_under_review"]
-    assert j["warnings"][0]["cites"] == ["cg24.banner"]
+    assert j["warnings"][0]["cites"] == ["cg24.review-notice"]
 
 
 def test_dates_before_the_2024_edition(undated):
