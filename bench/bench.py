@@ -31,10 +31,16 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from riskassess.case import FACTS, UNKNOWN, Case  # noqa: E402
-from riskassess.engine import _DOMAINS, evaluate  # noqa: E402
+from riskassess.case import UNKNOWN  # noqa: E402
+from riskassess.engine import domains, evaluate  # noqa: E402
 from riskassess.ruleset import choose_edition, load_catalog, load_ruleset  # noqa: E402
+from riskassess.vocabulary import load_vocabulary  # noqa: E402
 from riskassess.yamlio import parse_yaml_bytes  # noqa: E402
+
+VOCAB = load_vocabulary(ROOT / "rules" / "syria")  # the facts and the case model, from YAML
+FACTS = VOCAB.testable
+_DOMAINS = domains(VOCAB)
+Case = VOCAB.case_model
 
 EXAMPLE = ROOT / "examples" / "daraa-conscript-amnesty.yaml"
 DAY = dt.date(2024, 6, 1)

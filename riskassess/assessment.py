@@ -36,29 +36,19 @@ class Reason(_Frozen):
         False, description="True if the reason applies only if facts not given turn out so.")
 
 
-class Ground(_Frozen):
-    ground: Literal["political_opinion", "religion", "race", "nationality",
-                    "particular_social_group"]
-    imputed: bool
-    likelihood: Literal["highly_likely", "possible"]
-
-
-Item = str | Ground
-
-
 class _Question(_Frozen):
-    """Base of the five question models below (built by `_question`). It declares no fields
-    at run time, so that each model's own fields keep their reading order."""
+    """Base of the question models (built by `_question` from a vocabulary). It declares
+    no fields at run time, so that each model's own fields keep their reading order."""
 
     if TYPE_CHECKING:
         outcome: str
         possible_outcomes: list[str]
-        possible: dict[str, list[Item]]
+        possible: dict[str, list[Any]]
         notes: list[str]
         reasons: list[Reason]
 
 
-def _question(name: str, doc: str, outcome: Any, **lists: Any) -> type[_Question]:
+def _question(name: str, doc: str, outcome: Any, item: Any, **lists: Any) -> type[_Question]:
     """A question model whose JSON keys come in reading order: the outcome, the question's
     own lists, then the keys every question shares."""
     return create_model(  # type: ignore[call-overload, no-any-return]
@@ -68,53 +58,54 @@ def _question(name: str, doc: str, outcome: Any, **lists: Any) -> type[_Question
         possible_outcomes=(list[str], Field(
             [], description="When the outcome depends on facts not given: the outcomes still "
                             "open.")),
-        possible=(dict[str, list[Item]], Field(
+        possible=(dict[str, list[item]], Field(  # type: ignore[valid-type]
             {}, description="Items that facts not given could add, per list of this question.")),
         notes=(list[str], Field([], description="Codes of notes the rule set attaches.")),
         reasons=(list[Reason], ...),
     )
 
 
-Applicability = _question(
-    "Applicability", "Does the applicant fall within the profile?",
-    Literal["in_profile", "outside_profile", "undetermined"],
-    refer_to=(list[str], Field([], description="Other profiles of the guidance that apply.")))
-Persecution = _question(
-    "Persecution", "Step 1: do the acts qualify as persecution?",
-    Literal["qualifies", "does_not_qualify", "undetermined", "not_assessed"],
-    bases=(list[Literal["art_9_1_severe_acts", "art_9_2_e", "art_9_1_conscientious_objection"]],
-           []))
-Risk = _question(
-    "Risk", "Step 2: the level of risk.",
-    Literal["substantiated_in_general", "individual_assessment", "not_substantiated_in_general",
-            "undetermined", "not_assessed"],
-    enhancing_factors=(list[str], []), non_reducing_factors=(list[str], []),
-    substantiated_for=(list[str], Field(
-        [], description="What the guidance finds the fear substantiated in relation to.")))
-Nexus = _question(
-    "Nexus", "Step 3: the reasons for persecution.",
-    Literal["established", "not_established", "undetermined", "not_assessed"],
-    grounds=(list[Ground], []))
-Exclusion = _question(
-    "Exclusion", "The exclusion pointer.",
-    Literal["could_be_relevant", "examination_indicated", "not_assessed"],
-    indicators=(list[str], []))
+def _record(name: str, spec: Any) -> type[_Frozen]:
+    """A structured list item (e.g. a nexus ground) from its item type in the vocabulary."""
+    fields: dict[str, Any] = {}
+    for fname, f in spec.fields.items():
+        fields[fname] = ((bool if f.kind == "yes_no" else Literal[tuple(f.values)]), ...)
+    return create_model(spec.title, __base__=_Frozen, **fields)  # type: ignore[call-overload]
 
 
-QUESTION_MODELS: dict[str, type[_Question]] = {
-    "applicability": Applicability,
-    "persecution": Persecution,
-    "risk": Risk,
-    "nexus": Nexus,
-    "exclusion": Exclusion,
-}
+def build_report_model(vocab: Any) -> type[Report]:
+    """The report model of a vocabulary: one question model per question, in its order.
 
-# The questions of the report contract, in the guidance's order.
-QUESTIONS: tuple[str, ...] = tuple(QUESTION_MODELS)
+    The JSON keys are the question ids and list names the vocabulary declares; for the
+    shipped vocabulary they are the report contract's (shared/spec/report-json.md)."""
+    records = {name: _record(name, t) for name, t in vocab.item_types.items()}
+    item: Any = str
+    for model in records.values():
+        item = item | model
+    questions: dict[str, Any] = {}
+    for q in vocab.questions:
+        lists: dict[str, Any] = {}
+        for spec in q.lists:
+            if isinstance(spec.items, tuple):
+                member: Any = Literal[spec.items]
+            else:
+                member = records.get(spec.items, str)
+            default = Field([], description=spec.description) if spec.description else []
+            lists[spec.name] = (list[member], default)
+        questions[q.id] = (_question(q.title, q.description, Literal[q.outcomes], item,
+                                     **lists), ...)
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "Report", __base__=Report, __doc__="One assessment, format 1.",
+        **questions,
+        open_questions=(list[OpenQuestion], ...),
+        warnings=(list[Warning], ...),
+        citations=(dict[str, Citation], ...),
+    )
 
 
 class OpenQuestion(_Frozen):
-    fact: str = Field(description="Dotted path of a fact not given, e.g. applicant.rank.")
+    fact: str = Field(
+        description="Dotted path of a fact not given (GROUP.KEY, as in the case file).")
     affects: list[str] = Field(description="Questions whose answer it could change.")
     why: str
     rules: list[str] = Field(description="The rules through which it matters.")
@@ -171,21 +162,28 @@ class RulesetInfo(_Frozen):
 
 
 class Report(_Frozen):
-    """One assessment, format 1."""
+    """One assessment, format 1: the base of every report model.
+
+    The questions (for the shipped rules: applicability, persecution, risk, nexus,
+    exclusion) and the keys after them are added by `build_report_model`."""
 
     format: Literal[1] = 1
     tool: Tool
     case_id: str | None
     assessment_date: dt.date
     ruleset: RulesetInfo
-    applicability: Applicability
-    persecution: Persecution
-    risk: Risk
-    nexus: Nexus
-    exclusion: Exclusion
-    open_questions: list[OpenQuestion]
-    warnings: list[Warning]
-    citations: dict[str, Citation]
+
+    if TYPE_CHECKING:
+        open_questions: list[OpenQuestion]
+        warnings: list[Warning]
+        citations: dict[str, Citation]
 
     def question(self, qid: str) -> _Question:
         return getattr(self, qid)
+
+    @property
+    def question_ids(self) -> tuple[str, ...]:
+        base = set(Report.model_fields)
+        return tuple(name for name, info in type(self).model_fields.items()
+                     if name not in base and isinstance(info.annotation, type)
+                     and issubclass(info.annotation, _Question))

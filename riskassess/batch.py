@@ -16,14 +16,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from riskassess.assessment import QUESTIONS
 from riskassess.core import Assessor
 from riskassess.errors import ExitCode, RuleSetError, UserError
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
 
-CSV_COLUMNS = ["path", "case_id", "assessment_date", "ruleset", *QUESTIONS, "open_questions",
-               "warnings", "refused"]
+
+def csv_columns(questions: tuple[str, ...]) -> list[str]:
+    """The CSV header: one outcome column per question of the vocabulary."""
+    return ["path", "case_id", "assessment_date", "ruleset", *questions, "open_questions",
+            "warnings", "refused"]
 
 
 @dataclass
@@ -33,6 +35,7 @@ class Tally:
     outcomes: Counter = field(default_factory=Counter)  # (question, outcome) -> count
     refused: list[tuple[str, list[str], int]] = field(default_factory=list)  # path, problems, code
     skipped: dict[str, int] = field(default_factory=dict)  # why a folder's file was left out
+    questions: tuple[str, ...] = ()  # the vocabulary's questions, in order
 
     @property
     def exit_code(self) -> int:
@@ -42,10 +45,11 @@ class Tally:
 def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
         csv_out: TextIO | None = None, tick: Callable[[], None] | None = None) -> Tally:
     """Assess `files` in order, writing one line per file to `out` (fmt: text or jsonl)."""
-    tally = Tally(skipped=dict(getattr(files, "skipped", {})))
+    questions = assessor.vocabulary.question_ids
+    tally = Tally(questions=questions, skipped=dict(getattr(files, "skipped", {})))
     writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
     if writer:
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(csv_columns(questions))
     for path in files:
         tally.files += 1
         shown = path.as_posix()
@@ -68,13 +72,13 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
                 out.write(f"{shown}: REFUSED ({len(problems)} problem"
                           f"{'s' if len(problems) > 1 else ''}): {problems[0]}\n")
             if writer:
-                writer.writerow([shown, "", "", "", "", "", "", "", "", "", "",
+                writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
                                  " | ".join(problems)])
         else:
             report = outcome.report
             tally.assessed += 1
-            outcomes = [report.question(q).outcome for q in QUESTIONS]
-            for q, o in zip(QUESTIONS, outcomes, strict=True):
+            outcomes = [report.question(q).outcome for q in questions]
+            for q, o in zip(questions, outcomes, strict=True):
                 tally.outcomes[(q, o)] += 1
             if fmt == "jsonl":  # the JSON report, compact, on one line
                 out.write(report.model_dump_json() + "\n")
@@ -100,7 +104,7 @@ def summary(tally: Tally) -> str:
     if tally.outcomes:
         width = max(len(o) for _, o in tally.outcomes)
         lines.append(f"  {'question':<14}{'outcome':<{width + 2}}cases")
-        for q in QUESTIONS:
+        for q in tally.questions:
             for (question, outcome), count in sorted(tally.outcomes.items()):
                 if question == q:
                     lines.append(f"  {q:<14}{outcome:<{width + 2}}{count}")

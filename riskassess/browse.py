@@ -12,9 +12,7 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from riskassess.assessment import QUESTIONS
 from riskassess.errors import UsageError, UserError
-from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
 from riskassess.ruleset import RuleSet, load_catalog, ruleset_for
 
 
@@ -62,7 +60,7 @@ def show_rule(rulesets: list[RuleSet], rule_id: str) -> str:
                  f"  question: {q.heading}",
                  f"  applies when: {r.condition.text}"]
         if r.kind == "outcome":
-            label = OUTCOME_LABELS.get(r.outcome or "", r.outcome)
+            label = rs.vocabulary.outcome_labels.get(r.outcome or "", r.outcome)
             lines.append(f"  concludes: {label} [{r.outcome}] (the first applicable outcome "
                          "rule of its question decides)")
         if r.kind == "warns":
@@ -71,7 +69,8 @@ def show_rule(rulesets: list[RuleSet], rule_id: str) -> str:
         for coll, items in r.adds.items():
             for item in items:
                 meaning = codes.get(coll, {}).get(item, "") if isinstance(item, str) else ""
-                lines.append(f"  adds to {COLLECTION_LABELS.get(coll, coll).lower()}: "
+                label = rs.vocabulary.list_labels().get(coll, coll)
+                lines.append(f"  adds to {label.lower()}: "
                              f"{item}{': ' + meaning if meaning else ''}")
         if r.prevails_over:
             lines.append(f"  prevails over: {', '.join(r.prevails_over)}")
@@ -143,7 +142,7 @@ def coverage(examples_dir: Path, rules_dir: Path, today: dt.date) -> Coverage:
             result.refused.append((path.name, str(exc.problems[0])))
             continue
         edition = report.ruleset.id
-        fired = {r.rule for qid in QUESTIONS
+        fired = {r.rule for qid in report.question_ids
                  for r in report.question(qid).reasons if not r.conditional}
         fired |= {w.rule for w in report.warnings if w.rule}
         for rid in sorted(fired):

@@ -1,14 +1,15 @@
-"""The case file, format 1: strict pydantic models and a located loader.
+"""The case file, format 1: strict pydantic models built from a vocabulary, and a located loader.
 
-The keys and values here are the contract of `shared/spec/case-file.md`; saved
-case files and other tools depend on them. Any fact may be left out or written as
+The envelope (format, case_id, assessment_date) is fixed here; the facts are not. A
+vocabulary folder (e.g. ``rules/syria/facts.yaml``) declares each fact's dotted path,
+kind, values and description, and `build_case_model` turns it into a pydantic model
+(``create_model``), cached with the vocabulary. Any fact may be left out or written as
 ``unknown``; the two mean the same, and ``unknown`` is a value of its own (never a
-guess). The descriptions below are the documentation shown by ``riskassess schema
-case`` and reused by other commands, so they are written once, here.
+guess). The keys and values of the shipped vocabulary are the contract of
+`shared/spec/case-file.md`; saved case files and other tools depend on them.
 
-The rule engine does not import these fields by name: it reads the fact catalogue
-(`FACTS`), derived from the models, which gives each fact's dotted path and its
-possible values. Rule sets name facts by those paths.
+The rule engine does not know the facts by name either: it reads the vocabulary's fact
+catalogue, which gives each fact's dotted path and its possible values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ import datetime as dt
 import difflib
 import re
 import types
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
@@ -29,6 +29,7 @@ from pydantic import (
     Field,
     ValidationError,
     WithJsonSchema,
+    create_model,
 )
 from pydantic_core import PydanticCustomError
 
@@ -113,14 +114,6 @@ PartialDate = Annotated[
     ]}),
 ]
 
-ExclusionIndicator = Literal[
-    "served_in_unit_implicated_in_serious_crimes",
-    "involved_in_detention_or_interrogation",
-    "member_of_designated_terrorist_group",
-    "senior_command_role",
-]
-
-
 def _no_repeats(value: Any) -> Any:
     """A list fact that names an item twice is refused: merging them would hide a slip."""
     if isinstance(value, list):
@@ -137,81 +130,80 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-class Applicant(_Strict):
-    """The applicant's profile: what he or she did and what happened since."""
+CaseId = Annotated[
+    str,
+    BeforeValidator(_digits_to_text),
+    Field(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    # YAML reads an all-digit reference as a number; the file format accepts it.
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"},
+                              {"type": "integer", "minimum": 0}]}),
+]
 
-    sex: Literal["male", "female", "unknown"] = Field(
-        UNKNOWN, description="The applicant's sex. The profile is drafted for men.")
-    military_status: Literal[
-        "deserter", "defector", "draft_evader", "never_served", "unknown"] = Field(
-        UNKNOWN,
-        description=(
-            "deserter: was serving (conscript, reservist, volunteer, NCO or officer) and left "
-            "his post or unit without permission. defector: a deserter who also joined an armed "
-            "group opposing the government. draft_evader: avoided the draft and never served "
-            "(another profile of the guidance). never_served: none of these."))
-    force: Literal["armed_forces", "police", "security_services", "unknown"] = Field(
-        UNKNOWN,
-        description=("The force he served in. The Military Penal Code treats police and "
-                     "security personnel as military-equivalent."))
-    rank: Literal["conscript", "reservist", "volunteer", "nco", "officer", "unknown"] = Field(
-        UNKNOWN, description="The rank or kind of service held when he left.")
-    desertion_date: PartialDate = Field(
-        UNKNOWN, description="When he left: YYYY-MM-DD, YYYY-MM or YYYY.")
-    desertion_type: Literal["internal", "external", "unknown"] = Field(
-        UNKNOWN,
-        description="internal: stayed in Syria after leaving; external: left Syria. "
-                    "The penalties differ.")
-    fought_against_government: bool | Unknown = Field(
-        UNKNOWN, description="Whether he took part in fighting against the government: "
-                             "true, false or unknown.")
-    reconciliation_status: Literal["none", "settled", "amnesty_surrender", "unknown"] = Field(
-        UNKNOWN,
-        description=("settled: went through a reconciliation/settlement process with the "
-                     "authorities (e.g. Daraa 2018). amnesty_surrender: turned himself in under "
-                     "an amnesty decree. none: neither."))
-    conscientious_objection: Literal["none", "religious", "moral", "political", "unknown"] = Field(
-        UNKNOWN, description="Whether he deserted on grounds of conscience, and of which kind.")
-    exclusion_indicators: Annotated[list[ExclusionIndicator] | Unknown,
-                                    AfterValidator(_no_repeats)] = Field(
-        UNKNOWN,
-        description=("Facts that make an exclusion examination (Art. 12 QD) advisable; an empty "
-                     "list means none are known to apply, unknown means not yet looked into."))
+CountryCode = Annotated[
+    str,
+    Field(pattern=r"^([A-Z]{2}|unknown)$",
+          description="ISO 3166-1 alpha-2: two capital letters, e.g. SY."),
+]
+
+# The model registry: which vocabulary built a case model (so that a case carries its
+# vocabulary without a field of its own).
+_VOCABULARY_OF: dict[type, Any] = {}
 
 
 class Case(_Strict):
-    """One applicant's case file, format 1."""
+    """One applicant's case file, format 1: the base of every case model.
+
+    The envelope (format, case_id, assessment_date) is the machinery's; the groups of
+    facts (e.g. ``applicant``) are added by `build_case_model` from a vocabulary."""
 
     format: Literal[1] = Field(1, description="The case-file format; 1 is the only one so far.")
-    case_id: Annotated[
-        str,
-        BeforeValidator(_digits_to_text),
-        Field(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
-        # YAML reads an all-digit reference as a number; the file format accepts it.
-        WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"},
-                                  {"type": "integer", "minimum": 0}]}),
-    ] | None = Field(None, description="Your reference: 1-64 letters, digits, '.', '_' or '-'.")
+    case_id: CaseId | None = Field(
+        None, description="Your reference: 1-64 letters, digits, '.', '_' or '-'.")
     assessment_date: Annotated[dt.date, BeforeValidator(_check_full_date)] | None = Field(
         None,
         description=("The date of the assessment (YYYY-MM-DD); default: today. It selects the "
                      "guidance edition in force."))
-    applicant: Applicant = Field(default_factory=Applicant, description="The applicant's profile.")
 
 
-# --------------------------------------------------------------------------- facts
+def _annotation(spec: Any) -> Any:
+    """The pydantic type of one fact, from its kind and values."""
+    if spec.kind == "enum":
+        return Literal[(*spec.values, UNKNOWN)]  # type: ignore[valid-type]
+    if spec.kind == "bool":
+        return bool | Unknown
+    if spec.kind == "set":
+        member = Literal[spec.values]  # type: ignore[valid-type]
+        return Annotated[list[member] | Unknown, AfterValidator(_no_repeats)]  # type: ignore
+    if spec.kind == "date":
+        return PartialDate
+    if spec.kind == "country":
+        return CountryCode
+    return str
 
-# Facts that exist only for some values of another fact (the contract's "impossible
-# combinations"): when the first is given, the second must be one of the values listed
-# (or unknown). Validation refuses files that break this; the engine uses it to skip
-# completions of unknown facts that no valid case file could have.
-GIVEN_ONLY_IF: dict[str, tuple[str, frozenset[str]]] = {
-    "applicant.desertion_type": ("applicant.military_status", frozenset({"deserter", "defector"})),
-    "applicant.desertion_date": ("applicant.military_status", frozenset({"deserter", "defector"})),
-}
+
+def build_case_model(vocab: Any) -> type[Case]:
+    """The case model of a vocabulary: the envelope plus one sub-model per group of facts,
+    each fact a field defaulting to unknown, in the vocabulary's order."""
+    fields: dict[str, Any] = {}
+    for group in vocab.groups:
+        # the meaning of each value goes into the JSON Schema as "x-meanings"
+        members = {spec.key: (_annotation(spec), Field(
+            UNKNOWN, description=spec.description,
+            json_schema_extra={"x-meanings": spec.meanings} if spec.meanings else None))
+            for spec in vocab.facts.values() if spec.group == group.key}
+        model = create_model(group.title, __base__=_Strict, __doc__=group.description,
+                             **members)
+        fields[group.key] = (model, Field(default_factory=model,
+                                          description=group.field_description))
+    case = create_model("Case", __base__=Case, __doc__="One applicant's case file, format 1.",
+                        **fields)
+    _VOCABULARY_OF[case] = vocab
+    return case
 
 
-# Date facts that lie in the past of the assessment (validation refuses a later one).
-NOT_AFTER_ASSESSMENT = frozenset({"applicant.desertion_date"})
+def vocabulary_of(case: Case | type[Case]) -> Any:
+    """The vocabulary a case (or case model) was built from."""
+    return _VOCABULARY_OF[case if isinstance(case, type) else type(case)]
 
 
 def date_bounds(value: str) -> tuple[dt.date, dt.date]:
@@ -226,125 +218,114 @@ def date_bounds(value: str) -> tuple[dt.date, dt.date]:
     return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
-def admissible(given: dict[str, Any], completion: dict[str, Any]) -> bool:
-    """Whether a completion of unknown facts is possible for a case with these given facts."""
-    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
-        if given.get(fact, UNKNOWN) != UNKNOWN and completion.get(other, UNKNOWN) not in allowed \
-                and completion.get(other, UNKNOWN) != UNKNOWN:
-            return False
-    return True
-
-
-@dataclass(frozen=True)
-class FactSpec:
-    """One fact a rule may test: its dotted path, kind and possible (known) values."""
-
-    path: str
-    kind: Literal["enum", "bool", "set", "date"]
-    values: tuple[Any, ...]  # for enum/bool: the values; for set: the possible members
-    description: str
-
-
-def _fact_catalogue() -> dict[str, FactSpec]:
-    facts: dict[str, FactSpec] = {}
-    for name, info in Applicant.model_fields.items():
-        path = f"applicant.{name}"
-        ann = info.annotation
-        while get_origin(ann) is Annotated:
-            ann = get_args(ann)[0]
-        args = get_args(ann)
-        if get_origin(ann) is Literal:
-            facts[path] = FactSpec(path, "enum", tuple(a for a in args if a != UNKNOWN),
-                                   info.description or "")
-        elif get_origin(ann) in (Union, types.UnionType) and bool in args:
-            facts[path] = FactSpec(path, "bool", (True, False), info.description or "")
-        elif get_origin(ann) in (Union, types.UnionType) and any(
-                get_origin(a) is list for a in args):
-            member = next(a for a in args if get_origin(a) is list)
-            facts[path] = FactSpec(path, "set", get_args(get_args(member)[0]),
-                                   info.description or "")
-        else:
-            facts[path] = FactSpec(path, "date", (), info.description or "")
-    return facts
-
-
-FACTS: dict[str, FactSpec] = _fact_catalogue()
-
-
 def fact_values(case: Case) -> dict[str, Any]:
     """The case as a flat mapping of fact path -> value ('unknown' or a known value).
 
     Set facts become frozensets so that rules can test membership."""
     out: dict[str, Any] = {}
-    for path in FACTS:
-        value = getattr(case.applicant, path.split(".", 1)[1])
+    for path, group, key in vocabulary_of(case).places:
+        value = getattr(getattr(case, group), key)
         if isinstance(value, list):
             value = frozenset(value)
         out[path] = value
     return out
 
 
+def given_facts(case: Case) -> list[tuple[str, Any]]:
+    """(path, value) of every fact of a case, in the vocabulary's order (unknown included)."""
+    return [(path, getattr(getattr(case, group), key))
+            for path, group, key in vocabulary_of(case).places]
+
+
+def with_facts(case: Case, changes: dict[str, Any]) -> Case:
+    """A copy of a case with some facts (by path) changed, validated by its model."""
+    data = case.model_dump()
+    for path, value in changes.items():
+        group, key = path.split(".", 1)
+        data[group][key] = value
+    return type(case).model_validate(data)
+
+
+def case_from_answers(vocab: Any, answers: dict[str, Any], **envelope: Any) -> Case:
+    """A case from answers keyed by fact key (keys are unique across groups)."""
+    data: dict[str, Any] = {g.key: {} for g in vocab.groups}
+    for key, value in answers.items():
+        spec = vocab.by_key(key)
+        data[spec.group if spec else vocab.groups[0].key][key] = value
+    return vocab.case_model(**envelope, **{g: vocab.group_model(g).model_validate(v)
+                                          for g, v in data.items()})
+
+
 # --------------------------------------------------------------------------- loading
 
 
-def load_case(path: Path | str) -> Case:
-    """Read and validate a case file; raise CaseFileError with every located problem."""
+def load_case(path: Path | str, vocab: Any = None) -> Case:
+    """Read and validate a case file; raise CaseFileError with every located problem.
+
+    `vocab` is the vocabulary to read it with (default: the shipped rules')."""
     doc = read_yaml_file(path, error=CaseFileError)
-    return case_from_document(doc)
+    return case_from_document(doc, vocab)
 
 
-def case_from_document(doc: Document) -> Case:
+def case_from_document(doc: Document, vocab: Any = None) -> Case:
+    if vocab is None:
+        from riskassess.vocabulary import shipped
+
+        vocab = shipped()
+    model = vocab.case_model
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a single value"
         raise CaseFileError(doc.merged([doc.problem(
             (), f"the file holds {kind}; a case file is a mapping of keys "
-                "(format, case_id, assessment_date, applicant)")]))
-    problems = _combination_problems(doc)
+                f"({', '.join(model.model_fields)})")]))
+    problems = _combination_problems(doc, vocab)
     try:
-        case = Case.model_validate(doc.data)
+        case = model.model_validate(doc.data)
     except ValidationError as exc:
-        raise CaseFileError(doc.merged(_translate(exc, doc) + problems)) from None
+        raise CaseFileError(doc.merged(_translate(exc, doc, model) + problems)) from None
     problems = doc.merged(problems)
     if problems:
         raise CaseFileError(problems)
     return case
 
 
-def _combination_problems(doc: Document) -> list[Problem]:
+def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
     """Facts that are each valid but cannot all be true (checked on the raw data)."""
     problems: list[Problem] = []
-    applicant = doc.data.get("applicant")
-    if not isinstance(applicant, dict):
-        return problems
-    for fact, (other, allowed) in GIVEN_ONLY_IF.items():
-        key, other_key = fact.split(".", 1)[1], other.split(".", 1)[1]
-        value, status = applicant.get(key, UNKNOWN), applicant.get(other_key, UNKNOWN)
+
+    def raw(path: str) -> Any:
+        group, key = path.split(".", 1)
+        holder = doc.data.get(group)
+        return holder.get(key, UNKNOWN) if isinstance(holder, dict) else UNKNOWN
+
+    for fact, (other, allowed) in vocab.given_only_if.items():
+        other_key = other.split(".", 1)[1]
+        value, status = raw(fact), raw(other)
         if value not in (UNKNOWN, None) and isinstance(status, str) and status != UNKNOWN \
-                and status not in allowed and status in FACTS[other].values:
+                and status not in allowed and status in vocab.facts[other].values:
             problems.append(doc.problem(
-                ("applicant", key),
+                tuple(fact.split(".", 1)),
                 f"'{_year_to_text(value)}' cannot be given for {other_key} '{status}': "
                 f"it applies only to {' or '.join(sorted(allowed))} (allowed: unknown, "
                 "or leave it out)"))
-    when = _year_to_text(applicant.get("desertion_date"))
     day = doc.data.get("assessment_date")
-    if isinstance(when, str) and isinstance(day, str):
-        try:
-            year, month, dd = parse_partial_date(when)
-            assessed = dt.date.fromisoformat(day)
-        except ValueError:
-            return problems
-        earliest = dt.date(year, month or 1, dd or 1)
-        if earliest > assessed:
-            problems.append(doc.problem(
-                ("applicant", "desertion_date"),
-                f"'{when}' is after the assessment_date {day}"))
+    for fact in sorted(vocab.not_after_assessment):
+        when = _year_to_text(raw(fact))
+        if isinstance(when, str) and when != UNKNOWN and isinstance(day, str):
+            try:
+                year, month, dd = parse_partial_date(when)
+                assessed = dt.date.fromisoformat(day)
+            except ValueError:
+                continue
+            earliest = dt.date(year, month or 1, dd or 1)
+            if earliest > assessed:
+                problems.append(doc.problem(
+                    tuple(fact.split(".", 1)), f"'{when}' is after the assessment_date {day}"))
     return problems
 
 
-def _expected(path: tuple[str | int, ...]) -> str:
+def _expected(path: tuple[str | int, ...], model: Any) -> str:
     """Plain-English list of what a field accepts, derived from the model."""
-    model: Any = Case
     ann: Any = None
     for part in path:
         if isinstance(part, int):  # an item of a list: describe the item type
@@ -377,10 +358,9 @@ def _describe(ann: Any) -> str:
     return ""
 
 
-def _real_path(loc: tuple[Any, ...], extra: bool) -> tuple[str | int, ...]:
+def _real_path(loc: tuple[Any, ...], extra: bool, model: Any) -> tuple[str | int, ...]:
     """Strip pydantic's union-member tags (e.g. 'bool', "literal['unknown']") from a loc."""
     out: list[str | int] = []
-    model: Any = Case
     for i, part in enumerate(loc):
         if isinstance(part, int):
             out.append(part)
@@ -396,12 +376,12 @@ def _real_path(loc: tuple[Any, ...], extra: bool) -> tuple[str | int, ...]:
     return tuple(out)
 
 
-def _translate(exc: ValidationError, doc: Document) -> list[Problem]:
+def _translate(exc: ValidationError, doc: Document, case_model: Any) -> list[Problem]:
     """Turn pydantic's errors into located problems, one per offending key."""
     by_path: dict[tuple, list[dict]] = {}
     for err in exc.errors(include_url=False):
         extra = err["type"] == "extra_forbidden"
-        path = _real_path(tuple(err["loc"]), extra)
+        path = _real_path(tuple(err["loc"]), extra, case_model)
         by_path.setdefault((path, extra), []).append(err)
     # A union such as `list[...] | 'unknown'` fails at the key itself and at the bad item;
     # the item is the useful message, so drop the parent's.
@@ -413,18 +393,18 @@ def _translate(exc: ValidationError, doc: Document) -> list[Problem]:
             # "did you mean" costs a fuzzy match: a file of thousands of unknown keys is
             # not a case file, and is not worth seconds of suggestions nobody reads
             suggest = len(problems) < _SUGGESTED
-            problems.append(doc.problem(path, _unknown_key_message(path, suggest=suggest),
+            problems.append(doc.problem(path, _unknown_key_message(path, case_model,
+                                                                   suggest=suggest),
                                         prefer_key=True))
             continue
         value = errs[0].get("input")
-        allowed = _expected(path) or _field_description(path)
+        allowed = _expected(path, case_model) or _field_description(path, case_model)
         message = _message(errs, value, allowed)
         problems.append(doc.problem(path, message))
     return problems
 
 
-def _field_description(path: tuple) -> str:
-    model: Any = Case
+def _field_description(path: tuple, model: Any) -> str:
     info = None
     for part in path:
         fields = getattr(model, "model_fields", {})
@@ -438,8 +418,7 @@ def _field_description(path: tuple) -> str:
 _SUGGESTED = 1_000  # "did you mean" for unknown keys among a file's first 1,000 problems
 
 
-def _unknown_key_message(path: tuple, *, suggest: bool = True) -> str:
-    parent: Any = Case
+def _unknown_key_message(path: tuple, parent: Any, *, suggest: bool = True) -> str:
     for part in path[:-1]:
         if isinstance(part, int):
             continue
@@ -530,5 +509,6 @@ def _show(value: Any) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-__all__ = ["Applicant", "Case", "FACTS", "FactSpec", "UNKNOWN", "fact_values", "load_case",
-           "case_from_document", "parse_partial_date"]
+__all__ = ["Case", "UNKNOWN", "build_case_model", "case_from_answers", "case_from_document",
+           "date_bounds", "fact_values", "given_facts", "load_case", "parse_partial_date",
+           "vocabulary_of", "with_facts"]

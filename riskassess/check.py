@@ -16,7 +16,12 @@ What is checked, for the editions catalog and every encoded edition:
 * consistency: no case where two outcome rules apply with different outcomes, unless
   the first declares `prevails_over` the other (first counterexample reported);
 * warnings: rules that never apply or never decide, `prevails_over` declarations never
-  needed, paragraphs no rule cites, and documented codes no rule uses.
+  needed, paragraphs no rule cites, and documented codes no rule uses;
+* the vocabulary (for a rules folder, over every encoded edition that shares it): every
+  declared fact is read by some rule or marked `recorded_only`, no rule reads a fact
+  marked `recorded_only`, and every paragraph a fact cites exists in some edition's
+  registry. (That every fact a rule reads is declared, with the values it tests, and that
+  the constraints are satisfiable, is checked when the rule set and vocabulary load.)
 
 Findings print as FILE:LINE:COLUMN: ID: problem (warnings say "warning:"). The check
 returns findings; it never prints or exits.
@@ -30,17 +35,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from riskassess.case import FACTS, UNKNOWN
-from riskassess.engine import _DOMAINS, GapError, _show, date_candidates, question_outcome
+from riskassess.case import UNKNOWN
+from riskassess.engine import GapError, _show, date_candidates, question_outcome
+from riskassess.engine import domains as fact_domains
 from riskassess.errors import RuleSetError
 from riskassess.ruleset import (
-    DATE_WARNING_CODES,
     QuestionSpec,
     RuleSet,
     load_catalog,
     load_ruleset,
     ruleset_for,
+    top_warning_codes,
 )
+from riskassess.vocabulary import Vocabulary
 
 
 @dataclass(frozen=True, order=True)
@@ -77,6 +84,8 @@ class CheckResult:
 def check_path(path: Path) -> CheckResult:
     """Check a rules folder (with editions.yaml) or one edition folder (with edition.yaml)."""
     result = CheckResult()
+    by_vocab: dict[Vocabulary, list[RuleSet]] = {}
+    broken = False
     if (path / "editions.yaml").is_file():
         try:
             catalog, _ = load_catalog(path)
@@ -90,8 +99,13 @@ def check_path(path: Path) -> CheckResult:
                 rs = ruleset_for(path, entry)
             except RuleSetError as exc:
                 result.findings += _from_problems(exc)
+                broken = True
                 continue
             _check_ruleset(rs, result)
+            by_vocab.setdefault(rs.vocabulary, []).append(rs)
+        # what a vocabulary's facts are read by is known only when every edition loaded
+        for vocab, rulesets in by_vocab.items() if not broken else ():
+            _check_vocabulary(vocab, rulesets, result)
     elif (path / "edition.yaml").is_file():
         try:
             rs = load_ruleset(path.resolve())
@@ -123,9 +137,9 @@ def _at(rs: RuleSet, key: str) -> tuple[str, int, int]:
 def _domain(rs: RuleSet, var: str, reachable: dict[str, tuple[str, ...]]) -> tuple[Any, ...]:
     if var.startswith("question:"):
         return reachable[var.split(":", 1)[1]]
-    if FACTS[var].kind == "date":
+    if rs.vocabulary.facts[var].kind == "date":
         return date_candidates(UNKNOWN, rs.thresholds.get(var, ()))
-    return _DOMAINS[var]
+    return fact_domains(rs.vocabulary)[var]
 
 
 def _space(rs: RuleSet, variables: set[str], reachable: dict[str, tuple[str, ...]]):
@@ -232,7 +246,7 @@ def _check_ruleset(rs: RuleSet, result: CheckResult) -> None:
             used.add(("warnings", r.warns))
     for coll, codes in rs.edition.codes.items():
         for code in codes:
-            if (coll, code) in used or (coll == "warnings" and code in DATE_WARNING_CODES):
+            if (coll, code) in used or (coll == "warnings" and code in top_warning_codes(rs)):
                 continue
             findings.append(Finding(*_at(rs, f"codes.{coll}.{code}"), f"codes.{coll}.{code}",
                                     "warning", "documented but no rule uses it"))
@@ -248,17 +262,18 @@ def _engine_pass(rs: RuleSet, q: QuestionSpec, possible_sets: dict[str, set[tupl
     domains = []
     for fact in facts:
         values: list[Any] = [UNKNOWN]
-        if FACTS[fact].kind == "date":
+        spec = rs.vocabulary.facts[fact]
+        if spec.kind == "date":
             # a day in each interval, and a partial date spanning all of them
             values += [d.isoformat() for d in date_candidates(UNKNOWN, rs.thresholds.get(fact, ()))
                        if d.year > 1]
             values += [str(t.year) for t in rs.thresholds.get(fact, ())]
             if rs.thresholds.get(fact):
                 values.append("1990-01-01")
-        elif FACTS[fact].kind == "set":
-            values += list(_DOMAINS[fact])
+        elif spec.kind == "set":
+            values += list(fact_domains(rs.vocabulary)[fact])
         else:
-            values += list(FACTS[fact].values)
+            values += list(spec.values)
         domains.append(values)
     up_domains = [sorted(possible_sets[u]) for u in ups]
     seen: set[tuple[str, ...]] = set()
@@ -283,3 +298,33 @@ def _engine_pass(rs: RuleSet, q: QuestionSpec, possible_sets: dict[str, set[tupl
                                                f"outcome {outcome} is outside the contract"))
             seen.add(possible)
     return seen
+
+
+def _check_vocabulary(vocab: Vocabulary, rulesets: list[RuleSet], result: CheckResult) -> None:
+    """Facts declared but read by no rule, facts marked recorded-only that a rule reads,
+    and cited paragraphs that no edition sharing the vocabulary has."""
+    read: dict[str, str] = {}  # fact -> the first rule reading it
+    for rs in rulesets:
+        for rule in rs.rules.values():
+            for var in sorted(rule.condition.variables):
+                read.setdefault(var, rule.id)
+    paragraphs = {pid for rs in rulesets for pid in rs.paragraphs}
+    for path, spec in vocab.facts.items():
+        file, line, column = vocab.locations.get(path, (vocab.files[0], 0, 0))
+        where = (file, line or 0, column or 0)
+        if path == vocab.scope.fact or spec.kind == "text":
+            pass  # read by the machinery (the country scope), or never readable
+        elif spec.recorded_only and path in read:
+            result.findings.append(Finding(*where, path, "error",
+                                           f"marked recorded_only, but rule {read[path]} "
+                                           "reads it"))
+        elif not spec.recorded_only and path not in read:
+            result.findings.append(Finding(
+                *where, path, "error", "no rule of "
+                + ", ".join(rs.id for rs in rulesets)
+                + " reads it; write a rule that does, or mark it recorded_only: true"))
+        for pid in spec.cites:
+            if pid not in paragraphs:
+                result.findings.append(Finding(*where, path, "error",
+                                               f"cites '{pid}', a paragraph of no edition "
+                                               "using this vocabulary"))

@@ -21,14 +21,14 @@ from typing import Annotated, Optional
 import typer
 
 from riskassess import __version__
-from riskassess.errors import EXIT_CODE_HELP, ExitCode, UsageError, UserError
+from riskassess.errors import EXIT_CODE_HELP, ExitCode, OutOfScopeError, UsageError, UserError
 from riskassess.render import Format
 
 app = typer.Typer(
     name="riskassess",
     help=("Assess asylum cases against EUAA country guidance encoded as YAML rules, with "
           "cited reasoning. Decision support, not a decision.\n\n"
-          "Example: riskassess evaluate examples/daraa-conscript-amnesty.yaml"),
+          "Example: riskassess evaluate case.yaml"),
     epilog=EXIT_CODE_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
@@ -104,8 +104,8 @@ def evaluate(
         "--timestamp", help="Add the generation time to documents (they are byte-stable "
                             "without it).")] = False,
     ruleset: Annotated[Optional[str], typer.Option(
-        "--ruleset", help="Force an encoded edition (e.g. euaa-syria-2024) instead of the one "
-                          "in force on the assessment date; the report then warns.")] = None,
+        "--ruleset", help="Force an encoded edition (an id from `rules list`) instead of the "
+                          "one in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
     summary_csv: Annotated[Optional[Path], typer.Option(
         "--summary-csv", help="Also write one CSV row per case (id, outcomes, open questions, "
@@ -257,8 +257,8 @@ def compare(
     case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
                                          show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
-        "--editions", help="The two encoded editions to compare, e.g. "
-                           "--editions euaa-syria-2024 euaa-syria-2025-12.")],
+        "--editions", help="The two encoded editions to compare (ids from `rules list`), "
+                           "e.g. --editions OLD NEW.")],
     rules_dir: RulesDir = None,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
@@ -294,24 +294,26 @@ def compare(
 
 
 @schema_app.command("case")
-def schema_case() -> None:
-    """The JSON Schema of the case file (format 1).
+def schema_case(rules_dir: RulesDir = None) -> None:
+    """The JSON Schema of the case file (format 1), built from the rules' vocabulary.
 
     Example: riskassess schema case > case.schema.json"""
-    from riskassess.case import Case
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
 
-    typer.echo(json.dumps(Case.model_json_schema(), indent=2, ensure_ascii=False))
+    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
+    typer.echo(json.dumps(vocab.case_model.model_json_schema(), indent=2, ensure_ascii=False))
 
 
 @schema_app.command("report")
-def schema_report() -> None:
-    """The JSON Schema of the JSON report (format 1).
+def schema_report(rules_dir: RulesDir = None) -> None:
+    """The JSON Schema of the JSON report (format 1), built from the rules' vocabulary.
 
     Example: riskassess schema report > report.schema.json"""
-    from riskassess.assessment import Report
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
 
-    typer.echo(json.dumps(Report.model_json_schema(mode="serialization"), indent=2,
-                          ensure_ascii=False))
+    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
+    typer.echo(json.dumps(vocab.report_model.model_json_schema(mode="serialization"),
+                          indent=2, ensure_ascii=False))
 
 
 @rules_app.command("list")
@@ -334,7 +336,7 @@ def rules_list(
                    else "; not superseded")
         status = "encoded" if e.encoded else "NOT ENCODED"
         typer.echo(f"{e.id}  [{status}]  {e.title}")
-        typer.echo(f"    {window}")
+        typer.echo(f"    profile: {e.profile}; {window}")
         if e.successor:
             typer.echo(f"    successor: {e.successor}")
         typer.echo(f"    {e.url}")
@@ -389,7 +391,7 @@ def rules_check(
 
 @rules_app.command("show")
 def rules_show(
-    rule_id: Annotated[str, typer.Argument(help="A rule id, e.g. risk.amnesty-does-not-reduce.",
+    rule_id: Annotated[str, typer.Argument(help="A rule id (QUESTION.NAME, see rules list).",
                                            show_default=False)],
     rules_dir: RulesDir = None,
 ) -> None:
@@ -513,20 +515,22 @@ def examples_show(
     typer.echo(f"Case file: {sc.case_path.name}; assessment date "
                f"{out.report.assessment_date}; edition {e.ruleset}")
     typer.echo("Facts given:")
+    from riskassess.case import given_facts
     from riskassess.explain import show
 
-    for path, value in out.case.applicant.model_dump().items():
+    for path, value in given_facts(out.case):
         if value != "unknown":
-            typer.echo(f"  applicant.{path} = {show(value)}")
+            typer.echo(f"  {path} = {show(value)}")
     typer.echo("Based on:")
     for pid in sc.meta.based_on:
         c = out.ruleset.paragraphs[pid]
         typer.echo(f"  [{pid}] {c.gist}")
     typer.echo("Model answer:")
-    for item, value in model_answer(sc).items():
+    for item, value in model_answer(sc, out.ruleset.vocabulary).items():
         shown = ", ".join(value) if isinstance(value, list) else value
         typer.echo(f"  {item}: {shown or 'none'}")
-    typer.echo(f"  applicability: {e.applicability.outcome}")
+    first = out.ruleset.vocabulary.question_ids[0]
+    typer.echo(f"  {first}: {getattr(e, first).outcome}")
     typer.echo(f"  open questions: {', '.join(e.open_questions) or 'none'}")
     typer.echo(f"  warnings: {', '.join(e.warnings) or 'none'}")
 
@@ -572,22 +576,24 @@ def examples_run(
 def examples_vary(
     scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False)],
     fact: Annotated[list[str], typer.Option(
-        "--fact", help="A change, e.g. applicant.rank=officer or assessment_date=2026-01-15; "
-                       "repeat for several.")],
+        "--fact", help="A change PATH=VALUE: a fact's dotted path (see schema case) or "
+                       "assessment_date, e.g. assessment_date=2026-01-15; repeat for several.")],
     examples: ExamplesDir = None,
 ) -> None:
     """Show how the outcomes change when facts of a scenario change (computed by the engine).
 
     Example: riskassess examples vary religious-objector --fact applicant.rank=officer"""
-    from riskassess.case import FACTS
     from riskassess.core import assess_file
     from riskassess.explain import compare as run_compare
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
     from riskassess.training import find
     from riskassess.yamlio import parse_yaml_text, read_yaml_file
 
     sc = find(_scenarios(examples), scenario_id)
     data = read_yaml_file(sc.case_path).data
-    data = {**data, "applicant": dict(data.get("applicant") or {})}
+    vocab = catalog_vocabulary(default_rules_dir())
+    FACTS = vocab.facts
+    data = {**data, **{g.key: dict(data.get(g.key) or {}) for g in vocab.groups}}
     for change in fact:
         path, sep, raw = change.partition("=")
         if not sep:
@@ -599,15 +605,18 @@ def examples_vary(
         if path == "assessment_date":
             data["assessment_date"] = value
         else:
-            data["applicant"][path.split(".", 1)[1]] = value
+            group, key = path.split(".", 1)
+            data[group][key] = value
     from riskassess.case import case_from_document
     from riskassess.core import assess_case
     from riskassess.yamlio import Document
 
     base = assess_file(sc.case_path, today=dt.date.today()).report
     try:  # the variant is checked like a case file; its errors name the --fact option
-        variant = case_from_document(Document("--fact", data))
+        variant = case_from_document(Document("--fact", data), vocab)
         other = assess_case(variant, today=dt.date.today()).report
+    except OutOfScopeError:
+        raise  # not a bad --fact: the variant is outside the guidance's scope (exit 7)
     except UserError as exc:
         raise UsageError(exc.problems) from None
     typer.echo(f"{sc.id} with {', '.join(fact)}:")
@@ -655,7 +664,8 @@ def train(
         named = doc.data.get("scenario") if isinstance(doc.data, dict) else None
         scenario = training.pick(scenarios, scenario_id or (str(named) if named else None), seed)
         out = assess_file(scenario.case_path, today=dt.date.today())
-        given, _ = training.answers_from_document(doc, training.choices(out.ruleset))
+        given, _ = training.answers_from_document(doc, training.choices(out.ruleset),
+                                                  out.ruleset.vocabulary)
     else:
         if not sys.stdin.isatty():
             raise UsageError("train asks its questions at a terminal, and there is none; "
@@ -663,22 +673,24 @@ def train(
         scenario = training.pick(scenarios, None if random_ else scenario_id, seed)
         out = assess_file(scenario.case_path, today=dt.date.today())
     report = out.report
+    from riskassess.case import given_facts
     from riskassess.explain import show
 
-    facts = [(f"applicant.{k}", show(v)) for k, v in out.case.applicant.model_dump().items()
-             if v != "unknown"]
+    vocab = out.ruleset.vocabulary
+    facts = [(path, show(v)) for path, v in given_facts(out.case) if v != "unknown"]
     typer.echo(training.briefing(scenario, facts, report.ruleset.title,
                                  report.assessment_date.isoformat()))
     if given is None:
         try:
             given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
-                                        lambda text: typer.echo(text, nl=False))
-                     for item in training.ITEMS}
+                                        lambda text: typer.echo(text, nl=False), vocab)
+                     for item in training.items(vocab)}
         except EOFError:
             typer.echo("\nquiz abandoned", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     typer.echo("")
-    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario))))
+    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
+                                                  training.lists(vocab))))
     typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
     typer.echo(render_text(report, out.ruleset, width=100, color=False))
 
@@ -708,7 +720,12 @@ def interview(
     from riskassess.interview import Interview, answers_from, draft_text, run, to_yaml
     from riskassess.output import check_target, write_output
     from riskassess.render.terminal import render as render_text
-    from riskassess.ruleset import choose_edition, default_rules_dir, load_catalog
+    from riskassess.ruleset import (
+        catalog_vocabulary,
+        choose_edition,
+        default_rules_dir,
+        load_catalog,
+    )
     from riskassess.yamlio import read_file_bytes
 
     if not sys.stdin.isatty():
@@ -719,7 +736,7 @@ def interview(
     catalog, _ = load_catalog(directory)
     answers: dict = {}
     if from_ is not None:
-        resumed = load_case(from_)
+        resumed = load_case(from_, catalog_vocabulary(directory))
         # the draft's note of facts answered unknown is a comment: read the text again,
         # through the same safe reader
         text = read_file_bytes(from_).decode("utf-8-sig", "replace")

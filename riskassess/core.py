@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riskassess.assessment import Report
-from riskassess.case import Case, load_case
+from riskassess.case import Case, case_from_document, load_case
 from riskassess.engine import evaluate
 from riskassess.ruleset import (
+    CatalogEdition,
     EditionChoice,
     RuleSet,
     choose_edition,
@@ -23,6 +24,7 @@ from riskassess.ruleset import (
     load_catalog,
     ruleset_for,
 )
+from riskassess.vocabulary import check_scope, load_vocabulary
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,14 @@ def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None
                 rules_dir: Path | None = None) -> Outcome:
     """Assess one case file. Raises CaseFileError, RuleSetError, EditionNotEncodedError
     or UsageError (all UserError) with located messages."""
-    return assess_case(load_case(case_path), today=today, ruleset_id=ruleset_id,
-                       rules_dir=rules_dir)
+    from riskassess.errors import CaseFileError
+    from riskassess.yamlio import read_yaml_file
+
+    doc = read_yaml_file(case_path, error=CaseFileError)  # the case file's own errors first
+    rules_dir = rules_dir or default_rules_dir()
+    catalog, _ = load_catalog(rules_dir)
+    case = case_from_document(doc, load_vocabulary(rules_dir / catalog.vocabulary))
+    return assess_case(case, today=today, ruleset_id=ruleset_id, rules_dir=rules_dir)
 
 
 def assess_case(case: Case, *, today: dt.date, ruleset_id: str | None = None,
@@ -46,20 +54,43 @@ def assess_case(case: Case, *, today: dt.date, ruleset_id: str | None = None,
     """Assess a case already read and validated (e.g. a variant built in memory)."""
     rules_dir = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(rules_dir)
-    day, choice = _choose(catalog, case, today, ruleset_id)
+    check_scope(case)
+    day, choice = _choose(catalog, case, today, ruleset_id,
+                          lambda day: profile_picker(case, rules_dir, day))
     ruleset = ruleset_for(rules_dir, choice.entry)
     return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
+
+
+def profile_picker(case: Case, rules_dir: Path, day: dt.date,
+                   loaded: dict[str, RuleSet] | None = None):
+    """For rule sets of several profiles in force on one day: the first (in catalog order)
+    whose applicability puts this case in its profile, else the first listed."""
+    from riskassess.case import fact_values
+    from riskassess.engine import question_outcome
+
+    def pick(entries: list[CatalogEdition]) -> CatalogEdition:
+        for entry in entries:
+            rs = (loaded or {}).get(entry.id) or ruleset_for(rules_dir, entry)
+            vocab = rs.vocabulary
+            outcome, possible = question_outcome(rs, vocab.profile_question,
+                                                 {k: v for k, v in fact_values(case).items()
+                                                  if v != "unknown"}, {})
+            if possible == (vocab.profile_outcome,):
+                return entry
+        return entries[0]
+    return pick
 
 
 DEFAULTED_DATE = "assessment_date_defaulted"
 
 
-def _choose(catalog, case: Case, today: dt.date, ruleset_id: str | None):
+def _choose(catalog, case: Case, today: dt.date, ruleset_id: str | None, picker_for):
     """The assessment date and the edition for it. A case without `assessment_date` is
     assessed as of `today`, and the report says so: the date picks the edition, so a
-    reader must know it was filled in rather than written in the file."""
+    reader must know it was filled in rather than written in the file. `picker_for(day)`
+    chooses among rule sets of several profiles in force on that day."""
     day = case.assessment_date or today
-    choice = choose_edition(catalog, day, ruleset_id)
+    choice = choose_edition(catalog, day, ruleset_id, picker_for(day))
     if case.assessment_date is None:
         note = (DEFAULTED_DATE, f"Assessment date not given in the case file: today, "
                                 f"{today.isoformat()}, was used. It selects the edition applied; "
@@ -91,11 +122,15 @@ class Assessor:
         self.ruleset_id = ruleset_id
         self.rules_dir = rules_dir or default_rules_dir()
         self.catalog, _ = load_catalog(self.rules_dir)
+        self.vocabulary = load_vocabulary(self.rules_dir / self.catalog.vocabulary)
         self.rulesets: dict[str, RuleSet] = {}
 
     def assess(self, path: Path) -> Outcome:
-        case = load_case(path)
-        day, choice = _choose(self.catalog, case, self.today, self.ruleset_id)
+        case = load_case(path, self.vocabulary)
+        check_scope(case)
+        day, choice = _choose(self.catalog, case, self.today, self.ruleset_id,
+                              lambda day: profile_picker(case, self.rules_dir, day,
+                                                         self.rulesets))
         ruleset = self.rulesets.get(choice.entry.id)
         if ruleset is None:
             ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)

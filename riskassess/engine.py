@@ -1,7 +1,8 @@
 """evaluate(case, ruleset) -> Report. Pure: no I/O, no printing, no clock.
 
-The engine knows nothing about Syria, ranks or desertion: it runs whatever rules
-the rule set holds, over whatever facts the case model declares.
+The engine knows no fact, question or outcome by name (nothing about Syria, ranks or
+desertion): it runs whatever rules the rule set holds, over whatever facts its
+vocabulary declares.
 
 Three-valued logic, computed exactly
 ------------------------------------
@@ -38,7 +39,6 @@ from typing import Any
 
 from riskassess import __version__
 from riskassess.assessment import (
-    QUESTION_MODELS,
     Citation,
     EditionRef,
     OpenQuestion,
@@ -48,16 +48,7 @@ from riskassess.assessment import (
     Tool,
     Warning,
 )
-from riskassess.case import (
-    FACTS,
-    GIVEN_ONLY_IF,
-    NOT_AFTER_ASSESSMENT,
-    UNKNOWN,
-    Case,
-    admissible,
-    date_bounds,
-    fact_values,
-)
+from riskassess.case import UNKNOWN, Case, date_bounds, fact_values
 from riskassess.errors import RuleSetError
 from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet
 
@@ -140,10 +131,13 @@ def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
                  for c in itertools.combinations(members, n))
 
 
-_DOMAINS: dict[str, tuple[Any, ...]] = {
-    path: (_subsets(spec.values) if spec.kind == "set" else spec.values)
-    for path, spec in FACTS.items() if spec.kind != "date"
-}
+def domains(vocab: Any) -> dict[str, tuple[Any, ...]]:
+    """Every value each enumerable fact of a vocabulary can take (built once per vocabulary)."""
+    if "domains" not in vocab.models:
+        vocab.models["domains"] = {
+            path: (_subsets(spec.values) if spec.kind == "set" else spec.values)
+            for path, spec in vocab.testable.items() if spec.kind != "date"}
+    return vocab.models["domains"]
 
 
 def date_candidates(value: Any, thresholds: tuple[dt.date, ...],
@@ -173,23 +167,26 @@ def _item_key(item: Any) -> Any:
     return tuple(sorted(item.items())) if isinstance(item, dict) else item
 
 
-def _item_label(item: Any) -> str:
-    if isinstance(item, dict):
-        return f"{item.get('ground')} ({item.get('likelihood')})"
-    return str(item)
+def _item_label(item: Any, vocab: Any) -> str:
+    from riskassess.vocabulary import item_label
+
+    return item_label(item, vocab)
 
 
 class _Evaluator:
     def __init__(self, ruleset: RuleSet, values: dict[str, Any], assessment_date: dt.date):
         self.rs = ruleset
+        self.vocab = ruleset.vocabulary
+        self.domains = domains(self.vocab)
         self.values = values
         self.states: dict[str, _QuestionState] = {}
         self.effects: dict[str, list[_Effect]] = {}
         self.order = {rid: i for i, rid in enumerate(ruleset.rules)}
         self.dates = {
             path: date_candidates(values[path], ruleset.thresholds.get(path, ()),
-                                  assessment_date if path in NOT_AFTER_ASSESSMENT else None)
-            for path, spec in FACTS.items() if spec.kind == "date"
+                                  assessment_date
+                                  if path in self.vocab.not_after_assessment else None)
+            for path, spec in self.vocab.testable.items() if spec.kind == "date"
         }
 
     # -- variables -------------------------------------------------------------
@@ -221,13 +218,13 @@ class _Evaluator:
             return self.states[var[len(QUESTION_PREFIX):]].possible_outcomes
         if var in self.dates:
             return self.dates[var]
-        return _DOMAINS[var]
+        return self.domains[var]
 
     def _completions(self, known: dict[str, Any], unknown: list[str]):
         """Every assignment of the unknown variables that a valid case file could have."""
         for combo in itertools.product(*(self._domain(v) for v in unknown)):
             completion = dict(zip(unknown, combo, strict=True))
-            if admissible(self.values, completion):
+            if self.vocab.admissible(self.values, completion):
                 yield combo, {**known, **completion}
 
     def _influential(self, unknown: list[str], results: list[tuple[tuple, Any]]) -> list[str]:
@@ -272,7 +269,7 @@ class _Evaluator:
         if hit is None:
             self.recorded: list[tuple[list[str], _Effect]] = []
             state, outcome_vars = self._compute(q)
-            model = QUESTION_MODELS[q.id].model_validate({
+            model = self.vocab.question_model(q.id).model_validate({
                 "outcome": state.outcome, **state.collections,
                 "possible_outcomes": (list(state.possible_outcomes)
                                       if len(state.possible_outcomes) > 1 else []),
@@ -302,7 +299,7 @@ class _Evaluator:
                 parts.append(self.dates[var])
             else:
                 parts.append(self.values[var])
-        parts.append(tuple(self.values[f] == UNKNOWN for f in GIVEN_ONLY_IF))
+        parts.append(tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if))
         return tuple(parts)
 
     def _record(self, variables: list[str], effect: _Effect) -> None:
@@ -353,7 +350,8 @@ class _Evaluator:
                 else:
                     possible.setdefault(coll, []).append((pos, item))
                     for var in self._influential(unknown, present):
-                        self._record([var], _Effect(q.id, "item", _item_label(item),
+                        self._record([var], _Effect(q.id, "item",
+                                                    _item_label(item, self.vocab),
                                                     self._rules_reading(var, winners), coll))
 
         warnings: list[Warning] = []
@@ -374,7 +372,7 @@ class _Evaluator:
             if r.kind == "warns":
                 effects = [_Effect(q.id, "warning", r.warns or "", r.id)]
             else:
-                effects = [_Effect(q.id, "item", _item_label(i), r.id, coll)
+                effects = [_Effect(q.id, "item", _item_label(i, self.vocab), r.id, coll)
                            for coll, items in r.adds.items() for i in items]
             for coll, items in r.adds.items():
                 for item in items:
@@ -418,7 +416,8 @@ class _Evaluator:
         known, unknown = self._split(rule.condition.variables)
         key = ("rule", rule.id, tuple(sorted(known.items())),
                tuple((v, self._domain(v)) for v in unknown),
-               tuple(self.values[f] == UNKNOWN for f in GIVEN_ONLY_IF) if unknown else ())
+               tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if)
+               if unknown else ())
         hit = self.rs.cache.get(key)
         if hit is None:
             results = [(combo, rule.condition.test(a))
@@ -474,13 +473,19 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         rule_warnings += state.warnings
 
     ed = ruleset.edition
-    warnings = [Warning(code=code, message=message,
+    vocab = ruleset.vocabulary
+    scope = vocab.scope
+    # the country scope first: a report whose applicant's country is not given says so
+    # before anything else (the wording is the vocabulary's)
+    warnings = [Warning(code=scope.warning, message=" ".join(scope.message.split()))
+                ] if ev.values.get(scope.fact, UNKNOWN) == UNKNOWN else []
+    warnings += [Warning(code=code, message=message,
                         cites=list(ed.review_cites) if code == "guidance_under_review" else [])
                 for code, message in choice.warnings] + rule_warnings
 
     question_ids = [q.id for q in ruleset.questions]
     open_questions = []
-    for fact in FACTS:  # the case model's order
+    for fact in vocab.facts:  # the vocabulary's order
         effects = ev.effects.get(fact)
         if not effects:
             continue
@@ -503,7 +508,7 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
     citations = {pid: every[pid] for pid in dict.fromkeys(cited)}
 
     entry = choice.entry
-    return Report(
+    return vocab.report_model(
         tool=Tool(version=__version__),
         case_id=case.case_id,
         assessment_date=assessment_date,
@@ -526,7 +531,8 @@ def question_outcome(ruleset: RuleSet, qid: str, values: dict[str, Any],
 
     `values` gives some facts (the rest are unknown); `upstream` gives, for each earlier
     question, the outcomes still possible. Returns the outcome and the possible outcomes."""
-    ev = _Evaluator(ruleset, {**{path: UNKNOWN for path in FACTS}, **values}, dt.date.max)
+    ev = _Evaluator(ruleset, {**{path: UNKNOWN for path in ruleset.vocabulary.facts}, **values},
+                    dt.date.max)
     for up, outcomes in upstream.items():
         outcome = outcomes[0] if len(outcomes) == 1 else "undetermined"
         ev.states[up] = _QuestionState(outcome=outcome, possible_outcomes=outcomes,

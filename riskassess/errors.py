@@ -24,6 +24,7 @@ class ExitCode(IntEnum):
     RULESET_ERROR = 4  # a rule set or the editions catalog is not valid
     NO_ENCODED_EDITION = 5  # the guidance in force on the assessment date is not encoded
     CANNOT_WRITE = 6  # an output file could not be written (nothing partial is left)
+    OUT_OF_SCOPE = 7  # the applicant is from a country the encoded guidance does not concern
     INTERNAL = 70  # a bug: please report it with the traceback
     INTERRUPTED = 130  # Ctrl-C or end of input at a prompt (the shells' 128 + SIGINT)
 
@@ -31,8 +32,9 @@ class ExitCode(IntEnum):
 EXIT_CODE_HELP = (
     "Exit codes: 0 success; 1 findings; 2 usage error; 3 invalid input (case file); "
     "4 rule-set error; 5 the guidance in force on the assessment date is not encoded "
-    "(use --ruleset to force one); 6 an output file could not be written; 70 internal error; "
-    "130 interrupted (Ctrl-C, or end of input at a prompt)."
+    "(use --ruleset to force one); 6 an output file could not be written; 7 the applicant's "
+    "country is outside the guidance's scope; 70 internal error; 130 interrupted (Ctrl-C, or "
+    "end of input at a prompt)."
 )
 
 
@@ -97,6 +99,12 @@ class EditionNotEncodedError(UserError):
     """The edition in force on the assessment date exists but is not encoded."""
 
     exit_code = ExitCode.NO_ENCODED_EDITION
+
+
+class OutOfScopeError(UserError):
+    """The case names a country of origin the encoded guidance does not concern."""
+
+    exit_code = ExitCode.OUT_OF_SCOPE
 
 
 class UsageError(UserError):

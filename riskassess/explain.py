@@ -5,7 +5,8 @@ read by the rules that reached it) and which single change of a given fact would
 change it. It tries every other value of every fact the case gives, evaluates each
 variant with the engine, and compares. Nothing here is written by hand: a statement
 such as "had applicant.conscientious_objection been none instead of religious,
-religion (possible) would no longer be among the grounds" is read off two reports.
+religion (possible) would no longer be among the grounds" (shipped Syria rules) is read
+off two reports.
 
 `compare` evaluates one case under two encoded editions and lists, per question, what
 changed and the paragraphs behind the change.
@@ -17,11 +18,11 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskassess.assessment import QUESTIONS, Ground, Report
-from riskassess.case import FACTS, UNKNOWN, Applicant, Case, admissible, date_bounds
+from riskassess.assessment import Report
+from riskassess.case import UNKNOWN, Case, date_bounds, given_facts, vocabulary_of, with_facts
 from riskassess.engine import evaluate
-from riskassess.render import COLLECTION_LABELS, COLLECTION_NOUNS, OUTCOME_LABELS
 from riskassess.ruleset import EditionChoice, RuleSet
+from riskassess.vocabulary import item_label, vocabulary_of_report
 
 
 def show(value: Any) -> str:
@@ -32,10 +33,8 @@ def show(value: Any) -> str:
     return str(value)
 
 
-def _label(item: Any) -> str:
-    if isinstance(item, Ground):
-        return f"{item.ground.replace('_', ' ')} ({item.likelihood.replace('_', ' ')})"
-    return str(item)
+def _label(item: Any, vocab: Any) -> str:
+    return item_label(item, vocab, words=True)
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,9 @@ class Explanation:
 
 
 def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[Any]:
-    spec = FACTS[fact]
+    spec = ruleset.vocabulary.facts[fact]
+    if not spec.testable:
+        return []
     if spec.kind in ("enum", "bool"):
         return [v for v in spec.values if v != value]
     if spec.kind == "set":
@@ -81,22 +82,24 @@ def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[A
     return out
 
 
-def _valid(applicant: dict[str, Any]) -> bool:
-    """Whether a variant is a case the case model accepts (its combination rules)."""
-    facts = {f"applicant.{key}": value for key, value in applicant.items()}
-    return admissible(facts, facts)
+def _valid(facts: dict[str, Any], vocab: Any) -> bool:
+    """Whether a variant (fact path -> value) is a case the case model accepts (its
+    combination rules)."""
+    return vocab.admissible(facts, facts)
 
 
 def _differences(qid: str, old: Report, new: Report) -> list[str]:
     a, b = old.question(qid), new.question(qid)
+    vocab = vocabulary_of_report(new)
     out = []
     if a.outcome != b.outcome:
         out.append(f"the {qid} outcome would be {b.outcome} "
-                   f"({OUTCOME_LABELS.get(b.outcome, b.outcome)}) instead of {a.outcome}")
-    for coll in (c for c in COLLECTION_LABELS if c in type(a).model_fields):
-        before = [_label(i) for i in getattr(a, coll)]
-        after = [_label(i) for i in getattr(b, coll)]
-        name = COLLECTION_NOUNS[coll]
+                   f"({vocab.outcome_labels.get(b.outcome, b.outcome)}) instead of {a.outcome}")
+    nouns = vocab.list_nouns()
+    for coll in (c for c in vocab.list_labels() if c in type(a).model_fields):
+        before = [_label(i, vocab) for i in getattr(a, coll)]
+        after = [_label(i, vocab) for i in getattr(b, coll)]
+        name = nouns[coll]
         for item in before:
             if item not in after:
                 out.append(f"{item} would no longer be among the {name}")
@@ -117,11 +120,13 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
             report: Report | None = None) -> Explanation:
     report = report or evaluate(case, ruleset, choice, day)
     result = Explanation(report=report)
-    values = case.applicant.model_dump()
+    vocab = vocabulary_of(case)
+    values = dict(given_facts(case))
+    order = list(vocab.facts)
 
     # facts each conclusion depended on: those read by the rules that reached it
     reads: dict[str, list[str]] = {}
-    for qid in QUESTIONS:
+    for qid in report.question_ids:
         facts: list[str] = []
         fired = [r.rule for r in report.question(qid).reasons if not r.conditional]
         fired += [w.rule for w in report.warnings if w.rule and w.rule.startswith(qid + ".")]
@@ -131,26 +136,25 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
                     facts += reads.get(var.split(":", 1)[1], [])
                 else:
                     facts.append(var)
-        reads[qid] = list(dict.fromkeys(sorted(facts, key=list(FACTS).index)))
-        result.depends_on[qid] = [(f, show(values[f.split(".", 1)[1]])) for f in reads[qid]]
+        reads[qid] = list(dict.fromkeys(sorted(facts, key=order.index)))
+        result.depends_on[qid] = [(f, show(values[f])) for f in reads[qid]]
         result.decisive[qid] = []
 
-    for fact in FACTS:
-        key = fact.split(".", 1)[1]
-        value = values[key]
+    first = report.question_ids[0]  # warnings are told under the first question
+    for fact in vocab.facts:
+        value = values[fact]
         if value == UNKNOWN:
             continue
         for alternative in _alternatives(case, ruleset, fact, value):
-            applicant = {**values, key: alternative}
-            if not _valid(applicant):
+            if not _valid({**values, fact: alternative}, vocab):
                 continue
-            variant = case.model_copy(update={"applicant": Applicant.model_validate(applicant)})
+            variant = with_facts(case, {fact: alternative})
             other = evaluate(variant, ruleset, choice, day)
             result.variants += 1
             warned = _warning_differences(report, other)
-            for qid in QUESTIONS:
+            for qid in report.question_ids:
                 effects = _differences(qid, report, other)
-                if qid == "applicability":
+                if qid == first:
                     effects += warned
                 if effects:
                     result.decisive[qid].append(
@@ -181,7 +185,7 @@ def _present(sentence: str) -> str:
 
 def compare(first: Report, second: Report) -> list[QuestionDiff]:
     out = []
-    for qid in QUESTIONS:
+    for qid in second.question_ids:
         a, b = first.question(qid), second.question(qid)
         changes = tuple(_present(c) for c in _differences(qid, first, second))
         cites_a = list(dict.fromkeys(p for r in a.reasons for p in r.cites))

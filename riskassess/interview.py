@@ -3,9 +3,10 @@
 The engine chooses every question. After each answer the case is evaluated again, and
 the next question is one of its open questions: an unknown fact that could still change
 a conclusion, add a basis, factor or ground, or raise a warning. The open question that
-affects the most questions goes first (ties in the case model's order). So a draft
-evader is asked for his military status first and then nothing else, because nothing
-else can change a conclusion about someone outside the profile.
+affects the most questions goes first (ties to the fact more rules read, then the
+vocabulary's order). So under the shipped Syria rules a draft evader is asked for his
+military status first and then nothing else, because nothing else can change a conclusion
+about someone outside the profile.
 
 Answers are checked by the case model itself. The allowed values and their meanings come
 from its documentation, not from text repeated here. The user may answer `unknown`, go
@@ -15,17 +16,19 @@ from its documentation, not from text repeated here. The user may answer `unknow
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 
-from riskassess.case import FACTS, UNKNOWN, Applicant, Case
+from riskassess.case import UNKNOWN, Case, case_from_answers, given_facts, vocabulary_of
 from riskassess.engine import evaluate
 from riskassess.errors import UserError
 from riskassess.explain import show
 from riskassess.ruleset import Catalog, choose_edition, ruleset_for
+from riskassess.vocabulary import FactSpec, check_scope, load_vocabulary
 
 BACK, STOP = "back", "stop"
 
@@ -40,33 +43,45 @@ class Interview:
     history: list[str] = field(default_factory=list)  # fact keys in the order answered
     asked: list[str] = field(default_factory=list)  # every question put, for the record
 
-    def case(self) -> Case:
-        return Case(case_id=self.case_id, assessment_date=self.day,
-                    applicant=Applicant.model_validate(self.answers))
+    @property
+    def vocabulary(self):
+        return load_vocabulary(self.rules_dir / self.catalog.vocabulary)
+
+    def case(self, answers: dict[str, Any] | None = None) -> Case:
+        return case_from_answers(self.vocabulary, self.answers if answers is None else answers,
+                                 case_id=self.case_id, assessment_date=self.day)
 
     def assess(self):
-        choice = choose_edition(self.catalog, self.day)
+        from riskassess.core import profile_picker
+
+        case = self.case()
+        check_scope(case)  # a resumed file may name a country outside the guidance's scope
+        choice = choose_edition(self.catalog, self.day, None,
+                                profile_picker(case, self.rules_dir, self.day))
         ruleset = ruleset_for(self.rules_dir, choice.entry)
-        return evaluate(self.case(), ruleset, choice, self.day), ruleset
+        return evaluate(case, ruleset, choice, self.day), ruleset
 
     def next_fact(self) -> str | None:
         """The open question to ask next, or None when nothing left could matter."""
         report, _ = self.assess()
-        order = list(FACTS)
+        order = list(self.vocabulary.facts)
         candidates = [q for q in report.open_questions
                       if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
         if not candidates:
             return None
-        best = min(candidates, key=lambda q: (-len(q.affects), order.index(q.fact)))
+        # Ties (several facts that can change every question) go to the fact more rules
+        # read, so that a fact that can end the interview at once is asked before facts
+        # that matter only inside the profile.
+        best = min(candidates, key=lambda q: (-len(q.affects), -len(q.rules),
+                                              order.index(q.fact)))
         return best.fact
 
 
-def parse(fact: str, raw: str) -> Any:
+def parse(spec: FactSpec, raw: str) -> Any:
     """Turn what was typed into the value the case model expects (it validates it).
 
     Words are matched without regard to case (`Deserter`, `TRUE`, `Unknown`), since a
     caseworker typing at a prompt should not have to match the file format's spelling."""
-    spec = FACTS[fact]
     text = raw.strip()
     if text.lower() == UNKNOWN:
         return UNKNOWN
@@ -88,8 +103,8 @@ def _canonical(values: tuple[Any, ...], text: str) -> Any:
     return lowered.get(text.lower(), text)
 
 
-def prompt_text(fact: str) -> str:
-    spec = FACTS[fact]
+def prompt_text(spec: FactSpec) -> str:
+    fact = spec.path
     if spec.kind == "set":
         allowed = "a comma-separated list of: " + ", ".join(spec.values) + "; or none"
     elif spec.kind == "date":
@@ -111,8 +126,9 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             write("\nNo open question remains: every fact that could change a conclusion is "
                   "answered or marked unknown.\n")
             return
-        key = fact.split(".", 1)[1]
-        write(prompt_text(fact))
+        spec = interview.vocabulary.facts[fact]
+        key = spec.key
+        write(prompt_text(spec))
         while True:
             raw = read("> ")
             word = raw.strip().lower()
@@ -127,14 +143,15 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
                 interview.answers.pop(last, None)
                 if save:
                     save()
-                write(f"  back to applicant.{last}\n")
+                back = interview.vocabulary.by_key(last)
+                write(f"  back to {back.path if back else last}\n")
                 break
-            value = parse(fact, raw)
+            value = parse(spec, raw)
             trial = {**interview.answers, key: value}
             try:
-                Case(assessment_date=interview.day, applicant=Applicant.model_validate(trial))
+                interview.case(trial)
             except ValidationError as exc:
-                write(f"  not accepted: {_first_error(exc)}\n")
+                write(f"  not accepted: {_first_error(exc, interview.vocabulary)}\n")
                 continue
             except UserError as exc:  # pragma: no cover - the model raises ValidationError
                 write(f"  not accepted: {exc}\n")
@@ -147,14 +164,15 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             break
 
 
-def _first_error(exc: ValidationError) -> str:
+def _first_error(exc: ValidationError, vocab: Any) -> str:
     from riskassess.case import _describe  # the same wording as case-file errors
 
     errors = exc.errors(include_url=False)
     err = errors[0]
-    field_name = next((p for p in reversed(err["loc"]) if isinstance(p, str)
-                       and p in Applicant.model_fields), None)
-    allowed = _describe(Applicant.model_fields[field_name].annotation) if field_name else ""
+    spec = next((vocab.by_key(p) for p in reversed(err["loc"]) if isinstance(p, str)
+                 and vocab.by_key(p) is not None), None)
+    allowed = _describe(vocab.group_model(spec.group).model_fields[spec.key].annotation) \
+        if spec else ""
     value = err.get("input")
     # A date the calendar does not have, or one after the assessment date, says why.
     why = next((e["msg"] for e in errors if e["type"] in ("partial_date", "full_date")), None)
@@ -179,12 +197,14 @@ def draft_text(interview: Interview) -> str:
 def answers_from(case: Case, text: str) -> dict[str, Any]:
     """The answers to resume from: the facts a file gives, plus those a draft records as
     answered unknown."""
-    answers = {k: v for k, v in case.applicant.model_dump().items() if v != UNKNOWN}
+    vocab = vocabulary_of(case)
+    answers = {path.split(".", 1)[1]: value for path, value in given_facts(case)
+               if value != UNKNOWN}
     for line in text.splitlines():
         if line.startswith(DRAFT_MARK):
             for key in line[len(DRAFT_MARK):].split(","):
                 key = key.strip()
-                if key and f"applicant.{key}" in FACTS and key not in answers:
+                if key and vocab.by_key(key) is not None and key not in answers:
                     answers[key] = UNKNOWN
     return answers
 
@@ -198,11 +218,15 @@ def to_yaml(case: Case) -> str:
         lines.append(f"case_id: {case.case_id}")
     if case.assessment_date:
         lines.append(f"assessment_date: {case.assessment_date.isoformat()}")
-    lines.append("applicant:")
-    values = case.applicant.model_dump()
-    for path, spec in FACTS.items():
-        key = path.split(".", 1)[1]
-        value = values[key]
+    vocab = vocabulary_of(case)
+    values = dict(given_facts(case))
+    group = None
+    for path, spec in vocab.facts.items():
+        key = spec.key
+        value = values[path]
+        if spec.group != group:
+            group = spec.group
+            lines.append(f"{group}:")
         for chunk in _wrap(spec.description, 86):
             lines.append(f"  # {chunk}")
         if isinstance(value, list):
@@ -211,6 +235,8 @@ def to_yaml(case: Case) -> str:
             shown = "true" if value else "false"
         elif spec.kind == "date" and value != UNKNOWN:
             shown = f'"{value}"'
+        elif spec.kind == "text" and value != UNKNOWN:
+            shown = json.dumps(value, ensure_ascii=False)  # a JSON string is YAML, quoted
         else:
             shown = str(value)
         lines.append(f"  {key}: {shown}")

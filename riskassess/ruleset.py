@@ -2,14 +2,17 @@
 
 Everything legal lives in `rules/` as YAML (see docs/rules-format.md):
 
-    rules/editions.yaml          every known edition of the guidance, encoded or not
-    rules/<edition-id>/edition.yaml   the edition: dates, questions, codes, rule files
+    rules/editions.yaml          every known edition of the guidance, encoded or not, with
+                                 the profile each encodes and the vocabulary folder
+    rules/<country>/             the vocabulary: facts.yaml, questions.yaml (vocabulary.py)
+    rules/<edition-id>/edition.yaml   the edition: dates, headings, codes, rule files
     rules/<edition-id>/coi.yaml       sources and the paragraphs the rules cite
     rules/<edition-id>/<question>.yaml   the rules answering one question
 
 Loading checks what can be checked without evaluating a case: schema (unknown keys,
-wrong types), cited paragraphs exist, conditions name real facts and real values,
-outcomes and collections belong to the report contract, codes are documented.
+wrong types), cited paragraphs exist, conditions name facts the vocabulary declares and
+values it lists, outcomes and lists belong to the vocabulary's questions, codes are
+documented.
 Problems are reported as FILE:LINE:COLUMN: key.path: problem, all in one pass.
 """
 
@@ -26,8 +29,8 @@ from typing import Any, Callable, Literal
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 from typing_extensions import Annotated
 
-from riskassess.case import FACTS, FactSpec
 from riskassess.errors import Problem, RuleSetError
+from riskassess.vocabulary import FactSpec, Vocabulary, load_vocabulary
 from riskassess.yamlio import Document, read_yaml_file
 
 # ----------------------------------------------------------------- where rules live
@@ -87,23 +90,31 @@ DATE_FIELDS = ("in_force_from", "under_review_from", "superseded_on", "successor
 
 
 class CatalogEdition(_Dated):
-    """One edition of the guidance as known to the catalog (encoded or not)."""
+    """One edition of the guidance as known to the catalog (encoded or not), for one
+    profile: two entries may be in force on the same day if their profiles differ."""
 
+    profile: Id
     publisher: str
     published: str
     encoded: bool
     url: str
     review_note: str | None = None
     note: str | None = None
+    # where the date and the address were read (public pages), one line each
+    sources: list[str] = []
 
 
 class Catalog(_Strict):
     format: Literal[1]
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    # the vocabulary folder (facts.yaml, questions.yaml) case files are read with
+    vocabulary: str
+    profiles: dict[Id, str]  # profile id -> what it covers
     editions: list[CatalogEdition]
 
 
 class Question(_Strict):
-    id: Literal["applicability", "persecution", "risk", "nexus", "exclusion"]
+    id: str
     heading: str
     if_undetermined: str | None = None  # outcome to report when facts leave it open
     if_undetermined_reason: str | None = None
@@ -113,6 +124,8 @@ class Edition(_Dated):
     """edition.yaml: the identity, dates and vocabulary of one encoded edition."""
 
     format: Literal[1]
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+    vocabulary: str  # the vocabulary folder, relative to this edition's folder
     profile: str
     guidance_source: Id
     review_cites: list[Id] = []  # paragraphs cited by the guidance_under_review warning
@@ -189,7 +202,7 @@ class Rule(_Strict):
 
 class RuleFile(_Strict):
     format: Literal[1]
-    question: Literal["applicability", "persecution", "risk", "nexus", "exclusion"]
+    question: str
     rules: list[Rule]
 
 
@@ -227,8 +240,9 @@ class _Compiler:
     """
 
     def __init__(self, doc: Document, outcomes_of: dict[str, tuple[str, ...]],
-                 thresholds: dict[str, set[dt.date]]):
+                 thresholds: dict[str, set[dt.date]], facts: dict[str, FactSpec]):
         self.doc = doc
+        self.facts = facts  # the facts a rule may test (the vocabulary's testable ones)
         self.outcomes_of = outcomes_of  # questions a rule may refer to, with their outcomes
         self.thresholds = thresholds  # date fact -> dates its tests compare with (shared)
         self.problems: list[Problem] = []
@@ -283,10 +297,10 @@ class _Compiler:
 
     def _fact(self, raw: dict, path: tuple) -> Condition:
         name = raw["fact"]
-        spec: FactSpec | None = FACTS.get(name) if isinstance(name, str) else None
+        spec: FactSpec | None = self.facts.get(name) if isinstance(name, str) else None
         if spec is None:
             return self.fail(path + ("fact",), f"'{name}' is not a fact of the case model "
-                                               f"(allowed: {', '.join(FACTS)})")
+                                               f"(allowed: {', '.join(self.facts)})")
         ops = set(raw) - {"fact"}
         allowed_ops = {"enum": {"is", "in", "not_in"}, "bool": {"is"},
                        "set": {"contains_any", "empty"},
@@ -351,6 +365,12 @@ class _Compiler:
                          f"{qid} is {' or '.join(values)}")
 
 
+def _one_of(words: list[str]) -> str:
+    """'a', 'b' or 'c' (the wording pydantic uses for a closed list of values)."""
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
 def _show(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
@@ -402,6 +422,7 @@ class RuleSet:
     sources: dict[str, Source]
     sha256: str
     directory: Path
+    vocabulary: Vocabulary
     files: tuple[str, ...] = field(default=())
     # per date fact, the sorted dates its conditions compare with
     thresholds: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
@@ -468,13 +489,35 @@ def load_catalog(rules_dir: Path) -> tuple[Catalog, Document]:
     return catalog, doc
 
 
+def catalog_vocabulary(rules_dir: Path) -> Vocabulary:
+    """The vocabulary the catalog of `rules_dir` names: the one case files are read with."""
+    catalog, _ = load_catalog(rules_dir)
+    return load_vocabulary(rules_dir / catalog.vocabulary)
+
+
 def _catalog_problems(catalog: Catalog, doc: Document, rules_dir: Path) -> list[Problem]:
     problems = []
+    if not (rules_dir / catalog.vocabulary / "facts.yaml").is_file():
+        problems.append(doc.problem(("vocabulary",), f"'{catalog.vocabulary}' is not a "
+                                    "folder holding facts.yaml and questions.yaml"))
+    else:
+        try:
+            vocab = load_vocabulary(rules_dir / catalog.vocabulary)
+        except RuleSetError as exc:
+            problems += exc.problems
+        else:
+            if vocab.country != catalog.country:
+                problems.append(doc.problem(("country",), f"'{catalog.country}' is not the "
+                                            f"country of the vocabulary ({vocab.country})"))
     ids = [e.id for e in catalog.editions]
+    last: dict[str, CatalogEdition] = {}  # per profile, the edition listed before
     for i, e in enumerate(catalog.editions):
         here = ("editions", i)
         if ids.count(e.id) > 1 and ids.index(e.id) != i:
             problems.append(doc.problem(here + ("id",), f"edition id '{e.id}' is listed twice"))
+        if e.profile not in catalog.profiles:
+            problems.append(doc.problem(here + ("profile",), f"'{e.profile}' is not a profile "
+                                        f"(allowed: {', '.join(catalog.profiles)})"))
         if e.under_review_from and e.under_review_from < e.in_force_from:
             problems.append(doc.problem(here + ("under_review_from",),
                                         "is before in_force_from"))
@@ -486,31 +529,22 @@ def _catalog_problems(catalog: Catalog, doc: Document, rules_dir: Path) -> list[
         if e.encoded and not (rules_dir / e.id / "edition.yaml").is_file():
             problems.append(doc.problem(here + ("encoded",),
                                         f"marked encoded but {e.id}/edition.yaml does not exist"))
-        if i and catalog.editions[i - 1].in_force_from >= e.in_force_from:
+        before = last.get(e.profile)
+        if before is not None and before.in_force_from >= e.in_force_from:
             problems.append(doc.problem(here + ("in_force_from",),
                                         "editions must be listed in date order"))
-        if i and catalog.editions[i - 1].superseded_on not in (None, e.in_force_from):
+        if before is not None and before.superseded_on not in (None, e.in_force_from):
             problems.append(doc.problem(
                 here + ("in_force_from",),
                 "does not match the superseded_on date of the edition before it"))
+        last[e.profile] = e
     return problems
 
 
-def _contract() -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
-    """Per question of the report contract: (decided outcomes, list-valued keys)."""
-    from typing import get_args
-
-    from riskassess.assessment import QUESTION_MODELS
-
-    out = {}
-    for qid, model in QUESTION_MODELS.items():
-        outcomes = tuple(o for o in get_args(model.model_fields["outcome"].annotation)
-                         if o != "undetermined")
-        collections = tuple(name for name, info in model.model_fields.items()
-                            if name not in ("reasons", "possible_outcomes", "possible")
-                            and getattr(info.annotation, "__origin__", None) is list)
-        out[qid] = (outcomes, collections)
-    return out
+def _contract(vocab: Vocabulary) -> dict[str, tuple[tuple[str, ...], tuple[str, ...]]]:
+    """Per question of the vocabulary: (decided outcomes, list-valued keys, with the notes
+    every question has)."""
+    return {q.id: (q.decided, (*(s.name for s in q.lists), "notes")) for q in vocab.questions}
 
 
 def _raw_rules(doc: Document) -> list[dict]:
@@ -537,23 +571,26 @@ def _relabel(problems: list[Problem], docs: list[Document]) -> list[Problem]:
     return out
 
 
-@lru_cache(maxsize=1)
-def _item_types() -> dict[str, dict[str, Any]]:
-    """The pydantic type of one item of each list of each question, from the contract."""
-    from typing import get_args
+def _item_types(vocab: Vocabulary) -> dict[str, dict[str, Any]]:
+    """The pydantic type of one item of each list of each question, from the report model."""
+    if "item_types" not in vocab.models:
+        from typing import get_args
 
-    from pydantic import TypeAdapter
+        from pydantic import TypeAdapter
 
-    from riskassess.assessment import QUESTION_MODELS
+        vocab.models["item_types"] = {
+            q.id: {name: TypeAdapter(get_args(
+                vocab.question_model(q.id).model_fields[name].annotation)[0])
+                for name in (*(s.name for s in q.lists), "notes")}
+            for q in vocab.questions}
+    return vocab.models["item_types"]
 
-    contract = _contract()
-    return {qid: {coll: TypeAdapter(get_args(model.model_fields[coll].annotation)[0])
-                  for coll in contract[qid][1]}
-            for qid, model in QUESTION_MODELS.items()}
 
-
-def _hash_files(directory: Path, names: list[str]) -> str:
+def _hash_files(directory: Path, names: list[str], vocabulary: str = "") -> str:
+    """One digest of the rule set's files and its vocabulary's (the law it applies)."""
     h = hashlib.sha256()
+    if vocabulary:
+        h.update(b"vocabulary\0" + vocabulary.encode())
     for name in sorted(names):
         data = (directory / name).read_bytes()
         h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
@@ -568,6 +605,11 @@ def load_ruleset(directory: Path) -> RuleSet:
     directory = Path(directory)
     stamp = tuple(sorted(_stamp(p) for p in directory.glob("*.yaml"))) \
         if directory.is_dir() else ()
+    vocab_dir = _vocabulary_dir(directory)
+    if vocab_dir is not None:
+        from riskassess.vocabulary import vocabulary_stamp
+
+        stamp += vocabulary_stamp(vocab_dir)
     return _load_ruleset(directory, stamp)
 
 
@@ -581,6 +623,17 @@ def _stamp(path: Path) -> tuple:
     return (path.name, st.st_size, st.st_mtime_ns)
 
 
+def _vocabulary_dir(directory: Path) -> Path | None:
+    """The vocabulary folder an edition.yaml names (None if it cannot be read yet)."""
+    try:
+        data = read_yaml_file(directory / "edition.yaml", error=RuleSetError).data
+    except RuleSetError:
+        return None
+    name = data.get("vocabulary") if isinstance(data, dict) else None
+    return (directory / name).resolve() if isinstance(name, str) and \
+        (directory / name).is_dir() else None
+
+
 @lru_cache(maxsize=16)
 def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     problems: list[Problem] = []
@@ -592,6 +645,14 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     problems += found
     if edition is None or coi is None:
         raise RuleSetError(problems)
+    if not (directory / edition.vocabulary / "facts.yaml").is_file():
+        raise RuleSetError(problems + [edoc.problem(
+            ("vocabulary",), f"'{edition.vocabulary}' is not a folder holding facts.yaml "
+                             "and questions.yaml")])
+    vocab = load_vocabulary(directory / edition.vocabulary)
+    if edition.country != vocab.country:
+        problems.append(edoc.problem(("country",), f"'{edition.country}' is not the country "
+                                     f"of the vocabulary ({vocab.country})"))
 
     sources = {s.id: s for s in coi.sources}
     paragraphs: dict[str, Paragraph] = {}
@@ -610,7 +671,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         problems.append(edoc.problem(("guidance_source",),
                                      f"'{edition.guidance_source}' is not a source in coi.yaml"))
 
-    contract = _contract()
+    contract = _contract(vocab)
     declared = [q.id for q in edition.questions]
     if declared != list(contract):
         problems.append(edoc.problem(("questions",), "the questions must be, in order: "
@@ -633,7 +694,10 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         rule_docs_all.append(rdoc)
         rfile, found = _validate(RuleFile, rdoc)
         problems += found
-        if rfile is not None:
+        if rfile is not None and rfile.question not in contract:
+            problems.append(rdoc.problem(("question",), f"'{rfile.question}': Input should be "
+                                         + _one_of(list(contract))))
+        elif rfile is not None:
             rule_docs.append((rfile, rdoc))
     rule_docs.sort(key=lambda item: order[item[0].question])
 
@@ -641,7 +705,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     for rfile, rdoc in rule_docs:
         qid = rfile.question
         earlier = {q: contract[q][0] for q in contract if order[q] < order[qid]}
-        compiler = _Compiler(rdoc, earlier, thresholds)
+        compiler = _Compiler(rdoc, earlier, thresholds, vocab.testable)
         outcomes, collections = contract[qid]
         for i, rule in enumerate(rfile.rules):
             here = ("rules", i)
@@ -678,7 +742,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
                                                  f"'{coll}' is not a list of {qid} in the report "
                                                  f"(allowed: {', '.join(collections)})"))
                     continue
-                item_type = _item_types()[qid][coll]
+                item_type = _item_types(vocab)[qid][coll]
                 for ii, item in enumerate(items):
                     try:
                         item_type.validate_python(item)
@@ -757,7 +821,8 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
                                                  *edoc.position(("codes", coll, code)))
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
-                   sha256=_hash_files(directory, files), directory=directory,
+                   sha256=_hash_files(directory, files, vocab.sha256), directory=directory,
+                   vocabulary=vocab,
                    files=tuple(files),
                    thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())},
                    locations=locations)
@@ -778,15 +843,27 @@ class EditionChoice:
 
 
 def in_force_on(catalog: Catalog, day: dt.date) -> CatalogEdition | None:
-    for e in catalog.editions:
-        if e.in_force_from <= day and (e.superseded_on is None or day < e.superseded_on):
-            return e
-    return None
+    """The first edition listed that is in force on `day` (any profile)."""
+    found = all_in_force_on(catalog, day)
+    return found[0] if found else None
 
 
-def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
-                   can_force: bool = True) -> EditionChoice:
+def all_in_force_on(catalog: Catalog, day: dt.date) -> list[CatalogEdition]:
+    """Every edition in force on `day`, one per profile at most, in catalog order."""
+    return [e for e in catalog.editions
+            if e.in_force_from <= day and (e.superseded_on is None or day < e.superseded_on)]
+
+
+Picker = Callable[[list[CatalogEdition]], CatalogEdition]
+
+
+def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None,
+                   pick: Picker | None = None, *, can_force: bool = True) -> EditionChoice:
     """Pick the edition for `day` (or the forced one) and the date warnings it needs.
+
+    When rule sets for several profiles are in force on `day`, `pick` chooses among the
+    encoded ones (the caller evaluates applicability, see core.profile_picker); without
+    it, or when only one is in force, the first listed is taken.
 
     Raises EditionNotEncodedError when the edition in force is known but not encoded,
     and UsageError for a forced id that is not an encoded edition. `can_force` says whether
@@ -795,7 +872,12 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
     from riskassess.errors import EditionNotEncodedError, UsageError
 
     by_id = {e.id: e for e in catalog.editions}
-    current = in_force_on(catalog, day)
+    candidates = all_in_force_on(catalog, day)
+    encoded_now = [e for e in candidates if e.encoded]
+    if len(encoded_now) > 1 and pick is not None:
+        current: CatalogEdition | None = pick(encoded_now)
+    else:
+        current = (encoded_now or candidates or [None])[0]
     encoded = [e for e in catalog.editions if e.encoded]
     if forced is not None:
         entry = by_id.get(forced)
@@ -805,7 +887,7 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
         selected_by: Literal["assessment_date", "forced"] = "forced"
     else:
         if current is None:
-            first = catalog.editions[0]
+            first = min(catalog.editions, key=lambda e: e.in_force_from)
             raise EditionNotEncodedError(
                 f"no catalogued edition of the guidance was in force on {day.isoformat()} "
                 f"(the earliest known, '{first.title}', took effect on "
@@ -813,8 +895,9 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
                 + ("; use --ruleset to choose one" if can_force else
                    "; give a date on which an encoded edition was in force"))
         if not current.encoded:
-            before = [e for e in encoded if e.in_force_from < current.in_force_from]
-            after = [e for e in encoded if e.in_force_from > current.in_force_from]
+            mine = [e for e in encoded if e.profile == current.profile] or encoded
+            before = [e for e in mine if e.in_force_from < current.in_force_from]
+            after = [e for e in mine if e.in_force_from > current.in_force_from]
             nearest = [e for e in (before[-1:] + after[:1])]
             named = " and ".join(f"'{e.id}' ({_window(e)})" for e in nearest)
             raise EditionNotEncodedError(
@@ -828,7 +911,11 @@ def choose_edition(catalog: Catalog, day: dt.date, forced: str | None = None, *,
                    "The interview asks the questions of the edition in force, so give a --date "
                    "on which an encoded edition was in force."))
         entry, selected_by = current, "assessment_date"
-    newer = tuple(e for e in catalog.editions if e.in_force_from > entry.in_force_from)
+    if current is not None and current.profile != entry.profile:
+        # forced into another profile: what was in force for the forced one's profile
+        current = next((e for e in candidates if e.profile == entry.profile), None)
+    newer = tuple(e for e in catalog.editions
+                  if e.in_force_from > entry.in_force_from and e.profile == entry.profile)
     return EditionChoice(entry, selected_by, tuple(_date_warnings(entry, day, current)),
                          in_force=current, newer=newer)
 
@@ -845,6 +932,11 @@ def _window(e: CatalogEdition) -> str:
 # Warning codes the machinery itself emits from the editions' dates (not from rules).
 DATE_WARNING_CODES = ("assessment_date_defaulted", "guidance_superseded", "guidance_under_review",
                       "guidance_not_yet_in_force")
+
+
+def top_warning_codes(ruleset: RuleSet) -> tuple[str, ...]:
+    """Warnings every format shows at the top: the country scope's, then the dates'."""
+    return (ruleset.vocabulary.scope.warning, *DATE_WARNING_CODES)
 
 
 def _date_warnings(e: CatalogEdition, day: dt.date,

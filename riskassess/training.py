@@ -1,10 +1,8 @@
 """Training: run scenarios, quiz trainees, grade answers, and vary facts.
 
-A trainee answers the guidance's questions for a scenario:
-- persecution, and its bases;
-- the level of risk;
-- the nexus grounds;
-- the exclusion pointer.
+A trainee answers the quiz of the vocabulary (questions.yaml, `quiz`): each item is a
+question's outcome or the items of one of its lists. For the shipped Syria rules:
+persecution and its bases, the level of risk, the nexus grounds, the exclusion pointer.
 
 The model answer is the scenario's hand-written expectation, which the tests keep in
 agreement with the engine. The reasoning and citations shown afterwards are the engine's
@@ -19,23 +17,27 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, get_args
+from typing import Any
 
-from riskassess.assessment import Ground
 from riskassess.errors import CaseFileError, Problem, UsageError
 from riskassess.ruleset import RuleSet
 from riskassess.scenarios import Scenario
+from riskassess.vocabulary import Vocabulary
 from riskassess.yamlio import Document, read_yaml_file
 
-ITEMS = ("persecution", "bases", "risk", "grounds", "exclusion")
-PROMPTS = {
-    "persecution": "Step 1. Do the acts qualify as persecution (Art. 9)?",
-    "bases": "Which bases of persecution apply? (comma-separated, or none)",
-    "risk": "Step 2. What is the level of risk (well-founded fear)?",
-    "grounds": "Step 3. Which nexus grounds apply? (comma-separated, or none)",
-    "exclusion": "What does the guidance say on exclusion?",
-}
-LISTS = ("bases", "grounds")
+
+def items(vocab: Vocabulary) -> tuple[str, ...]:
+    """The quiz's answers, in order."""
+    return tuple(q.answer for q in vocab.quiz)
+
+
+def prompts(vocab: Vocabulary) -> dict[str, str]:
+    return {q.answer: q.prompt for q in vocab.quiz}
+
+
+def lists(vocab: Vocabulary) -> tuple[str, ...]:
+    """The answers that are lists (graded with partial credit)."""
+    return tuple(q.answer for q in vocab.quiz if q.list is not None)
 
 
 def find(scenarios: list[Scenario], scenario_id: str) -> Scenario:
@@ -56,23 +58,42 @@ def pick(scenarios: list[Scenario], scenario_id: str | None, seed: int | None) -
 
 
 def choices(ruleset: RuleSet) -> dict[str, list[str]]:
-    """The answers a trainee may give, from the rule set and the report contract."""
+    """The answers a trainee may give, from the rule set and its vocabulary: a question's
+    outcomes; for a list of codes, the codes the edition documents; for a list of values
+    or records, the values (of the record's key field)."""
+    vocab = ruleset.vocabulary
     outcomes = {q.id: list(q.outcomes) + ([] if q.if_undetermined else ["undetermined"])
                 for q in ruleset.questions}
-    return {
-        "persecution": outcomes["persecution"],
-        "bases": sorted(ruleset.edition.codes.get("bases", {})),
-        "risk": outcomes["risk"],
-        "grounds": list(get_args(Ground.model_fields["ground"].annotation)),
-        "exclusion": outcomes["exclusion"],
-    }
+    out: dict[str, list[str]] = {}
+    for entry in vocab.quiz:
+        if entry.list is None:
+            out[entry.answer] = outcomes[entry.question]
+            continue
+        spec = next(s for s in vocab.question(entry.question).lists if s.name == entry.list)
+        if spec.items == "code":
+            out[entry.answer] = sorted(ruleset.edition.codes.get(entry.list, {}))
+        elif isinstance(spec.items, tuple):
+            out[entry.answer] = sorted(ruleset.edition.codes.get(entry.list, {})) \
+                or list(spec.items)
+        else:
+            t = vocab.item_types[spec.items]
+            out[entry.answer] = list(t.fields[t.key].values)
+    return out
 
 
-def model_answer(scenario: Scenario) -> dict[str, Any]:
+def model_answer(scenario: Scenario, vocab: Vocabulary | None = None) -> dict[str, Any]:
+    """The scenario's expectation as quiz answers (vocabulary: the shipped one unless given)."""
+    if vocab is None:
+        from riskassess.vocabulary import shipped
+
+        vocab = shipped()
     e = scenario.meta.expected
-    return {"persecution": e.persecution.outcome, "bases": sorted(e.persecution.bases or []),
-            "risk": e.risk.outcome, "grounds": sorted(e.nexus.grounds or []),
-            "exclusion": e.exclusion.outcome}
+    out: dict[str, Any] = {}
+    for entry in vocab.quiz:
+        q = getattr(e, entry.question)
+        out[entry.answer] = q.outcome if entry.list is None else \
+            sorted(getattr(q, entry.list) or [])
+    return out
 
 
 @dataclass(frozen=True)
@@ -84,11 +105,14 @@ class Mark:
     comment: str
 
 
-def grade(answers: dict[str, Any], model: dict[str, Any]) -> list[Mark]:
+def grade(answers: dict[str, Any], model: dict[str, Any],
+          list_items: tuple[str, ...] | None = None) -> list[Mark]:
+    """One mark per item of the model answer; list items (those whose model answer is a
+    list, unless `list_items` names them) get partial credit."""
     marks = []
-    for item in ITEMS:
+    for item in model:
         given, want = answers.get(item), model[item]
-        if item in LISTS:
+        if (item in list_items) if list_items is not None else isinstance(want, list):
             a, b = set(given or []), set(want)
             union = a | b
             points = 1.0 if not union else len(a & b) / len(union)
@@ -109,14 +133,16 @@ def grade(answers: dict[str, Any], model: dict[str, Any]) -> list[Mark]:
     return marks
 
 
-def read_answers(path: Path, allowed: dict[str, list[str]]) -> tuple[dict[str, Any], str | None]:
-    """A classroom answers file (YAML): the five items, and optionally `scenario: ID`."""
+def read_answers(path: Path, allowed: dict[str, list[str]], vocab: Vocabulary
+                 ) -> tuple[dict[str, Any], str | None]:
+    """A classroom answers file (YAML): the quiz's items, and optionally `scenario: ID`."""
     doc = read_yaml_file(path, error=CaseFileError)
-    return answers_from_document(doc, allowed)
+    return answers_from_document(doc, allowed, vocab)
 
 
-def answers_from_document(doc: Document, allowed: dict[str, list[str]]
+def answers_from_document(doc: Document, allowed: dict[str, list[str]], vocab: Vocabulary
                           ) -> tuple[dict[str, Any], str | None]:
+    ITEMS, LISTS = items(vocab), lists(vocab)
     problems: list[Problem] = list(doc.problems)
     if not isinstance(doc.data, dict):
         raise CaseFileError(doc.problem((), "an answers file is a mapping of: scenario, "
@@ -153,9 +179,10 @@ def answers_from_document(doc: Document, allowed: dict[str, list[str]]
 
 
 def ask(item: str, allowed: list[str], read: Callable[[str], str],
-        write: Callable[[str], None]) -> Any:
+        write: Callable[[str], None], vocab: Vocabulary) -> Any:
     """Ask one question until the answer is one of the allowed values."""
-    write(f"\n{PROMPTS[item]}\n  allowed: {', '.join(allowed) or 'none'}\n")
+    LISTS = lists(vocab)
+    write(f"\n{prompts(vocab)[item]}\n  allowed: {', '.join(allowed) or 'none'}\n")
     while True:
         raw = read("> ").strip()
         if raw in ("", "?"):

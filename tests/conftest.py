@@ -11,11 +11,14 @@ from pathlib import Path
 import pytest
 
 from riskassess.cli import main
+from riskassess.vocabulary import load_vocabulary
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 RULES = ROOT / "rules"
 DATA = Path(__file__).resolve().parent / "data"
+# the shipped vocabulary (facts and questions of the Syria rules), as the tool loads it
+VOCAB = load_vocabulary(RULES / "syria")
 
 
 @dataclass

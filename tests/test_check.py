@@ -161,7 +161,8 @@ def test_rules_show():
     for part in ("applies when: applicability is in_profile and "
                  "applicant.reconciliation_status is amnesty_surrender",
                  "adds to circumstances that do not lower it: amnesty_surrender",
-                 "why: Amnesty decrees", "[cg24.concl.risk-amnesty]", "summary: ",
+                 "why: The applicant surrendered under an amnesty decree",
+                 "[cg24.concl.risk-amnesty]", "summary: ",
                  "locator: 4.2.3, Conclusions and guidance, level of risk, para. 4"):
         assert part in r.out
     both = run_cli("rules", "show", "persecution.not-assessed-outside-profile")
@@ -187,8 +188,8 @@ def test_coi_show_and_search():
 def test_coverage_shows_every_rule_exercised():
     r = run_cli("rules", "coverage")
     assert r.code == 0, r.out
-    assert "euaa-syria-2024: 31/31 rules exercised" in r.out
-    assert "euaa-syria-2025-12: 16/16 rules exercised" in r.out
+    assert "euaa-syria-2024: 38/38 rules exercised" in r.out
+    assert "euaa-syria-2025-12: 19/19 rules exercised" in r.out
     assert "  NO " not in r.out
 
 

@@ -112,7 +112,7 @@ def test_documents_follow_the_guidance_order_with_warnings_first():
              "## Step 3.", "## Exclusion", "## Open questions", "## Warnings", "## Sources"]
     positions = [r.out.index(part) for part in order]
     assert positions == sorted(positions)
-    assert "Art. 9(2)(e) QD" in r.out and "[^1]: **cg24.banner**" in r.out
+    assert "Art. 9(2)(e) QD" in r.out and "[^1]: **cg24.review-notice**" in r.out
 
 
 def test_every_note_is_referenced_and_numbered_in_reading_order():
@@ -164,7 +164,7 @@ def test_word_file_converts_with_libreoffice(tmp_path):
     assert pdf.exists() and pdf.stat().st_size > 10_000
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-        assert "guidance_under_review" in text and "[cg24.banner]" in text
+        assert "guidance_under_review" in text and "[cg24.review-notice]" in text
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -213,7 +213,7 @@ def _signature(report, qid):
 def test_decisive_facts_agree_with_the_engine(name, tmp_path):
     """Each statement is checked by writing the variant as a case file and assessing it;
     and every single change not listed is checked to change nothing."""
-    from riskassess.case import FACTS, UNKNOWN
+    from riskassess.case import UNKNOWN, given_facts
     from riskassess.explain import _alternatives, _valid, show
     from riskassess.yamlio import read_yaml_file
 
@@ -223,14 +223,14 @@ def test_decisive_facts_agree_with_the_engine(name, tmp_path):
     listed = {(qid, c.fact, c.alternative) for qid, changes in result.decisive.items()
               for c in changes}
     raw = read_yaml_file(path).data
-    values = out.case.applicant.model_dump()
+    values = dict(given_facts(out.case))
     checked = 0
-    for fact in FACTS:
+    for fact in values:
         key = fact.split(".", 1)[1]
-        if values[key] == UNKNOWN:
+        if values[fact] == UNKNOWN:
             continue
-        for alternative in _alternatives(out.case, out.ruleset, fact, values[key]):
-            if not _valid({**values, key: alternative}):
+        for alternative in _alternatives(out.case, out.ruleset, fact, values[fact]):
+            if not _valid({**values, fact: alternative}, out.ruleset.vocabulary):
                 continue
             variant = tmp_path / f"{key}-{checked}.yaml"
             data = {**raw, "applicant": {**raw["applicant"], key: alternative}}
@@ -248,8 +248,14 @@ def test_the_issues_example_sentence():
     out = assess_file(EXAMPLES / "religious-objector.yaml", today=dt.date(1900, 1, 1))
     result = explain(out.case, out.ruleset, out.choice, out.report.assessment_date, out.report)
     sentences = [c.sentence() for c in result.decisive["nexus"]]
-    assert sentences == ["Had applicant.conscientious_objection been none instead of religious, "
-                         "religion (possible) would no longer be among the nexus grounds."]
+    assert ("Had applicant.conscientious_objection been none instead of religious, "
+            "religion (possible) would no longer be among the nexus grounds.") in sentences
+    # Since the profile as drafted names neither women nor police or security personnel,
+    # sex and force now decide applicability too, and so every later step (issue 14).
+    assert any(x.startswith("Had applicant.force been police instead of armed_forces, "
+                            "the nexus outcome would be not_assessed") for x in sentences)
+    assert any(x.startswith("Had applicant.sex been female instead of male, "
+                            "the nexus outcome would be not_assessed") for x in sentences)
     assert ("applicant.conscientious_objection", "religious") in result.depends_on["nexus"]
 
 

@@ -18,14 +18,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from conftest import RULES
+from conftest import RULES, VOCAB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import FACTS, UNKNOWN, Applicant, Case, date_bounds
-from riskassess.engine import _DOMAINS, evaluate
+from riskassess.case import UNKNOWN, date_bounds
+from riskassess.engine import domains, evaluate
 from riskassess.ruleset import choose_edition, load_catalog, load_ruleset
 
+FACTS = VOCAB.testable  # the facts rules may read, from rules/syria/facts.yaml
+Case = VOCAB.case_model
+Applicant = VOCAB.group_model("applicant")
+_DOMAINS = domains(VOCAB)
 CATALOG, _ = load_catalog(RULES)
 QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")
 DATE = "applicant.desertion_date"
@@ -191,9 +195,27 @@ def test_unknown_rank_is_an_open_question_for_risk_only():
     assert report.risk.enhancing_factors == []
 
 
-def test_exclusion_falls_back_to_its_declared_outcome():
-    case = Case(assessment_date=DAY, applicant=Applicant(sex="male", military_status="deserter"))
+def test_exclusion_is_undetermined_while_its_facts_are_open():
+    # The report contract now has `undetermined` for exclusion, and the shipped rule set no
+    # longer declares a fallback: with the indicators unknown the headline is undetermined.
+    case = Case(assessment_date=DAY, applicant=Applicant(sex="male", military_status="deserter",
+                                                         force="armed_forces"))
     report = evaluate(case, RULESET, CHOICE, DAY)
+    assert report.exclusion.outcome == "undetermined"
+    assert report.exclusion.possible_outcomes == ["could_be_relevant", "examination_indicated"]
+    reasons = {r.rule: r.conditional for r in report.exclusion.reasons}
+    assert reasons["exclusion.examination-indicated"] is True
+
+
+def test_exclusion_falls_back_to_its_declared_outcome(rules):
+    from conftest import edit
+    edit(rules / "euaa-syria-2024" / "edition.yaml", '    heading: "Exclusion"\n',
+         '    heading: "Exclusion"\n    if_undetermined: could_be_relevant\n'
+         '    if_undetermined_reason: Reported while the indicators are open.\n')
+    ruleset = load_ruleset(rules / "euaa-syria-2024")
+    case = Case(assessment_date=DAY, applicant=Applicant(sex="male", military_status="deserter",
+                                                         force="armed_forces"))
+    report = evaluate(case, ruleset, CHOICE, DAY)
     assert report.exclusion.outcome == "could_be_relevant"
     assert report.exclusion.possible_outcomes == ["could_be_relevant", "examination_indicated"]
     reasons = {r.rule: r.conditional for r in report.exclusion.reasons}

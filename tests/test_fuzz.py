@@ -25,12 +25,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import EXAMPLES, RULES, run_cli
+from conftest import EXAMPLES, RULES, VOCAB, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import FACTS
 from riskassess.errors import ExitCode
+
+FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
 BUDGET = int(os.environ.get("RISKASSESS_FUZZ_EXAMPLES", "150"))
 ALLOWED = {int(c) for c in ExitCode} - {int(ExitCode.INTERNAL)}

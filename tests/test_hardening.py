@@ -31,6 +31,8 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
     risk.write_text(risk.read_text().replace("cites: [cg24.concl.risk-co]", "cites: [nope]"))
     bad_case = tmp_path / "bad.yaml"
     bad_case.write_text("applicant:\n  rank: general\n", encoding="utf-8")
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text("applicant:\n  country_of_origin: AF\n", encoding="utf-8")
     seen = {
         ExitCode.OK: run_cli("evaluate", CASE).code,
         ExitCode.FINDINGS: run_cli("rules", "check", str(broken)).code,
@@ -38,6 +40,7 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
         ExitCode.INVALID_INPUT: run_cli("evaluate", str(bad_case)).code,
         ExitCode.RULESET_ERROR: run_cli("evaluate", CASE, "--rules-dir", str(broken)).code,
         ExitCode.NO_ENCODED_EDITION: run_cli("evaluate", undated, "--today", "2025-08-01").code,
+        ExitCode.OUT_OF_SCOPE: run_cli("evaluate", str(elsewhere)).code,
     }
     target = tmp_path / "out.md"
     monkeypatch.setattr(os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "full")))
@@ -46,7 +49,7 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
     monkeypatch.undo()
     import riskassess.core
 
-    monkeypatch.setattr(riskassess.core, "load_case", lambda *a: 1 / 0)
+    monkeypatch.setattr(riskassess.core, "case_from_document", lambda *a: 1 / 0)
     seen[ExitCode.INTERNAL] = run_cli("evaluate", CASE).code
     monkeypatch.undo()
 

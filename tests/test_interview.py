@@ -9,13 +9,15 @@ import sys
 import tempfile
 
 import pexpect
-from conftest import ROOT, RULES, run_cli
+from conftest import ROOT, RULES, VOCAB, run_cli
 
-from riskassess.case import FACTS, UNKNOWN, load_case
+from riskassess.case import UNKNOWN, load_case
 from riskassess.errors import ExitCode
 from riskassess.interview import Interview, to_yaml
 from riskassess.ruleset import load_catalog
 from riskassess.yamlio import parse_yaml_text
+
+FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
 DAY = "2024-06-01"
 DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces",

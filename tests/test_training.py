@@ -38,7 +38,7 @@ def test_examples_list_and_show():
     shown = run_cli("examples", "show", "police-captain-2012")
     assert shown.code == 0
     for part in ("police captain who walked away", "applicant.force = police",
-                 "[sd.bodies-delivered]", "Model answer:", "bases: art_9_1_severe_acts"):
+                 "[sd.bodies-delivered]", "Model answer:", "applicability: outside_profile"):
         assert part in shown.out
     assert run_cli("examples", "show", "police-captain").code == ExitCode.USAGE
 
@@ -68,8 +68,11 @@ def test_examples_run_reports_a_failure(tmp_path):
 def test_examples_vary_uses_the_engine():
     r = run_cli("examples", "vary", "religious-objector", "--fact", "applicant.rank=officer")
     assert r.code == 0
-    assert "officer_rank is added to the circumstances that raise the risk" in r.out
-    assert "persecution: qualifies -> qualifies (unchanged)" in r.out
+    assert ("officer_rank is added to the circumstances the country information links to "
+            "treatment") in r.out
+    # The Art. 9(1) objector finding concerns service under conscription: an officer loses it.
+    assert "persecution: qualifies -> qualifies (CHANGED)" in r.out
+    assert "art_9_1_conscientious_objection is no longer among the bases" in r.out
     dated = run_cli("examples", "vary", "deserter-2026", "--fact", "assessment_date=2024-06-01")
     assert "edition: euaa-syria-2025-12 -> euaa-syria-2024" in dated.out
     assert "persecution: does_not_qualify -> qualifies (CHANGED)" in dated.out

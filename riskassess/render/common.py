@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from riskassess.assessment import Ground
+from riskassess.vocabulary import Vocabulary
+from riskassess.vocabulary import item_text as _record_text
 
 
-def item_text(item: Any, codes: dict[str, str]) -> str:
-    """A list item as a reader sees it: a code with its meaning, or a ground in words."""
-    if isinstance(item, Ground):
-        imputed = "imputed " if item.imputed else ""
-        return f"{imputed}{item.ground.replace('_', ' ')}: {item.likelihood.replace('_', ' ')}"
+def item_text(item: Any, codes: dict[str, str], vocab: Vocabulary | None = None) -> str:
+    """A list item as a reader sees it: a code with its meaning, or a record (e.g. a
+    ground) in words, as its item type in the vocabulary says."""
+    if not isinstance(item, str):
+        return _record_text(item, vocab)
     meaning = codes.get(item)
     return f"{item}: {meaning}" if meaning else str(item)

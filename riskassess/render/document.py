@@ -18,11 +18,10 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from riskassess.assessment import Report
-from riskassess.case import FACTS, UNKNOWN, Case
+from riskassess.case import UNKNOWN, Case, given_facts
 from riskassess.explain import Explanation, show
-from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
 from riskassess.render.common import item_text
-from riskassess.ruleset import DATE_WARNING_CODES, RuleSet
+from riskassess.ruleset import RuleSet, top_warning_codes
 
 
 @dataclass
@@ -121,32 +120,32 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         f"{'' if e.encoded else ', not encoded'})" for e in rs.newer_editions) + "."
         if rs.newer_editions else "No newer edition is known.")
 
-    top = [w for w in report.warnings if w.code in DATE_WARNING_CODES]
+    top = [w for w in report.warnings if w.code in top_warning_codes(ruleset)]
     top_views = [Warning(w.code, w.message, cite(list(w.cites))) for w in top]
 
-    applicant = case.applicant.model_dump()
     given, missing = [], []
-    for path in FACTS:
-        value = applicant[path.split(".", 1)[1]]
+    for path, value in given_facts(case):
         if value == UNKNOWN:
             missing.append(path)
         else:
             given.append((path, show(value)))
 
     codes = ruleset.edition.codes
+    vocab = ruleset.vocabulary
+    list_labels = vocab.list_labels()
     questions = []
     for spec in ruleset.questions:
         q = report.question(spec.id)
-        lists = [(label, [item_text(i, codes.get(coll, {})) for i in getattr(q, coll)])
-                 for coll, label in COLLECTION_LABELS.items()
+        lists = [(label, [item_text(i, codes.get(coll, {}), vocab) for i in getattr(q, coll)])
+                 for coll, label in list_labels.items()
                  if getattr(q, coll, None)]
-        possible = [(COLLECTION_LABELS.get(coll, coll),
-                     [item_text(i, codes.get(coll, {})) for i in items])
+        possible = [(list_labels.get(coll, coll),
+                     [item_text(i, codes.get(coll, {}), vocab) for i in items])
                     for coll, items in q.possible.items()]
         firm = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if not r.conditional]
         maybe = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if r.conditional]
         questions.append(Question(
-            spec.id, spec.heading, q.outcome, OUTCOME_LABELS.get(q.outcome, q.outcome),
+            spec.id, spec.heading, q.outcome, vocab.outcome_labels.get(q.outcome, q.outcome),
             list(q.possible_outcomes), lists, possible, firm, maybe,
             explanation.depends_on.get(spec.id, []),
             [c.sentence() for c in explanation.decisive.get(spec.id, [])]))

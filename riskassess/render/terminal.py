@@ -18,9 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from riskassess.assessment import Report
-from riskassess.render import COLLECTION_LABELS, OUTCOME_LABELS
 from riskassess.render.common import item_text
-from riskassess.ruleset import DATE_WARNING_CODES, RuleSet
+from riskassess.ruleset import RuleSet, top_warning_codes
 
 
 def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
@@ -29,6 +28,8 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
                       force_terminal=color, highlight=False, emoji=False, markup=False,
                       legacy_windows=False)
     codes = ruleset.edition.codes
+    vocab = ruleset.vocabulary
+    labels, list_labels = vocab.outcome_labels, vocab.list_labels()
 
     def say(text: str | Text = "", indent: int = 0, style: str = "") -> None:
         """Print indented; a line starting with "- " is a bullet whose wrapped lines hang
@@ -50,6 +51,12 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     title.append(f", assessment date {report.assessment_date.isoformat()}")
     say(title)
     say()
+    scope = vocab.scope.warning  # the country scope, before anything else
+    for w in report.warnings:
+        if w.code == scope:
+            console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
+                                title_align="left", border_style="red bold", width=width))
+            say()
 
     rs = report.ruleset
     say(Text("Guidance applied", style="bold underline"))
@@ -77,7 +84,7 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     else:
         say("no newer edition is known", 2)
     for w in report.warnings:
-        if w.code in DATE_WARNING_CODES:
+        if w.code in top_warning_codes(ruleset) and w.code != scope:
             console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
                                 title_align="left", border_style="red bold", width=width))
     say()
@@ -86,19 +93,19 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     for qid in headings:
         q = report.question(qid)
         say(Text(headings[qid], style="bold underline"))
-        say(f"Outcome: {OUTCOME_LABELS.get(q.outcome, q.outcome)} [{q.outcome}]", 2, "bold")
+        say(f"Outcome: {labels.get(q.outcome, q.outcome)} [{q.outcome}]", 2, "bold")
         if q.possible_outcomes:
             say(f"Still open between: {', '.join(q.possible_outcomes)}", 2)
-        for coll, label in COLLECTION_LABELS.items():
+        for coll, label in list_labels.items():
             items = getattr(q, coll, None)
             if items:
                 say(f"{label}:", 2)
                 for item in items:
-                    say(f"- {item_text(item, codes.get(coll, {}))}", 4)
+                    say(f"- {item_text(item, codes.get(coll, {}), vocab)}", 4)
         for coll, items in q.possible.items():
-            say(f"Could be added once facts are known ({COLLECTION_LABELS.get(coll, coll)}):", 2)
+            say(f"Could be added once facts are known ({list_labels.get(coll, coll)}):", 2)
             for item in items:
-                say(f"- {item_text(item, codes.get(coll, {}))}", 4)
+                say(f"- {item_text(item, codes.get(coll, {}), vocab)}", 4)
         for title, conditional in (("Reasons:", False), ("Depending on facts not given:", True)):
             reasons = [r for r in q.reasons if r.conditional is conditional]
             if reasons:
