@@ -300,6 +300,9 @@ class _Evaluator:
             else:
                 parts.append(self.values[var])
         parts.append(tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if))
+        # a given fact of an implication narrows the completions of the other one
+        parts.append(tuple((self.values[i.fact], self.values[i.when_fact])
+                           for i in self.vocab.implications))
         return tuple(parts)
 
     def _record(self, variables: list[str], effect: _Effect) -> None:
@@ -416,7 +419,9 @@ class _Evaluator:
         known, unknown = self._split(rule.condition.variables)
         key = ("rule", rule.id, tuple(sorted(known.items())),
                tuple((v, self._domain(v)) for v in unknown),
-               tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if)
+               (tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if),
+                tuple((self.values[i.fact], self.values[i.when_fact])
+                      for i in self.vocab.implications))
                if unknown else ())
         hit = self.rs.cache.get(key)
         if hit is None:

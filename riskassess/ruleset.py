@@ -808,6 +808,12 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         for code in codes:
             locations[f"codes.{coll}.{code}"] = (edoc.file,
                                                  *edoc.position(("codes", coll, code)))
+    # A constraint "F must be V when date D is on or after T" cuts D at T wherever a rule
+    # reads F, so that the engine can tell the days on which it binds.
+    read = set().union(*(r.condition.variables for r in rules.values()))
+    for imp in vocab.implications:
+        if imp.when_date is not None and imp.fact in read:
+            thresholds.setdefault(imp.when_fact, set()).add(imp.when_date)
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
                    sha256=_hash_files(directory, files, vocab.sha256), directory=directory,

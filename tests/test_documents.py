@@ -267,13 +267,20 @@ def test_explain_command():
 
 
 def test_compare_two_editions():
-    r = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
+    # The same man in 2026, who says he was not serving at the fall (the Daraa file of 2024
+    # cannot say so, and under the December 2025 edition it is open for him).
+    r = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
                 "euaa-syria-2024", "euaa-syria-2025-12")
     assert r.code == 0, r.err
     step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
     assert "qualifies -> does_not_qualify (CHANGED)" in step1
     assert "explained by [cg25.4-3.step1]" in step1
-    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in r.out
+    assert "euaa-syria-2024: warning guidance_superseded" in r.out
+    early = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
+                    "euaa-syria-2024", "euaa-syria-2025-12")
+    assert early.code == 0, early.err
+    assert "qualifies -> undetermined (CHANGED)" in early.out.split("Step 1.")[1]
+    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in early.out
     same = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
                    "euaa-syria-2025-12", "euaa-syria-2025-12")
     assert same.code == 0 and "CHANGED" not in same.out and same.out.count("(unchanged)") == 5

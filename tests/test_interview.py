@@ -126,12 +126,13 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
                    "  sex: male\n  force: armed_forces\n  rank: conscript\n", encoding="utf-8")
     before = out.read_text()
     child = spawn("--from", str(out), "-o", str(out))
-    asked = drive(child, {"desertion_type": "internal", "fought_against_government": "false",
-                          "reconciliation_status": "settled", "conscientious_objection": "none",
-                          "exclusion_indicators": "none"})
-    assert set(asked) == {"desertion_type", "fought_against_government",
-                          "reconciliation_status", "conscientious_objection",
-                          "exclusion_indicators"}
+    answers = {"desertion_type": "internal", "fought_against_government": "false",
+               "reconciliation_status": "settled", "conscientious_objection": "none",
+               "exclusion_indicators": "none",
+               # facts added by issue 14: an internal escape leaves open whether he left later
+               "left_syria_after_desertion": "true"}
+    asked = drive(child, answers)
+    assert set(asked) == set(answers)
     child.expect("exists; replace it")
     child.sendline("n")
     child.expect("not replaced")

@@ -8,6 +8,7 @@ that does not exist, and a vocabulary file that is not valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -51,8 +52,18 @@ def test_the_constraints_come_from_the_vocabulary():
         "applicant.desertion_type": ("applicant.military_status",
                                      frozenset({"deserter", "defector"})),
         "applicant.desertion_date": ("applicant.military_status",
-                                     frozenset({"deserter", "defector"}))}
+                                     frozenset({"deserter", "defector"})),
+        "applicant.left_syria_after_desertion": ("applicant.military_status",
+                                                 frozenset({"deserter", "defector"})),
+        "applicant.active_at_regime_fall": ("applicant.military_status",
+                                            frozenset({"deserter", "defector"}))}
     assert VOCAB.not_after_assessment == {"applicant.desertion_date"}
+    assert [(i.fact, i.value, i.when_fact, i.when_is, i.when_date)
+            for i in VOCAB.implications] == [
+        ("applicant.left_syria_after_desertion", True, "applicant.desertion_type", "external",
+         None),
+        ("applicant.active_at_regime_fall", True, "applicant.desertion_date", None,
+         dt.date(2024, 12, 8))]
 
 
 def test_the_examples_read_the_same_without_the_country_key(tmp_path):
