@@ -193,9 +193,9 @@ def test_coi_show_and_search():
 def test_coverage_shows_every_rule_exercised():
     r = run_cli("rules", "coverage")
     assert r.code == 0, r.out
-    # 2024: risk.left-syria-after-desertion added; 2025-12: the note that the case file could
-    # not record service at the fall is gone (the fact exists now)
-    assert "euaa-syria-2024: 39/39 rules exercised" in r.out
+    # 2024: risk.left-syria-after-desertion and eight rules on the COI circumstances added;
+    # 2025-12: the note that the case file could not record service at the fall is gone
+    assert "euaa-syria-2024: 47/47 rules exercised" in r.out
     assert "euaa-syria-2025-12: 18/18 rules exercised" in r.out
     assert "  NO " not in r.out
 

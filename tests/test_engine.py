@@ -178,7 +178,11 @@ def test_partial_reports_agree_with_brute_force_2025_12(values):
 
 # The facts added to the vocabulary after these tests were written (issue 14), each given,
 # so that the tests keep asking only about the facts they name.
-LATER_FACTS_KNOWN = {"left_syria_after_desertion": False}
+LATER_FACTS_KNOWN = {
+    "left_syria_after_desertion": False, "non_armed_opposition_activity": False,
+    "suspected_opposition_sympathy": False, "from_reconciled_area": False,
+    "returned_to_service": False, "deserted_again": False, "family_targeted": False,
+    "prior_measures": [], "charged_under_antiterrorism_law": False}
 
 
 def test_a_fact_no_rule_reads_is_never_an_open_question():

@@ -85,7 +85,11 @@ def test_compare_reports_differences():
     assert "applicability.outcome: expected outside_profile, got in_profile" in diffs
 
 
-LATER_RISK_FACTS = ("applicant.left_syria_after_desertion",)
+LATER_RISK_FACTS = (
+    "applicant.left_syria_after_desertion", "applicant.non_armed_opposition_activity",
+    "applicant.suspected_opposition_sympathy", "applicant.from_reconciled_area",
+    "applicant.returned_to_service", "applicant.deserted_again", "applicant.family_targeted",
+    "applicant.prior_measures", "applicant.charged_under_antiterrorism_law")
 
 
 def test_the_demo_case_of_the_case_file_spec():

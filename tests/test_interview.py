@@ -22,7 +22,14 @@ DAY = "2024-06-01"
 DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
             "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
             "fought_against_government": "false", "reconciliation_status": "none",
-            "conscientious_objection": "religious", "exclusion_indicators": "none"}
+            "conscientious_objection": "religious", "exclusion_indicators": "none",
+            # the circumstances the COI links to treatment (issue 14); an external escape
+            # answers left_syria_after_desertion by itself, and no return to service leaves
+            # no second desertion to ask about
+            "non_armed_opposition_activity": "false", "suspected_opposition_sympathy": "false",
+            "from_reconciled_area": "false", "returned_to_service": "false",
+            "family_targeted": "false", "prior_measures": "none",
+            "charged_under_antiterrorism_law": "false"}
 
 
 def spawn(*args: str) -> pexpect.spawn:
@@ -129,8 +136,13 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
     answers = {"desertion_type": "internal", "fought_against_government": "false",
                "reconciliation_status": "settled", "conscientious_objection": "none",
                "exclusion_indicators": "none",
-               # facts added by issue 14: an internal escape leaves open whether he left later
-               "left_syria_after_desertion": "true"}
+               # facts added by issue 14: an internal escape leaves open whether he left later,
+               # and the circumstances the COI links to treatment are asked inside the profile
+               "left_syria_after_desertion": "true", "non_armed_opposition_activity": "false",
+               "suspected_opposition_sympathy": "false", "from_reconciled_area": "true",
+               "returned_to_service": "true", "deserted_again": "false",
+               "family_targeted": "false", "prior_measures": "none",
+               "charged_under_antiterrorism_law": "false"}
     asked = drive(child, answers)
     assert set(asked) == set(answers)
     child.expect("exists; replace it")

@@ -63,7 +63,8 @@ def test_the_constraints_come_from_the_vocabulary():
         ("applicant.left_syria_after_desertion", True, "applicant.desertion_type", "external",
          None),
         ("applicant.active_at_regime_fall", True, "applicant.desertion_date", None,
-         dt.date(2024, 12, 8))]
+         dt.date(2024, 12, 8)),
+        ("applicant.returned_to_service", True, "applicant.deserted_again", True, None)]
 
 
 def test_the_examples_read_the_same_without_the_country_key(tmp_path):
@@ -84,7 +85,7 @@ def test_the_examples_read_the_same_without_the_country_key(tmp_path):
             assert plain[qid] == given[qid], (path.name, qid)
         assert plain["open_questions"] == given["open_questions"]
         checked += 1
-    assert checked == 21  # every example but status-unknown, which has no country key
+    assert checked == 22  # every example but status-unknown, which has no country key
 
 
 def test_every_valid_case_file_reads_the_same_with_the_country_key(tmp_path):
