@@ -179,6 +179,16 @@ def _check_ruleset(rs: RuleSet, result: CheckResult) -> None:
     decided: set[str] = set()  # outcome rules that decide some case
     needed: set[tuple[str, str]] = set()  # prevails_over pairs that mattered
 
+    # every label in the guidance's brackets names a source of the registry (its `short`)
+    labelled = rs.bracket_sources
+    for pid, p in rs.paragraphs.items():
+        for label in p.labels:
+            if label not in labelled:
+                findings.append(Finding(
+                    *_at(rs, pid), pid, "error",
+                    f"bracket label '{label}' names no source: add a source whose short is "
+                    f"'{label}' to coi.yaml, with its title, publisher and date"))
+
     for q in rs.questions:
         variables = set().union(*(r.condition.variables for r in q.outcome_rules))
         gap = None

@@ -39,6 +39,7 @@ from typing import Any
 
 from riskassess import __version__
 from riskassess.assessment import (
+    BracketSource,
     Citation,
     EditionRef,
     OpenQuestion,
@@ -457,13 +458,17 @@ def _reasons(ruleset: RuleSet) -> dict[str, tuple[Reason, Reason]]:
 def _citations(ruleset: RuleSet) -> dict[str, Citation]:
     """Every paragraph as a report citation: built once per rule set."""
     out = {}
+    labelled = ruleset.bracket_sources
     for pid, p in ruleset.paragraphs.items():
         s = ruleset.sources[p.source]
+        behind = [BracketSource(label=label, source_id=b.id, title=b.title, author=b.author,
+                                date=b.date, url=b.url)
+                  for label in p.labels if (b := labelled.get(label)) is not None]
         out[pid] = Citation(
             source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
             summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
             source_short=s.short, section=p.section, references=p.references,
-            footnote=p.footnote, facts=list(p.facts), url=s.url)
+            footnote=p.footnote, facts=list(p.facts), url=s.url, bracket_sources=behind)
     return out
 
 

@@ -180,6 +180,11 @@ class Paragraph(_Strict):
     def locator(self) -> str:
         return " ".join([self.position, *self.references])
 
+    @property
+    def labels(self) -> list[str]:
+        """The report labels its brackets use, each once, in order of first use."""
+        return list(dict.fromkeys(c.doc for bracket in self.brackets for c in bracket))
+
 
 class CoiRegistry(_Strict):
     format: Literal[1]
@@ -431,6 +436,11 @@ class RuleSet:
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
     # the engine's memo of answered questions (see engine._Evaluator.question)
     cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def bracket_sources(self) -> dict[str, Source]:
+        """Each label of the guidance's brackets -> the source whose `short` it is."""
+        return {s.short: s for s in self.sources.values()}
 
     @property
     def id(self) -> str:

@@ -94,6 +94,18 @@ def test_a_gap_between_dates(rules):
     assert "applicant.desertion_date=2024-12-01 to 2024-12-07" in finding
 
 
+def test_a_bracket_label_with_no_source(rules):
+    # item 11 of issue 14: every label of the guidance's brackets names a source, whose
+    # title, publisher and date every citation shows
+    path = rules / E24 / "coi.yaml"
+    edit(path, '    short: "Targeting 2020"\n', '    short: "Targeting of 2020"\n')
+    r = run_cli("rules", "check", str(rules))
+    assert r.code == ExitCode.FINDINGS
+    [finding] = findings(r)
+    assert finding.startswith(f"{path}:{line_of(path, 'id: cg24.coi.detention-campaigns')}:")
+    assert "bracket label 'Targeting 2020' names no source" in finding
+
+
 def test_a_conflict(rules):
     path = rules / E24 / "exclusion.yaml"
     edit(path, "    prevails_over: [exclusion.could-be-relevant]\n", "")

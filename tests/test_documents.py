@@ -149,6 +149,35 @@ def test_word_file_has_real_footnotes():
     assert "Footnote 1: [cg24.profile]" in structure
 
 
+def test_every_citation_names_the_reports_behind_its_bracket_labels(tmp_path):
+    """Issue 14, item 11: the guidance's brackets name EASO/EUAA reports by short labels; the
+    JSON carries each report's title, publisher and date, and every format shows them."""
+    case = EXAMPLES / "officer-fled-abroad.yaml"
+    report = json.loads(run_cli("evaluate", str(case), "-f", "json").out)
+    cited = report["citations"]["cg24.coi.ill-treatment-despite-amnesty"]
+    assert [(b["label"], b["source_id"]) for b in cited["bracket_sources"]] == [
+        ("Targeting 2022", "euaa-coi-targeting-2022"),
+        ("Military service", "easo-coi-military-service-2021")]
+    first = cited["bracket_sources"][0]
+    assert first["title"] == "Syria: Targeting of individuals, COI report"
+    assert first["author"] == "European Union Agency for Asylum (EUAA)"
+    assert first["date"].startswith("September 2022")
+    assert report["citations"]["cg24.profile"]["bracket_sources"] == []
+    for c in report["citations"].values():  # every label used has its report
+        assert {b["label"] for b in c["bracket_sources"]} == {
+            ref.split(",")[0] for bracket in c["references"]
+            for ref in bracket.strip("[]").split("; ")}
+    shown = "Syria: Targeting of individuals, COI report"
+    for fmt in ("text", "markdown", "html"):
+        out = run_cli("evaluate", str(case), "-f", fmt).out
+        assert shown in " ".join(out.split()), fmt
+    target = tmp_path / "case.docx"
+    assert run_cli("evaluate", str(case), "-f", "docx", "-o", str(target)).code == 0
+    structure = docx_structure(target.read_bytes())
+    assert "Reports in the brackets: Targeting 2022: European Union Agency for Asylum " \
+           "(EUAA), " + shown in structure
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
                     reason="LibreOffice is not installed (Debian package libreoffice-writer)")
 def test_word_file_converts_with_libreoffice(tmp_path):
