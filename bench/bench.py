@@ -83,7 +83,12 @@ def case_dicts(n: int, seed: int = 7, unknown_share: float = 0.1) -> list[dict]:
                 value = UNKNOWN
             applicant[key] = sorted(value) if isinstance(value, frozenset) else value
         if applicant["military_status"] in ("draft_evader", "never_served"):
-            applicant["desertion_type"] = applicant["desertion_date"] = UNKNOWN
+            for path in VOCAB.given_only_if:  # facts only deserters and defectors have
+                applicant[path.split(".", 1)[1]] = UNKNOWN
+        for imp in VOCAB.implications:  # a value one fact forces on another (must_be)
+            key, when = imp.fact.split(".", 1)[1], imp.when_fact.split(".", 1)[1]
+            if imp.broken_by(applicant[key], applicant[when]):
+                applicant[key] = imp.value
         out.append({"case_id": f"BENCH-{len(out)}", "assessment_date": DAY.isoformat(),
                     "applicant": applicant})
     return out

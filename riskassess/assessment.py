@@ -118,6 +118,17 @@ class Warning(_Frozen):
     cites: list[str] = []
 
 
+class BracketSource(_Frozen):
+    """The report behind one label of the guidance's brackets, e.g. "Targeting 2022"."""
+
+    label: str = Field(description="The label as the guidance's brackets print it.")
+    source_id: str
+    title: str
+    author: str = Field(description="The publisher or author.")
+    date: str
+    url: str | None = None
+
+
 class Citation(_Frozen):
     source: str = Field(description="Title, author or publisher, and date of the source.")
     locator: str = Field(
@@ -132,6 +143,9 @@ class Citation(_Frozen):
     footnote: str | None = None
     facts: list[str] = []
     url: str | None = None
+    bracket_sources: list[BracketSource] = Field(
+        [], description="The reports the bracketed references name by label, each with its "
+                        "full title, publisher and date, in the order the labels first appear.")
 
 
 class Tool(_Frozen):

@@ -289,6 +289,11 @@ def case_from_document(doc: Document, vocab: Any = None) -> Case:
     return case
 
 
+def show_value(value: Any) -> str:
+    """A value as a case file spells it (true/false in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
 def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
     """Facts that are each valid but cannot all be true (checked on the raw data)."""
     problems: list[Problem] = []
@@ -308,6 +313,16 @@ def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
                 f"'{_year_to_text(value)}' cannot be given for {other_key} '{status}': "
                 f"it applies only to {' or '.join(sorted(allowed))} (allowed: unknown, "
                 "or leave it out)"))
+    for imp in vocab.implications:
+        value, when = raw(imp.fact), _year_to_text(raw(imp.when_fact))
+        if imp.broken_by(value, when):
+            cond = (f"{imp.when_fact.split('.', 1)[1]} is on or after {imp.when_date}"
+                    if imp.when_date is not None
+                    else f"{imp.when_fact.split('.', 1)[1]} is '{show_value(imp.when_is)}'")
+            problems.append(doc.problem(
+                tuple(imp.fact.split(".", 1)),
+                f"'{show_value(value)}' cannot be given when {cond}: it must be "
+                f"{show_value(imp.value)} (allowed: unknown, or leave it out)"))
     day = doc.data.get("assessment_date")
     for fact in sorted(vocab.not_after_assessment):
         when = _year_to_text(raw(fact))

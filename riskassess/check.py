@@ -145,7 +145,9 @@ def _domain(rs: RuleSet, var: str, reachable: dict[str, tuple[str, ...]]) -> tup
 def _space(rs: RuleSet, variables: set[str], reachable: dict[str, tuple[str, ...]]):
     names = sorted(variables)
     for combo in itertools.product(*(_domain(rs, v, reachable) for v in names)):
-        yield dict(zip(names, combo, strict=True))
+        assignment = dict(zip(names, combo, strict=True))
+        if rs.vocabulary.admissible({}, assignment):  # no case can break a must_be/when
+            yield assignment
 
 
 def _case(rs: RuleSet, assignment: dict[str, Any]) -> str:
@@ -176,6 +178,16 @@ def _check_ruleset(rs: RuleSet, result: CheckResult) -> None:
     applied: set[str] = set()  # rules whose condition holds in some case
     decided: set[str] = set()  # outcome rules that decide some case
     needed: set[tuple[str, str]] = set()  # prevails_over pairs that mattered
+
+    # every label in the guidance's brackets names a source of the registry (its `short`)
+    labelled = rs.bracket_sources
+    for pid, p in rs.paragraphs.items():
+        for label in p.labels:
+            if label not in labelled:
+                findings.append(Finding(
+                    *_at(rs, pid), pid, "error",
+                    f"bracket label '{label}' names no source: add a source whose short is "
+                    f"'{label}' to coi.yaml, with its title, publisher and date"))
 
     for q in rs.questions:
         variables = set().union(*(r.condition.variables for r in q.outcome_rules))
@@ -308,6 +320,11 @@ def _check_vocabulary(vocab: Vocabulary, rulesets: list[RuleSet], result: CheckR
         for rule in rs.rules.values():
             for var in sorted(rule.condition.variables):
                 read.setdefault(var, rule.id)
+    # a fact whose value forces that of a fact a rule reads (must_be ... when) is read
+    # through it
+    for imp in vocab.implications:
+        if imp.fact in read and imp.when_fact not in read:
+            read[imp.when_fact] = read[imp.fact]
     paragraphs = {pid for rs in rulesets for pid in rs.paragraphs}
     for path, spec in vocab.facts.items():
         file, line, column = vocab.locations.get(path, (vocab.files[0], 0, 0))

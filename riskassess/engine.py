@@ -39,6 +39,7 @@ from typing import Any
 
 from riskassess import __version__
 from riskassess.assessment import (
+    BracketSource,
     Citation,
     EditionRef,
     OpenQuestion,
@@ -300,6 +301,9 @@ class _Evaluator:
             else:
                 parts.append(self.values[var])
         parts.append(tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if))
+        # a given fact of an implication narrows the completions of the other one
+        parts.append(tuple((self.values[i.fact], self.values[i.when_fact])
+                           for i in self.vocab.implications))
         return tuple(parts)
 
     def _record(self, variables: list[str], effect: _Effect) -> None:
@@ -416,7 +420,9 @@ class _Evaluator:
         known, unknown = self._split(rule.condition.variables)
         key = ("rule", rule.id, tuple(sorted(known.items())),
                tuple((v, self._domain(v)) for v in unknown),
-               tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if)
+               (tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if),
+                tuple((self.values[i.fact], self.values[i.when_fact])
+                      for i in self.vocab.implications))
                if unknown else ())
         hit = self.rs.cache.get(key)
         if hit is None:
@@ -452,13 +458,17 @@ def _reasons(ruleset: RuleSet) -> dict[str, tuple[Reason, Reason]]:
 def _citations(ruleset: RuleSet) -> dict[str, Citation]:
     """Every paragraph as a report citation: built once per rule set."""
     out = {}
+    labelled = ruleset.bracket_sources
     for pid, p in ruleset.paragraphs.items():
         s = ruleset.sources[p.source]
+        behind = [BracketSource(label=label, source_id=b.id, title=b.title, author=b.author,
+                                date=b.date, url=b.url)
+                  for label in p.labels if (b := labelled.get(label)) is not None]
         out[pid] = Citation(
             source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
             summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
             source_short=s.short, section=p.section, references=p.references,
-            footnote=p.footnote, facts=list(p.facts), url=s.url)
+            footnote=p.footnote, facts=list(p.facts), url=s.url, bracket_sources=behind)
     return out
 
 

@@ -180,6 +180,11 @@ class Paragraph(_Strict):
     def locator(self) -> str:
         return " ".join([self.position, *self.references])
 
+    @property
+    def labels(self) -> list[str]:
+        """The report labels its brackets use, each once, in order of first use."""
+        return list(dict.fromkeys(c.doc for bracket in self.brackets for c in bracket))
+
 
 class CoiRegistry(_Strict):
     format: Literal[1]
@@ -431,6 +436,11 @@ class RuleSet:
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
     # the engine's memo of answered questions (see engine._Evaluator.question)
     cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def bracket_sources(self) -> dict[str, Source]:
+        """Each label of the guidance's brackets -> the source whose `short` it is."""
+        return {s.short: s for s in self.sources.values()}
 
     @property
     def id(self) -> str:
@@ -819,6 +829,12 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         for code in codes:
             locations[f"codes.{coll}.{code}"] = (edoc.file,
                                                  *edoc.position(("codes", coll, code)))
+    # A constraint "F must be V when date D is on or after T" cuts D at T wherever a rule
+    # reads F, so that the engine can tell the days on which it binds.
+    read = set().union(*(r.condition.variables for r in rules.values()))
+    for imp in vocab.implications:
+        if imp.when_date is not None and imp.fact in read:
+            thresholds.setdefault(imp.when_fact, set()).add(imp.when_date)
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
                    sha256=_hash_files(directory, files, vocab.sha256), directory=directory,

@@ -19,6 +19,7 @@ size and modification time), so building the models costs nothing on later calls
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -67,10 +68,52 @@ class OnlyIf(_Strict):
     in_: list[str] = Field(alias="in")
 
 
+class When(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    fact: str
+    is_: Any = Field(None, alias="is")  # a value of a choice or yes/no fact
+    on_or_after: dt.date | None = None  # a day, for a partial_date fact
+
+
 class Constraint(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
     fact: str
     only_if: OnlyIf | None = None
     not_after: Literal["assessment_date"] | None = None
+    must_be: Any = None  # with `when`: the value the fact must have (or be unknown)
+    when: When | None = None
+
+
+@dataclass(frozen=True)
+class Implication:
+    """`fact` must be `value` (or unknown) whenever `when_fact` is `when_is`, or lies on
+    or after `when_date` (for a date fact: certainly, over every day it can mean)."""
+
+    fact: str
+    value: Any
+    when_fact: str
+    when_is: Any = None
+    when_date: dt.date | None = None
+
+    def condition_holds(self, value: Any) -> bool:
+        if value == UNKNOWN or value is None:
+            return False
+        if self.when_date is None:
+            return bool(value == self.when_is)
+        if isinstance(value, dt.date):  # an interval's first day, as the engine sees it
+            return value >= self.when_date
+        from riskassess.case import date_bounds
+
+        try:
+            return date_bounds(str(value))[0] >= self.when_date
+        except ValueError:
+            return False
+
+    def broken_by(self, fact_value: Any, when_value: Any) -> bool:
+        return fact_value not in (UNKNOWN, None) and fact_value != self.value \
+            and self.condition_holds(when_value)
 
 
 class Group(_Strict):
@@ -211,6 +254,7 @@ class Vocabulary:
     facts: dict[str, FactSpec]  # every declared fact, in file order
     given_only_if: dict[str, tuple[str, frozenset[str]]]
     not_after_assessment: frozenset[str]
+    implications: tuple[Implication, ...]
     questions: tuple[QuestionVocab, ...]
     item_types: dict[str, ItemType]
     outcome_labels: dict[str, str]
@@ -248,6 +292,10 @@ class Vocabulary:
             status = completion.get(other, UNKNOWN)
             if given.get(fact, UNKNOWN) != UNKNOWN and status != UNKNOWN \
                     and status not in allowed:
+                return False
+        for imp in self.implications:
+            if imp.broken_by(completion.get(imp.fact, given.get(imp.fact, UNKNOWN)),
+                             completion.get(imp.when_fact, given.get(imp.when_fact, UNKNOWN))):
                 return False
         return True
 
@@ -319,6 +367,35 @@ def vocabulary_of_report(report: Any) -> Vocabulary:
 # ------------------------------------------------------------------- loading
 
 
+def _implication(c: Constraint, spec: FactSpec, facts: dict[str, FactSpec], fdoc: Any,
+                 here: tuple, problems: list[Problem]) -> Implication | None:
+    """A `must_be ... when ...` constraint, checked against the facts it names."""
+    assert c.when is not None
+    if c.must_be not in spec.values:
+        problems.append(fdoc.problem(here + ("must_be",), f"'{c.must_be}' is not a value of "
+                                     f"{spec.path}"))
+        return None
+    other = facts.get(c.when.fact)
+    if other is None or other.path == spec.path:
+        problems.append(fdoc.problem(here + ("when", "fact"),
+                                     f"'{c.when.fact}' is not another declared fact"))
+        return None
+    if (c.when.is_ is None) == (c.when.on_or_after is None):
+        problems.append(fdoc.problem(here + ("when",), "when is exactly one of: is, "
+                                     "on_or_after"))
+        return None
+    if c.when.on_or_after is not None and other.kind != "date":
+        problems.append(fdoc.problem(here + ("when", "on_or_after"),
+                                     f"on_or_after applies to a partial_date fact, not "
+                                     f"{other.path}"))
+        return None
+    if c.when.is_ is not None and c.when.is_ not in other.values:
+        problems.append(fdoc.problem(here + ("when", "is"), f"'{c.when.is_}' is not a value of "
+                                     f"{other.path}"))
+        return None
+    return Implication(spec.path, c.must_be, other.path, c.when.is_, c.when.on_or_after)
+
+
 def load_vocabulary(directory: Path | str) -> Vocabulary:
     """Load and check a vocabulary folder; every problem located, in one RuleSetError."""
     directory = Path(directory).resolve()
@@ -388,6 +465,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
 
     given_only_if: dict[str, tuple[str, frozenset[str]]] = {}
     not_after: set[str] = set()
+    implications: list[Implication] = []
     required: dict[str, dict[str, set[str]]] = {}  # fact -> other fact -> values allowed
     for i, c in enumerate(facts_file.constraints):
         here = ("constraints", i)
@@ -395,9 +473,15 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         if spec is None:
             problems.append(fdoc.problem(here + ("fact",), f"'{c.fact}' is not a declared fact"))
             continue
-        if (c.only_if is None) == (c.not_after is None):
+        kinds = [c.only_if is not None, c.not_after is not None, c.when is not None]
+        if sum(kinds) != 1 or (c.when is None) != (c.must_be is None):
             problems.append(fdoc.problem(here, "a constraint is exactly one of: only_if, "
-                                               "not_after"))
+                                               "not_after, must_be with when"))
+            continue
+        if c.when is not None:
+            imp = _implication(c, spec, facts, fdoc, here, problems)
+            if imp is not None:
+                implications.append(imp)
             continue
         if c.not_after is not None:
             if spec.kind != "date":
@@ -523,6 +607,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         directory=directory, country=facts_file.country, country_name=facts_file.country_name,
         scope=scope, groups=tuple(facts_file.groups), facts=facts,
         given_only_if=given_only_if, not_after_assessment=frozenset(not_after),
+        implications=tuple(implications),
         questions=tuple(questions), item_types=dict(questions_file.item_types),
         outcome_labels=dict(questions_file.outcome_labels), quiz=tuple(questions_file.quiz),
         profile_question=questions_file.profile_question,

@@ -19,9 +19,11 @@ CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expec
 def caseload(tmp_path: Path) -> Path:
     folder = tmp_path / "caseload"
     (folder / "2024").mkdir(parents=True)
-    for p in CASES[:6]:
+    evader = EXAMPLES / "draft-evader.yaml"  # its sidecar goes beside it, below
+    others = [p for p in CASES if p != evader]
+    for p in [*others[:5], evader]:
         shutil.copy(p, folder / "2024" / p.name)
-    shutil.copy(CASES[6], folder / "renamed.yml")
+    shutil.copy(others[5], folder / "renamed.yml")
     shutil.copy(DATA / "invalid" / "wrong-value.yaml", folder / "bad-rank.yaml")
     shutil.copy(DATA / "invalid" / "duplicate-key-nested.yaml", folder / "2024" / "dup.yaml")
     (folder / "notes.txt").write_text("not a case file", encoding="utf-8")

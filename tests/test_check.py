@@ -81,12 +81,29 @@ def test_a_gap(rules):
 
 def test_a_gap_between_dates(rules):
     path = rules / E25 / "applicability.yaml"
-    edit(path, "{fact: applicant.desertion_date, on_or_after: 2024-12-08}",
-         "{fact: applicant.desertion_date, on_or_after: 2025-01-01}")
+    # The boundary to 4.1.1 is now a fact of its own (applicant.active_at_regime_fall), so
+    # a date gap is made by requiring an earlier desertion date of the in-profile rule.
+    edit(path, "        - {fact: applicant.active_at_regime_fall, is: false}\n"
+               "        - {fact: applicant.force, is: armed_forces}\n",
+         "        - {fact: applicant.active_at_regime_fall, is: false}\n"
+         "        - {fact: applicant.force, is: armed_forces}\n"
+         "        - {fact: applicant.desertion_date, before: 2024-12-01}\n")
     r = run_cli("rules", "check", str(rules))
     [finding] = findings(r)
     assert finding.startswith(f"{path}:{line_of(path, 'question: applicability')}:")
-    assert "applicant.desertion_date=2024-12-08 to 2024-12-31" in finding
+    assert "applicant.desertion_date=2024-12-01 to 2024-12-07" in finding
+
+
+def test_a_bracket_label_with_no_source(rules):
+    # item 11 of issue 14: every label of the guidance's brackets names a source, whose
+    # title, publisher and date every citation shows
+    path = rules / E24 / "coi.yaml"
+    edit(path, '    short: "Targeting 2020"\n', '    short: "Targeting of 2020"\n')
+    r = run_cli("rules", "check", str(rules))
+    assert r.code == ExitCode.FINDINGS
+    [finding] = findings(r)
+    assert finding.startswith(f"{path}:{line_of(path, 'id: cg24.coi.detention-campaigns')}:")
+    assert "bracket label 'Targeting 2020' names no source" in finding
 
 
 def test_a_conflict(rules):
@@ -188,8 +205,10 @@ def test_coi_show_and_search():
 def test_coverage_shows_every_rule_exercised():
     r = run_cli("rules", "coverage")
     assert r.code == 0, r.out
-    assert "euaa-syria-2024: 38/38 rules exercised" in r.out
-    assert "euaa-syria-2025-12: 19/19 rules exercised" in r.out
+    # 2024: risk.left-syria-after-desertion and eight rules on the COI circumstances added;
+    # 2025-12: the note that the case file could not record service at the fall is gone
+    assert "euaa-syria-2024: 47/47 rules exercised" in r.out
+    assert "euaa-syria-2025-12: 18/18 rules exercised" in r.out
     assert "  NO " not in r.out
 
 

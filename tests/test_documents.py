@@ -149,6 +149,35 @@ def test_word_file_has_real_footnotes():
     assert "Footnote 1: [cg24.profile]" in structure
 
 
+def test_every_citation_names_the_reports_behind_its_bracket_labels(tmp_path):
+    """Issue 14, item 11: the guidance's brackets name EASO/EUAA reports by short labels; the
+    JSON carries each report's title, publisher and date, and every format shows them."""
+    case = EXAMPLES / "officer-fled-abroad.yaml"
+    report = json.loads(run_cli("evaluate", str(case), "-f", "json").out)
+    cited = report["citations"]["cg24.coi.ill-treatment-despite-amnesty"]
+    assert [(b["label"], b["source_id"]) for b in cited["bracket_sources"]] == [
+        ("Targeting 2022", "euaa-coi-targeting-2022"),
+        ("Military service", "easo-coi-military-service-2021")]
+    first = cited["bracket_sources"][0]
+    assert first["title"] == "Syria: Targeting of individuals, COI report"
+    assert first["author"] == "European Union Agency for Asylum (EUAA)"
+    assert first["date"].startswith("September 2022")
+    assert report["citations"]["cg24.profile"]["bracket_sources"] == []
+    for c in report["citations"].values():  # every label used has its report
+        assert {b["label"] for b in c["bracket_sources"]} == {
+            ref.split(",")[0] for bracket in c["references"]
+            for ref in bracket.strip("[]").split("; ")}
+    shown = "Syria: Targeting of individuals, COI report"
+    for fmt in ("text", "markdown", "html"):
+        out = run_cli("evaluate", str(case), "-f", fmt).out
+        assert shown in " ".join(out.split()), fmt
+    target = tmp_path / "case.docx"
+    assert run_cli("evaluate", str(case), "-f", "docx", "-o", str(target)).code == 0
+    structure = docx_structure(target.read_bytes())
+    assert "Reports in the brackets: Targeting 2022: European Union Agency for Asylum " \
+           "(EUAA), " + shown in structure
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,
                     reason="LibreOffice is not installed (Debian package libreoffice-writer)")
 def test_word_file_converts_with_libreoffice(tmp_path):
@@ -267,13 +296,20 @@ def test_explain_command():
 
 
 def test_compare_two_editions():
-    r = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
+    # The same man in 2026, who says he was not serving at the fall (the Daraa file of 2024
+    # cannot say so, and under the December 2025 edition it is open for him).
+    r = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
                 "euaa-syria-2024", "euaa-syria-2025-12")
     assert r.code == 0, r.err
     step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
     assert "qualifies -> does_not_qualify (CHANGED)" in step1
     assert "explained by [cg25.4-3.step1]" in step1
-    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in r.out
+    assert "euaa-syria-2024: warning guidance_superseded" in r.out
+    early = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
+                    "euaa-syria-2024", "euaa-syria-2025-12")
+    assert early.code == 0, early.err
+    assert "qualifies -> undetermined (CHANGED)" in early.out.split("Step 1.")[1]
+    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in early.out
     same = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
                    "euaa-syria-2025-12", "euaa-syria-2025-12")
     assert same.code == 0 and "CHANGED" not in same.out and same.out.count("(unchanged)") == 5

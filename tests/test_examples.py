@@ -61,7 +61,11 @@ def test_the_same_facts_under_each_edition():
 
     old = EXAMPLES / "daraa-conscript-amnesty.yaml"
     new = EXAMPLES / "deserter-2026.yaml"
-    assert read_yaml_file(old).data["applicant"] == read_yaml_file(new).data["applicant"]
+    # The 2026 file adds whether he was serving at the fall, which the December 2025 edition
+    # needs and a file of 2024 could not know; every other fact is the same.
+    later = dict(read_yaml_file(new).data["applicant"])
+    assert later.pop("active_at_regime_fall") is False
+    assert read_yaml_file(old).data["applicant"] == later
     r2024 = assess_file(old, today=NOT_TODAY).report
     r2026 = assess_file(new, today=NOT_TODAY).report
     assert (r2024.ruleset.id, r2024.persecution.outcome) == ("euaa-syria-2024", "qualifies")
@@ -81,6 +85,13 @@ def test_compare_reports_differences():
     assert "applicability.outcome: expected outside_profile, got in_profile" in diffs
 
 
+LATER_RISK_FACTS = (
+    "applicant.left_syria_after_desertion", "applicant.non_armed_opposition_activity",
+    "applicant.suspected_opposition_sympathy", "applicant.from_reconciled_area",
+    "applicant.returned_to_service", "applicant.deserted_again", "applicant.family_targeted",
+    "applicant.prior_measures", "applicant.charged_under_antiterrorism_law")
+
+
 def test_the_demo_case_of_the_case_file_spec():
     # shared/spec/case-file.md, verbatim values
     report = assess_file(DATA / "valid" / "spec-demo.yaml", today=NOT_TODAY).report
@@ -93,8 +104,11 @@ def test_the_demo_case_of_the_case_file_spec():
     assert [(g.ground, g.imputed, g.likelihood) for g in report.nexus.grounds] == [
         ("political_opinion", True, "highly_likely")]
     assert report.exclusion.outcome == "could_be_relevant"
-    # the spec's demo does not give the applicant's country: the report says so, and only that
-    assert report.open_questions == []
+    # the spec's demo does not give the applicant's country: the report says so; the facts
+    # added to the vocabulary since the spec was written are open, and each could only add a
+    # circumstance to Step 2, never change a conclusion
+    assert [q.fact for q in report.open_questions] == list(LATER_RISK_FACTS)
+    assert all(q.affects == ["risk"] for q in report.open_questions)
     assert [w.code for w in report.warnings] == ["country_of_origin_not_given"]
 
 

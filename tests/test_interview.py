@@ -23,7 +23,14 @@ DAY = "2024-06-01"
 DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
             "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
             "fought_against_government": "false", "reconciliation_status": "none",
-            "conscientious_objection": "religious", "exclusion_indicators": "none"}
+            "conscientious_objection": "religious", "exclusion_indicators": "none",
+            # the circumstances the COI links to treatment (issue 14); an external escape
+            # answers left_syria_after_desertion by itself, and no return to service leaves
+            # no second desertion to ask about
+            "non_armed_opposition_activity": "false", "suspected_opposition_sympathy": "false",
+            "from_reconciled_area": "false", "returned_to_service": "false",
+            "family_targeted": "false", "prior_measures": "none",
+            "charged_under_antiterrorism_law": "false"}
 
 
 # Interviews without --output keep their draft in the current folder: run them in a
@@ -132,12 +139,18 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
                    "  sex: male\n  force: armed_forces\n  rank: conscript\n", encoding="utf-8")
     before = out.read_text()
     child = spawn("--from", str(out), "-o", str(out))
-    asked = drive(child, {"desertion_type": "internal", "fought_against_government": "false",
-                          "reconciliation_status": "settled", "conscientious_objection": "none",
-                          "exclusion_indicators": "none"})
-    assert set(asked) == {"desertion_type", "fought_against_government",
-                          "reconciliation_status", "conscientious_objection",
-                          "exclusion_indicators"}
+    answers = {"desertion_type": "internal", "fought_against_government": "false",
+               "reconciliation_status": "settled", "conscientious_objection": "none",
+               "exclusion_indicators": "none",
+               # facts added by issue 14: an internal escape leaves open whether he left later,
+               # and the circumstances the COI links to treatment are asked inside the profile
+               "left_syria_after_desertion": "true", "non_armed_opposition_activity": "false",
+               "suspected_opposition_sympathy": "false", "from_reconciled_area": "true",
+               "returned_to_service": "true", "deserted_again": "false",
+               "family_targeted": "false", "prior_measures": "none",
+               "charged_under_antiterrorism_law": "false"}
+    asked = drive(child, answers)
+    assert set(asked) == set(answers)
     child.expect("exists; replace it")
     child.sendline("n")
     child.expect("not replaced")
@@ -278,18 +291,26 @@ def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
     child.expect("applicant.military_status: ")
     child.expect("> ")
     child.sendline("Deserter")
-    child.expect(r"\napplicant\.(\w+): ")
-    while child.match.group(1) != "desertion_date":
+    while child.expect([r"\napplicant\.(\w+): ", r"question\(s\) asked"]) == 0:
         child.expect("> ")
         child.sendline("UNKNOWN")
-        child.expect(r"\napplicant\.(\w+): ")
-    child.expect("> ")
-    child.sendline("2024-02-30")
-    child.expect("not accepted: '2024-02-30': day 30 does not exist in 2024-02")
-    child.expect("> ")
-    child.sendline("stop")
     child.expect(pexpect.EOF)
     assert load_case(out).applicant.military_status == "deserter"
+    # No rule of the shipped editions makes the interview ask a date today, so the
+    # message for a refused date is checked on the answer check the prompt uses.
+    from pydantic import ValidationError
+
+    from riskassess.interview import _first_error
+
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2026, 3, 1))
+    try:
+        session.case({"military_status": "deserter", "desertion_date": "2024-02-30"})
+    except ValidationError as exc:
+        assert _first_error(exc, session.vocabulary) == \
+            "'2024-02-30': day 30 does not exist in 2024-02"
+    else:
+        raise AssertionError("2024-02-30 was accepted")
 
 
 def test_date_option_errors_name_the_option_and_the_interview_has_no_ruleset_option(tmp_path):

@@ -51,8 +51,9 @@ def case_files(draw) -> str:
         if key == "military_status":
             status = shown
         lines.append(f"  {key}: {shown}")
-    if status in ("draft_evader", "never_served"):
-        lines = [line for line in lines if not line.startswith("  desertion_type:")]
+    if status in ("draft_evader", "never_served"):  # facts only deserters/defectors have
+        serving_only = tuple(f"  {p.split('.', 1)[1]}:" for p in VOCAB.given_only_if)
+        lines = [line for line in lines if not line.startswith(serving_only)]
     else:
         when = draw(st.dates(min_value=dt.date(2011, 3, 1), max_value=day))
         form = draw(st.sampled_from(["day", "month", "year", "unknown", "absent"]))
@@ -60,9 +61,25 @@ def case_files(draw) -> str:
                  "year": str(when.year), "unknown": "unknown"}.get(form)
         if value:
             lines.append(f"  desertion_date: {value}")
+    lines = _forced(lines)
     if lines[-1] == "applicant:":  # every fact left out: an empty mapping, not null
         lines[-1] = "applicant: {}"
     return "\n".join(lines) + "\n"
+
+
+def _forced(lines: list[str]) -> list[str]:
+    """Give the value a must_be constraint forces where the drawn one breaks it."""
+    given = {}
+    for line in lines[2:]:
+        key, raw = line.strip().split(": ", 1)
+        given[f"applicant.{key}"] = {"true": True, "false": False}.get(raw, raw)
+    for imp in VOCAB.implications:
+        if imp.broken_by(given.get(imp.fact, "unknown"), given.get(imp.when_fact, "unknown")):
+            key = imp.fact.split(".", 1)[1]
+            shown = str(imp.value).lower() if isinstance(imp.value, bool) else imp.value
+            lines = [f"  {key}: {shown}" if line.startswith(f"  {key}:") else line
+                     for line in lines]
+    return lines
 
 
 def assess(text: str):

@@ -263,10 +263,10 @@ def test_a_binary_file_is_still_called_binary(tmp_path):
 
 @pytest.mark.parametrize("line, message", [
     ("  r\u0430nk: officer",
-     "applicant.r\u0430nk: unknown key 'r\u0430nk'; did you mean 'rank'? (allowed: country_of_origin, sex, "
-     "military_status, force, rank, desertion_date, desertion_type, fought_against_government,"
-     " reconciliation_status, conscientious_objection, exclusion_indicators): it contains "
-     "U+0430 CYRILLIC SMALL LETTER A at character 2 (looks like 'a')"),
+     "applicant.r\u0430nk: unknown key 'r\u0430nk'; did you mean 'rank'? (allowed: "),
+    ("  r\u0430nk: officer",
+     "exclusion_indicators): it contains U+0430 CYRILLIC SMALL LETTER A at character 2 "
+     "(looks like 'a')"),
     ("  ra\u200bnk: officer",
      "unknown key 'ra\\u200bnk'; did you mean 'rank'?"),
     ("  ra\u200bnk: officer",

@@ -56,13 +56,15 @@ def test_examples_run_reports_a_failure(tmp_path):
     for name in ("officer-fled-abroad.yaml", "officer-fled-abroad.expected.yaml"):
         shutil.copy(EXAMPLES / name, folder / name)
     sidecar = folder / "officer-fled-abroad.expected.yaml"
-    sidecar.write_text(sidecar.read_text().replace("enhancing_factors: [officer_rank, "
-                                                   "external_desertion]",
-                                                   "enhancing_factors: [officer_rank]"))
+    text = sidecar.read_text()
+    assert "enhancing_factors: [officer_rank, external_desertion, " in text
+    sidecar.write_text(text.replace("enhancing_factors: [officer_rank, external_desertion, ",
+                                    "enhancing_factors: [officer_rank, "))
     r = run_cli("examples", "run", "officer-fled-abroad", "--examples", str(folder))
     assert r.code == ExitCode.FINDINGS
     assert "FAIL  officer-fled-abroad" in r.out
-    assert "risk.enhancing_factors: expected ['officer_rank'], got" in r.out
+    assert "risk.enhancing_factors: expected ['left_syria_after_desertion', 'officer_rank'], " \
+           "got" in r.out
 
 
 def test_examples_vary_uses_the_engine():

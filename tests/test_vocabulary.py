@@ -8,6 +8,7 @@ that does not exist, and a vocabulary file that is not valid.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -51,8 +52,19 @@ def test_the_constraints_come_from_the_vocabulary():
         "applicant.desertion_type": ("applicant.military_status",
                                      frozenset({"deserter", "defector"})),
         "applicant.desertion_date": ("applicant.military_status",
-                                     frozenset({"deserter", "defector"}))}
+                                     frozenset({"deserter", "defector"})),
+        "applicant.left_syria_after_desertion": ("applicant.military_status",
+                                                 frozenset({"deserter", "defector"})),
+        "applicant.active_at_regime_fall": ("applicant.military_status",
+                                            frozenset({"deserter", "defector"}))}
     assert VOCAB.not_after_assessment == {"applicant.desertion_date"}
+    assert [(i.fact, i.value, i.when_fact, i.when_is, i.when_date)
+            for i in VOCAB.implications] == [
+        ("applicant.left_syria_after_desertion", True, "applicant.desertion_type", "external",
+         None),
+        ("applicant.active_at_regime_fall", True, "applicant.desertion_date", None,
+         dt.date(2024, 12, 8)),
+        ("applicant.returned_to_service", True, "applicant.deserted_again", True, None)]
 
 
 def test_the_examples_read_the_same_without_the_country_key(tmp_path):
@@ -73,7 +85,7 @@ def test_the_examples_read_the_same_without_the_country_key(tmp_path):
             assert plain[qid] == given[qid], (path.name, qid)
         assert plain["open_questions"] == given["open_questions"]
         checked += 1
-    assert checked == 21  # every example but status-unknown, which has no country key
+    assert checked == 22  # every example but status-unknown, which has no country key
 
 
 def test_every_valid_case_file_reads_the_same_with_the_country_key(tmp_path):
@@ -200,6 +212,46 @@ def test_constraints_that_cannot_be_met(rules):
     [finding] = findings(r)
     assert finding.startswith(f"{path}:{line_of(path, 'in: [never_served]}')}:")
     assert "unsatisfiable: applicant.desertion_type could never be given" in finding
+
+
+def test_a_must_be_constraint_on_a_value_that_does_not_exist(rules):
+    path = rules / "syria" / "facts.yaml"
+    edit(path, "    when: {fact: applicant.desertion_type, is: external}\n",
+         "    when: {fact: applicant.desertion_type, is: abroad}\n")
+    r = run_cli("rules", "check", str(rules))
+    assert r.code == ExitCode.FINDINGS
+    [finding] = findings(r)
+    assert finding.startswith(f"{path}:{line_of(path, 'is: abroad}')}:")
+    assert "'abroad' is not a value of applicant.desertion_type" in finding
+
+
+@pytest.mark.parametrize("facts, message", [
+    ("  desertion_type: external\n  left_syria_after_desertion: false\n",
+     "'false' cannot be given when desertion_type is 'external': it must be true"),
+    ("  desertion_date: 2025-01\n  active_at_regime_fall: false\n",
+     "'false' cannot be given when desertion_date is on or after 2024-12-08: it must be true"),
+    ("  deserted_again: true\n  returned_to_service: false\n",
+     "'false' cannot be given when deserted_again is 'true': it must be true"),
+])
+def test_a_case_file_that_breaks_a_must_be_constraint_is_refused(tmp_path, facts, message):
+    case = tmp_path / "case.yaml"
+    case.write_text("assessment_date: 2026-02-01\napplicant:\n  country_of_origin: SY\n"
+                    "  military_status: deserter\n" + facts, encoding="utf-8")
+    r = run_cli("evaluate", str(case))
+    assert r.code == ExitCode.INVALID_INPUT
+    assert message in r.err
+
+
+def test_a_given_fact_at_the_fall_needs_no_desertion_date(tmp_path):
+    """Issue 14, item 9: with active_at_regime_fall given, the 4.1.1 boundary needs no date."""
+    case = tmp_path / "case.yaml"
+    for given, outcome in (("false", "in_profile"), ("true", "outside_profile")):
+        case.write_text("assessment_date: 2026-02-01\napplicant:\n  country_of_origin: SY\n"
+                        "  sex: male\n  military_status: deserter\n  force: armed_forces\n"
+                        f"  active_at_regime_fall: {given}\n", encoding="utf-8")
+        report = json.loads(run_cli("evaluate", str(case), "-f", "json").out)
+        assert report["applicability"]["outcome"] == outcome
+        assert "applicant.desertion_date" not in {q["fact"] for q in report["open_questions"]}
 
 
 def test_a_constraint_on_a_value_that_does_not_exist(rules):

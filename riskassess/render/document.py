@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from riskassess.assessment import Report
 from riskassess.case import UNKNOWN, Case, given_facts
 from riskassess.explain import Explanation, show
-from riskassess.render.common import item_text
+from riskassess.render.common import bracket_source_text, item_text
 from riskassess.ruleset import RuleSet, top_warning_codes
 
 
@@ -35,6 +35,8 @@ class Note:
     locator: str
     summary: str
     url: str | None
+    # the reports behind the labels of the guidance's brackets, as bracket_source_text
+    reports: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -97,7 +99,8 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                 c = report.citations[pid]
                 src = ruleset.sources[c.source_id]
                 notes.append(Note(numbers[pid], pid, src.title, src.author, src.date, c.section,
-                                  c.locator, c.summary, c.url))
+                                  c.locator, c.summary, c.url,
+                                  [bracket_source_text(b) for b in c.bracket_sources]))
             out.append(numbers[pid])
         return out
 

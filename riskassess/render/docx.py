@@ -80,6 +80,8 @@ def _note_lines(doc: Document, number: int) -> list[str]:
     n = doc.notes[number - 1]
     lines = [f"[{n.pid}] {n.author}, {n.source}, {n.date}.",
              f"Section: {n.section}. Locator: {n.locator}.", n.summary]
+    if n.reports:
+        lines.append("Reports in the brackets: " + "; ".join(n.reports) + ".")
     if n.url:
         lines.append(n.url)
     return lines
@@ -175,7 +177,9 @@ def render(doc: Document) -> bytes:
     para("The sources are the numbered footnotes: each is a paragraph the rules cite, "
          "summarised in riskassess's own words; check the source before relying on it.")
     for n in doc.notes:
-        para(f"{n.number}. {n.pid}: {n.source} ({n.locator})", style="List Number")
+        para(f"{n.number}. {n.pid}: {n.source} ({n.locator})"
+             + (". Reports in the brackets: " + "; ".join(n.reports) if n.reports else ""),
+             style="List Number")
     footer = doc.footer + (f"; generated at {doc.generated_at}" if doc.generated_at else "")
     d.sections[0].footer.paragraphs[0].text = footer
     para(footer).runs[0].font.size = Pt(8)

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from riskassess.assessment import Report
-from riskassess.render.common import item_text
+from riskassess.render.common import bracket_source_text, item_text
 from riskassess.ruleset import RuleSet, top_warning_codes
 
 
@@ -134,6 +134,8 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     for pid, c in report.citations.items():
         say(f"[{pid}] {c.source_short}, {c.locator}", 2, "bold")
         say(c.gist, 4)
+        for b in c.bracket_sources:
+            say(bracket_source_text(b), 4)
     say()
     say(f"riskassess {report.tool.version}; rule set {rs.id}; sha256 {rs.sha256}", 0, "dim")
     # Padding fills lines to the full width; trailing blanks help nobody in a file.
