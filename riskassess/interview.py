@@ -1,6 +1,8 @@
 """`riskassess interview`: build a case file by asking only what can still matter.
 
-The engine chooses every question. After each answer the case is evaluated again, and
+The vocabulary's scope fact (the applicant's country) is asked first: no rule reads it,
+but the guidance concerns applicants from one country only. Then the engine chooses every
+question. After each answer the case is evaluated again, and
 the next question is one of its open questions: an unknown fact that could still change
 a conclusion, add a basis, factor or ground, or raise a warning. The open question that
 affects the most questions goes first (ties to the fact more rules read, then the
@@ -63,8 +65,14 @@ class Interview:
 
     def next_fact(self) -> str | None:
         """The open question to ask next, or None when nothing left could matter."""
+        vocab = self.vocabulary
+        scope_key = vocab.scope.fact.split(".", 1)[1]
+        if scope_key not in self.answers:
+            # The scope fact comes first: no rule reads it, but an applicant from another
+            # country is not assessed at all, and without it every report is qualified.
+            return vocab.scope.fact
         report, _ = self.assess()
-        order = list(self.vocabulary.facts)
+        order = list(vocab.facts)
         candidates = [q for q in report.open_questions
                       if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
         if not candidates:
@@ -94,6 +102,8 @@ def parse(spec: FactSpec, raw: str) -> Any:
                 for item in text.strip("[]").split(",") if item.strip()]
     if spec.kind == "enum":
         return _canonical(spec.values, text)
+    if spec.kind == "country" and len(text) == 2:
+        return text.upper()  # codes are capitals: sy means SY
     return text
 
 
@@ -109,6 +119,10 @@ def prompt_text(spec: FactSpec) -> str:
         allowed = "a comma-separated list of: " + ", ".join(spec.values) + "; or none"
     elif spec.kind == "date":
         allowed = "YYYY-MM-DD, YYYY-MM or YYYY"
+    elif spec.kind == "country":
+        allowed = "a two-letter country code (ISO 3166-1 alpha-2)"
+    elif spec.kind == "text":
+        allowed = "any text"
     else:
         allowed = ", ".join(show(v) for v in spec.values)
     return (f"\n{fact}: {spec.description}\n  answer: {allowed}; or unknown. "

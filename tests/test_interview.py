@@ -20,7 +20,7 @@ from riskassess.yamlio import parse_yaml_text
 FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
 DAY = "2024-06-01"
-DESERTER = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
+DESERTER = {"country_of_origin": "sy", "sex": "male", "military_status": "deserter", "force": "armed_forces",
             "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
             "fought_against_government": "false", "reconciliation_status": "none",
             "conscientious_objection": "religious", "exclusion_indicators": "none",
@@ -61,6 +61,12 @@ def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | Non
         child.sendline(script.pop(0) if script else answers.get(fact, UNKNOWN))
 
 
+def answer_country(child: pexpect.spawn, code: str = "SY") -> None:
+    child.expect("applicant.country_of_origin: ")
+    child.expect("> ")
+    child.sendline(code)
+
+
 def test_an_in_profile_deserter(tmp_path):
     out = tmp_path / "case.yaml"
     child = spawn("--date", DAY, "--case-id", "IV-1", "-o", str(out))
@@ -69,12 +75,15 @@ def test_an_in_profile_deserter(tmp_path):
     child.expect(r"\[qualifies\]")
     child.expect(f"wrote {out}")
     child.expect(pexpect.EOF)
-    # status first (it decides every question); desertion_date is never asked: no 2024 rule
+    # the country first (the guidance's scope: another country is not assessed at all), then
+    # the status (it decides every question); desertion_date is never asked: no 2024 rule
     # reads it
-    assert asked[0] == "military_status" and "desertion_date" not in asked
+    assert asked[:2] == ["country_of_origin", "military_status"]
+    assert "desertion_date" not in asked
     assert sorted(asked) == sorted(k for k in DESERTER if k != "desertion_date")
     case = load_case(out)
     assert case.case_id == "IV-1" and case.applicant.rank == "officer"
+    assert case.applicant.country_of_origin == "SY"  # typed in small letters
     assert case.applicant.conscientious_objection == "religious"
     assert case.applicant.exclusion_indicators == []
     assert case.applicant.desertion_date == UNKNOWN
@@ -83,20 +92,21 @@ def test_an_in_profile_deserter(tmp_path):
     assert "  # The rank or kind of service held when he left.\n  rank: officer" in text
 
 
-def test_a_draft_evader_leaves_the_profile_after_one_question(tmp_path):
+def test_a_draft_evader_leaves_the_profile_after_the_country_and_one_question(tmp_path):
     child = spawn("--date", DAY)
-    asked = drive(child, {"military_status": "draft_evader"})
+    asked = drive(child, {"country_of_origin": "SY", "military_status": "draft_evader"})
     child.expect(r"\[outside_profile\]")
     child.expect("4.2.2 Draft evaders")
     child.expect(r"military_status: draft_evader")
     child.expect(pexpect.EOF)
-    assert asked == ["military_status"]
+    assert asked == ["country_of_origin", "military_status"]
 
 
 def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
     out = tmp_path / "case.yaml"
     child = spawn("--date", DAY, "-o", str(out))
-    answers = {"military_status": "deserter", "sex": "male"}  # everything else: unknown
+    answers = {"country_of_origin": "SY", "military_status": "deserter",
+               "sex": "male"}  # everything else: unknown
     asked = drive(child, answers)
     child.expect("Open questions")
     child.expect(pexpect.EOF)
@@ -110,6 +120,7 @@ def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
 def test_back_invalid_answers_and_stop(tmp_path):
     out = tmp_path / "case.yaml"
     child = spawn("--date", DAY, "-o", str(out))
+    answer_country(child)
     child.expect("applicant.military_status: ")
     child.expect("> ")
     child.sendline("soldier")
@@ -148,9 +159,11 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
                "suspected_opposition_sympathy": "false", "from_reconciled_area": "true",
                "returned_to_service": "true", "deserted_again": "false",
                "family_targeted": "false", "prior_measures": "none",
-               "charged_under_antiterrorism_law": "false"}
+               "charged_under_antiterrorism_law": "false",
+               # the file names no country: that is asked too (first)
+               "country_of_origin": "SY"}
     asked = drive(child, answers)
-    assert set(asked) == set(answers)
+    assert set(asked) == set(answers) and asked[0] == "country_of_origin"
     child.expect("exists; replace it")
     child.sendline("n")
     child.expect("not replaced")
@@ -212,6 +225,8 @@ def test_the_number_of_questions_is_the_minimum_the_rules_require():
                           ).assess()
     assert evader.open_questions == []  # after one answer nothing is left to ask
     first = Interview(catalog, RULES, day).next_fact()
+    assert first == VOCAB.scope.fact  # the country: no rule reads it, the scope needs it
+    first = Interview(catalog, RULES, day, answers={"country_of_origin": "SY"}).next_fact()
     assert first == "applicant.military_status"
     assert re.match(r"applicant\.\w+", first) and first in FACTS
 
@@ -288,6 +303,7 @@ def test_ctrl_d_keeps_the_answers_too_and_an_old_draft_is_never_overwritten(tmp_
 def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
     out = tmp_path / "case.yaml"
     child = spawn("--date", "2026-03-01", "-o", str(out))
+    answer_country(child)
     child.expect("applicant.military_status: ")
     child.expect("> ")
     child.sendline("Deserter")
@@ -324,3 +340,14 @@ def test_date_option_errors_name_the_option_and_the_interview_has_no_ruleset_opt
     interim.close()
     assert interim.exitstatus == ExitCode.NO_ENCODED_EDITION
     assert "--ruleset" not in interim.before and "--date" in interim.before
+
+
+def test_an_applicant_from_another_country_stops_the_interview_and_keeps_the_answer(tmp_path):
+    out = tmp_path / "case.yaml"
+    child = spawn("--date", DAY, "-o", str(out))
+    answer_country(child, "iq")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.OUT_OF_SCOPE
+    assert "IQ" in child.before and "applicant.military_status" not in child.before
+    assert load_case(tmp_path / "case.yaml.draft").applicant.country_of_origin == "IQ"
