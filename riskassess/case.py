@@ -96,6 +96,14 @@ def _check_full_date(value: Any) -> Any:
     return value
 
 
+def _whole_number(value: Any) -> Any:
+    """`format: true` or `format: 1.0` equal 1 in Python, but are not what the file means."""
+    if isinstance(value, (bool, float)):
+        raise PydanticCustomError("whole_number", "expected the whole number 1, got '{v}'",
+                                  {"v": str(value).lower()})
+    return value
+
+
 def _digits_to_text(value: Any) -> Any:
     """`case_id: 2024001` is read as an integer; identifiers are text."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -156,7 +164,8 @@ class Case(_Strict):
     The envelope (format, case_id, assessment_date) is the machinery's; the groups of
     facts (e.g. ``applicant``) are added by `build_case_model` from a vocabulary."""
 
-    format: Literal[1] = Field(1, description="The case-file format; 1 is the only one so far.")
+    format: Annotated[Literal[1], BeforeValidator(_whole_number)] = Field(
+        1, description="The case-file format; 1 is the only one so far.")
     case_id: CaseId | None = Field(
         None, description="Your reference: 1-64 letters, digits, '.', '_' or '-'.")
     assessment_date: Annotated[dt.date, BeforeValidator(_check_full_date)] | None = Field(

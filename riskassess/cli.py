@@ -9,6 +9,7 @@ sensitive personal data) and exits 70.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import re
@@ -50,7 +51,8 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(coi_app, name="coi")
 
 RulesDir = Annotated[Optional[Path], typer.Option(
-    "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")]
+    "--rules-dir", readable=False,
+    help="Use rule sets from this folder instead of the shipped ones.")]
 
 
 def _version(value: bool) -> None:
@@ -86,7 +88,7 @@ def _parse_date(value: Optional[str], option: str) -> dt.date:
 
 @app.command(epilog=EXIT_CODE_HELP)
 def evaluate(
-    cases: Annotated[list[Path], typer.Argument(
+    cases: Annotated[list[Path], typer.Argument(readable=False,
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml) to assess as a batch.", show_default=False)],
     format: Annotated[Optional[Format], typer.Option(
@@ -96,7 +98,8 @@ def evaluate(
              "extension's (.md, .markdown, .html, .htm, .docx, .json, .jsonl), otherwise "
              "text.")] = None,
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write to this regular file (atomically) instead of standard "
+        "--output", "-o", readable=False,
+        help="Write to this regular file (atomically) instead of standard "
                                "output; required for docx.")] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the --output file if it exists.")] = False,
@@ -108,7 +111,8 @@ def evaluate(
                           "one in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
     summary_csv: Annotated[Optional[Path], typer.Option(
-        "--summary-csv", help="Also write one CSV row per case (id, outcomes, open questions, "
+        "--summary-csv", readable=False,
+        help="Also write one CSV row per case (id, outcomes, open questions, "
                               "warnings, refusal) for spreadsheets.")] = None,
     today: Annotated[Optional[str], typer.Option(
         "--today", hidden=True,
@@ -125,7 +129,9 @@ def evaluate(
     from riskassess.render import choose_format
 
     format = choose_format(format, output)
-    if len(cases) > 1 or cases[0].is_dir() or summary_csv is not None:
+    from riskassess.core import is_folder
+
+    if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
         _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
                rules_dir)
         return
@@ -218,7 +224,7 @@ def _batch(paths: list[Path], format: Format, output: Optional[Path], force: boo
 
 @app.command(epilog=EXIT_CODE_HELP)
 def explain(
-    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
+    case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
                                          show_default=False)],
     ruleset: Annotated[Optional[str], typer.Option(
         "--ruleset", help="Force an encoded edition instead of the one in force.")] = None,
@@ -239,6 +245,11 @@ def explain(
                          report)
     typer.echo(f"{report.ruleset.title} ({report.ruleset.id}), assessment date "
                f"{report.assessment_date.isoformat()}; {result.variants} variants evaluated")
+    from riskassess.ruleset import top_warning_codes
+
+    for w in report.warnings:  # what every report states at its top, stated here too
+        if w.code in top_warning_codes(outcome.ruleset):
+            typer.echo(f"WARNING {w.code}: {w.message}")
     for spec in outcome.ruleset.questions:
         q = report.question(spec.id)
         typer.echo(f"\n{spec.heading}\n  outcome: {q.outcome}")
@@ -254,7 +265,7 @@ def explain(
 
 @app.command(epilog=EXIT_CODE_HELP)
 def compare(
-    case: Annotated[Path, typer.Argument(help="The case file (YAML, format 1).",
+    case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
                                          show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
         "--editions", help="The two encoded editions to compare (ids from `rules list`), "
@@ -281,7 +292,8 @@ def compare(
                 typer.echo(f"  {report.ruleset.id}: warning {w.code}")
     for diff in run_compare(a, b):
         heading = next(q.heading for q in second.ruleset.questions if q.id == diff.question)
-        mark = "unchanged" if not diff.changes else "CHANGED"
+        mark = ("unchanged" if not diff.changes else
+                "CHANGED" if diff.before != diff.after else "same outcome; lists CHANGED")
         typer.echo(f"\n{heading}\n  {diff.before} -> {diff.after} ({mark})")
         for change in diff.changes:
             typer.echo(f"  - {change}")
@@ -319,7 +331,8 @@ def schema_report(rules_dir: RulesDir = None) -> None:
 @rules_app.command("list")
 def rules_list(
     rules_dir: Annotated[Optional[Path], typer.Option(
-        "--rules-dir", help="Use rule sets from this folder instead of the shipped ones.")] = None,
+        "--rules-dir", readable=False,
+        help="Use rule sets from this folder instead of the shipped ones.")] = None,
 ) -> None:
     """List every known edition with its dates, and the rules of each encoded one.
 
@@ -355,11 +368,12 @@ def rules_list(
 
 @rules_app.command("check", epilog=EXIT_CODE_HELP)
 def rules_check(
-    path: Annotated[Optional[Path], typer.Argument(
+    path: Annotated[Optional[Path], typer.Argument(readable=False,
         help="The same as --rules-dir (kept for existing scripts).", show_default=False)
     ] = None,
     rules_dir: Annotated[Optional[Path], typer.Option(
-        "--rules-dir", help="A rules folder (with editions.yaml) or one edition folder (with "
+        "--rules-dir", readable=False,
+        help="A rules folder (with editions.yaml) or one edition folder (with "
                             "edition.yaml); default: the shipped rules.")] = None,
 ) -> None:
     """Prove the rule sets well-formed, complete and consistent; exit 1 on any error.
@@ -408,7 +422,8 @@ def rules_show(
 @rules_app.command("coverage")
 def rules_coverage(
     examples: Annotated[Optional[Path], typer.Option(
-        "--examples", help="A folder of case files; default: the shipped examples.")] = None,
+        "--examples", readable=False,
+        help="A folder of case files; default: the shipped examples.")] = None,
     rules_dir: RulesDir = None,
 ) -> None:
     """Run the example case files and report which rules and paragraphs they exercise;
@@ -476,7 +491,7 @@ def coi_search(
 
 
 ExamplesDir = Annotated[Optional[Path], typer.Option(
-    "--examples", help="A folder of scenarios; default: the shipped examples.")]
+    "--examples", readable=False, help="A folder of scenarios; default: the shipped examples.")]
 
 
 def _scenarios(examples: Optional[Path]):
@@ -623,7 +638,8 @@ def examples_vary(
     if base.ruleset.id != other.ruleset.id:
         typer.echo(f"  edition: {base.ruleset.id} -> {other.ruleset.id}")
     for diff in run_compare(base, other):
-        mark = "unchanged" if not diff.changes else "CHANGED"
+        mark = ("unchanged" if not diff.changes else
+                "CHANGED" if diff.before != diff.after else "same outcome; lists CHANGED")
         typer.echo(f"  {diff.question}: {diff.before} -> {diff.after} ({mark})")
         for line in diff.changes:
             typer.echo(f"    - {line}")
@@ -643,7 +659,8 @@ def train(
     seed: Annotated[Optional[int], typer.Option(
         "--seed", help="Make --random repeatable.")] = None,
     answers: Annotated[Optional[Path], typer.Option(
-        "--answers", help="Grade a trainee's answers from this YAML file instead of asking "
+        "--answers", readable=False,
+        help="Grade a trainee's answers from this YAML file instead of asking "
                           "(for a classroom).")] = None,
     examples: ExamplesDir = None,
 ) -> None:
@@ -662,6 +679,12 @@ def train(
 
         doc = _read(answers)
         named = doc.data.get("scenario") if isinstance(doc.data, dict) else None
+        if scenario_id and named and str(named) != scenario_id:
+            raise UsageError(f"{answers} answers scenario '{named}', not '{scenario_id}'; "
+                             "grade it against the scenario it answers")
+        if not scenario_id and not named and not random_:
+            raise UsageError(f"{answers} does not say which scenario it answers: give the "
+                             "scenario id, a 'scenario:' key in the file, or --random")
         scenario = training.pick(scenarios, scenario_id or (str(named) if named else None), seed)
         out = assess_file(scenario.case_path, today=dt.date.today())
         given, _ = training.answers_from_document(doc, training.choices(out.ruleset),
@@ -698,10 +721,12 @@ def train(
 @app.command(epilog=EXIT_CODE_HELP)
 def interview(
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", help="Write the case file here (atomically); default: print it. "
+        "--output", "-o", readable=False,
+        help="Write the case file here (atomically); default: print it. "
                                "Answers are kept in OUTPUT.draft as you go.")] = None,
     from_: Annotated[Optional[Path], typer.Option(
-        "--from", help="Resume from an existing case file, asking only what is still open.")
+        "--from", readable=False,
+        help="Resume from an existing case file, asking only what is still open.")
     ] = None,
     date: Annotated[Optional[str], typer.Option(
         "--date", help="The assessment date (YYYY-MM-DD); default: the resumed file's, "
@@ -716,6 +741,8 @@ def interview(
     conclusion are asked, chosen by the rules; then the assessment is shown.
 
     Example: riskassess interview --date 2024-06-01 -o case.yaml"""
+    from pydantic import ValidationError
+
     from riskassess.case import load_case
     from riskassess.interview import Interview, answers_from, draft_text, run, to_yaml
     from riskassess.output import check_target, write_output
@@ -760,6 +787,11 @@ def interview(
     check_target(draft, force=True, inputs=[p for p in (from_,) if p and not resuming_draft],
                  option="the interview draft")
     session = Interview(catalog, directory, day, case_id, answers=answers)
+    try:  # the reference goes into the file: check it as the case file would
+        session.case()
+    except ValidationError:
+        raise UsageError(f"--case-id '{case_id}' is not a valid reference (1-64 letters, "
+                         "digits, '.', '_' or '-')") from None
 
     def save() -> None:
         write_output(draft, draft_text(session).encode("utf-8"), force=True, inputs=[],
@@ -815,8 +847,10 @@ def main(argv: list[str] | None = None) -> None:
     normally for success and raise typer.Exit(code) otherwise. Standard output is
     guarded: a failed print (a full disk) is an OutputError, a closed pipe ends quietly;
     it is flushed here, inside the boundary, rather than by the interpreter at exit."""
-    from riskassess.output import StdoutClosed, guard_stdout
+    from riskassess.output import StdoutClosed, closed_stdout, guard_stdout
 
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        sys.stdout = closed_stdout()
     guard_stdout()
     try:
         try:
@@ -834,8 +868,19 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(ExitCode.INTERRUPTED))
     except (StdoutClosed, BrokenPipeError):
         sys.exit(int(ExitCode.OK))
+    except OSError as exc:
+        if exc.errno != errno.ENAMETOOLONG:
+            _internal()
+        # a path the system refuses outright: the user's to fix, not a bug
+        sys.stderr.write(f"error: {exc.filename}: file name too long\n")
+        sys.exit(int(ExitCode.USAGE))
     except Exception:
-        traceback.print_exc()
-        sys.stderr.write("riskassess: internal error (a bug). Please report it with the "
-                         "traceback above (it holds no local variables).\n")
-        sys.exit(int(ExitCode.INTERNAL))
+        _internal()
+
+
+def _internal() -> None:
+    traceback.print_exc()
+    sys.stderr.write("riskassess: internal error (a bug). Please report it with the "
+                     "traceback above (it holds no local variables).\n")
+    sys.exit(int(ExitCode.INTERNAL))
+

@@ -137,6 +137,15 @@ class Assessor:
         return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
 
 
+def is_folder(path: Path) -> bool:
+    """Whether a path names a folder; a name the system refuses (too long, a loop) is not
+    one, and the reader then says why it cannot be read."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
+
+
 def case_files(paths: list[Path]) -> list[Path]:
     """The case files named or found (recursively) under the paths given, each once, sorted
     by path.
@@ -158,7 +167,7 @@ def case_files(paths: list[Path]) -> list[Path]:
         skipped[reason] = skipped.get(reason, 0) + 1
 
     for path in paths:
-        if path.is_dir():
+        if is_folder(path):
             for folder, _, names in os.walk(path):
                 lowered = {name.lower() for name in names}
                 for name in names:

@@ -206,3 +206,21 @@ def guard_stdout() -> None:
                                   encoding=stream.encoding, errors=stream.errors,
                                   line_buffering=stream.line_buffering,
                                   write_through=stream.write_through)
+
+
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when the tool was started with it closed (`>&-`): a command that
+    writes only to --output works; one that prints is told where its output could not go."""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        if text:
+            raise OutputError("cannot write to standard output: it is closed; redirect it "
+                              "to a file, or use --output")
+        return 0
+
+
+def closed_stdout() -> io.TextIOBase:
+    return _ClosedStdout()

@@ -73,7 +73,7 @@ def test_examples_vary_uses_the_engine():
     assert ("officer_rank is added to the circumstances the country information links to "
             "treatment") in r.out
     # The Art. 9(1) objector finding concerns service under conscription: an officer loses it.
-    assert "persecution: qualifies -> qualifies (CHANGED)" in r.out
+    assert "persecution: qualifies -> qualifies (same outcome; lists CHANGED)" in r.out
     assert "art_9_1_conscientious_objection is no longer among the bases" in r.out
     dated = run_cli("examples", "vary", "deserter-2026", "--fact", "assessment_date=2024-06-01")
     assert "edition: euaa-syria-2025-12 -> euaa-syria-2024" in dated.out
@@ -210,3 +210,11 @@ def test_quiz_random_with_seed_and_abandon():
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 130
+
+
+def test_an_answers_file_is_graded_only_against_the_scenario_it_answers(answers):
+    other = run_cli("train", "religious-objector", "--answers",
+                    answers("scenario: draft-evader\npersecution: not_assessed\n"))
+    assert other.code == ExitCode.USAGE and "answers scenario 'draft-evader'" in other.err
+    unnamed = run_cli("train", "--answers", answers("persecution: not_assessed\n"))
+    assert unnamed.code == ExitCode.USAGE and "does not say which scenario" in unnamed.err
