@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import errno
 import json
-import os
 import re
 import shutil
 import sys
@@ -745,7 +744,7 @@ def interview(
 
     from riskassess.case import load_case
     from riskassess.interview import Interview, answers_from, draft_text, run, to_yaml
-    from riskassess.output import check_target, write_output
+    from riskassess.output import check_target, same_file, write_output
     from riskassess.render.terminal import render as render_text
     from riskassess.ruleset import (
         catalog_vocabulary,
@@ -780,7 +779,7 @@ def interview(
     draft = Path(f"{output}.draft") if output is not None else Path("riskassess-interview.draft")
     if output is not None:
         check_target(output, force=True, inputs=[])
-    resuming_draft = from_ is not None and draft.exists() and _same_file(draft, from_)
+    resuming_draft = from_ is not None and draft.exists() and same_file(draft, from_)
     if draft.exists() and not resuming_draft:
         raise UsageError(f"{draft} holds the answers of an earlier, unfinished interview; "
                          f"resume it with --from {draft}, or remove it")
@@ -832,12 +831,6 @@ def interview(
     draft.unlink(missing_ok=True)
     typer.echo(f"wrote {output}")
 
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
 
 
 def main(argv: list[str] | None = None) -> None:
