@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TextIO
 
 from riskassess.core import Assessor
-from riskassess.errors import ExitCode, RuleSetError, UserError
+from riskassess.errors import ExitCode, RuleSetError, UserError, capped
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
 
@@ -62,15 +62,17 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
             # the batch goes on. (The reader turns every such cause into a UserError; the
             # others are a last line of defence, so that one file never costs the rest.)
             if isinstance(exc, UserError):
-                problems, code = [str(p) for p in exc.problems], int(exc.exit_code)
+                found, code = exc.problems, int(exc.exit_code)
             else:
                 reason = getattr(exc, "strerror", None) or type(exc).__name__
-                problems, code = [f"{shown}: cannot be read ({reason})"], \
-                    int(ExitCode.INVALID_INPUT)
+                found, code = [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
+            # only the first problems are kept, with a count of the rest: a bad file's
+            # thousands of lines would otherwise fill the summary and the memory
+            problems = capped(found, PROBLEMS_SHOWN)
             tally.refused.append((shown, problems, code))
             if fmt == "text":
-                out.write(f"{shown}: REFUSED ({len(problems)} problem"
-                          f"{'s' if len(problems) > 1 else ''}): {problems[0]}\n")
+                out.write(f"{shown}: REFUSED ({len(found)} problem"
+                          f"{'s' if len(found) > 1 else ''}): {problems[0]}\n")
             if writer:
                 writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
                                  " | ".join(problems)])
@@ -112,9 +114,6 @@ def summary(tally: Tally) -> str:
         lines.append("Refused files:")
         for path, problems, code in tally.refused:
             lines.append(f"  {path} (exit {code}):")
-            lines += [f"    {p}" for p in problems[:PROBLEMS_SHOWN]]
-            if len(problems) > PROBLEMS_SHOWN:
-                lines.append(f"    ... and {len(problems) - PROBLEMS_SHOWN:,} more problems "
-                             f"in {path}")
+            lines += [f"    {p}" for p in problems]
     return "\n".join(lines) + "\n"
 

@@ -125,18 +125,15 @@ def evaluate(
     file was refused.
 
     Example: riskassess evaluate examples/religious-objector.yaml -o assessment.docx"""
+    from riskassess.core import assess_file, is_folder
     from riskassess.render import choose_format
 
     format = choose_format(format, output)
-    from riskassess.core import is_folder
-
     if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
         _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
                rules_dir)
         return
     case = cases[0]
-    from riskassess.core import assess_file
-
     if format is Format.docx and output is None:
         raise typer.BadParameter("the docx format needs --output FILE", param_hint="--format")
     outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,

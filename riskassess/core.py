@@ -54,10 +54,18 @@ def assess_case(case: Case, *, today: dt.date, ruleset_id: str | None = None,
     """Assess a case already read and validated (e.g. a variant built in memory)."""
     rules_dir = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(rules_dir)
+    return _assess(case, catalog, rules_dir, today, ruleset_id, {})
+
+
+def _assess(case: Case, catalog, rules_dir: Path, today: dt.date, ruleset_id: str | None,
+            rulesets: dict[str, RuleSet]) -> Outcome:
+    """Scope, edition, rule set (compiled once per id in `rulesets`), evaluation."""
     check_scope(case)
     day, choice = _choose(catalog, case, today, ruleset_id,
-                          lambda day: profile_picker(case, rules_dir, day))
-    ruleset = ruleset_for(rules_dir, choice.entry)
+                          lambda day: profile_picker(case, rules_dir, day, rulesets))
+    ruleset = rulesets.get(choice.entry.id)
+    if ruleset is None:
+        ruleset = rulesets[choice.entry.id] = ruleset_for(rules_dir, choice.entry)
     return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
 
 
@@ -126,15 +134,8 @@ class Assessor:
         self.rulesets: dict[str, RuleSet] = {}
 
     def assess(self, path: Path) -> Outcome:
-        case = load_case(path, self.vocabulary)
-        check_scope(case)
-        day, choice = _choose(self.catalog, case, self.today, self.ruleset_id,
-                              lambda day: profile_picker(case, self.rules_dir, day,
-                                                         self.rulesets))
-        ruleset = self.rulesets.get(choice.entry.id)
-        if ruleset is None:
-            ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)
-        return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
+        return _assess(load_case(path, self.vocabulary), self.catalog, self.rules_dir,
+                       self.today, self.ruleset_id, self.rulesets)
 
 
 def is_folder(path: Path) -> bool:

@@ -26,11 +26,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from riskassess.case import UNKNOWN, Case, case_from_answers, given_facts, vocabulary_of
-from riskassess.engine import evaluate
 from riskassess.errors import UserError
 from riskassess.explain import show
-from riskassess.ruleset import Catalog, choose_edition, ruleset_for
-from riskassess.vocabulary import FactSpec, check_scope, load_vocabulary
+from riskassess.ruleset import Catalog
+from riskassess.vocabulary import FactSpec, load_vocabulary
 
 BACK, STOP = "back", "stop"
 
@@ -54,14 +53,12 @@ class Interview:
                                  case_id=self.case_id, assessment_date=self.day)
 
     def assess(self):
-        from riskassess.core import profile_picker
+        """The case so far, assessed as `evaluate` would (the scope included: an answer or
+        a resumed file may name a country outside the guidance's)."""
+        from riskassess.core import assess_case
 
-        case = self.case()
-        check_scope(case)  # a resumed file may name a country outside the guidance's scope
-        choice = choose_edition(self.catalog, self.day, None,
-                                profile_picker(case, self.rules_dir, self.day))
-        ruleset = ruleset_for(self.rules_dir, choice.entry)
-        return evaluate(case, ruleset, choice, self.day), ruleset
+        outcome = assess_case(self.case(), today=self.day, rules_dir=self.rules_dir)
+        return outcome.report, outcome.ruleset
 
     def next_fact(self) -> str | None:
         """The open question to ask next, or None when nothing left could matter."""
