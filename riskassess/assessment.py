@@ -33,7 +33,14 @@ class Reason(_Frozen):
     text: str = Field(description="The rule's reasoning, one sentence.")
     cites: list[str] = Field(description="Paragraph ids the rule relies on (see citations).")
     conditional: bool = Field(
-        False, description="True if the reason applies only if facts not given turn out so.")
+        False, description="True if the reason applies only if facts not given turn out so; "
+                           "its text then begins with the hypothesis.")
+    hypothesis: str | None = Field(
+        None, description="For a conditional reason: what must be established for it to "
+                          "apply, in words (the rule's condition on the facts not given).")
+    depends_on: list[str] = Field(
+        [], description="For a conditional reason: the facts not given (paths) and open "
+                        "earlier questions (question:<id>) the hypothesis is about.")
 
 
 class _Question(_Frozen):

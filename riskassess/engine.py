@@ -51,7 +51,10 @@ from riskassess.assessment import (
 )
 from riskassess.case import UNKNOWN, Case, date_bounds, fact_values
 from riskassess.errors import RuleSetError
+from riskassess.hypothesis import Words, describe, residual, sentence
+from riskassess.hypothesis import variables as open_variables
 from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet
+from riskassess.vocabulary import record_words
 
 QUESTION_PREFIX = "question:"
 
@@ -90,29 +93,37 @@ class _Effect:
     collection: str = ""
 
 
-def _why(effects: list[_Effect], order: list[str]) -> str:
-    """One sentence per fact: per question, what establishing the fact could change.
+def _why(effects: list[_Effect], order: list[str], vocab: Any) -> str:
+    """One sentence per fact: per question, what establishing the fact could change, in
+    the vocabulary's words (question titles, outcome labels, list nouns).
 
     An outcome still open says it all for that question; otherwise the items it could add
     are listed per list, then the warnings it could raise."""
+    nouns = vocab.list_nouns()
+    titles = {q.id: q.title for q in vocab.questions}
     parts = []
     for qid in order:
         mine = [e for e in effects if e.question == qid]
         outcome = next((e for e in mine if e.kind == "outcome"), None)
         if outcome is not None:
-            parts.append(f"could decide {qid} ({outcome.label})")
+            shown = " or ".join(f"“{vocab.outcome_labels.get(o, o)}”"
+                                for o in outcome.label.split(" or "))
+            parts.append(f"could decide {titles.get(qid, qid)} ({shown})")
             continue
         by_coll: dict[str, list[str]] = {}
         for e in mine:
             if e.kind == "item":
                 by_coll.setdefault(e.collection, [])
-                if e.label not in by_coll[e.collection]:
-                    by_coll[e.collection].append(e.label)
+                label = record_words(e.label)
+                if label not in by_coll[e.collection]:
+                    by_coll[e.collection].append(label)
         for coll, labels in by_coll.items():
-            parts.append(f"could add {' or '.join(labels)} to {qid}.{coll}")
+            parts.append(f"could add {' or '.join(labels)} to the "
+                         f"{nouns.get(coll, record_words(coll))} ({titles.get(qid, qid)})")
         for e in mine:
-            if e.kind == "warning" and f"could raise the warning {e.label}" not in parts:
-                parts.append(f"could raise the warning {e.label}")
+            text = f"could raise the warning “{record_words(e.label)}”"
+            if e.kind == "warning" and text not in parts:
+                parts.append(text)
     return "Establishing it " + "; ".join(parts) + "."
 
 
@@ -335,7 +346,7 @@ class _Evaluator:
         # A deciding rule's reason is unconditional when it decides in every completion,
         # or when it gives the fallback outcome that is reported whatever the facts.
         reasons = [self._reason(r, conditional=not (
-            len(winners) == 1 or (not decided and r.outcome == q.if_undetermined)))
+            len(winners) == 1 or (not decided and r.outcome == q.if_undetermined)), q=q)
             for r in winners]
 
         collections: dict[str, list[tuple[int, Any]]] = {c: [] for c in q.collections}
@@ -435,8 +446,41 @@ class _Evaluator:
             self.rs.cache[key] = hit
         return hit
 
-    def _reason(self, rule: CompiledRule, *, conditional: bool) -> Reason:
-        return _reasons(self.rs)[rule.id][conditional]
+    def _reason(self, rule: CompiledRule, *, conditional: bool,
+                q: QuestionSpec | None = None) -> Reason:
+        """A rule's reason; a conditional one begins with its hypothesis in words (the
+        rule's condition on what the facts given leave open; for an outcome rule, also
+        that no earlier outcome rule applies)."""
+        plain = _reasons(self.rs)[rule.id]
+        if not conditional:
+            return plain
+        node: Any = rule.condition
+        if rule.kind == "outcome" and q is not None:
+            earlier = q.outcome_rules[:q.outcome_rules.index(rule)]
+            node = ("all", [rule.condition, *(("not", r.condition) for r in earlier)])
+        rest = residual(node, self._leaf_truth)
+        if isinstance(rest, bool):  # decided only jointly, by the facts' combination rules
+            words, open_vars = "the facts not given turn out so", []
+        else:
+            outcomes = {qid: s.possible_outcomes for qid, s in self.states.items()}
+            facts = list(self.vocab.facts)
+            open_vars = sorted(open_variables(rest), key=lambda v: (
+                not v.startswith(QUESTION_PREFIX), facts.index(v) if v in facts else 0, v))
+            known, unknown = self._split(open_vars)
+            assignments = [a for _, a in self._completions(known, unknown)]
+            words = describe(rest, open_vars, assignments, self._domain,
+                             Words(self.vocab, outcomes, self.rs.thresholds))
+        return plain.model_copy(update={
+            "text": sentence(words, plain.text), "conditional": True,
+            "hypothesis": words, "depends_on": open_vars})
+
+    def _leaf_truth(self, leaf: Any) -> bool | None:
+        """A single test's value when the facts given decide it, else None."""
+        known, unknown = self._split(leaf.variables)
+        if not unknown:
+            return leaf.test(known)
+        values = {leaf.test(a) for _, a in self._completions(known, unknown)}
+        return values.pop() if len(values) == 1 else None
 
 
 def _ref(entry: Any) -> EditionRef | None:
@@ -447,10 +491,9 @@ def _ref(entry: Any) -> EditionRef | None:
 
 
 @lru_cache(maxsize=16)
-def _reasons(ruleset: RuleSet) -> dict[str, tuple[Reason, Reason]]:
-    """Each rule's reason, unconditional and conditional: built once per rule set."""
-    return {rid: tuple(Reason(rule=rid, text=r.reasoning, cites=list(r.cites), conditional=c)
-                       for c in (False, True))
+def _reasons(ruleset: RuleSet) -> dict[str, Reason]:
+    """Each rule's unconditional reason: built once per rule set."""
+    return {rid: Reason(rule=rid, text=r.reasoning, cites=list(r.cites))
             for rid, r in ruleset.rules.items()}
 
 
@@ -502,7 +545,7 @@ def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
         affects = sorted({e.question for e in effects}, key=question_ids.index)
         rules = sorted({rid for e in effects for rid in e.rule.split(",")},
                        key=lambda rid: ev.order[rid])
-        why = _why(effects, question_ids)
+        why = _why(effects, question_ids, vocab)
         if fact in ruleset.thresholds:  # say which dates matter, e.g. "before 2024-12-08"
             cuts = " or ".join(t.isoformat() for t in ruleset.thresholds[fact])
             why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."

@@ -134,6 +134,9 @@ class Edition(_Dated):
     not_at_hand: list[str] = []
     questions: list[Question]
     codes: dict[str, dict[str, str]]
+    # The rule set's own warnings that a document's header puts first, most severe first
+    # (after the warnings on the edition's dates, before the country scope's).
+    warning_order: list[str] = []
     rule_files: list[str]
 
 
@@ -224,6 +227,10 @@ class Condition:
     test: Test
     variables: frozenset[str]
     text: str  # a plain-English rendering, for `rules show` and reports
+    # The condition's structure, for reading it in words (riskassess/hypothesis.py):
+    # ("always",) | ("all"|"any", (Condition, ...)) | ("not", Condition)
+    # | ("fact", path, op, value) | ("question", id, (outcome, ...))
+    tree: tuple = ("always",)
 
 
 def question_var(qid: str) -> str:
@@ -258,7 +265,7 @@ class _Compiler:
 
     def compile(self, raw: Any, path: tuple) -> Condition:
         if raw == "always":
-            return Condition(lambda a: True, frozenset(), "always")
+            return Condition(lambda a: True, frozenset(), "always", ("always",))
         if not isinstance(raw, dict):
             return self.fail(path, "a condition is 'always' or a mapping "
                                    "(all, any, not, fact, question)")
@@ -274,13 +281,14 @@ class _Compiler:
             joiner = " and " if op == "all" else " or "
             text = joiner.join(f"({p.text})" if (" and " in p.text or " or " in p.text) else p.text
                                for p in parts)
+            tree = (op, tuple(parts))
             if op == "all":
-                return Condition(lambda a, t=tests: all(f(a) for f in t), variables, text)
-            return Condition(lambda a, t=tests: any(f(a) for f in t), variables, text)
+                return Condition(lambda a, t=tests: all(f(a) for f in t), variables, text, tree)
+            return Condition(lambda a, t=tests: any(f(a) for f in t), variables, text, tree)
         if keys == {"not"}:
             inner = self.compile(raw["not"], path + ("not",))
             return Condition(lambda a, f=inner.test: not f(a), inner.variables,
-                             f"not ({inner.text})")
+                             f"not ({inner.text})", ("not", inner))
         if "fact" in keys:
             return self._fact(raw, path)
         if "question" in keys:
@@ -322,15 +330,17 @@ class _Compiler:
             self.thresholds.setdefault(name, set()).add(when)
             if op == "before":
                 return Condition(lambda a, n=name, w=when: a[n] < w, frozenset({name}),
-                                 f"{name} is before {when.isoformat()}")
+                                 f"{name} is before {when.isoformat()}",
+                                 ("fact", name, op, when))
             return Condition(lambda a, n=name, w=when: a[n] >= w, frozenset({name}),
-                             f"{name} is on or after {when.isoformat()}")
+                             f"{name} is on or after {when.isoformat()}", ("fact", name, op, when))
         if op == "empty":
             want = raw["empty"]
             if not isinstance(want, bool):
                 return self.fail(path + ("empty",), "'empty' takes true or false")
             return Condition(lambda a, n=name, w=want: (len(a[n]) == 0) == w,
-                             frozenset({name}), f"{name} is {'empty' if want else 'not empty'}")
+                             frozenset({name}), f"{name} is {'empty' if want else 'not empty'}",
+                             ("fact", name, "empty", want))
         values = self._values(raw, op, path, spec.values, name)
         if values is None:
             return Condition(lambda a: False, frozenset(), "?")
@@ -338,18 +348,20 @@ class _Compiler:
         if op == "is":
             v = values[0]
             return Condition(lambda a, n=name, v=v: a[n] == v, frozenset({name}),
-                             f"{name} is {_show(v)}")
+                             f"{name} is {_show(v)}", ("fact", name, "is", v))
         if op == "in":
             vs = frozenset(values)
             return Condition(lambda a, n=name, vs=vs: a[n] in vs, frozenset({name}),
-                             f"{name} is one of {shown}")
+                             f"{name} is one of {shown}", ("fact", name, "in", tuple(values)))
         if op == "not_in":
             vs = frozenset(values)
             return Condition(lambda a, n=name, vs=vs: a[n] not in vs, frozenset({name}),
-                             f"{name} is not one of {shown}")
+                             f"{name} is not one of {shown}",
+                             ("fact", name, "not_in", tuple(values)))
         vs = frozenset(values)  # contains_any
         return Condition(lambda a, n=name, vs=vs: bool(a[n] & vs), frozenset({name}),
-                         f"{name} includes any of {shown}")
+                         f"{name} includes any of {shown}",
+                         ("fact", name, "contains_any", tuple(values)))
 
     def _question(self, raw: dict, path: tuple) -> Condition:
         qid = raw["question"]
@@ -367,7 +379,7 @@ class _Compiler:
         var = question_var(qid)
         vs = frozenset(values)
         return Condition(lambda a, v=var, vs=vs: a[v] in vs, frozenset({var}),
-                         f"{qid} is {' or '.join(values)}")
+                         f"{qid} is {' or '.join(values)}", ("question", qid, tuple(values)))
 
 
 def _one_of(words: list[str]) -> str:
@@ -687,6 +699,10 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         problems.append(edoc.problem(("questions",), "the questions must be, in order: "
                                      + ", ".join(contract)))
     known_codes = {name: set(codes) for name, codes in edition.codes.items()}
+    for i, code in enumerate(edition.warning_order):
+        if code not in known_codes.get("warnings", set()):
+            problems.append(edoc.problem(("warning_order", i), f"'{code}' is not a code "
+                                                               "listed under codes.warnings"))
 
     rules_by_q: dict[str, list[CompiledRule]] = {q: [] for q in contract}
     rules: dict[str, CompiledRule] = {}
@@ -948,6 +964,20 @@ def _window(e: CatalogEdition) -> str:
 # Warning codes the machinery itself emits from the editions' dates (not from rules).
 DATE_WARNING_CODES = ("assessment_date_defaulted", "guidance_superseded", "guidance_under_review",
                       "guidance_not_yet_in_force")
+
+
+# The dates' warnings in a header, most severe first: a superseded or not yet applicable
+# edition, then one under review; the defaulted assessment date comes after the
+# rule set's own (warning_order) and the country scope's.
+DATE_SEVERITY = ("guidance_superseded", "guidance_not_yet_in_force", "guidance_under_review")
+
+
+def warning_rank(ruleset: RuleSet) -> dict[str, int]:
+    """Warning code -> its place in a document's header (lower: more severe). Codes not
+    ranked come last, in the report's order."""
+    order = [*DATE_SEVERITY, *ruleset.edition.warning_order, ruleset.vocabulary.scope.warning,
+             "assessment_date_defaulted"]
+    return {code: i for i, code in enumerate(dict.fromkeys(order))}
 
 
 def top_warning_codes(ruleset: RuleSet) -> tuple[str, ...]:

@@ -56,7 +56,13 @@ class FactEntry(_Strict):
     path: str = Field(pattern=r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
     kind: Literal["choice", "yes_no", "partial_date", "codes", "country", "text"]
     description: str
+    # a short name for a reader (fact tables, hypotheses); default: the key in words
+    label: str | None = None
     values: dict[str, str] = {}  # value -> meaning (choice and codes only)
+    # how a condition on the fact reads after "If it is established that": per value (a
+    # choice or code; "true"/"false" for yes_no; "empty"/"not_empty" for codes; "before"
+    # and "on_or_after" with {date} for a date)
+    phrases: dict[str, str] = {}
     cites: list[str] = []
     recorded_only: bool = False  # no rule reads it: kept for the record
 
@@ -168,6 +174,8 @@ class QuestionEntry(_Strict):
     title: str
     description: str
     outcomes: list[str]
+    # how "the answer to this question is OUTCOME" reads in a hypothesis, per outcome
+    phrases: dict[str, str] = {}
     lists: list[ListEntry] = []
     shown_in_order: list[str] = []
 
@@ -203,6 +211,8 @@ class FactSpec:
     meanings: dict[str, str] = field(default_factory=dict)
     cites: tuple[str, ...] = ()
     recorded_only: bool = False
+    label: str = ""
+    phrases: dict[str, str] = field(default_factory=dict)
 
     @property
     def group(self) -> str:
@@ -235,6 +245,7 @@ class QuestionVocab:
     outcomes: tuple[str, ...]  # every outcome the report contract allows
     lists: tuple[ListSpec, ...]
     shown: tuple[str, ...]  # the lists in the order reports show them
+    phrases: dict[str, str] = field(default_factory=dict)  # outcome -> hypothesis words
 
     @property
     def decided(self) -> tuple[str, ...]:
@@ -453,6 +464,15 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         if UNKNOWN in f.values:
             problems.append(fdoc.problem(here + ("values", UNKNOWN),
                                          "'unknown' is not a value: every fact may be unknown"))
+        allowed_phrases = {"choice": set(f.values), "codes": set(f.values) | {"empty", "not_empty"},
+                           "yes_no": {"true", "false"},
+                           "partial_date": {"before", "on_or_after"}}.get(f.kind, set())
+        for key in f.phrases:
+            if key not in allowed_phrases:
+                problems.append(fdoc.problem(
+                    here + ("phrases", key),
+                    f"'{key}' is not a value of this {f.kind} fact (allowed: "
+                    f"{', '.join(sorted(allowed_phrases)) or 'none'})"))
         if f.kind == "text" and not f.recorded_only:
             problems.append(fdoc.problem(here + ("kind",), "no rule can read a text fact: "
                                          "mark it recorded_only: true"))
@@ -460,7 +480,9 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
             (True, False) if f.kind == "yes_no" else ()
         facts[f.path] = FactSpec(
             f.path, KINDS[f.kind], values, " ".join(f.description.split()),  # type: ignore
-            dict(f.values), tuple(f.cites), f.recorded_only)
+            dict(f.values), tuple(f.cites), f.recorded_only,
+            " ".join((f.label or f.path.split(".", 1)[1].replace("_", " ")).split()),
+            {k: " ".join(v.split()) for k, v in f.phrases.items()})
         locations[f.path] = (fdoc.file, *fdoc.position(here))
 
     given_only_if: dict[str, tuple[str, frozenset[str]]] = {}
@@ -569,8 +591,13 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
             shown = tuple(names)
         if not [o for o in q.outcomes if o != "undetermined"]:
             problems.append(qdoc.problem(here + ("outcomes",), "no outcome a rule can reach"))
+        for outcome in q.phrases:
+            if outcome not in q.outcomes:
+                problems.append(qdoc.problem(here + ("phrases", outcome),
+                                             f"'{outcome}' is not an outcome of {q.id}"))
         questions.append(QuestionVocab(q.id, q.title, q.description, tuple(q.outcomes),
-                                       tuple(specs), shown))
+                                       tuple(specs), shown,
+                                       {k: " ".join(v.split()) for k, v in q.phrases.items()}))
         locations[f"question:{q.id}"] = (qdoc.file, *qdoc.position(here))
     by_id = {q.id: q for q in questions}
     for name, t in questions_file.item_types.items():

@@ -178,7 +178,7 @@ def test_rules_show():
     for part in ("applies when: applicability is in_profile and "
                  "applicant.reconciliation_status is amnesty_surrender",
                  "adds to circumstances that do not lower it: amnesty_surrender",
-                 "why: Where the applicant surrendered under an amnesty decree",
+                 "why: A surrender under an amnesty decree would",
                  "[cg24.concl.risk-amnesty]", "summary: ",
                  "locator: 4.2.3, Conclusions and guidance, level of risk, para. 4"):
         assert part in r.out

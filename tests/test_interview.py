@@ -20,7 +20,8 @@ from riskassess.yamlio import parse_yaml_text
 FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
 DAY = "2024-06-01"
-DESERTER = {"country_of_origin": "sy", "sex": "male", "military_status": "deserter", "force": "armed_forces",
+DESERTER = {"country_of_origin": "sy", "sex": "male", "military_status": "deserter",
+            "force": "armed_forces",
             "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
             "fought_against_government": "false", "reconciliation_status": "none",
             "conscientious_objection": "religious", "exclusion_indicators": "none",
