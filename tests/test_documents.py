@@ -13,8 +13,10 @@ import errno
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import docx
@@ -107,19 +109,23 @@ def test_timestamp_is_added_only_on_request(tmp_path):
 
 def test_documents_follow_the_guidance_order_with_warnings_first():
     r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "markdown")
-    order = ["> **WARNING (guidance_under_review)", "## Case facts", "## Guidance applied",
+    order = ["- Case: EX-NABEK", "- Assessment date: ", "- Guidance applied: ",
+             "- Status of that guidance: under review on the assessment date",
+             "> **Warning:** On the assessment date", "## Case facts", "## Guidance applied",
              "## Does the applicant fall within the profile?", "## Step 1.", "## Step 2.",
-             "## Step 3.", "## Exclusion", "## Open questions", "## Warnings", "## Sources"]
+             "## Step 3.", "## Exclusion", "## Open questions", "## Notes", "## Bibliography",
+             "## Reference: codes used"]
     positions = [r.out.index(part) for part in order]
     assert positions == sorted(positions)
-    assert "Art. 9(2)(e) QD" in r.out and "[^1]: **cg24.review-notice**" in r.out
+    assert "Art. 9(2)(e) QD" in r.out and "[^1]: European Union Agency for Asylum" in r.out
+    assert "- `note 1`: cg24.review-notice" in r.out  # the paragraph id, in small print
 
 
 def test_every_note_is_referenced_and_numbered_in_reading_order():
     import re
 
     r = run_cli("evaluate", str(EXAMPLES / "religious-objector.yaml"), "-f", "markdown")
-    body, sources = r.out.split("## Sources", 1)
+    body, sources = r.out.split("## Notes", 1)
     refs = [int(n) for n in re.findall(r"\[\^(\d+)\](?!:)", body)]
     first_seen = list(dict.fromkeys(refs))
     assert first_seen == list(range(1, len(first_seen) + 1))
@@ -144,9 +150,29 @@ def test_word_file_has_real_footnotes():
     from riskassess.render.docx import render
 
     doc = document(out)
-    structure = docx_structure(render(doc))
+    data = render(doc)
+    structure = docx_structure(data)
     assert structure.count("\nFootnote ") == len(doc.notes) == len(out.report.citations)
-    assert "Footnote 1: [cg24.profile]" in structure
+    assert "Footnote 1: European Union Agency for Asylum (EUAA), Country Guidance: Syria" \
+        in structure
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        body = z.read("word/document.xml").decode()
+        footers = "".join(z.read(n).decode() for n in z.namelist() if "footer" in n)
+        headers = "".join(z.read(n).decode() for n in z.namelist() if "header" in n)
+    # the first mark of each note sits in a bookmark; every repeat is a NOTEREF field to it
+    marks = re.findall(r'<w:footnoteReference w:id="(\d+)"/>', body)
+    assert sorted(map(int, marks)) == list(range(1, len(doc.notes) + 1))
+    for n in marks:
+        assert f'w:name="_RefNote{n}"' in body
+    repeats = re.findall(r"NOTEREF _RefNote(\d+) \\f \\h", body)
+    cited = sum(len(r.notes) for q in doc.questions for r in q.reasons + q.conditional) \
+        + sum(len(w.notes) for w in doc.warnings)
+    assert repeats and len(repeats) + len(marks) == cited
+    assert all(n in marks for n in repeats)
+    # "page X of Y" and the case id as a running head
+    assert 'w:instr=" PAGE "' in footers and 'w:instr=" NUMPAGES "' in footers
+    assert "page " in footers and " of " in footers
+    assert "EX-RELIGIOUS-OBJECTOR" in headers
 
 
 def test_every_citation_names_the_reports_behind_its_bracket_labels(tmp_path):
@@ -193,7 +219,9 @@ def test_word_file_converts_with_libreoffice(tmp_path):
     assert pdf.exists() and pdf.stat().st_size > 10_000
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True).stdout
-        assert "guidance_under_review" in text and "[cg24.review-notice]" in text
+        flat = " ".join(text.split())
+        assert "was under review (from 2024-12-08)" in flat and "page 1 of " in flat
+        assert "EX-NABEK" in flat and "Bibliography" in flat
 
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -220,8 +248,30 @@ def test_html_in_a_real_headless_chromium(tmp_path):
     assert console == [], console
     dom = subprocess.run(flags + ["--dump-dom", page.as_uri()], capture_output=True, text=True,
                          timeout=120).stdout
-    assert 'class="warnings-top"' in dom and "guidance_under_review" in dom
-    assert 'id="note-1"' in dom and 'id="sources"' in dom
+    assert 'class="warnings-top"' in dom and "was under review (from 2024-12-08)" in dom
+    assert 'id="note-1"' in dom and 'id="notes"' in dom and 'id="bibliography"' in dom
+    # every marker is its own link to its note, and the note links back to it
+    markers = re.findall(r'<a class="ref" href="#note-(\d+)" id="(ref-[^"]+)"', dom)
+    assert markers
+    for number, ref_id in markers:
+        assert f'id="{ref_id}"' in dom
+        note = re.search(rf'<li id="note-{number}">.*?</li>', dom, flags=re.S).group(0)
+        assert f'href="#{ref_id}"' in note, (number, ref_id)
+    groups = re.findall(r'<sup class="refs">(.*?)</sup>', dom)
+    assert any(g.count('class="ref"') > 1 for g in groups)
+    for g in groups:  # markers of one place are separated and in ascending order
+        numbers = [int(n) for n in re.findall(r">(\d+)</a>", g)]
+        assert numbers == sorted(numbers)
+        assert g.count('class="sep"') == len(numbers) - 1
+    # printed by the browser: the separators survive, with a running head and page numbers
+    pdf = tmp_path / "printed.pdf"
+    subprocess.run(flags + ["--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri()],
+                   capture_output=True, timeout=120)
+    if pdf.exists() and shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                              text=True).stdout
+        assert "page 1 of " in text and "EX-NABEK · " in text
+        assert re.search(r"\.\d+,\d+", " ".join(text.split()))  # e.g. "result.1,2"
 
 
 # ------------------------------------------------------------------- decisive facts
@@ -302,14 +352,23 @@ def test_compare_two_editions():
                 "euaa-syria-2024", "euaa-syria-2025-12")
     assert r.code == 0, r.err
     step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
-    assert "qualifies -> does_not_qualify (CHANGED)" in step1
+    # outcomes by their labels, codes in parentheses (issue 15: prose, not codes)
+    assert ('"the acts qualify as persecution" (qualifies) -> '
+            '"the acts do not qualify as persecution" (does_not_qualify) (CHANGED)') in step1
     assert "explained by [cg25.4-3.step1]" in step1
-    assert "euaa-syria-2024: warning guidance_superseded" in r.out
+    # each edition's warnings under its own heading, with their messages (tests/test_compare.py)
+    older = r.out.split("Warnings under 'EUAA Country Guidance: Syria (April 2024)' "
+                        "(euaa-syria-2024)")[1].split("\n\n")[0]
+    assert "WARNING guidance_superseded: This assessment applies" in older
     early = run_cli("compare", str(EXAMPLES / "daraa-conscript-amnesty.yaml"), "--editions",
                     "euaa-syria-2024", "euaa-syria-2025-12")
     assert early.code == 0, early.err
-    assert "qualifies -> undetermined (CHANGED)" in early.out.split("Step 1.")[1]
-    assert "euaa-syria-2025-12: warning guidance_not_yet_in_force" in early.out
+    assert ('"the acts qualify as persecution" (qualifies) -> '
+            '"undetermined (depends on facts not given)" (undetermined) (CHANGED)'
+            in early.out.split("Step 1.")[1])
+    newer = early.out.split("Warnings under 'EUAA Country Guidance: Syria (December 2025)' "
+                            "(euaa-syria-2025-12)")[1].split("\n\n")[0]
+    assert "WARNING guidance_not_yet_in_force: This assessment applies" in newer
     same = run_cli("compare", str(EXAMPLES / "deserter-2026.yaml"), "--editions",
                    "euaa-syria-2025-12", "euaa-syria-2025-12")
     assert same.code == 0 and "CHANGED" not in same.out and same.out.count("(unchanged)") == 5

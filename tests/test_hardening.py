@@ -36,7 +36,7 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
     seen = {
         ExitCode.OK: run_cli("evaluate", CASE).code,
         ExitCode.FINDINGS: run_cli("rules", "check", str(broken)).code,
-        ExitCode.USAGE: run_cli("evaluate", CASE, "--format", "pdf").code,
+        ExitCode.USAGE: run_cli("evaluate", CASE, "--format", "rtf").code,
         ExitCode.INVALID_INPUT: run_cli("evaluate", str(bad_case)).code,
         ExitCode.RULESET_ERROR: run_cli("evaluate", CASE, "--rules-dir", str(broken)).code,
         ExitCode.NO_ENCODED_EDITION: run_cli("evaluate", undated, "--today", "2025-08-01").code,

@@ -22,12 +22,13 @@ class Format(str, Enum):
     markdown = "markdown"
     html = "html"
     docx = "docx"
+    pdf = "pdf"
 
 
 # The extensions that name a format. Any other (.txt, none) is free: text unless -f says.
 EXTENSIONS = {".json": Format.json, ".jsonl": Format.jsonl, ".md": Format.markdown,
               ".markdown": Format.markdown, ".html": Format.html, ".htm": Format.html,
-              ".docx": Format.docx}
+              ".docx": Format.docx, ".pdf": Format.pdf}
 
 
 def choose_format(given: Format | None, output: Path | None) -> Format:

@@ -1,27 +1,44 @@
-"""The annotated reasoning as a neutral document, shared by Markdown, HTML and Word.
+"""The annotated reasoning as a neutral document, shared by Markdown, HTML, Word and PDF.
 
 The document follows the guidance's order:
-1. the case facts as given, and the facts not given;
-2. the edition applied and its dates, with any review or supersession warning at the top;
+1. a header block: case id, assessment date (and whether it was defaulted), the edition
+   and its status, and every warning, most severe first (the rule set declares the order
+   of its own warnings; see ruleset.warning_rank);
+2. the case facts as given (labels and value meanings from the vocabulary), and those not
+   given;
 3. applicability, then Steps 1, 2 and 3, then exclusion. Each conclusion comes with its
-   reasons, the facts it depended on, and the single changes that would alter it;
-4. the open questions and the warnings;
-5. the sources.
+   reasons; reasons that hold only if facts not given turn out a certain way are grouped
+   under the facts they depend on and written as conditionals ("If it is established
+   that ...: ..."); then the facts it depended on and the single changes that would
+   alter it;
+4. the open questions;
+5. the notes (the cited paragraphs), the bibliography of the reports behind them, and a
+   small-print reference of the codes used (codes appear nowhere else a person reads).
 
 Each cited paragraph becomes a numbered note, numbered by its first appearance in the
-document, so footnote numbers in every format follow the reading order.
+document, so note numbers follow the reading order; the markers of one place are in
+ascending order.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import Any
 
 from riskassess.assessment import Report
 from riskassess.case import UNKNOWN, Case, given_facts
-from riskassess.explain import Explanation, show
-from riskassess.render.common import bracket_source_text, item_text
-from riskassess.ruleset import RuleSet, top_warning_codes
+from riskassess.explain import Explanation
+from riskassess.render.common import bracket_source_text
+from riskassess.ruleset import RuleSet, warning_rank
+from riskassess.vocabulary import item_text as record_text
+
+QUESTION_PREFIX = "question:"
+STATUS_WORDS = {
+    "guidance_superseded": "superseded on the assessment date",
+    "guidance_not_yet_in_force": "not yet in force on the assessment date",
+    "guidance_under_review": "under review on the assessment date",
+}
 
 
 @dataclass
@@ -38,6 +55,21 @@ class Note:
     # the reports behind the labels of the guidance's brackets, as bracket_source_text
     reports: list[str] = field(default_factory=list)
 
+    @property
+    def where(self) -> str:
+        """'Section S; locator L.' with no doubled punctuation (a section may be a question)."""
+        return _end(f"{_trim(self.section)}; {self.locator}" if self.section else self.locator)
+
+    @property
+    def lines(self) -> list[str]:
+        """The note as a reader sees it, one line each: source, place, summary, reports."""
+        out = [_end(f"{self.author}, {self.source}, {self.date}"), self.where, self.summary]
+        if self.reports:
+            out.append("Reports in the brackets: " + "; ".join(self.reports) + ".")
+        if self.url:
+            out.append(self.url)
+        return out
+
 
 @dataclass
 class Reason:
@@ -47,18 +79,37 @@ class Reason:
 
 
 @dataclass
+class Hypotheses:
+    """Conditional reasons that depend on the same facts not given."""
+
+    heading: str
+    reasons: list[Reason]
+
+
+@dataclass
 class Question:
     id: str
     heading: str
-    outcome: str
+    outcome: str  # code (small print only)
     outcome_label: str
-    possible_outcomes: list[str]
+    possible_labels: list[str]
     lists: list[tuple[str, list[str]]]
     possible: list[tuple[str, list[str]]]
     reasons: list[Reason]
-    conditional: list[Reason]
+    hypotheses: list[Hypotheses]
     depends_on: list[tuple[str, str]]
     decisive: list[str]
+
+    @property
+    def outcome_line(self) -> str:
+        line = f"Outcome: {self.outcome_label}"
+        if self.possible_labels:
+            line += "; still open between " + _and(self.possible_labels)
+        return line
+
+    @property
+    def conditional(self) -> list[Reason]:
+        return [r for h in self.hypotheses for r in h.reasons]
 
 
 @dataclass
@@ -69,27 +120,61 @@ class Warning:
 
 
 @dataclass
+class Source:
+    """One entry of the bibliography."""
+
+    author: str
+    title: str
+    date: str
+    url: str | None
+
+
+@dataclass
 class Document:
     title: str
     case_id: str | None
     assessment_date: str
+    date_defaulted: bool
     edition_title: str
+    edition_status: str
     edition_lines: list[str]
-    top_warnings: list[Warning]
-    facts_given: list[tuple[str, str]]
-    facts_not_given: list[str]
+    warnings: list[Warning]  # every warning, most severe first
+    facts_given: list[tuple[str, str]]  # label, value in words
+    facts_not_given: list[str]  # labels
     questions: list[Question]
-    open_questions: list[tuple[str, str, str]]  # fact, affects, why
-    warnings: list[Warning]
+    open_questions: list[tuple[str, str, str]]  # fact label, affects (titles), why
     notes: list[Note] = field(default_factory=list)
+    bibliography: list[Source] = field(default_factory=list)
+    codes: list[tuple[str, str]] = field(default_factory=list)  # code, words (small print)
     footer: str = ""
     generated_at: str | None = None
+
+    @property
+    def header_lines(self) -> list[str]:
+        """The header block's lines (after the title, before the warnings)."""
+        return [f"Case: {self.case_id or 'no case id given'}",
+                "Assessment date: " + _long(self.assessment_date)
+                + (" (not given in the case file: today's date was used)"
+                   if self.date_defaulted else ""),
+                f"Guidance applied: {self.edition_title}",
+                f"Status of that guidance: {self.edition_status}"]
+
+    @property
+    def running_head(self) -> str:
+        return f"{self.case_id or 'Assessment'} · {_long(self.assessment_date)}"
+
+    @property
+    def provenance(self) -> str:
+        return self.footer + (f"; generated at {self.generated_at}" if self.generated_at else "")
 
 
 def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation,
           generated_at: dt.datetime | None = None) -> Document:
     numbers: dict[str, int] = {}
     notes: list[Note] = []
+    vocab = ruleset.vocabulary
+    codes = ruleset.edition.codes
+    used_codes: dict[str, str] = {}
 
     def cite(pids: list[str]) -> list[int]:
         out = []
@@ -102,65 +187,160 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                                   c.locator, c.summary, c.url,
                                   [bracket_source_text(b) for b in c.bracket_sources]))
             out.append(numbers[pid])
-        return out
+        return sorted(dict.fromkeys(out))
+
+    def code(kind: str, value: str, words: str) -> str:
+        used_codes.setdefault(f"{kind}: {value}", words)
+        return words
+
+    def item(coll: str, value: Any) -> str:
+        if not isinstance(value, str):
+            return record_text(value, vocab)
+        meaning = codes.get(coll, {}).get(value)
+        return code(coll, value, meaning) if meaning else value.replace("_", " ")
+
+    def outcome(value: str) -> str:
+        return code("outcome", value, vocab.outcome_labels.get(value, value))
+
+    def fact_label(path: str) -> str:
+        spec = vocab.facts.get(path)
+        return code("fact", path, spec.label) if spec else path
+
+    def variable_label(var: str) -> str:
+        if var.startswith(QUESTION_PREFIX):
+            qid = var[len(QUESTION_PREFIX):]
+            return f"the answer on {vocab.question(qid).title.lower()}"
+        return fact_label(var).lower() if _plain(fact_label(var)) else fact_label(var)
 
     rs = report.ruleset
-    lines = [f"Edition {rs.id}, in force from {rs.in_force_from.isoformat()}"
-             + (f", under review from {rs.under_review_from.isoformat()}"
+    rank = warning_rank(ruleset)
+    ordered = sorted(enumerate(report.warnings),
+                     key=lambda p: (rank.get(p[1].code, len(rank)), p[0]))
+    warnings = [Warning(w.code, w.message, cite(list(w.cites))) for _, w in ordered]
+    for w in warnings:
+        code("warning", w.code, w.message)
+    codes_now = {w.code for w in warnings}
+    status = next((STATUS_WORDS[c] for c in STATUS_WORDS if c in codes_now),
+                  "in force on the assessment date")
+    if rs.selected_by != "assessment_date":
+        status += "; chosen with --ruleset, not by the assessment date"
+
+    lines = [f"In force from {_long(rs.in_force_from.isoformat())}"
+             + (f", under review from {_long(rs.under_review_from.isoformat())}"
                 if rs.under_review_from else "")
-             + (f", superseded on {rs.superseded_on.isoformat()}" if rs.superseded_on else "")
-             + (f" (successor: {rs.successor})" if rs.successor else "") + ".",
-             "Chosen by the assessment date." if rs.selected_by == "assessment_date"
-             else "Forced with --ruleset: not chosen by the assessment date."]
+             + (f", superseded on {_long(rs.superseded_on.isoformat())}"
+                if rs.superseded_on else "") + "."]
     current = rs.in_force_on_assessment_date
     if current is None:
         lines.append("No catalogued edition was in force on the assessment date.")
     elif current.id != rs.id:
-        lines.append(f"Edition in force on the assessment date: {current.title} ({current.id}"
-                     f"{'' if current.encoded else ', not encoded'}).")
+        lines.append(f"Edition in force on the assessment date: {current.title}"
+                     f"{'' if current.encoded else ' (not encoded in riskassess)'}.")
     lines.append("Newer editions: " + "; ".join(
-        f"{e.title} ({e.id}, from {e.in_force_from.isoformat()}"
-        f"{'' if e.encoded else ', not encoded'})" for e in rs.newer_editions) + "."
+        f"{e.title}, from {_long(e.in_force_from.isoformat())}"
+        f"{'' if e.encoded else ' (not encoded)'}" for e in rs.newer_editions) + "."
         if rs.newer_editions else "No newer edition is known.")
-
-    top = [w for w in report.warnings if w.code in top_warning_codes(ruleset)]
-    top_views = [Warning(w.code, w.message, cite(list(w.cites))) for w in top]
 
     given, missing = [], []
     for path, value in given_facts(case):
         if value == UNKNOWN:
-            missing.append(path)
+            missing.append(fact_label(path))
         else:
-            given.append((path, show(value)))
+            given.append((fact_label(path), _value_words(vocab.facts[path], value)))
 
-    codes = ruleset.edition.codes
-    vocab = ruleset.vocabulary
     list_labels = vocab.list_labels()
     questions = []
     for spec in ruleset.questions:
         q = report.question(spec.id)
-        lists = [(label, [item_text(i, codes.get(coll, {}), vocab) for i in getattr(q, coll)])
-                 for coll, label in list_labels.items()
-                 if getattr(q, coll, None)]
-        possible = [(list_labels.get(coll, coll),
-                     [item_text(i, codes.get(coll, {}), vocab) for i in items])
+        lists = [(label, [item(coll, i) for i in getattr(q, coll)])
+                 for coll, label in list_labels.items() if getattr(q, coll, None)]
+        possible = [(list_labels.get(coll, coll), [item(coll, i) for i in items])
                     for coll, items in q.possible.items()]
         firm = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if not r.conditional]
-        maybe = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if r.conditional]
+        groups: dict[tuple[str, ...], list[Reason]] = {}
+        for r in q.reasons:
+            if r.conditional:
+                groups.setdefault(tuple(r.depends_on), []).append(
+                    Reason(r.text, r.rule, cite(list(r.cites))))
+        hypotheses = [Hypotheses("Depending on " + _and([variable_label(v) for v in key])
+                                 if key else "Depending on facts not given", reasons)
+                      for key, reasons in groups.items()]
         questions.append(Question(
-            spec.id, spec.heading, q.outcome, vocab.outcome_labels.get(q.outcome, q.outcome),
-            list(q.possible_outcomes), lists, possible, firm, maybe,
-            explanation.depends_on.get(spec.id, []),
-            [c.sentence() for c in explanation.decisive.get(spec.id, [])]))
+            spec.id, spec.heading, q.outcome, outcome(q.outcome),
+            [outcome(o) for o in q.possible_outcomes], lists, possible, firm, hypotheses,
+            [(fact_label(f), _shown_words(vocab.facts[f], v))
+             for f, v in explanation.depends_on.get(spec.id, [])],
+            [c.prose(vocab, ruleset) for c in explanation.decisive.get(spec.id, [])]))
 
-    warnings = [Warning(w.code, w.message, cite(list(w.cites))) for w in report.warnings]
+    titles = {q.id: q.title for q in vocab.questions}
+    open_questions = [(fact_label(o.fact), ", ".join(titles.get(a, a) for a in o.affects), o.why)
+                      for o in report.open_questions]
+
+    cited_sources = list(dict.fromkeys(report.citations[n.pid].source_id for n in notes))
+    bibliography = [Source(ruleset.sources[s].author, ruleset.sources[s].title,
+                           ruleset.sources[s].date, ruleset.sources[s].url)
+                    for s in cited_sources]
     footer = (f"riskassess {report.tool.version}; rule set {rs.id}, sha256 {rs.sha256}; "
               f"assessment date {report.assessment_date.isoformat()}")
     return Document(
         title=("Assessment of case " + report.case_id) if report.case_id else "Assessment",
         case_id=report.case_id, assessment_date=report.assessment_date.isoformat(),
-        edition_title=rs.title, edition_lines=lines, top_warnings=top_views,
-        facts_given=given, facts_not_given=missing, questions=questions,
-        open_questions=[(o.fact, ", ".join(o.affects), o.why) for o in report.open_questions],
-        warnings=warnings, notes=notes, footer=footer,
+        date_defaulted="assessment_date_defaulted" in codes_now,
+        edition_title=rs.title, edition_status=status, edition_lines=lines,
+        warnings=warnings, facts_given=given, facts_not_given=missing, questions=questions,
+        open_questions=open_questions, notes=notes, bibliography=bibliography,
+        codes=sorted(used_codes.items()) + [(f"note {n.number}", n.pid) for n in notes],
+        footer=footer,
         generated_at=generated_at.isoformat(timespec="seconds") if generated_at else None)
+
+
+def _value_words(spec: Any, value: Any) -> str:
+    """A given value as a reader reads it: a choice or code by its meaning."""
+    if spec.kind == "bool":
+        return "yes" if value else "no"
+    if spec.kind == "set":
+        items = sorted(value)
+        return "; ".join(_trim(spec.meanings.get(v, v)) for v in items) if items else "none"
+    if spec.kind == "enum":
+        return _trim(spec.meanings.get(value, str(value)))
+    return str(value)
+
+
+def _shown_words(spec: Any, shown: str) -> str:
+    """A value already shown by explain.show (true/false, [a, b]) in words."""
+    if spec.kind == "bool":
+        return {"true": "yes", "false": "no"}.get(shown, shown)
+    if spec.kind == "set":
+        inner = shown.split(" (")[0].strip("[]")
+        return _value_words(spec, [v.strip() for v in inner.split(",") if v.strip()])
+    return _value_words(spec, shown)
+
+
+def _trim(text: str) -> str:
+    return text.rstrip(" .")
+
+
+def _end(text: str) -> str:
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _plain(label: str) -> bool:
+    """Whether a label can be lower-cased inside a sentence (no proper nouns or numbers)."""
+    return label[:1].isupper() and label[1:] == label[1:].lower() and not any(
+        ch.isdigit() for ch in label)
+
+
+def _either(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def _long(iso: str) -> str:
+    try:
+        day = dt.date.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return f"{day.day} {day.strftime('%B')} {day.year}"

@@ -3,7 +3,8 @@
 python-docx has no footnote API, so the footnotes part is written here as plain
 WordprocessingML: a `word/footnotes.xml` part with the two separator notes Word expects,
 one `w:footnote` per cited paragraph (at its first citation), and `w:footnoteReference`
-runs in the text. A paragraph cited again later gets its note number as superscript text.
+runs in the text. A paragraph cited again later gets a NOTEREF field to the bookmark
+around its first mark. The header carries the case id, the footer "page X of Y".
 The file is byte-stable: fixed core properties and fixed zip timestamps.
 """
 
@@ -15,6 +16,7 @@ import zipfile
 from xml.sax.saxutils import escape
 
 import docx
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import XmlPart
@@ -26,10 +28,16 @@ from riskassess.render.document import Document
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
+NS = f'xmlns:w="{W}"'
+BOOKMARK = "_RefNote"  # hidden bookmarks (leading underscore), as Word names its own
 FIXED = dt.datetime(2000, 1, 1)
 
 
 class _Footnotes:
+    """Real footnotes: the first citation of a paragraph is a footnote reference inside a
+    bookmark; every later one is a NOTEREF field to that bookmark (formatted as a note
+    mark, \\f, and a link, \\h), so Word renumbers all of them together."""
+
     def __init__(self, document: docx.document.Document):
         self.element = parse_xml(
             f'<w:footnotes xmlns:w="{W}">'
@@ -50,15 +58,26 @@ class _Footnotes:
         self.placed: set[int] = set()
 
     def reference(self, paragraph, number: int, lines: list[str]) -> None:
-        run = paragraph.add_run()
-        _superscript(run)
-        if number in self.placed:  # cited before: repeat its number
-            run.text = str(number)
+        p = paragraph._p
+        name = f"{BOOKMARK}{number}"
+        if number in self.placed:  # cited before: a cross-reference to the first mark
+            for xml in (f'<w:r {NS}><w:fldChar w:fldCharType="begin"/></w:r>',
+                        f'<w:r {NS}><w:instrText xml:space="preserve"> NOTEREF {name} \\f \\h '
+                        '</w:instrText></w:r>',
+                        f'<w:r {NS}><w:fldChar w:fldCharType="separate"/></w:r>',
+                        f'<w:r {NS}><w:rPr><w:vertAlign w:val="superscript"/></w:rPr>'
+                        f'<w:t>{number}</w:t></w:r>',
+                        f'<w:r {NS}><w:fldChar w:fldCharType="end"/></w:r>'):
+                p.append(parse_xml(xml))
             return
         self.placed.add(number)
+        p.append(parse_xml(f'<w:bookmarkStart {NS} w:id="{number}" w:name="{name}"/>'))
+        run = paragraph.add_run()
+        _superscript(run)
         ref = OxmlElement("w:footnoteReference")
         ref.set(qn("w:id"), str(number))
         run._r.append(ref)
+        p.append(parse_xml(f'<w:bookmarkEnd {NS} w:id="{number}"/>'))
         mark = '<w:r><w:rPr><w:vertAlign w:val="superscript"/></w:rPr><w:footnoteRef/></w:r>'
         paragraphs = "".join(
             f'<w:p><w:pPr><w:spacing w:after="0"/></w:pPr>{mark if i == 0 else ""}'
@@ -76,15 +95,11 @@ def _superscript(run) -> None:
     rpr.append(va)
 
 
-def _note_lines(doc: Document, number: int) -> list[str]:
-    n = doc.notes[number - 1]
-    lines = [f"[{n.pid}] {n.author}, {n.source}, {n.date}.",
-             f"Section: {n.section}. Locator: {n.locator}.", n.summary]
-    if n.reports:
-        lines.append("Reports in the brackets: " + "; ".join(n.reports) + ".")
-    if n.url:
-        lines.append(n.url)
-    return lines
+def _field(paragraph, instruction: str, shown: str) -> None:
+    """A simple field (PAGE, NUMPAGES) with its cached result."""
+    paragraph._p.append(parse_xml(
+        f'<w:fldSimple {NS} w:instr=" {instruction} "><w:r><w:t>{shown}</w:t></w:r>'
+        '</w:fldSimple>'))
 
 
 def render(doc: Document) -> bytes:
@@ -94,23 +109,52 @@ def render(doc: Document) -> bytes:
     styles["Normal"].font.size = Pt(10.5)
     notes = _Footnotes(d)
 
-    def para(text: str = "", style: str | None = None, numbers: list[int] = (), bold: bool = False):
+    def para(text: str = "", style: str | None = None, numbers: list[int] = (), bold: bool = False,
+             size: float | None = None):
         p = d.add_paragraph(style=style)
         run = p.add_run(text)
         run.bold = bold
+        if size:
+            run.font.size = Pt(size)
         for i, number in enumerate(numbers):
             if i:  # keep consecutive note marks apart: 3,4,5 rather than 345
                 _superscript(p.add_run(","))
-            notes.reference(p, number, _note_lines(doc, number))
+            notes.reference(p, number, doc.notes[number - 1].lines)
         return p
 
+    section = d.sections[0]
+    head = section.header.paragraphs[0]
+    head.text = doc.running_head
+    head.runs[0].font.size = Pt(8)
+    foot = section.footer.paragraphs[0]
+    foot.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    foot.add_run("page ")
+    _field(foot, "PAGE", "1")
+    foot.add_run(" of ")
+    _field(foot, "NUMPAGES", "1")
+
     d.add_heading(doc.title, level=0)
-    for w in doc.top_warnings:
-        p = para(f"WARNING ({w.code}): {w.message}", numbers=w.notes, bold=True)
-        p.runs[0].font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
-    para(f"Assessment date {doc.assessment_date}. This is decision support, not a decision: it "
-         "applies the guidance's general conclusions to the facts given; credibility, the "
-         "weighing of evidence and exclusion remain with the decision-maker.")
+    for line in doc.header_lines:
+        label, value = line.split(": ", 1)
+        p = d.add_paragraph()
+        p.paragraph_format.space_after = Pt(0)
+        p.add_run(label + ": ").bold = True
+        p.add_run(value)
+    for w in doc.warnings:
+        p = d.add_paragraph()
+        p.paragraph_format.space_before = Pt(6)
+        lead = p.add_run("Warning: ")
+        lead.bold = True
+        body = p.add_run(w.message)
+        for r in (lead, body):
+            r.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
+        for i, number in enumerate(w.notes):
+            if i:
+                _superscript(p.add_run(","))
+            notes.reference(p, number, doc.notes[number - 1].lines)
+    para("This is decision support, not a decision: it applies the guidance's general "
+         "conclusions to the facts given; credibility, the weighing of evidence and exclusion "
+         "remain with the decision-maker.")
 
     d.add_heading("Case facts", level=1)
     if doc.facts_given:
@@ -120,7 +164,7 @@ def render(doc: Document) -> bytes:
         for fact, value in doc.facts_given:
             row = table.add_row().cells
             row[0].text, row[1].text = fact, value
-    para("Facts not given: " + (", ".join(doc.facts_not_given) or "none") + ".")
+    para("Facts not given: " + ("; ".join(doc.facts_not_given) or "none") + ".")
 
     d.add_heading("Guidance applied", level=1)
     para(doc.edition_title, bold=True)
@@ -129,10 +173,7 @@ def render(doc: Document) -> bytes:
 
     for q in doc.questions:
         d.add_heading(q.heading, level=1)
-        outcome = f"Outcome: {q.outcome_label} ({q.outcome})"
-        if q.possible_outcomes:
-            outcome += "; still open between " + ", ".join(q.possible_outcomes)
-        para(outcome, bold=True)
+        para(q.outcome_line, bold=True)
         for label, items in q.lists:
             para(f"{label}:")
             for item in items:
@@ -141,17 +182,16 @@ def render(doc: Document) -> bytes:
             para(f"Could be added once facts are known ({label}):")
             for item in items:
                 para(item, style="List Bullet")
-        for title, reasons in (("Reasons", q.reasons), ("Depending on facts not given",
-                                                        q.conditional)):
-            if reasons:
-                d.add_heading(title, level=2)
+        groups = ([("Reasons", q.reasons)] if q.reasons else []) + \
+            [(h.heading, h.reasons) for h in q.hypotheses]
+        for title, reasons in groups:
+            d.add_heading(title, level=2)
             for r in reasons:
-                p = para(r.text, style="List Bullet", numbers=r.notes)
-                p.add_run(f" (rule {r.rule})").italic = True
+                para(r.text, style="List Bullet", numbers=r.notes)
         d.add_heading("What this conclusion depends on", level=2)
         if q.depends_on:
             for fact, value in q.depends_on:
-                para(f"{fact} = {value}", style="List Bullet")
+                para(f"{fact}: {value}", style="List Bullet")
         else:
             para("No fact given was read by the rules that reached it.")
         d.add_heading("What a single change of a given fact would change", level=2)
@@ -167,22 +207,17 @@ def render(doc: Document) -> bytes:
             para(f"{fact} (affects {affects}): {why}", style="List Bullet")
     else:
         para("None: no unknown fact could change a conclusion.")
-    d.add_heading("Warnings", level=1)
-    if doc.warnings:
-        for w in doc.warnings:
-            para(f"{w.code}: {w.message}", style="List Bullet", numbers=w.notes)
-    else:
-        para("None.")
-    d.add_heading("Sources", level=1)
-    para("The sources are the numbered footnotes: each is a paragraph the rules cite, "
+    d.add_heading("Notes", level=1)
+    para("The notes are the numbered footnotes: each is a paragraph the rules cite, "
          "summarised in riskassess's own words; check the source before relying on it.")
-    for n in doc.notes:
-        para(f"{n.number}. {n.pid}: {n.source} ({n.locator})"
-             + (". Reports in the brackets: " + "; ".join(n.reports) if n.reports else ""),
-             style="List Number")
-    footer = doc.footer + (f"; generated at {doc.generated_at}" if doc.generated_at else "")
-    d.sections[0].footer.paragraphs[0].text = footer
-    para(footer).runs[0].font.size = Pt(8)
+    d.add_heading("Bibliography", level=1)
+    for s in doc.bibliography:
+        para(f"{s.author}, {s.title}, {s.date}." + (f" {s.url}" if s.url else ""),
+             style="List Bullet")
+    d.add_heading("Reference: codes used", level=2)
+    for code, words in doc.codes:
+        para(f"{code}: {words}", size=8)
+    para(doc.provenance, size=8)
 
     props = d.core_properties
     props.author, props.title = "riskassess", doc.title

@@ -1,10 +1,44 @@
-"""The annotated reasoning as one self-contained HTML page (inline CSS, no requests)."""
+"""The annotated reasoning as one self-contained HTML page (inline CSS, no requests).
+
+Every note marker links to its note, and every note links back to each place that cites
+it (in reading order). The print stylesheet gives A4 pages with the case id as a running
+head and "page X of Y" at the foot."""
 
 from __future__ import annotations
+
+from markupsafe import Markup
 
 from riskassess.render.document import Document
 from riskassess.render.templating import render as render_template
 
 
+def backlinks(doc: Document) -> dict[int, list[str]]:
+    """Note number -> the ids of the markers citing it, in reading order (the ids the
+    template's refs macro gives)."""
+    out: dict[int, list[str]] = {}
+
+    def add(numbers: list[int], where: str) -> None:
+        for n in numbers:
+            out.setdefault(n, []).append(f"ref-{n}-{where}")
+
+    for i, w in enumerate(doc.warnings, 1):
+        add(w.notes, f"w{i}")
+    for q in doc.questions:
+        for i, r in enumerate(q.reasons, 1):
+            add(r.notes, f"{q.id}-{i}")
+        for hi, h in enumerate(q.hypotheses, 1):
+            for i, r in enumerate(h.reasons, 1):
+                add(r.notes, f"{q.id}-h{hi}-{i}")
+    return out
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal (inside <style>, where HTML escapes are not decoded)."""
+    safe = "".join(ch if ch.isalnum() or ch in " .,:;·-_()/'" else f"\\{ord(ch):x} "
+                   for ch in text)
+    return Markup(f'"{safe}"')
+
+
 def render(doc: Document) -> str:
-    return render_template("report.html.j2", doc=doc)
+    return render_template("report.html.j2", doc=doc, backlinks=backlinks(doc),
+                           running_head=css_string(doc.running_head))
