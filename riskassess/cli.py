@@ -93,15 +93,18 @@ def evaluate(
     format: Annotated[Optional[Format], typer.Option(
         "--format", "-f", show_default=False,
         help="text (terminal), json (the report contract), jsonl (a batch: one report per "
-             "line), or an annotated document: markdown, html, docx. Default: the --output "
+             "line), or an annotated document: markdown, html, docx, pdf. Default: the --output "
              "extension's (.md, .markdown, .html, .htm, .docx, .json, .jsonl), otherwise "
              "text.")] = None,
-    output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", readable=False,
-        help="Write to this regular file (atomically) instead of standard "
-                               "output; required for docx.")] = None,
+    output: Annotated[Optional[str], typer.Option(
+        "--output", "-o", metavar="<path>", show_default=False,
+        help="Write to this regular file (atomically) instead of standard output; required "
+             "for docx. For documents of a batch (-f markdown, html, docx, ...): a folder, "
+             "FOLDER/ (made if missing, inside an existing folder), that gets one document "
+             "per case, named after its case file.")] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace the --output file if it exists.")] = False,
+        "--force", help="Replace the --output file (or the documents in the --output "
+                        "folder) if it exists.")] = False,
     timestamp: Annotated[bool, typer.Option(
         "--timestamp", help="Add the generation time to documents (they are byte-stable "
                             "without it).")] = False,
@@ -122,20 +125,47 @@ def evaluate(
     A batch (several files, or a folder) is assessed in path order, one line per case
     (text, or --format jsonl for one JSON report per line), then a summary. A refused file
     is reported and counted and does not stop the batch; the exit code says whether any
-    file was refused.
+    file was refused. With a document format and -o FOLDER/, each case's document is
+    written into the folder as well.
 
     Example: riskassess evaluate examples/religious-objector.yaml -o assessment.docx"""
+    import os
+
+    from riskassess.batch import document_formats, is_document
     from riskassess.core import assess_file, is_folder
     from riskassess.render import choose_format
 
+    many = len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None
+    # An output written as a folder (ending in /) or naming one is where a batch of
+    # documents goes; it has no extension to take a format from, so -f must say.
+    into = output is not None and (output.endswith(("/", os.sep)) or is_folder(Path(output)))
+    if format is not None and is_document(format) and (many or into):
+        _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
+               rules_dir, timestamp=timestamp)
+        return
+    if into:
+        named = "is a directory" if is_folder(Path(output)) else "names a folder (it ends in /)"
+        kinds = ", ".join(document_formats())
+        raise UsageError(
+            f"--output {output} {named}, which has no extension to take a format from: to "
+            f"write one document per case into it, say which with -f ({kinds}); or give a "
+            "file name" if format is None else
+            f"--output {output} {named}; -f {format.value} writes one file: give a file name, "
+            f"or a document format (-f {kinds}) to write one document per case into the folder")
+    output = Path(output) if output is not None else None
     format = choose_format(format, output)
-    if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
+    if many and is_document(format):  # taken from the --output extension
+        raise UsageError(f"a batch prints text or jsonl into one --output file, and {output} "
+                         f"names a {format.value} document; for one document per case, give "
+                         f"the format and a folder: -f {format.value} -o FOLDER/")
+    if many:
         _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
                rules_dir)
         return
     case = cases[0]
-    if format is Format.docx and output is None:
-        raise typer.BadParameter("the docx format needs --output FILE", param_hint="--format")
+    if format in (Format.docx, Format.pdf) and output is None:
+        raise typer.BadParameter(f"the {format.value} format needs --output FILE",
+                                 param_hint="--format")
     outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,
                           rules_dir=rules_dir)
     data: str | bytes
@@ -170,22 +200,51 @@ def evaluate(
     typer.echo(f"wrote {output}", err=True)
 
 
-def _batch(paths: list[Path], format: Format, output: Optional[Path], force: bool,
+def _batch(paths: list[Path], format: Format, output: Path | str | None, force: bool,
            summary_csv: Optional[Path], today: dt.date, ruleset: Optional[str],
-           rules_dir: Optional[Path]) -> None:
+           rules_dir: Optional[Path], *, timestamp: bool = False) -> None:
+    """A batch: one line per case (text or jsonl) to standard output or the --output file;
+    or, for a document format, one document per case into the --output folder (given as
+    written, to see its final slash) and the text lines to standard output."""
     import contextlib
+    import os
 
     from riskassess import batch
     from riskassess.core import Assessor, case_files
-    from riskassess.output import atomic_writer, check_distinct, text_stream
+    from riskassess.output import (
+        atomic_writer,
+        check_distinct,
+        check_folder,
+        make_folder,
+        text_stream,
+    )
 
-    if format not in (Format.text, Format.jsonl):
+    documents = None
+    if batch.is_document(format):
+        if output is None:
+            raise UsageError(f"a batch of {format.value} documents is written into a folder, "
+                             "one document per case: give it with --output FOLDER/")
+        folder = Path(output)
+        check_distinct({"--summary-csv": summary_csv, "--output": folder})
+        missing = check_folder(folder, create=str(output).endswith(("/", os.sep)))
+        documents = batch.Documents(folder, format, force=force, summary_csv=summary_csv,
+                                    timestamp=timestamp)
+        output = None  # the lines go to standard output
+    elif format not in (Format.text, Format.jsonl):
         raise UsageError(f"a batch prints text or jsonl (one JSON report per line), not "
-                         f"{format.value}: documents are made one case at a time")
-    check_distinct({"--summary-csv": summary_csv, "--output": output})
+                         f"{format.value}; for one document per case, give a document format "
+                         f"and a folder: -f FORMAT -o FOLDER/ (FORMAT: "
+                         f"{', '.join(batch.document_formats())})")
+    elif output is not None:
+        output = Path(output)
+        check_distinct({"--summary-csv": summary_csv, "--output": output})
     files = case_files(paths)
     if not files:
         raise UsageError("no case files (*.yaml, *.yml) in: " + ", ".join(map(str, paths)))
+    if documents is not None:  # everything that can be refused, before any work
+        documents.check(files, exists=not missing)
+        if missing:
+            make_folder(documents.folder)
     assessor = Assessor(today=today, ruleset_id=ruleset, rules_dir=rules_dir)
     with contextlib.ExitStack() as stack:
         if output is not None:
@@ -207,10 +266,10 @@ def _batch(paths: list[Path], format: Format, output: Optional[Path], force: boo
                                                     transient=True))
             task = progress.add_task("assessing", total=len(files))
             tick = lambda: progress.advance(task)  # noqa: E731
-        tally = batch.run(files, assessor, fmt=format.value, out=out, csv_out=csv_out,
-                          tick=tick)
+        tally = batch.run(files, assessor, fmt="text" if documents else format.value, out=out,
+                          csv_out=csv_out, tick=tick, documents=documents)
     text = batch.summary(tally)
-    if format is Format.text and output is None:
+    if (format is Format.text or documents) and output is None:
         sys.stdout.write("\n" + text)
     else:
         sys.stderr.write(text)
@@ -272,33 +331,24 @@ def compare(
     """Assess one case under two encoded editions and show, per question, what changed and
     which paragraphs explain the change.
 
+    The facts are the same in both assessments, so every change comes from the edition. The
+    output names both editions and the one in force on the assessment date, gives both
+    editions' warnings, and explains each change only with the paragraphs of the rules that
+    decided it (the rule giving each outcome; the rules adding each changed list item).
+
     Example: riskassess compare case.yaml --editions euaa-syria-2024 euaa-syria-2025-12"""
     from riskassess.core import assess_file
-    from riskassess.explain import compare as run_compare
+    from riskassess.explain import describe_comparison
+    from riskassess.ruleset import default_rules_dir, load_catalog
 
     day = _parse_today(today)
     first = assess_file(case, today=day, ruleset_id=editions[0], rules_dir=rules_dir)
     second = assess_file(case, today=day, ruleset_id=editions[1], rules_dir=rules_dir)
-    a, b = first.report, second.report
-    typer.echo(f"{a.ruleset.id} -> {b.ruleset.id}, assessment date "
-               f"{a.assessment_date.isoformat()}")
-    for report in (a, b):
-        for w in report.warnings:
-            if w.code.startswith("guidance_"):
-                typer.echo(f"  {report.ruleset.id}: warning {w.code}")
-    for diff in run_compare(a, b):
-        heading = next(q.heading for q in second.ruleset.questions if q.id == diff.question)
-        mark = ("unchanged" if not diff.changes else
-                "CHANGED" if diff.before != diff.after else "same outcome; lists CHANGED")
-        typer.echo(f"\n{heading}\n  {diff.before} -> {diff.after} ({mark})")
-        for change in diff.changes:
-            typer.echo(f"  - {change}")
-        for pid in diff.explained_by:
-            c = b.citations[pid]
-            typer.echo(f"  explained by [{pid}] {c.source_short}, {c.locator}: {c.gist}")
-        for pid in diff.dropped:
-            c = a.citations[pid]
-            typer.echo(f"  no longer relied on: [{pid}] {c.source_short}: {c.gist}")
+    catalog, _ = load_catalog(rules_dir or default_rules_dir())
+    titles = {e.id: e.title for e in catalog.editions}
+    for line in describe_comparison(first.report, second.report, first.ruleset,
+                                    second.ruleset, titles):
+        typer.echo(line)
 
 
 @schema_app.command("case")
@@ -622,10 +672,12 @@ def examples_vary(
     from riskassess.core import assess_case
     from riskassess.yamlio import Document
 
-    base = assess_file(sc.case_path, today=dt.date.today()).report
+    base_outcome = assess_file(sc.case_path, today=dt.date.today())
+    base = base_outcome.report
     try:  # the variant is checked like a case file; its errors name the --fact option
         variant = case_from_document(Document("--fact", data), vocab)
-        other = assess_case(variant, today=dt.date.today()).report
+        other_outcome = assess_case(variant, today=dt.date.today())
+        other = other_outcome.report
     except OutOfScopeError:
         raise  # not a bad --fact: the variant is outside the guidance's scope (exit 7)
     except UserError as exc:
@@ -633,7 +685,7 @@ def examples_vary(
     typer.echo(f"{sc.id} with {', '.join(fact)}:")
     if base.ruleset.id != other.ruleset.id:
         typer.echo(f"  edition: {base.ruleset.id} -> {other.ruleset.id}")
-    for diff in run_compare(base, other):
+    for diff in run_compare(base, other, base_outcome.ruleset, other_outcome.ruleset):
         mark = ("unchanged" if not diff.changes else
                 "CHANGED" if diff.before != diff.after else "same outcome; lists CHANGED")
         typer.echo(f"  {diff.question}: {diff.before} -> {diff.after} ({mark})")

@@ -93,15 +93,110 @@ def check_target(target: Path, *, force: bool, inputs: Iterable[Path],
     (probed by making and removing a temporary file), a target that is not a regular file
     or is a symbolic link, an existing file without `force`, an input file. `option` names
     the target in messages."""
-    import tempfile  # here: printing to standard output needs none of this
-
     folder = _check(Path(target), force, inputs, option)
+    probe_folder(folder, f"{option} {target}")
+
+
+def probe_folder(folder: Path, label: str) -> None:
+    """Refuse a folder where no file can be made (made and removed to find out); `label`
+    names what was to be written there."""
+    import tempfile
+
     try:
         handle, probe = tempfile.mkstemp(prefix=".riskassess-probe.", dir=folder)
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise OutputError(f"cannot write {option} {target}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {label}: {exc.strerror or exc}") from None
+
+
+# ------------------------------------------------------------ a folder of outputs
+
+def check_folder(folder: Path, *, create: bool, option: str = "--output") -> bool:
+    """Check a folder that outputs are to be written into (one document per case); returns
+    whether it is still to be made (`make_folder`).
+
+    An existing directory, or a symbolic link to one, is a folder (the files written in it
+    are checked one by one: the folder's name alone cannot make them unsafe). A missing one
+    is made only when `create` (the name was written as a folder, ending in /), and only in
+    an existing folder. Anything else is refused: a regular file, a device, a FIFO, a socket,
+    a symbolic link to any of these or to nothing."""
+    folder = Path(folder)
+    try:
+        mode = os.stat(folder).st_mode  # through a symbolic link: a link to a folder is one
+    except FileNotFoundError:
+        if os.path.lexists(folder):
+            raise UsageError(f"{option} {folder} is a symbolic link to nothing; name a "
+                             "folder") from None
+        if not create:
+            raise UsageError(f"{option} {folder} does not exist; to have it made as the "
+                             f"folder of the documents, end it with a slash: {folder}/") from None
+        if not folder.parent.is_dir():
+            raise UsageError(f"{option} {folder}/: the folder {folder.parent} does not "
+                             "exist") from None
+        return True
+    except NotADirectoryError:  # a file where a folder of the path should be
+        raise UsageError(f"{option} {folder}: the folder {folder.parent} does not "
+                         "exist") from None
+    except OSError as exc:  # a name too long, no permission to look, ...
+        raise OutputError(f"cannot write into {option} {folder}: {exc.strerror or exc}") from None
+    if stat.S_ISDIR(mode):
+        return False
+    kind = "a regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a file")
+    if os.path.islink(folder):
+        kind = f"a symbolic link to {kind}"
+    raise UsageError(f"{option} {folder} is {kind}, not a folder; a batch of documents is "
+                     "written into a folder, one document per case")
+
+
+def make_folder(folder: Path, *, option: str = "--output") -> None:
+    """Make the folder `check_folder` found missing (its parent only, never a chain of them),
+    then make sure a file can be written in it."""
+    try:
+        os.mkdir(folder)
+    except FileExistsError:  # made meanwhile: whatever it is, check it again
+        check_folder(folder, create=False, option=option)
+    except OSError as exc:
+        raise OutputError(f"cannot make {option} {folder}: {exc.strerror or exc}") from None
+    probe_folder(Path(folder), f"into {option} {folder}")
+
+
+def _identity(path: Path | str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:  # not there (yet), or not to be looked at: nothing to be the same as
+        return None
+    return st.st_dev, st.st_ino
+
+
+def check_targets(targets: Iterable[Path], *, force: bool, inputs: Iterable[Path],
+                  others: dict[str, Path | None] | None = None,
+                  option: str = "--output") -> None:
+    """`check_target` for the many files of one command (a document per case), in time
+    linear in their number: none may be an input (however spelt, or a hard link of one) or
+    the same file as another output (`others`: option name -> path), and each must be one
+    that may be written (a regular file, replaced only with `force`, or a new one). The
+    folder is probed once, by the caller (`probe_folder`); `atomic_writer` checks each file
+    again when it is written."""
+    real: set[str] = set()
+    ids: set[tuple[int, int]] = set()
+    for source in inputs:
+        real.add(os.path.realpath(source))
+        ident = _identity(source)
+        if ident is not None:
+            ids.add(ident)
+    named = [(name, path, os.path.realpath(path), _identity(path))
+             for name, path in (others or {}).items() if path is not None]
+    for target in targets:
+        where, ident = os.path.realpath(target), _identity(target)
+        if where in real or (ident is not None and ident in ids):
+            raise UsageError(f"{option} {target} is an input file; riskassess never writes "
+                             "over what you wrote")
+        for name, path, other, other_ident in named:
+            if where == other or (ident is not None and ident == other_ident):
+                raise UsageError(f"{name} {path} and {option} {target} name the same file; "
+                                 "give each output its own")
+        _check(Path(target), force, (), option)
 
 
 def write_output(target: Path, data: bytes, *, force: bool, inputs: Iterable[Path],
