@@ -232,9 +232,11 @@ def describe(node: Node, open_vars: list[str], assignments: list[dict[str, Any]]
                 break
             parts.append(text)
         else:
-            if parts:  # "A, that B and that C", after "If it is established that"
-                return parts[0] if len(parts) == 1 else \
-                    ", that ".join(parts[:-1]) + " and that " + parts[-1]
+            if parts:  # "A, that either B or C, and that D", after "If it is established that"
+                if len(parts) == 1:
+                    return parts[0]
+                parts = [f"either {p}" if " or " in p else p for p in parts]
+                return ", that ".join(parts[:-1]) + ", and that " + parts[-1]
     return words(node)
 
 

@@ -981,8 +981,10 @@ def warning_rank(ruleset: RuleSet) -> dict[str, int]:
 
 
 def top_warning_codes(ruleset: RuleSet) -> tuple[str, ...]:
-    """Warnings every format shows at the top: the country scope's, then the dates'."""
-    return (ruleset.vocabulary.scope.warning, *DATE_WARNING_CODES)
+    """Warnings every format shows at the top: the country scope's, the dates', and those
+    the edition ranks in its warning_order (e.g. a rule set encoding only part of a text)."""
+    return (ruleset.vocabulary.scope.warning, *DATE_WARNING_CODES,
+            *ruleset.edition.warning_order)
 
 
 def _date_warnings(e: CatalogEdition, day: dt.date,

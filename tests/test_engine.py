@@ -206,7 +206,7 @@ def test_unknown_rank_is_an_open_question_for_risk_only():
     [oq] = report.open_questions
     assert (oq.fact, oq.affects, oq.rules) == ("applicant.rank", ["risk"],
                                               ["risk.officer-rank-enhances"])
-    assert "officer_rank" in oq.why
+    assert "officer rank" in oq.why
     assert report.risk.possible == {"enhancing_factors": ["officer_rank"]}
     assert report.risk.enhancing_factors == []
 

@@ -19,7 +19,7 @@ from rich.text import Text
 
 from riskassess.assessment import Report
 from riskassess.render.common import bracket_source_text, item_text
-from riskassess.ruleset import RuleSet, top_warning_codes
+from riskassess.ruleset import RuleSet, top_warning_codes, warning_rank
 
 
 def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
@@ -83,7 +83,8 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
             f"{'' if e.encoded else ', not encoded'})" for e in rs.newer_editions), 2)
     else:
         say("no newer edition is known", 2)
-    for w in report.warnings:
+    rank = warning_rank(ruleset)
+    for w in sorted(report.warnings, key=lambda w: rank.get(w.code, len(rank))):
         if w.code in top_warning_codes(ruleset) and w.code != scope:
             console.print(Panel(Text(w.message), title=f"WARNING: {w.code}",
                                 title_align="left", border_style="red bold", width=width))
