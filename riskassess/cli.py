@@ -93,13 +93,14 @@ def evaluate(
     format: Annotated[Optional[Format], typer.Option(
         "--format", "-f", show_default=False,
         help="text (terminal), json (the report contract), jsonl (a batch: one report per "
-             "line), or an annotated document: markdown, html, docx, pdf. Default: the --output "
-             "extension's (.md, .markdown, .html, .htm, .docx, .json, .jsonl), otherwise "
+             "line), or an annotated document: markdown, html, docx, pdf. Default: the "
+             "--output extension's (.md, .markdown, .html, .htm, .docx, .pdf, .json, .jsonl), "
+             "otherwise "
              "text.")] = None,
     output: Annotated[Optional[str], typer.Option(
         "--output", "-o", metavar="<path>", show_default=False,
         help="Write to this regular file (atomically) instead of standard output; required "
-             "for docx. For documents of a batch (-f markdown, html, docx, ...): a folder, "
+             "for docx and pdf. For documents of a batch (-f markdown, html, docx, ...): a folder, "
              "FOLDER/ (made if missing, inside an existing folder), that gets one document "
              "per case, named after its case file.")] = None,
     force: Annotated[bool, typer.Option(

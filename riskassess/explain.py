@@ -50,20 +50,18 @@ class Change:
     alternative: str
     effects: tuple[str, ...]
     words: tuple[str, ...] = ()  # the effects in the vocabulary's words, for documents
+    given_words: str = ""  # the two values in words (FactSpec.words)
+    alternative_words: str = ""
 
     def sentence(self) -> str:
         return (f"Had {self.fact} been {self.alternative} instead of {self.given}, "
                 + "; ".join(self.effects) + ".")
 
-    def prose(self, vocab: Any, ruleset: RuleSet) -> str:
+    def prose(self, vocab: Any) -> str:
         """The same for a reader: the fact's label, values and effects in words."""
-        from riskassess.render.document import _shown_words
-
-        spec = vocab.facts[self.fact]
-        return (f"Had {spec.label.lower() if spec.label[1:].islower() else spec.label} been "
-                f"“{_shown_words(spec, self.alternative)}” instead of "
-                f"“{_shown_words(spec, self.given)}”, " + "; ".join(self.words or self.effects)
-                + ".")
+        return (f"Had {vocab.facts[self.fact].label_in_sentence} been "
+                f"“{self.alternative_words}” instead of “{self.given_words}”, "
+                + "; ".join(self.words or self.effects) + ".")
 
 
 @dataclass
@@ -128,7 +126,6 @@ def _differences_words(qid: str, old: Report, new: Report, ruleset: RuleSet) -> 
     """_differences for a reader: outcome labels and the meanings of codes."""
     a, b = old.question(qid), new.question(qid)
     vocab = ruleset.vocabulary
-    codes = ruleset.edition.codes
     title = vocab.question(qid).title
     out = []
     if a.outcome != b.outcome:
@@ -138,9 +135,9 @@ def _differences_words(qid: str, old: Report, new: Report, ruleset: RuleSet) -> 
     nouns = vocab.list_nouns()
 
     def words(coll: str, item: Any) -> str:
-        if isinstance(item, str):
-            return "“" + codes.get(coll, {}).get(item, item.replace("_", " ")).rstrip(".") + "”"
-        return _label(item, vocab).replace("_", " ")
+        text, code = _item_words(item, coll, ruleset, vocab)
+        text = text.replace("_", " ")
+        return f"“{text}”" if code else text
 
     for coll in (c for c in vocab.list_labels() if c in type(a).model_fields):
         before = {_label(i, vocab): words(coll, i) for i in getattr(a, coll)}
@@ -214,9 +211,10 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
                     words = _differences_words(qid, report, other, ruleset)
                     if qid == first:
                         words += _warning_words(report, other)
+                    spec = vocab.facts[fact]
                     result.decisive[qid].append(
                         Change(fact, show(value), show(alternative), tuple(effects),
-                               tuple(words)))
+                               tuple(words), spec.words(value), spec.words(alternative)))
     return result
 
 
@@ -243,19 +241,13 @@ class QuestionDiff:
     before: str
     after: str
     changes: tuple[str, ...]  # each change in one neutral sentence (codes as in the lists)
-    # paragraph ids cited by the second report's rules that decided a change: the rule that
-    # gave its outcome (if the outcome changed) and the rules that added its new items
-    explained_by: tuple[str, ...]
-    # the same for the first report: the rule that gave its outcome, and the rules that
-    # added the items the second report no longer has ("previously relied on")
-    dropped: tuple[str, ...]
-    deciding_after: tuple[str, ...] = ()  # rule ids that gave the second outcome
-    deciding_before: tuple[str, ...] = ()  # rule ids that gave the first outcome
+    # the paragraphs of the rules that gave each report's outcome (their unconditional
+    # outcome rules: none when the outcome rests on facts not given)
     outcome_cites_after: tuple[str, ...] = ()
     outcome_cites_before: tuple[str, ...] = ()
     possible_before: tuple[str, ...] = ()  # outcomes still open, when undetermined
     possible_after: tuple[str, ...] = ()
-    items: tuple[ItemDiff, ...] = ()
+    items: tuple[ItemDiff, ...] = ()  # with the paragraphs of the rules that put each there
 
     @property
     def outcome_changed(self) -> bool:
@@ -335,16 +327,11 @@ def compare(first: Report, second: Report, first_rules: RuleSet,
                     adders = tuple(_adders(q, rules, coll, item))
                     items.append(ItemDiff(coll, nouns.get(coll, coll), words, code, added,
                                           adders, _cites(rules, adders)))
-        possible_a, possible_b = tuple(a.possible_outcomes), tuple(b.possible_outcomes)
-        outcome_changed = a.outcome != b.outcome or possible_a != possible_b
-        deciding_a = tuple(_deciding(a, first_rules)) if outcome_changed else ()
-        deciding_b = tuple(_deciding(b, second_rules)) if outcome_changed else ()
-        cites_a, cites_b = _cites(first_rules, deciding_a), _cites(second_rules, deciding_b)
-        explained = _unique([*cites_b, *(p for i in items if i.added for p in i.cites)])
-        dropped = _unique([*cites_a, *(p for i in items if not i.added for p in i.cites)])
-        out.append(QuestionDiff(qid, a.outcome, b.outcome, changes, explained, dropped,
-                                deciding_b, deciding_a, cites_b, cites_a, possible_a,
-                                possible_b, tuple(items)))
+        out.append(QuestionDiff(
+            qid, a.outcome, b.outcome, changes,
+            _cites(second_rules, _deciding(b, second_rules)),
+            _cites(first_rules, _deciding(a, first_rules)),
+            tuple(a.possible_outcomes), tuple(b.possible_outcomes), tuple(items)))
     return out
 
 

@@ -99,8 +99,8 @@ class Words:
     def leaf(self, tree: tuple, negated: bool) -> str:
         if tree[0] == "question":
             _, qid, values = tree
-            chosen = [o for o in self.outcomes_of.get(qid, values)
-                      if (o in values) != negated] if negated else list(values)
+            chosen = [o for o in self.outcomes_of.get(qid, values) if o not in values] \
+                if negated else list(values)
             return self._either([self._outcome(qid, o) for o in chosen])
         _, path, op, value = tree
         spec = self.vocab.facts[path]
@@ -111,7 +111,7 @@ class Words:
         if spec.kind == "date":
             if negated:
                 op = "on_or_after" if op == "before" else "before"
-            date = _long_date(value)
+            date = long_date(value)
             template = spec.phrases.get(op)
             if template:
                 return template.replace("{date}", date)
@@ -240,7 +240,7 @@ def describe(node: Node, open_vars: list[str], assignments: list[dict[str, Any]]
     return words(node)
 
 
-def _long_date(day: dt.date) -> str:
+def long_date(day: dt.date) -> str:
     return f"{day.day} {day.strftime('%B')} {day.year}"
 
 

@@ -55,12 +55,39 @@ def check_distinct(outputs: dict[str, Path | None]) -> None:
                                  "give each output its own")
 
 
-def _check(target: Path, force: bool, inputs: Iterable[Path], option: str) -> Path:
+class _Files:
+    """Paths indexed by spelling and by file identity, so that whether a path names one of
+    them (as `same_file` says) is found in constant time, however many there are."""
+
+    def __init__(self, paths: Iterable[Path]):
+        self.real: set[str] = set()
+        self.ids: set[tuple[int, int]] = set()
+        for path in paths:
+            self.real.add(os.path.realpath(path))
+            ident = _identity(path)
+            if ident is not None:
+                self.ids.add(ident)
+
+    def named_by(self, path: Path) -> bool:
+        if os.path.realpath(path) in self.real:
+            return True
+        ident = _identity(path)
+        return ident is not None and ident in self.ids
+
+
+def _identity(path: Path | str) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:  # not there (yet), or not to be looked at: nothing to be the same as
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _check(target: Path, force: bool, inputs: Iterable[Path] | _Files, option: str) -> Path:
     """The checks of `check_target` that need no writing; returns the target's folder."""
-    for source in inputs:
-        if same_file(target, Path(source)):
-            raise UsageError(f"{option} {target} is an input file; riskassess never writes "
-                             "over what you wrote")
+    if (inputs if isinstance(inputs, _Files) else _Files(inputs)).named_by(target):
+        raise UsageError(f"{option} {target} is an input file; riskassess never writes "
+                         "over what you wrote")
     folder = target.parent
     try:
         folder_mode = os.stat(folder).st_mode
@@ -161,14 +188,6 @@ def make_folder(folder: Path, *, option: str = "--output") -> None:
     probe_folder(Path(folder), f"into {option} {folder}")
 
 
-def _identity(path: Path | str) -> tuple[int, int] | None:
-    try:
-        st = os.stat(path)
-    except OSError:  # not there (yet), or not to be looked at: nothing to be the same as
-        return None
-    return st.st_dev, st.st_ino
-
-
 def check_targets(targets: Iterable[Path], *, force: bool, inputs: Iterable[Path],
                   others: dict[str, Path | None] | None = None,
                   option: str = "--output") -> None:
@@ -178,25 +197,14 @@ def check_targets(targets: Iterable[Path], *, force: bool, inputs: Iterable[Path
     that may be written (a regular file, replaced only with `force`, or a new one). The
     folder is probed once, by the caller (`probe_folder`); `atomic_writer` checks each file
     again when it is written."""
-    real: set[str] = set()
-    ids: set[tuple[int, int]] = set()
-    for source in inputs:
-        real.add(os.path.realpath(source))
-        ident = _identity(source)
-        if ident is not None:
-            ids.add(ident)
-    named = [(name, path, os.path.realpath(path), _identity(path))
-             for name, path in (others or {}).items() if path is not None]
+    known = _Files(inputs)
+    named = [(name, path) for name, path in (others or {}).items() if path is not None]
     for target in targets:
-        where, ident = os.path.realpath(target), _identity(target)
-        if where in real or (ident is not None and ident in ids):
-            raise UsageError(f"{option} {target} is an input file; riskassess never writes "
-                             "over what you wrote")
-        for name, path, other, other_ident in named:
-            if where == other or (ident is not None and ident == other_ident):
+        for name, path in named:
+            if same_file(Path(target), path):
                 raise UsageError(f"{name} {path} and {option} {target} name the same file; "
                                  "give each output its own")
-        _check(Path(target), force, (), option)
+        _check(Path(target), force, known, option)
 
 
 def write_output(target: Path, data: bytes, *, force: bool, inputs: Iterable[Path],

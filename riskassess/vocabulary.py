@@ -227,6 +227,26 @@ class FactSpec:
         """Whether a rule may test it (country and free-text facts are only recorded)."""
         return self.kind in ("enum", "bool", "set", "date")
 
+    @property
+    def label_in_sentence(self) -> str:
+        """The label inside a sentence: its first letter in lower case (unless the label
+        opens with an abbreviation, e.g. "COI")."""
+        if self.label[1:2].isupper():
+            return self.label
+        return self.label[:1].lower() + self.label[1:]
+
+    def words(self, value: Any) -> str:
+        """A given value as a reader reads it: a choice or code by its meaning, yes or no."""
+        if self.kind == "bool":
+            return "yes" if value else "no"
+        if self.kind == "set":
+            items = sorted(value)
+            return "; ".join(self.meanings.get(v, v).rstrip(" .") for v in items) \
+                if items else "none"
+        if self.kind == "enum":
+            return self.meanings.get(value, str(value)).rstrip(" .")
+        return str(value)
+
 
 @dataclass(frozen=True)
 class ListSpec:

@@ -29,6 +29,7 @@ from typing import Any
 from riskassess.assessment import Report
 from riskassess.case import UNKNOWN, Case, given_facts
 from riskassess.explain import Explanation
+from riskassess.hypothesis import long_date
 from riskassess.render.common import bracket_source_text
 from riskassess.ruleset import RuleSet, warning_rank
 from riskassess.vocabulary import item_text as record_text
@@ -150,18 +151,26 @@ class Document:
     generated_at: str | None = None
 
     @property
+    def header(self) -> list[tuple[str, str]]:
+        """The header block (after the title, before the warnings): label, value."""
+        return [("Case", self.case_id or "no case id given"),
+                ("Assessment date", self.assessment_day
+                 + (" (not given in the case file: today's date was used)"
+                    if self.date_defaulted else "")),
+                ("Guidance applied", self.edition_title),
+                ("Status of that guidance", self.edition_status)]
+
+    @property
     def header_lines(self) -> list[str]:
-        """The header block's lines (after the title, before the warnings)."""
-        return [f"Case: {self.case_id or 'no case id given'}",
-                "Assessment date: " + _long(self.assessment_date)
-                + (" (not given in the case file: today's date was used)"
-                   if self.date_defaulted else ""),
-                f"Guidance applied: {self.edition_title}",
-                f"Status of that guidance: {self.edition_status}"]
+        return [f"{label}: {value}" for label, value in self.header]
 
     @property
     def running_head(self) -> str:
-        return f"{self.case_id or 'Assessment'} · {_long(self.assessment_date)}"
+        return f"{self.case_id or 'Assessment'} · {self.assessment_day}"
+
+    @property
+    def assessment_day(self) -> str:
+        return long_date(dt.date.fromisoformat(self.assessment_date))
 
     @property
     def provenance(self) -> str:
@@ -210,7 +219,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         if var.startswith(QUESTION_PREFIX):
             qid = var[len(QUESTION_PREFIX):]
             return f"the answer on {vocab.question(qid).title.lower()}"
-        return fact_label(var).lower() if _plain(fact_label(var)) else fact_label(var)
+        return vocab.facts[var].label_in_sentence  # (the facts' table registered its code)
 
     rs = report.ruleset
     rank = warning_rank(ruleset)
@@ -225,10 +234,10 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     if rs.selected_by != "assessment_date":
         status += "; chosen with --ruleset, not by the assessment date"
 
-    lines = [f"In force from {_long(rs.in_force_from.isoformat())}"
-             + (f", under review from {_long(rs.under_review_from.isoformat())}"
+    lines = [f"In force from {long_date(rs.in_force_from)}"
+             + (f", under review from {long_date(rs.under_review_from)}"
                 if rs.under_review_from else "")
-             + (f", superseded on {_long(rs.superseded_on.isoformat())}"
+             + (f", superseded on {long_date(rs.superseded_on)}"
                 if rs.superseded_on else "") + "."]
     current = rs.in_force_on_assessment_date
     if current is None:
@@ -237,16 +246,17 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         lines.append(f"Edition in force on the assessment date: {current.title}"
                      f"{'' if current.encoded else ' (not encoded in riskassess)'}.")
     lines.append("Newer editions: " + "; ".join(
-        f"{e.title}, from {_long(e.in_force_from.isoformat())}"
+        f"{e.title}, from {long_date(e.in_force_from)}"
         f"{'' if e.encoded else ' (not encoded)'}" for e in rs.newer_editions) + "."
         if rs.newer_editions else "No newer edition is known.")
 
     given, missing = [], []
-    for path, value in given_facts(case):
+    values = dict(given_facts(case))
+    for path, value in values.items():
         if value == UNKNOWN:
             missing.append(fact_label(path))
         else:
-            given.append((fact_label(path), _value_words(vocab.facts[path], value)))
+            given.append((fact_label(path), vocab.facts[path].words(value)))
 
     list_labels = vocab.list_labels()
     questions = []
@@ -268,9 +278,9 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         questions.append(Question(
             spec.id, spec.heading, q.outcome, outcome(q.outcome),
             [outcome(o) for o in q.possible_outcomes], lists, possible, firm, hypotheses,
-            [(fact_label(f), _shown_words(vocab.facts[f], v))
-             for f, v in explanation.depends_on.get(spec.id, [])],
-            [c.prose(vocab, ruleset) for c in explanation.decisive.get(spec.id, [])]))
+            [(fact_label(f), vocab.facts[f].words(values[f]))
+             for f, _ in explanation.depends_on.get(spec.id, [])],
+            [c.prose(vocab) for c in explanation.decisive.get(spec.id, [])]))
 
     titles = {q.id: q.title for q in vocab.questions}
     open_questions = [(fact_label(o.fact), ", ".join(titles.get(a, a) for a in o.affects), o.why)
@@ -294,28 +304,6 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         generated_at=generated_at.isoformat(timespec="seconds") if generated_at else None)
 
 
-def _value_words(spec: Any, value: Any) -> str:
-    """A given value as a reader reads it: a choice or code by its meaning."""
-    if spec.kind == "bool":
-        return "yes" if value else "no"
-    if spec.kind == "set":
-        items = sorted(value)
-        return "; ".join(_trim(spec.meanings.get(v, v)) for v in items) if items else "none"
-    if spec.kind == "enum":
-        return _trim(spec.meanings.get(value, str(value)))
-    return str(value)
-
-
-def _shown_words(spec: Any, shown: str) -> str:
-    """A value already shown by explain.show (true/false, [a, b]) in words."""
-    if spec.kind == "bool":
-        return {"true": "yes", "false": "no"}.get(shown, shown)
-    if spec.kind == "set":
-        inner = shown.split(" (")[0].strip("[]")
-        return _value_words(spec, [v.strip() for v in inner.split(",") if v.strip()])
-    return _value_words(spec, shown)
-
-
 def _trim(text: str) -> str:
     return text.rstrip(" .")
 
@@ -324,23 +312,5 @@ def _end(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
-def _plain(label: str) -> bool:
-    """Whether a label can be lower-cased inside a sentence (no proper nouns or numbers)."""
-    return label[:1].isupper() and label[1:] == label[1:].lower() and not any(
-        ch.isdigit() for ch in label)
-
-
-def _either(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
-
-
 def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
-
-
-def _long(iso: str) -> str:
-    try:
-        day = dt.date.fromisoformat(iso)
-    except ValueError:
-        return iso
-    return f"{day.day} {day.strftime('%B')} {day.year}"

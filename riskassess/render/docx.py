@@ -116,11 +116,14 @@ def render(doc: Document) -> bytes:
         run.bold = bold
         if size:
             run.font.size = Pt(size)
+        marks(p, numbers)
+        return p
+
+    def marks(p, numbers: list[int]) -> None:
         for i, number in enumerate(numbers):
             if i:  # keep consecutive note marks apart: 3,4,5 rather than 345
                 _superscript(p.add_run(","))
             notes.reference(p, number, doc.notes[number - 1].lines)
-        return p
 
     section = d.sections[0]
     head = section.header.paragraphs[0]
@@ -134,8 +137,7 @@ def render(doc: Document) -> bytes:
     _field(foot, "NUMPAGES", "1")
 
     d.add_heading(doc.title, level=0)
-    for line in doc.header_lines:
-        label, value = line.split(": ", 1)
+    for label, value in doc.header:
         p = d.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
         p.add_run(label + ": ").bold = True
@@ -148,10 +150,7 @@ def render(doc: Document) -> bytes:
         body = p.add_run(w.message)
         for r in (lead, body):
             r.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
-        for i, number in enumerate(w.notes):
-            if i:
-                _superscript(p.add_run(","))
-            notes.reference(p, number, doc.notes[number - 1].lines)
+        marks(p, w.notes)
     para("This is decision support, not a decision: it applies the guidance's general "
          "conclusions to the facts given; credibility, the weighing of evidence and exclusion "
          "remain with the decision-maker.")
