@@ -29,24 +29,19 @@ small: a handful of completions even when every fact is unknown.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
-from riskassess import __version__
 from riskassess.assessment import (
     BracketSource,
     Citation,
     EditionRef,
-    OpenQuestion,
     Reason,
     Report,
-    RulesetInfo,
-    Tool,
     Warning,
 )
 from riskassess.case import UNKNOWN, Case, date_bounds, fact_values
@@ -79,7 +74,7 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Effect:
     """How one unknown fact matters, for the open-questions list.
 
@@ -127,17 +122,6 @@ def _why(effects: list[_Effect], order: list[str], vocab: Any) -> str:
     return "Establishing it " + "; ".join(parts) + "."
 
 
-@dataclass
-class _QuestionState:
-    outcome: str
-    possible_outcomes: tuple[str, ...]
-    outcome_facts: set[str]  # unknown facts that could change the outcome
-    collections: dict[str, list[Any]]
-    possible: dict[str, list[Any]]
-    reasons: list[Reason]
-    warnings: list[Warning] = field(default_factory=list)
-
-
 def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
     return tuple(frozenset(c) for n in range(len(members) + 1)
                  for c in itertools.combinations(members, n))
@@ -174,7 +158,6 @@ def date_candidates(value: Any, thresholds: tuple[dt.date, ...],
     return found or starts[:1]
 
 
-
 def _item_key(item: Any) -> Any:
     return tuple(sorted(item.items())) if isinstance(item, dict) else item
 
@@ -185,59 +168,78 @@ def _item_label(item: Any, vocab: Any) -> str:
     return item_label(item, vocab)
 
 
-class _Evaluator:
-    def __init__(self, ruleset: RuleSet, values: dict[str, Any], assessment_date: dt.date):
+# ---------------------------------------------------------------- parts of a question
+#
+# A question is answered in parts: its outcome rules together (first hit), and each of
+# its other rules (adds, warns) alone. A part depends only on the variables its rules
+# read, each seen as a *token*: a known value, or a tuple of the values it can still take
+# (the case's constraints already applied, see compiled.py). So a part's result is a
+# function of the tuple of its tokens, which compiled.py tabulates once per rule set.
+
+
+@dataclass(frozen=True)
+class OutcomePart:
+    outcomes: tuple[str, ...]  # the outcomes still possible, in the question's order
+    outcome: str  # the one reported (undetermined, or the fallback, when several)
+    outcome_vars: tuple[str, ...]  # open variables that could change the outcome
+    reasons: tuple[tuple[int, Reason], ...]  # (rule position, reason)
+    certain: tuple[tuple[str, int, Any], ...]  # (list, rule position, item)
+    possible: tuple[tuple[str, int, Any], ...]
+    notes: tuple[tuple[tuple[str, ...], _Effect], ...]  # open-question notes
+
+
+@dataclass(frozen=True)
+class RulePart:
+    truth: bool | None  # None: depends on facts not given
+    reason: tuple[int, Reason] | None
+    warning: Warning | None
+    certain: tuple[tuple[str, int, Any], ...]
+    possible: tuple[tuple[str, int, Any], ...]
+    notes: tuple[tuple[tuple[str, ...], _Effect], ...]
+
+
+def rule_positions(ruleset: RuleSet) -> dict[str, int]:
+    return {rid: i for i, rid in enumerate(ruleset.rules)}
+
+
+class PartEvaluator:
+    """Computes parts from tokens. `tokens` maps each variable a part reads (a fact path,
+    or question:<id>) to its token; `joint` are the implications whose two facts may both
+    be open (checked on every completion that holds both)."""
+
+    def __init__(self, ruleset: RuleSet, tokens: dict[str, Any],
+                 joint: tuple[Any, ...] = ()):
         self.rs = ruleset
         self.vocab = ruleset.vocabulary
-        self.domains = domains(self.vocab)
-        self.values = values
-        self.states: dict[str, _QuestionState] = {}
-        self.effects: dict[str, list[_Effect]] = {}
-        self.order = {rid: i for i, rid in enumerate(ruleset.rules)}
-        self.dates = {
-            path: date_candidates(values[path], ruleset.thresholds.get(path, ()),
-                                  assessment_date
-                                  if path in self.vocab.not_after_assessment else None)
-            for path, spec in self.vocab.testable.items() if spec.kind == "date"
-        }
+        self.tokens = tokens
+        self.joint = joint
+        self.order = rule_positions(ruleset)
 
     # -- variables -------------------------------------------------------------
 
     def _split(self, variables: Iterable[str]) -> tuple[dict[str, Any], list[str]]:
-        """Known values, and the unknown variables (sorted) to enumerate."""
+        """Known values, and the open variables (sorted) to enumerate."""
         known: dict[str, Any] = {}
         unknown: list[str] = []
         for var in sorted(variables):
-            if var.startswith(QUESTION_PREFIX):
-                state = self.states[var[len(QUESTION_PREFIX):]]
-                if len(state.possible_outcomes) == 1:
-                    known[var] = state.possible_outcomes[0]
-                else:
-                    unknown.append(var)
-            elif var in self.dates:
-                if len(self.dates[var]) == 1:
-                    known[var] = self.dates[var][0]
-                else:
-                    unknown.append(var)
-            elif self.values[var] == UNKNOWN:
+            token = self.tokens[var]
+            if isinstance(token, tuple):
                 unknown.append(var)
             else:
-                known[var] = self.values[var]
+                known[var] = token
         return known, unknown
 
     def _domain(self, var: str) -> tuple[Any, ...]:
-        if var.startswith(QUESTION_PREFIX):
-            return self.states[var[len(QUESTION_PREFIX):]].possible_outcomes
-        if var in self.dates:
-            return self.dates[var]
-        return self.domains[var]
+        return self.tokens[var]
 
     def _completions(self, known: dict[str, Any], unknown: list[str]):
-        """Every assignment of the unknown variables that a valid case file could have."""
-        for combo in itertools.product(*(self._domain(v) for v in unknown)):
+        """Every assignment of the open variables that a valid case file could have."""
+        joint = [i for i in self.joint if i.fact in unknown and i.when_fact in unknown]
+        for combo in itertools.product(*(self.tokens[v] for v in unknown)):
             completion = dict(zip(unknown, combo, strict=True))
-            if self.vocab.admissible(self.values, completion):
-                yield combo, {**known, **completion}
+            if any(i.broken_by(completion[i.fact], completion[i.when_fact]) for i in joint):
+                continue
+            yield combo, {**known, **completion}
 
     def _influential(self, unknown: list[str], results: list[tuple[tuple, Any]]) -> list[str]:
         """Variables whose change alone changes the result in some completion."""
@@ -252,75 +254,12 @@ class _Evaluator:
             groups.setdefault(combo[:i] + combo[i + 1:], set()).add(result)
         return set().union(*(g for g in groups.values() if len(g) > 1))
 
-    def _facts_behind(self, variables: Iterable[str]) -> list[str]:
-        """Map variables to facts: an open earlier question stands for its open facts."""
-        facts: list[str] = []
-        for var in variables:
-            if var.startswith(QUESTION_PREFIX):
-                facts.extend(sorted(self.states[var[len(QUESTION_PREFIX):]].outcome_facts))
-            else:
-                facts.append(var)
-        return list(dict.fromkeys(facts))
+    # -- the parts -------------------------------------------------------------
 
-    def _note(self, variables: Iterable[str], effect: _Effect) -> None:
-        for fact in self._facts_behind(variables):
-            self.effects.setdefault(fact, []).append(effect)
-
-    # -- questions -------------------------------------------------------------
-
-    def question(self, q: QuestionSpec) -> tuple[_QuestionState, Any]:
-        """Answer one question: from the cache when the same inputs were seen before.
-
-        A question's result depends only on the values (or candidates) of the variables
-        its rules read, and on which constraint-bearing facts were given; that is the
-        cache key. What depends on earlier questions' open facts (their outcome facts,
-        the open-question notes) is replayed, not cached."""
-        key = self._key(q)
-        cache = self.rs.cache
-        hit = cache.get(key)
-        if hit is None:
-            self.recorded: list[tuple[list[str], _Effect]] = []
-            state, outcome_vars = self._compute(q)
-            model = self.vocab.question_model(q.id).model_validate({
-                "outcome": state.outcome, **state.collections,
-                "possible_outcomes": (list(state.possible_outcomes)
-                                      if len(state.possible_outcomes) > 1 else []),
-                "possible": state.possible, "reasons": state.reasons})
-            hit = (state, outcome_vars, tuple(self.recorded), model)
-            if len(cache) > 5_000:  # bounded, so memory stays flat over a long batch
-                cache.clear()
-            cache[key] = hit
-        state, outcome_vars, notes, model = hit
-        state = dataclasses.replace(state, outcome_facts=set(self._facts_behind(outcome_vars)))
-        self.states[q.id] = state
-        for variables, effect in notes:
-            self._note(variables, effect)
-        return state, model
-
-    def _key(self, q: QuestionSpec) -> tuple:
-        """What the question's answer depends on: the values its outcome rules read, and
-        for each other rule its (cached) truth, with the open variables when unknown."""
-        parts: list[Any] = [q.id]
-        for rule in q.other_rules:
-            truth, open_vars, _ = self._truth(rule)
-            parts.append((truth, tuple(open_vars)) if truth is None else truth)
-        for var in q.outcome_reads:
-            if var.startswith(QUESTION_PREFIX):
-                parts.append(self.states[var[len(QUESTION_PREFIX):]].possible_outcomes)
-            elif var in self.dates:
-                parts.append(self.dates[var])
-            else:
-                parts.append(self.values[var])
-        parts.append(tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if))
-        # a given fact of an implication narrows the completions of the other one
-        parts.append(tuple((self.values[i.fact], self.values[i.when_fact])
-                           for i in self.vocab.implications))
-        return tuple(parts)
-
-    def _record(self, variables: list[str], effect: _Effect) -> None:
-        self.recorded.append((list(variables), effect))
-
-    def _compute(self, q: QuestionSpec) -> tuple[_QuestionState, list[str]]:
+    def outcome_part(self, q: QuestionSpec) -> OutcomePart:
+        """The question's outcome by first hit over every completion, the items its
+        deciding rules add, and what the open variables could change."""
+        notes: list[tuple[tuple[str, ...], _Effect]] = []
         variables = set().union(*(r.condition.variables for r in q.outcome_rules))
         known, unknown = self._split(variables)
         results: list[tuple[tuple, CompiledRule]] = []
@@ -340,18 +279,17 @@ class _Evaluator:
         if not decided:
             for var in outcome_vars:
                 swing = sorted(self._swing(unknown, by_outcome, var), key=q.outcomes.index)
-                self._record([var], _Effect(q.id, "outcome", " or ".join(swing),
-                                            self._rules_reading(var, winners)))
+                notes.append(((var,), _Effect(q.id, "outcome", " or ".join(swing),
+                                              self._rules_reading(var, winners))))
 
         # A deciding rule's reason is unconditional when it decides in every completion,
         # or when it gives the fallback outcome that is reported whatever the facts.
-        reasons = [self._reason(r, conditional=not (
-            len(winners) == 1 or (not decided and r.outcome == q.if_undetermined)), q=q)
+        reasons = [(self.order[r.id], self._reason(r, conditional=not (
+            len(winners) == 1 or (not decided and r.outcome == q.if_undetermined)), q=q))
             for r in winners]
 
-        collections: dict[str, list[tuple[int, Any]]] = {c: [] for c in q.collections}
-        possible: dict[str, list[tuple[int, Any]]] = {}
-        # items added by the deciding rule(s)
+        certain: list[tuple[str, int, Any]] = []
+        possible: list[tuple[str, int, Any]] = []
         for coll in q.collections:
             items = {}
             for r in winners:
@@ -361,90 +299,45 @@ class _Evaluator:
                 present = [(c, key in {_item_key(i) for i in r.adds.get(coll, ())})
                            for c, r in results]
                 if all(p for _, p in present):
-                    collections[coll].append((pos, item))
+                    certain.append((coll, pos, item))
                 else:
-                    possible.setdefault(coll, []).append((pos, item))
+                    possible.append((coll, pos, item))
                     for var in self._influential(unknown, present):
-                        self._record([var], _Effect(q.id, "item",
-                                                    _item_label(item, self.vocab),
-                                                    self._rules_reading(var, winners), coll))
+                        notes.append(((var,), _Effect(q.id, "item",
+                                                      _item_label(item, self.vocab),
+                                                      self._rules_reading(var, winners),
+                                                      coll)))
+        return OutcomePart(outcomes, outcome, tuple(outcome_vars), tuple(reasons),
+                           tuple(certain), tuple(possible), tuple(notes))
 
-        warnings: list[Warning] = []
-        for r in q.other_rules:
-            truth, rvars, rresults = self._truth(r)
-            if truth is False:
-                continue
-            if truth is True:
-                reasons.append(self._reason(r, conditional=False))
-                if r.kind == "warns":
-                    warnings.append(Warning(code=r.warns, message=r.reasoning, rule=r.id,
-                                            cites=list(r.cites)))
-                for coll, items in r.adds.items():
-                    for item in items:
-                        collections[coll].append((self.order[r.id], item))
-                continue
-            reasons.append(self._reason(r, conditional=True))
-            if r.kind == "warns":
-                effects = [_Effect(q.id, "warning", r.warns or "", r.id)]
-            else:
-                effects = [_Effect(q.id, "item", _item_label(i, self.vocab), r.id, coll)
-                           for coll, items in r.adds.items() for i in items]
-            for coll, items in r.adds.items():
-                for item in items:
-                    possible.setdefault(coll, []).append((self.order[r.id], item))
-            for var in self._influential(rvars, rresults):
-                for effect in effects:
-                    self._record([var], effect)
-
-        def tidy(pairs: list[tuple[int, Any]], exclude: set | None = None) -> list[Any]:
-            seen = set(exclude or ())
-            out = []
-            for _, item in sorted(pairs, key=lambda p: p[0]):
-                key = _item_key(item)
-                if key not in seen:
-                    seen.add(key)
-                    out.append(item)
-            return out
-
-        final = {c: tidy(v) for c, v in collections.items()}
-        maybe = {c: tidy(v, {_item_key(i) for i in final.get(c, [])})
-                 for c, v in sorted(possible.items())}
-        state = _QuestionState(
-            outcome=outcome,
-            possible_outcomes=outcomes,
-            outcome_facts=set(),
-            collections=final,
-            possible={c: v for c, v in maybe.items() if v},
-            reasons=sorted(reasons, key=lambda r: self.order[r.rule]),
-            warnings=warnings,
-        )
-        return state, outcome_vars
+    def rule_part(self, r: CompiledRule) -> RulePart:
+        """Whether an adds or warns rule applies (true, false, or open), and what follows."""
+        known, unknown = self._split(r.condition.variables)
+        results = [(combo, r.condition.test(a)) for combo, a in self._completions(known, unknown)]
+        values = {v for _, v in results}
+        truth = values.pop() if len(values) == 1 else None
+        pos = self.order[r.id]
+        if truth is False:
+            return RulePart(False, None, None, (), (), ())
+        items = tuple((coll, pos, item) for coll, its in r.adds.items() for item in its)
+        if truth is True:
+            warning = Warning(code=r.warns, message=r.reasoning, rule=r.id,
+                              cites=list(r.cites)) if r.kind == "warns" else None
+            return RulePart(True, (pos, self._reason(r, conditional=False)), warning,
+                            items, (), ())
+        if r.kind == "warns":
+            effects = [_Effect(r.question, "warning", r.warns or "", r.id)]
+        else:
+            effects = [_Effect(r.question, "item", _item_label(i, self.vocab), r.id, coll)
+                       for coll, its in r.adds.items() for i in its]
+        notes = tuple(((var,), effect) for var in self._influential(unknown, results)
+                      for effect in effects)
+        return RulePart(None, (pos, self._reason(r, conditional=True)), None, (), items,
+                        notes)
 
     def _rules_reading(self, var: str, rules: list[CompiledRule]) -> str:
         return ",".join(r.id for r in rules if var in r.condition.variables) or \
             ",".join(r.id for r in rules)
-
-    def _truth(self, rule: CompiledRule) -> tuple[bool | None, list[str], list]:
-        """Whether a rule applies: true, false, or None (depends on facts not given).
-
-        Cached per rule and the values of the few variables it reads."""
-        known, unknown = self._split(rule.condition.variables)
-        key = ("rule", rule.id, tuple(sorted(known.items())),
-               tuple((v, self._domain(v)) for v in unknown),
-               (tuple(self.values[f] == UNKNOWN for f in self.vocab.given_only_if),
-                tuple((self.values[i.fact], self.values[i.when_fact])
-                      for i in self.vocab.implications))
-               if unknown else ())
-        hit = self.rs.cache.get(key)
-        if hit is None:
-            results = [(combo, rule.condition.test(a))
-                       for combo, a in self._completions(known, unknown)]
-            values = {v for _, v in results}
-            hit = (values.pop() if len(values) == 1 else None, unknown, results)
-            if len(self.rs.cache) > 5_000:
-                self.rs.cache.clear()
-            self.rs.cache[key] = hit
-        return hit
 
     def _reason(self, rule: CompiledRule, *, conditional: bool,
                 q: QuestionSpec | None = None) -> Reason:
@@ -462,7 +355,8 @@ class _Evaluator:
         if isinstance(rest, bool):  # decided only jointly, by the facts' combination rules
             words, open_vars = "the facts not given turn out so", []
         else:
-            outcomes = {qid: s.possible_outcomes for qid, s in self.states.items()}
+            outcomes = {var[len(QUESTION_PREFIX):]: (t if isinstance(t, tuple) else (t,))
+                        for var, t in self.tokens.items() if var.startswith(QUESTION_PREFIX)}
             facts = list(self.vocab.facts)
             open_vars = sorted(open_variables(rest), key=lambda v: (
                 not v.startswith(QUESTION_PREFIX), facts.index(v) if v in facts else 0, v))
@@ -517,65 +411,15 @@ def _citations(ruleset: RuleSet) -> dict[str, Citation]:
 
 def evaluate(case: Case, ruleset: RuleSet, choice: EditionChoice,
              assessment_date: dt.date) -> Report:
-    """Assess one case under one rule set; `choice` says how the edition was chosen."""
-    ev = _Evaluator(ruleset, fact_values(case), assessment_date)
-    questions: dict[str, Any] = {}
-    rule_warnings: list[Warning] = []
-    for q in ruleset.questions:
-        state, questions[q.id] = ev.question(q)
-        rule_warnings += state.warnings
+    """Assess one case under one rule set; `choice` says how the edition was chosen.
 
-    ed = ruleset.edition
-    vocab = ruleset.vocabulary
-    scope = vocab.scope
-    # the country scope first: a report whose applicant's country is not given says so
-    # before anything else (the wording is the vocabulary's)
-    warnings = [Warning(code=scope.warning, message=" ".join(scope.message.split()))
-                ] if ev.values.get(scope.fact, UNKNOWN) == UNKNOWN else []
-    warnings += [Warning(code=code, message=message,
-                        cites=list(ed.review_cites) if code == "guidance_under_review" else [])
-                for code, message in choice.warnings] + rule_warnings
+    The report is assembled as JSON bytes by the rule set's compiled program and read
+    back into the report model, so the model and the bytes cannot disagree."""
+    from riskassess.compiled import program
 
-    question_ids = [q.id for q in ruleset.questions]
-    open_questions = []
-    for fact in vocab.facts:  # the vocabulary's order
-        effects = ev.effects.get(fact)
-        if not effects:
-            continue
-        affects = sorted({e.question for e in effects}, key=question_ids.index)
-        rules = sorted({rid for e in effects for rid in e.rule.split(",")},
-                       key=lambda rid: ev.order[rid])
-        why = _why(effects, question_ids, vocab)
-        if fact in ruleset.thresholds:  # say which dates matter, e.g. "before 2024-12-08"
-            cuts = " or ".join(t.isoformat() for t in ruleset.thresholds[fact])
-            why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."
-        open_questions.append(OpenQuestion(fact=fact, affects=affects, why=why, rules=rules))
-
-    cited: list[str] = []
-    for qid in question_ids:
-        for r in questions[qid].reasons:
-            cited.extend(r.cites)
-    for w in warnings:
-        cited.extend(w.cites)
-    every = _citations(ruleset)
-    citations = {pid: every[pid] for pid in dict.fromkeys(cited)}
-
-    entry = choice.entry
-    return vocab.report_model(
-        tool=Tool(version=__version__),
-        case_id=case.case_id,
-        assessment_date=assessment_date,
-        ruleset=RulesetInfo(id=ed.id, title=ed.title, in_force_from=ed.in_force_from,
-                            under_review_from=ed.under_review_from,
-                            superseded_on=ed.superseded_on, successor=entry.successor,
-                            selected_by=choice.selected_by, sha256=ruleset.sha256,
-                            in_force_on_assessment_date=_ref(choice.in_force),
-                            newer_editions=[_ref(e) for e in choice.newer]),
-        open_questions=open_questions,
-        warnings=warnings,
-        citations=citations,
-        **questions,
-    )
+    data = program(ruleset).report_json(case.case_id, assessment_date, fact_values(case),
+                                        choice)
+    return ruleset.vocabulary.report_model.model_validate_json(data)
 
 
 def question_outcome(ruleset: RuleSet, qid: str, values: dict[str, Any],
@@ -584,13 +428,13 @@ def question_outcome(ruleset: RuleSet, qid: str, values: dict[str, Any],
 
     `values` gives some facts (the rest are unknown); `upstream` gives, for each earlier
     question, the outcomes still possible. Returns the outcome and the possible outcomes."""
-    ev = _Evaluator(ruleset, {**{path: UNKNOWN for path in ruleset.vocabulary.facts}, **values},
-                    dt.date.max)
+    from riskassess.compiled import program
+
+    full = {**{path: UNKNOWN for path in ruleset.vocabulary.facts}, **values}
+    tokens = program(ruleset, build=False).tokens(full, dt.date.max)
     for up, outcomes in upstream.items():
-        outcome = outcomes[0] if len(outcomes) == 1 else "undetermined"
-        ev.states[up] = _QuestionState(outcome=outcome, possible_outcomes=outcomes,
-                                       outcome_facts=set(),
-                                       collections={}, possible={}, reasons=[])
+        tokens[QUESTION_PREFIX + up] = outcomes[0] if len(outcomes) == 1 else tuple(outcomes)
     spec = next(q for q in ruleset.questions if q.id == qid)
-    state, _ = ev.question(spec)
-    return state.outcome, state.possible_outcomes
+    part = PartEvaluator(ruleset, tokens, tuple(ruleset.vocabulary.implications)
+                         ).outcome_part(spec)
+    return part.outcome, part.outcomes

@@ -1,0 +1,494 @@
+"""A rule set compiled to tables, and reports assembled from bytes.
+
+The engine (engine.py) answers a question in *parts*: its outcome rules together, and
+each other rule alone. A part reads a few variables, and what it concludes depends
+only on how each of them stands in the case, its *token*: a known value, or the tuple
+of the values it can still take (after the vocabulary's constraints, given the facts
+that are known). Those tokens take few values, so a `Program` computes every part for
+every combination of its tokens once, when the rule set is compiled, and keeps the
+result with its report fragments already serialised as JSON bytes. Assessing a case
+is then: the case's tokens, one table lookup per part, and joining bytes.
+
+The bytes are exactly pydantic's compact JSON of the report models (assessment.py):
+`evaluate()` parses them back into a `Report`, and tests compare both with the
+reports of the engine before compilation, over the examples and 10,000 generated cases.
+
+Nothing here knows a fact, a question or an outcome by name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+from operator import itemgetter
+from typing import Any
+
+from riskassess.case import UNKNOWN
+from riskassess.engine import (
+    QUESTION_PREFIX,
+    GapError,
+    OutcomePart,
+    PartEvaluator,
+    RulePart,
+    _citations,
+    _Effect,
+    _item_key,
+    _why,
+    date_candidates,
+    domains,
+)
+
+MISSING = object()
+
+
+def _dumps(value: Any) -> bytes:
+    """A JSON value as pydantic writes it (compact, UTF-8, nothing escaped beyond JSON's)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _date(day: dt.date | None) -> bytes:
+    return b"null" if day is None else b'"' + day.isoformat().encode() + b'"'
+
+
+class _Item:
+    """A list item of a part, with its JSON in its list and in `possible`."""
+
+    __slots__ = ("coll", "pos", "key", "listed", "maybe")
+
+    def __init__(self, coll: str, pos: int, key: Any, listed: bytes, maybe: bytes):
+        self.coll, self.pos, self.key, self.listed, self.maybe = coll, pos, key, listed, maybe
+
+
+class _Part:
+    """A computed part, ready to join: its reasons, items, warning and notes as bytes."""
+
+    __slots__ = ("outcomes", "token", "outcome", "outcome_vars", "reasons", "certain",
+                 "possible", "warning", "notes")
+
+    def __init__(self, **kw: Any):
+        for k in self.__slots__:
+            setattr(self, k, kw.get(k))
+
+
+class _Question:
+    """What the program knows of one question: its getters, tables and JSON layout."""
+
+    def __init__(self, qid: str, fields: list[str], outcome_vars: tuple[str, ...],
+                 rule_vars: list[tuple[str, ...]]):
+        self.id = qid
+        self.var = QUESTION_PREFIX + qid
+        self.key = b'"' + qid.encode() + b'":'
+        self.fields_order = [f for f in fields if f != "outcome"]  # the model's JSON order
+        self.outcome_vars = outcome_vars
+        self.outcome_get = _getter(outcome_vars)
+        self.rule_vars = rule_vars
+        self.rule_gets = [_getter(v) for v in rule_vars]
+        self.outcome_table: dict[Any, _Part] = {}
+        self.rule_tables: list[dict[Any, _Part]] = [{} for _ in rule_vars]
+        self.merged: dict[tuple, tuple] = {}
+
+
+def _getter(variables: tuple[str, ...]):
+    """tokens -> the table key of a part reading `variables` (always a tuple)."""
+    if not variables:
+        return lambda tokens: ()
+    if len(variables) == 1:
+        var = variables[0]
+        return lambda tokens: (tokens[var],)
+    return itemgetter(*variables)
+
+
+class Program:
+    """One rule set, compiled: `report_json(...)` gives a case's report as bytes."""
+
+    def __init__(self, ruleset: Any, *, build: bool = True):
+        from riskassess import __version__
+        from riskassess.assessment import Tool
+
+        self.ruleset = ruleset
+        vocab = ruleset.vocabulary
+        self.vocab = vocab
+        self.id = ruleset.id
+        self.sha256 = ruleset.sha256
+        self.misses = 0  # part computations not found in the tables (should stay 0)
+        self.domains = domains(vocab)
+        self.thresholds = dict(ruleset.thresholds)
+        self.facts = [p for p, s in vocab.testable.items()]
+        self.dates = [p for p, s in vocab.testable.items() if s.kind == "date"]
+        self.plain = [p for p in self.facts if p not in self.dates]
+        self.not_after = vocab.not_after_assessment
+        self.implications = tuple(vocab.implications)
+        self.scope_fact = vocab.scope.fact
+        self.scope_warning = _warning_bytes(vocab.scope.warning,
+                                            " ".join(vocab.scope.message.split()), None, [])
+        self.tool = Tool(version=__version__).model_dump_json().encode()
+        self.review_cites = list(ruleset.edition.review_cites)
+        self.question_ids = [q.id for q in ruleset.questions]
+        self.fact_order = list(vocab.facts)
+        # constraints per fact: (facts whose being given narrows it, and to what),
+        # implications where it is the fact, and where it is the condition
+        self.narrowing: dict[str, tuple] = {}
+        for path in self.facts:
+            gi = tuple((f, allowed) for f, (other, allowed) in vocab.given_only_if.items()
+                       if other == path)
+            as_fact = tuple(i for i in self.implications if i.fact == path)
+            as_when = tuple(i for i in self.implications if i.when_fact == path)
+            if gi or as_fact or as_when:
+                self.narrowing[path] = (gi, as_fact, as_when)
+        self._narrowed: dict[tuple, tuple] = {}
+        self._candidates: dict[tuple, tuple] = {}
+        self._choices: dict[tuple, bytes] = {}
+        self._open_questions: dict[tuple, bytes] = {}
+        self.citations = {pid: _dumps(pid) + b":" + c.model_dump_json().encode()
+                          for pid, c in _citations(ruleset).items()}
+        self.questions: list[_Question] = []
+        for q in ruleset.questions:
+            model = vocab.question_model(q.id)
+            rule_vars = [tuple(sorted(r.condition.variables)) for r in q.other_rules]
+            self.questions.append(_Question(q.id, list(model.model_fields),
+                                            tuple(sorted(q.outcome_reads)), rule_vars))
+        self._adapters: dict[tuple[str, str], Any] = {}
+        if build:
+            self._build()
+
+    # -- tokens ----------------------------------------------------------------
+
+    def tokens(self, values: dict[str, Any], day: dt.date) -> dict[str, Any]:
+        """How each fact stands in a case: its value, or the values it can still take."""
+        tokens: dict[str, Any] = {}
+        doms = self.domains
+        for path in self.plain:
+            value = values[path]
+            tokens[path] = doms[path] if value == UNKNOWN else value
+        for path in self.dates:
+            value = values[path]
+            latest = day if path in self.not_after else None
+            key = (path, value, latest)
+            found = self._candidates.get(key)
+            if found is None:
+                found = self._candidates[key] = date_candidates(
+                    value, self.thresholds.get(path, ()), latest)
+            tokens[path] = found[0] if len(found) == 1 else found
+        for path, (gi, as_fact, as_when) in self.narrowing.items():
+            token = tokens[path]
+            if not isinstance(token, tuple):
+                continue
+            inputs = (tuple(values[f] != UNKNOWN for f, _ in gi),
+                      tuple(values[i.when_fact] for i in as_fact),
+                      tuple(values[i.fact] for i in as_when))
+            key = (path, token, inputs)
+            narrowed = self._narrowed.get(key)
+            if narrowed is None:
+                narrowed = self._narrowed[key] = self._narrow(path, token, inputs)
+            tokens[path] = narrowed
+        return tokens
+
+    def _narrow(self, path: str, token: tuple, inputs: tuple) -> tuple:
+        """The values an open fact can take, given what its constraints' other facts are."""
+        gi, as_fact, as_when = self.narrowing[path]
+        given, whens, facts = inputs
+        out = []
+        for x in token:
+            if any(g and x not in allowed for g, (_, allowed) in zip(given, gi, strict=True)):
+                continue
+            if any(i.broken_by(x, w) for i, w in zip(as_fact, whens, strict=True)):
+                continue
+            if any(i.broken_by(f, x) for i, f in zip(as_when, facts, strict=True)):
+                continue
+            out.append(x)
+        return tuple(out)
+
+    # -- compiling -------------------------------------------------------------
+
+    def _spaces(self) -> dict[str, list[Any]]:
+        """Every token each variable can have in a valid case."""
+        spaces: dict[str, list[Any]] = {}
+        for path in self.facts:
+            if path in self.dates:
+                reps = (dt.date.min, *self.thresholds.get(path, ()))
+                opens = [reps[i:j] for i in range(len(reps)) for j in range(i + 2, len(reps) + 1)]
+                known = list(reps)
+            else:
+                opens = [self.domains[path]]
+                known = list(self.domains[path])
+            if path in self.narrowing:
+                opens = list(dict.fromkeys(self._narrow(path, t, inputs) for t in opens
+                                           for inputs in self._input_space(path)))
+            spaces[path] = known + [t for t in opens if t]
+        for q in self.ruleset.questions:
+            outs = q.outcomes
+            spaces[QUESTION_PREFIX + q.id] = list(outs) + [
+                tuple(c) for n in range(2, len(outs) + 1) for c in itertools.combinations(outs, n)]
+        return spaces
+
+    def _raw_space(self, path: str) -> list[Any]:
+        """Values a fact can have in a case file, as far as a constraint can tell them apart."""
+        if path in self.dates:
+            days = {*self.thresholds.get(path, ()),
+                    *(i.when_date for i in self.implications if i.when_date is not None)}
+            return [UNKNOWN, *sorted(d.isoformat() for d in days), "1900"]
+        return [UNKNOWN, *self.domains[path]]
+
+    def _input_space(self, path: str):
+        gi, as_fact, as_when = self.narrowing[path]
+        return itertools.product(
+            itertools.product((True, False), repeat=len(gi)),
+            itertools.product(*(self._raw_space(i.when_fact) for i in as_fact)),
+            itertools.product(*(self._raw_space(i.fact) for i in as_when)))
+
+    def _build(self) -> None:
+        spaces = self._spaces()
+        for spec, q in zip(self.ruleset.questions, self.questions, strict=True):
+            for combo in itertools.product(*(spaces[v] for v in q.outcome_vars)):
+                tokens = dict(zip(q.outcome_vars, combo, strict=True))
+                try:
+                    q.outcome_table[combo] = self._outcome_part(spec, tokens)
+                except GapError:  # no case reaches it, or `rules check` reports it
+                    continue
+            for i, (rule, variables) in enumerate(zip(spec.other_rules, q.rule_vars,
+                                                      strict=True)):
+                for combo in itertools.product(*(spaces[v] for v in variables)):
+                    tokens = dict(zip(variables, combo, strict=True))
+                    q.rule_tables[i][combo] = self._rule_part(spec, rule, tokens)
+
+    def _evaluator(self, tokens: dict[str, Any]) -> PartEvaluator:
+        return PartEvaluator(self.ruleset, tokens, self.implications)
+
+    def _outcome_part(self, spec: Any, tokens: dict[str, Any]) -> _Part:
+        part: OutcomePart = self._evaluator(tokens).outcome_part(spec)
+        return _Part(
+            outcomes=part.outcomes,
+            token=part.outcomes[0] if len(part.outcomes) == 1 else part.outcomes,
+            outcome=part.outcome, outcome_vars=part.outcome_vars,
+            reasons=tuple((pos, r.model_dump_json().encode(), tuple(r.cites))
+                          for pos, r in part.reasons),
+            certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
+            possible=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.possible),
+            warning=None, notes=part.notes)
+
+    def _rule_part(self, spec: Any, rule: Any, tokens: dict[str, Any]) -> _Part:
+        part: RulePart = self._evaluator(tokens).rule_part(rule)
+        reasons = () if part.reason is None else (
+            (part.reason[0], part.reason[1].model_dump_json().encode(),
+             tuple(part.reason[1].cites)),)
+        warning = None if part.warning is None else (
+            part.warning.model_dump_json().encode(), tuple(part.warning.cites))
+        return _Part(reasons=reasons,
+                     certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
+                     possible=tuple(self._item(spec.id, c, pos, it)
+                                    for c, pos, it in part.possible),
+                     warning=warning, notes=part.notes)
+
+    def _item(self, qid: str, coll: str, pos: int, item: Any) -> _Item:
+        return _Item(coll, pos, _item_key(item), self._item_json(qid, coll, item, False),
+                     self._item_json(qid, "possible", item, True))
+
+    def _item_json(self, qid: str, field: str, item: Any, maybe: bool) -> bytes:
+        """An item's JSON as the question model's field serialises it."""
+        from pydantic import TypeAdapter
+
+        adapter = self._adapters.get((qid, field))
+        if adapter is None:
+            ann = self.vocab.question_model(qid).model_fields[field].annotation
+            if maybe:  # dict[str, list[item]]: the list type
+                ann = ann.__args__[1]
+            adapter = self._adapters[(qid, field)] = TypeAdapter(ann)
+        return adapter.dump_json(adapter.validate_python([item]))[1:-1]
+
+    def _lookup(self, q: _Question, index: int | None, key: tuple,
+                tokens: dict[str, Any]) -> _Part:
+        """A part whose tokens the tables lack (they should not): computed and kept."""
+        self.misses += 1
+        spec = next(s for s in self.ruleset.questions if s.id == q.id)
+        if index is None:
+            variables = q.outcome_vars
+            part = self._outcome_part(spec, dict(zip(variables, key, strict=True)))
+            q.outcome_table[key] = part
+        else:
+            variables = q.rule_vars[index]
+            part = self._rule_part(spec, spec.other_rules[index],
+                                   dict(zip(variables, key, strict=True)))
+            q.rule_tables[index][key] = part
+        return part
+
+    # -- assessing -------------------------------------------------------------
+
+    def run(self, values: dict[str, Any], day: dt.date) -> list[tuple[_Question, tuple]]:
+        """Each question's merged result for a case: (question, merged)."""
+        tokens = self.tokens(values, day)
+        out = []
+        for q in self.questions:
+            key = q.outcome_get(tokens)
+            opart = q.outcome_table.get(key) or self._lookup(q, None, key, tokens)
+            rparts = []
+            for i, (get, table) in enumerate(zip(q.rule_gets, q.rule_tables, strict=True)):
+                key = get(tokens)
+                rparts.append(table.get(key) or self._lookup(q, i, key, tokens))
+            tokens[q.var] = opart.token
+            mkey = (id(opart), *map(id, rparts))
+            merged = q.merged.get(mkey)
+            if merged is None:
+                merged = self._merge(q, opart, rparts)
+                if len(q.merged) > 20_000:  # bounded over a long batch
+                    q.merged.clear()
+                q.merged[mkey] = merged
+            out.append((q, merged))
+        return out
+
+    def _merge(self, q: _Question, opart: _Part, rparts: list[_Part]) -> tuple:
+        """One question's JSON, the cites of its reasons, its warnings and notes."""
+        reasons = sorted([*opart.reasons, *(r for p in rparts for r in p.reasons)],
+                         key=lambda r: r[0])
+        final: dict[str, list[bytes]] = {}
+        seen: dict[str, set] = {}
+        certain = sorted([*opart.certain, *(i for p in rparts for i in p.certain)],
+                         key=lambda i: i.pos)
+        for item in certain:
+            keys = seen.setdefault(item.coll, set())
+            if item.key not in keys:
+                keys.add(item.key)
+                final.setdefault(item.coll, []).append(item.listed)
+        maybe: dict[str, list[bytes]] = {}
+        possible = sorted([*opart.possible, *(i for p in rparts for i in p.possible)],
+                          key=lambda i: i.pos)
+        mseen: dict[str, set] = {}
+        for item in possible:
+            keys = mseen.setdefault(item.coll, set(seen.get(item.coll, ())))
+            if item.key not in keys:
+                keys.add(item.key)
+                maybe.setdefault(item.coll, []).append(item.maybe)
+        # possible_outcomes and possible come after the question's own lists but before
+        # the shared notes: follow the model's field order exactly
+        chunks = [b'{"outcome":', _dumps(opart.outcome)]
+        for field in q.fields_order:
+            if field == "possible_outcomes":
+                outs = opart.outcomes if len(opart.outcomes) > 1 else ()
+                chunks += [b',"possible_outcomes":', _dumps(list(outs))]
+            elif field == "possible":
+                body = b",".join(_dumps(c) + b":[" + b",".join(maybe[c]) + b"]"
+                                 for c in sorted(maybe))
+                chunks += [b',"possible":{', body, b"}"]
+            elif field == "reasons":
+                chunks += [b',"reasons":[', b",".join(r[1] for r in reasons), b"]"]
+            else:
+                chunks += [b',"', field.encode(), b'":[', b",".join(final.get(field, ())), b"]"]
+        chunks.append(b"}")
+        cites = tuple(c for r in reasons for c in r[2])
+        warnings = tuple(p.warning for p in rparts if p.warning is not None)
+        notes = tuple(n for p in (opart, *rparts) for n in p.notes)
+        return b"".join(chunks), cites, warnings, notes, opart.outcome_vars, opart
+
+    def report_json(self, case_id: str | None, day: dt.date, values: dict[str, Any],
+                    choice: Any) -> bytes:
+        """The case's report: the bytes of `Report.model_dump_json()`."""
+        results = self.run(values, day)
+        # open questions: each note's variables, an open earlier question standing for
+        # the facts that keep its outcome open
+        behind: dict[str, list[str]] = {}
+        effects: dict[str, list[_Effect]] = {}
+        for q, (_, _, _, notes, outcome_vars, _) in results:
+            for variables, effect in notes:
+                for fact in self._facts_behind(variables, behind):
+                    effects.setdefault(fact, []).append(effect)
+            behind[q.id] = sorted(set(self._facts_behind(outcome_vars, behind)))
+        open_questions = []
+        for fact in self.fact_order:
+            mine = effects.get(fact)
+            if mine:
+                open_questions.append(self._open_question(fact, tuple(mine)))
+        warnings: list[tuple[bytes, tuple]] = []
+        if values.get(self.scope_fact, UNKNOWN) == UNKNOWN:
+            warnings.append((self.scope_warning, ()))
+        for code, message in choice.warnings:
+            cites = self.review_cites if code == "guidance_under_review" else []
+            warnings.append((_warning_bytes(code, message, None, cites), tuple(cites)))
+        for _, merged in results:
+            warnings.extend(merged[2])
+        cited = [c for _, merged in results for c in merged[1]]
+        cited += [c for _, cites in warnings for c in cites]
+        chunks = [b'{"format":1,"tool":', self.tool, b',"case_id":',
+                  b"null" if case_id is None else _dumps(case_id),
+                  b',"assessment_date":', _date(day), b',"ruleset":', self._ruleset_json(choice)]
+        for q, merged in results:
+            chunks += [b",", q.key, merged[0]]
+        chunks += [b',"open_questions":[', b",".join(open_questions),
+                   b'],"warnings":[', b",".join(w for w, _ in warnings),
+                   b'],"citations":{',
+                   b",".join(self.citations[p] for p in dict.fromkeys(cited)), b"}}"]
+        return b"".join(chunks)
+
+    @staticmethod
+    def _facts_behind(variables: tuple[str, ...], behind: dict[str, list[str]]) -> list[str]:
+        facts: list[str] = []
+        for var in variables:
+            if var.startswith(QUESTION_PREFIX):
+                facts.extend(behind[var[len(QUESTION_PREFIX):]])
+            else:
+                facts.append(var)
+        return list(dict.fromkeys(facts))
+
+    def _open_question(self, fact: str, effects: tuple[_Effect, ...]) -> bytes:
+        found = self._open_questions.get((fact, effects))
+        if found is None:
+            from riskassess.assessment import OpenQuestion
+
+            order = {rid: i for i, rid in enumerate(self.ruleset.rules)}
+            ids = self.question_ids
+            affects = sorted({e.question for e in effects}, key=ids.index)
+            rules = sorted({rid for e in effects for rid in e.rule.split(",")},
+                           key=lambda rid: order[rid])
+            why = _why(list(effects), ids, self.vocab)
+            if fact in self.thresholds:  # say which dates matter, e.g. "before 2024-12-08"
+                cuts = " or ".join(t.isoformat() for t in self.thresholds[fact])
+                why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."
+            found = OpenQuestion(fact=fact, affects=affects, why=why,
+                                 rules=rules).model_dump_json().encode()
+            if len(self._open_questions) > 20_000:
+                self._open_questions.clear()
+            self._open_questions[(fact, effects)] = found
+        return found
+
+    def _ruleset_json(self, choice: Any) -> bytes:
+        key = (choice.entry.id, choice.selected_by,
+               choice.in_force.id if choice.in_force else None,
+               tuple(e.id for e in choice.newer))
+        found = self._choices.get(key)
+        if found is None:
+            ed, entry = self.ruleset.edition, choice.entry
+
+            def ref(e: Any) -> bytes:
+                if e is None:
+                    return b"null"
+                return (b'{"id":' + _dumps(e.id) + b',"title":' + _dumps(e.title)
+                        + b',"in_force_from":' + _date(e.in_force_from)
+                        + b',"encoded":' + (b"true" if e.encoded else b"false") + b"}")
+
+            found = (b'{"id":' + _dumps(ed.id) + b',"title":' + _dumps(ed.title)
+                     + b',"in_force_from":' + _date(ed.in_force_from)
+                     + b',"under_review_from":' + _date(ed.under_review_from)
+                     + b',"superseded_on":' + _date(ed.superseded_on)
+                     + b',"successor":' + _dumps(entry.successor)
+                     + b',"selected_by":' + _dumps(choice.selected_by)
+                     + b',"sha256":' + _dumps(self.sha256)
+                     + b',"in_force_on_assessment_date":' + ref(choice.in_force)
+                     + b',"newer_editions":[' + b",".join(ref(e) for e in choice.newer)
+                     + b"]}")
+            self._choices[key] = found
+        return found
+
+
+def _warning_bytes(code: str, message: str, rule: str | None, cites: list[str]) -> bytes:
+    return (b'{"code":' + _dumps(code) + b',"message":' + _dumps(message) + b',"rule":'
+            + (b"null" if rule is None else _dumps(rule)) + b',"cites":' + _dumps(list(cites))
+            + b"}")
+
+
+def program(ruleset: Any, *, build: bool = True) -> Program:
+    """The rule set's program, compiled once per loaded rule set (without `build`: only
+    its reading of tokens, for answering one question alone)."""
+    name = "program" if build else "tokens"
+    found = ruleset.cache.get(name) or (ruleset.cache.get("program") if not build else None)
+    if found is None:
+        found = ruleset.cache[name] = Program(ruleset, build=build)
+    return found
