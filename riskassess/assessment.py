@@ -110,6 +110,51 @@ def build_report_model(vocab: Any) -> type[Report]:
     )
 
 
+class Refusal(_Frozen):
+    exit_code: int = Field(description="The exit code the file alone would have given.")
+    problems: list[str] = Field(description="The located problems (the first 20, then a "
+                                            "count of the rest).")
+
+
+def build_outcomes_model(vocab: Any) -> type[_Frozen]:
+    """One line of `--format outcomes`: a case's outcomes in codes, without the texts.
+
+    Per question its outcome, its lists (codes or records, as in the report), the items
+    facts not given could add, the rules whose reasons apply (`rules`) and those that
+    apply only if facts not given turn out so (`if_established`); then the paragraphs the
+    report cites, its open questions (fact paths) and warnings (codes). A file that could
+    not be assessed has `refused` and nothing else."""
+    report = vocab.report_model
+    questions: dict[str, Any] = {}
+    for q in vocab.questions:
+        full = report.model_fields[q.id].annotation
+        fields: dict[str, Any] = {"outcome": (full.model_fields["outcome"].annotation, ...),
+                                  "possible_outcomes": (list[str], Field(
+                                      [], description="Present when the outcome is open."))}
+        for name, info in full.model_fields.items():
+            if name not in ("outcome", "possible_outcomes", "reasons"):
+                fields[name] = (info.annotation, ...)
+        fields["rules"] = (list[str], Field(description="Rules whose reasons apply."))
+        fields["if_established"] = (list[str], Field(
+            description="Rules whose reasons apply only if facts not given turn out so."))
+        questions[q.id] = (create_model(f"{q.id}_outcomes", __base__=_Frozen, **fields)
+                           | None, None)
+    questions_model = create_model("Questions", __base__=_Frozen, **questions)
+    return create_model(  # type: ignore[call-overload, no-any-return]
+        "OutcomesLine", __base__=_Frozen, __doc__=build_outcomes_model.__doc__,
+        path=(str, Field(description="The case file, as the batch names it.")),
+        case_id=(str | None, ...),
+        assessment_date=(dt.date | None, ...),
+        edition=(str | None, Field(description="The edition applied (a rule set id).")),
+        questions=(questions_model, ...),
+        cites=(list[str], Field(description="Paragraph ids the report cites, in order.")),
+        open_questions=(list[str], Field(description="Facts whose establishing could "
+                                                     "change a conclusion.")),
+        warnings=(list[str], Field(description="Warning codes, in the report's order.")),
+        refused=(Refusal | None, ...),
+    )
+
+
 class OpenQuestion(_Frozen):
     fact: str = Field(
         description="Dotted path of a fact not given (GROUP.KEY, as in the case file).")

@@ -15,13 +15,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import importlib
+import itertools
 import os
 import unicodedata
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from riskassess.core import Assessor, Outcome
 from riskassess.errors import ExitCode, RuleSetError, UsageError, UserError, capped
@@ -52,11 +53,115 @@ class Tally:
         return max((code for _, _, code in self.refused), default=int(ExitCode.OK))
 
 
+# One file's result, as the workers send it back (plain data, so it pickles cheaply):
+# ("ok", shown, case_id, date, ruleset, outcomes, warning codes, open facts, line bytes)
+# ("refused", shown, problems (capped), how many, exit code, line bytes)
+CHUNK = 64  # files per task of a worker
+MIN_PARALLEL = 4 * CHUNK  # fewer files than this are not worth starting workers for
+
+
+def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
+    """Assess one file for a batch line (fmt: text, jsonl or outcomes), or refuse it.
+    A RuleSetError is raised: a broken rule set stops the batch."""
+    from riskassess.compiled import refused_line
+
+    shown = path.as_posix()
+    try:
+        done = assessor.assess_fast(path)
+    except RuleSetError:
+        raise
+    except (UserError, OSError, RecursionError, MemoryError) as exc:
+        # Whatever stops one file from being read or parsed is that file's refusal;
+        # the batch goes on. (The reader turns every such cause into a UserError; the
+        # others are a last line of defence, so that one file never costs the rest.)
+        if isinstance(exc, UserError):
+            found, code = exc.problems, int(exc.exit_code)
+        else:
+            reason = getattr(exc, "strerror", None) or type(exc).__name__
+            found, code = [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
+        # only the first problems are kept, with a count of the rest: a bad file's
+        # thousands of lines would otherwise fill the summary and the memory
+        problems = capped(found, PROBLEMS_SHOWN)
+        line = refused_line(shown, problems, code) + b"\n" if fmt == "outcomes" else None
+        return ("refused", shown, problems, len(found), code, line)
+    line = None
+    if fmt == "jsonl":  # the JSON report, compact, on one line
+        line = done.json() + b"\n"
+    elif fmt == "outcomes":
+        line = done.outcomes_line(shown) + b"\n"
+    return ("ok", shown, done.case_id, done.day.isoformat(), done.ruleset_id,
+            tuple(done.outcomes), tuple(done.warning_codes), tuple(done.open_facts), line)
+
+
+def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
+    """Each file's result, in the files' order. With jobs > 1 the files are assessed by
+    that many worker processes, at most 2 x jobs chunks ahead of the writer, so memory
+    stays bounded whatever the number of files; the first chunk is assessed here, so the
+    workers inherit the compiled rule sets instead of compiling them again."""
+    paths = list(files)
+    if jobs <= 1 or len(paths) < MIN_PARALLEL or not hasattr(os, "fork"):
+        for path in paths:
+            yield assess_one(assessor, path, fmt)
+        return
+    for path in paths[:CHUNK]:
+        yield assess_one(assessor, path, fmt)
+    import collections
+    import multiprocessing
+
+    global _WORKER
+    _WORKER = (assessor, fmt)
+    chunks = [[p.as_posix() for p in paths[i:i + CHUNK]] for i in range(CHUNK, len(paths), CHUNK)]
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
+    try:
+        pending: collections.deque = collections.deque()
+        todo = iter(chunks)
+        for chunk in itertools.islice(todo, 2 * jobs):
+            pending.append(pool.apply_async(_work, (chunk,)))
+        while pending:
+            done = pending.popleft().get()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.apply_async(_work, (nxt,)))
+            for item in done:
+                if item[0] == "stop":  # a broken rule set: raise its error here, as alone
+                    assess_one(assessor, Path(item[1]), fmt)
+                    raise RuntimeError(f"a worker stopped on {item[1]}")
+                yield item
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER = None
+
+
+_WORKER: tuple | None = None
+
+
+def _quiet() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it stops the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work(chunk: list[str]) -> list[tuple]:
+    assessor, fmt = _WORKER  # type: ignore[misc]
+    out = []
+    for name in chunk:
+        try:
+            out.append(assess_one(assessor, Path(name), fmt))
+        except RuleSetError:
+            out.append(("stop", name))
+            break
+    return out
+
+
 def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
         csv_out: TextIO | None = None, tick: Callable[[], None] | None = None,
-        documents: Documents | None = None) -> Tally:
-    """Assess `files` in order, writing one line per file to `out` (fmt: text or jsonl);
-    with `documents`, each assessed case's document too, named at the end of its line."""
+        documents: Documents | None = None, jobs: int = 1) -> Tally:
+    """Assess `files` in order, writing one line per file to `out` (fmt: text, jsonl or
+    outcomes); with `documents`, each assessed case's document too, named at the end of
+    its line (documents are made one by one, in this process)."""
     questions = assessor.vocabulary.question_ids
     tally = Tally(questions=questions, skipped=dict(getattr(files, "skipped", {})))
     if documents is not None:
@@ -64,57 +169,72 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
     writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
     if writer:
         writer.writerow(csv_columns(questions))
-    for path in files:
+    binary = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+    source = _documents(files, assessor, documents) if documents is not None else \
+        results(files, assessor, fmt, jobs)
+    for item in source:
         tally.files += 1
+        if item[0] == "refused":
+            _, shown, problems, count, code, line = item
+            tally.refused.append((shown, problems, code))
+            if fmt == "text":
+                out.write(f"{shown}: REFUSED ({count} problem"
+                          f"{'s' if count > 1 else ''}): {problems[0]}\n")
+            elif line is not None:
+                _write(out, binary, line)
+            if writer:
+                writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
+                                 " | ".join(problems)])
+        else:
+            _, shown, case_id, day, ruleset, outcomes, codes, facts, line = item[:9]
+            tally.assessed += 1
+            for q, o in zip(questions, outcomes, strict=True):
+                tally.outcomes[(q, o)] += 1
+            if line is not None:
+                _write(out, binary, line)
+            else:
+                warned = f"; warnings: {', '.join(codes)}" if codes else ""
+                written = ""
+                if documents is not None:
+                    written = f" -> {item[9]}"
+                    tally.documents += 1
+                out.write(f"{shown}: {ruleset}: {' | '.join(outcomes)}{warned}{written}\n")
+            if writer:
+                writer.writerow([shown, case_id or "", day, ruleset, *outcomes,
+                                 ";".join(facts), ";".join(codes), ""])
+        if tick:
+            tick()
+    return tally
+
+
+def _write(out: TextIO, binary: Any, line: bytes) -> None:
+    if binary is not None:
+        binary.write(line)
+    else:
+        out.write(line.decode("utf-8"))
+
+
+def _documents(files: list[Path], assessor: Assessor, documents: Documents):
+    """A batch of documents: each case assessed with its model (a document needs it) and
+    its document written as soon as it is assessed."""
+    for path in files:
         shown = path.as_posix()
         try:
             outcome = assessor.assess(path)
         except RuleSetError:
             raise
-        except (UserError, OSError, RecursionError, MemoryError) as exc:
-            # Whatever stops one file from being read or parsed is that file's refusal;
-            # the batch goes on. (The reader turns every such cause into a UserError; the
-            # others are a last line of defence, so that one file never costs the rest.)
-            if isinstance(exc, UserError):
-                found, code = exc.problems, int(exc.exit_code)
-            else:
-                reason = getattr(exc, "strerror", None) or type(exc).__name__
-                found, code = [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
-            # only the first problems are kept, with a count of the rest: a bad file's
-            # thousands of lines would otherwise fill the summary and the memory
-            problems = capped(found, PROBLEMS_SHOWN)
-            tally.refused.append((shown, problems, code))
-            if fmt == "text":
-                out.write(f"{shown}: REFUSED ({len(found)} problem"
-                          f"{'s' if len(found) > 1 else ''}): {problems[0]}\n")
-            if writer:
-                writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
-                                 " | ".join(problems)])
-        else:
-            report = outcome.report
-            tally.assessed += 1
-            outcomes = [report.question(q).outcome for q in questions]
-            for q, o in zip(questions, outcomes, strict=True):
-                tally.outcomes[(q, o)] += 1
-            if fmt == "jsonl":  # the JSON report, compact, on one line
-                out.write(report.model_dump_json() + "\n")
-            else:
-                warned = f"; warnings: {', '.join(w.code for w in report.warnings)}" \
-                    if report.warnings else ""
-                written = ""
-                if documents is not None:
-                    written = f" -> {documents.write(path, outcome)}"
-                    tally.documents += 1
-                out.write(f"{shown}: {report.ruleset.id}: {' | '.join(outcomes)}{warned}"
-                          f"{written}\n")
-            if writer:
-                writer.writerow([shown, report.case_id or "", report.assessment_date.isoformat(),
-                                 report.ruleset.id, *outcomes,
-                                 ";".join(o.fact for o in report.open_questions),
-                                 ";".join(w.code for w in report.warnings), ""])
-        if tick:
-            tick()
-    return tally
+        except (UserError, OSError, RecursionError, MemoryError):
+            yield assess_one(assessor, path, "text")  # the same refusal, said the same way
+            continue
+        report = outcome.report
+        written = documents.write(path, outcome)
+        yield ("ok", shown, report.case_id, report.assessment_date.isoformat(),
+               report.ruleset.id, tuple(report.question(q).outcome
+                                        for q in assessor.vocabulary.question_ids),
+               tuple(w.code for w in report.warnings),
+               tuple(o.fact for o in report.open_questions), None, written)
 
 
 def summary(tally: Tally) -> str:
@@ -144,8 +264,8 @@ def summary(tally: Tally) -> str:
 
 def is_document(format: Format) -> bool:
     """Whether a format is a document (one file per case): every format but the text, the
-    JSON report and its one-line form."""
-    return format not in (Format.text, Format.json, Format.jsonl)
+    JSON report, its one-line form and the compact outcomes line."""
+    return format not in (Format.text, Format.json, Format.jsonl, Format.outcomes)
 
 
 def document_formats() -> list[str]:

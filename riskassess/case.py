@@ -111,13 +111,14 @@ def _digits_to_text(value: Any) -> Any:
     return value
 
 
+PARTIAL_DATE_PATTERN = r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"
 PartialDate = Annotated[
     str,
     BeforeValidator(_check_partial_date),
-    Field(pattern=r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"),
+    Field(pattern=PARTIAL_DATE_PATTERN),
     # YAML reads a bare year (2013) as a number; the file format accepts it.
     WithJsonSchema({"anyOf": [
-        {"type": "string", "pattern": r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"},
+        {"type": "string", "pattern": PARTIAL_DATE_PATTERN},
         {"type": "integer", "minimum": 1000, "maximum": 9999},
     ]}),
 ]
@@ -138,18 +139,20 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
+CASE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 CaseId = Annotated[
     str,
     BeforeValidator(_digits_to_text),
-    Field(pattern=r"^[A-Za-z0-9._-]{1,64}$"),
+    Field(pattern=CASE_ID_PATTERN),
     # YAML reads an all-digit reference as a number; the file format accepts it.
-    WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[A-Za-z0-9._-]{1,64}$"},
+    WithJsonSchema({"anyOf": [{"type": "string", "pattern": CASE_ID_PATTERN},
                               {"type": "integer", "minimum": 0}]}),
 ]
 
+COUNTRY_PATTERN = r"^([A-Z]{2}|unknown)$"
 CountryCode = Annotated[
     str,
-    Field(pattern=r"^([A-Z]{2}|unknown)$",
+    Field(pattern=COUNTRY_PATTERN,
           description="ISO 3166-1 alpha-2: two capital letters, e.g. SY."),
 ]
 
@@ -536,3 +539,117 @@ def _show(value: Any) -> str:
 __all__ = ["Case", "UNKNOWN", "build_case_model", "case_from_answers", "case_from_document",
            "date_bounds", "fact_values", "given_facts", "load_case", "parse_partial_date",
            "vocabulary_of", "with_facts"]
+
+
+# ------------------------------------------------------------- the fast reading
+
+
+class Plain:
+    """A valid case as the engine reads it: its id, its date and its facts' values."""
+
+    __slots__ = ("case_id", "assessment_date", "values")
+
+    def __init__(self, case_id: str | None, assessment_date: dt.date | None,
+                 values: dict[str, Any]):
+        self.case_id, self.assessment_date, self.values = case_id, assessment_date, values
+
+
+def plain_reader(vocab: Any):
+    """A function doc -> Plain, or None when the case model must decide (it would refuse
+    the file, or the file uses a form this reading does not take).
+
+    It is derived from the vocabulary and from the same patterns and checks as the case
+    model, and reads a valid file exactly as the model does (tests/test_fast_reading.py
+    shows both accept and refuse the same files, with the same values). It exists because
+    the model, built for located error messages, costs more than the assessment."""
+    found = vocab.models.get("plain_reader")
+    if found is not None:
+        return found
+    case_id_ok = re.compile(CASE_ID_PATTERN).match
+    date_ok = re.compile(PARTIAL_DATE_PATTERN).match
+    country_ok = re.compile(COUNTRY_PATTERN).match
+    envelope = {"format", "case_id", "assessment_date"}
+    groups: dict[str, list[tuple[str, str, Any, Any]]] = {}
+    for path, spec in vocab.facts.items():
+        allowed: Any = None
+        if spec.kind in ("enum", "set"):
+            allowed = frozenset(spec.values)
+        groups.setdefault(spec.group, []).append((spec.key, path, spec.kind, allowed))
+    fields = {g: {key: (path, kind, allowed) for key, path, kind, allowed in members}
+              for g, members in groups.items()}
+    defaults = {path: UNKNOWN for path in vocab.facts}
+    order = [path for path, _, _ in vocab.places]
+    constrained = bool(vocab.given_only_if or vocab.implications or vocab.not_after_assessment)
+
+    def read(doc: Document) -> Plain | None:
+        data = doc.data
+        if doc.problems or type(data) is not dict:
+            return None
+        values = dict(defaults)
+        case_id: Any = None
+        day = None
+        for key, value in data.items():
+            if key in envelope:
+                if key == "format":
+                    if type(value) is not int or value != 1:
+                        return None
+                elif key == "case_id":
+                    if type(value) is int:
+                        value = str(value)
+                    if value is not None and (type(value) is not str or not case_id_ok(value)):
+                        return None
+                    case_id = value
+                elif value is not None:
+                    if type(value) is not str or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                                                   value):
+                        return None
+                    try:
+                        day = dt.date.fromisoformat(value)
+                    except ValueError:
+                        return None
+                    if not YEARS[0] <= day.year <= YEARS[1]:
+                        return None
+                continue
+            known = fields.get(key)
+            if known is None or type(value) is not dict:
+                return None
+            for fkey, fvalue in value.items():
+                spec = known.get(fkey)
+                if spec is None:
+                    return None
+                path, kind, allowed = spec
+                if fvalue == UNKNOWN and type(fvalue) is str:
+                    continue
+                if kind == "enum":
+                    if type(fvalue) is not str or fvalue not in allowed:
+                        return None
+                elif kind == "bool":
+                    if type(fvalue) is not bool:
+                        return None
+                elif kind == "set":
+                    if type(fvalue) is not list or any(
+                            type(v) is not str or v not in allowed for v in fvalue) \
+                            or len(set(fvalue)) != len(fvalue):
+                        return None
+                    fvalue = frozenset(fvalue)
+                elif kind == "date":
+                    if type(fvalue) is int:
+                        fvalue = _year_to_text(fvalue)
+                    if type(fvalue) is not str or not date_ok(fvalue):
+                        return None
+                    try:
+                        parse_partial_date(fvalue)
+                    except ValueError:
+                        return None
+                elif kind == "country":
+                    if type(fvalue) is not str or not country_ok(fvalue):
+                        return None
+                elif type(fvalue) is not str:
+                    return None
+                values[path] = fvalue
+        if constrained and _combination_problems(doc, vocab):
+            return None
+        return Plain(case_id, day, {path: values[path] for path in order})
+
+    vocab.models["plain_reader"] = read
+    return read

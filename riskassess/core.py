@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from riskassess.assessment import Report
-from riskassess.case import Case, case_from_document, load_case
+from riskassess.case import Case, case_from_document, fact_values, load_case
 from riskassess.engine import evaluate
 from riskassess.ruleset import (
     CatalogEdition,
@@ -61,19 +61,20 @@ def _assess(case: Case, catalog, rules_dir: Path, today: dt.date, ruleset_id: st
             rulesets: dict[str, RuleSet]) -> Outcome:
     """Scope, edition, rule set (compiled once per id in `rulesets`), evaluation."""
     check_scope(case)
-    day, choice = _choose(catalog, case, today, ruleset_id,
-                          lambda day: profile_picker(case, rules_dir, day, rulesets))
+    values = fact_values(case)
+    day, choice = _choose(catalog, case.assessment_date, today, ruleset_id,
+                          lambda day: profile_picker(values, rules_dir, day, rulesets))
     ruleset = rulesets.get(choice.entry.id)
     if ruleset is None:
         ruleset = rulesets[choice.entry.id] = ruleset_for(rules_dir, choice.entry)
     return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
 
 
-def profile_picker(case: Case, rules_dir: Path, day: dt.date,
+def profile_picker(values: dict, rules_dir: Path, day: dt.date,
                    loaded: dict[str, RuleSet] | None = None):
     """For rule sets of several profiles in force on one day: the first (in catalog order)
-    whose applicability puts this case in its profile, else the first listed."""
-    from riskassess.case import fact_values
+    whose applicability puts a case (its facts' values) in its profile, else the first
+    listed."""
     from riskassess.engine import question_outcome
 
     def pick(entries: list[CatalogEdition]) -> CatalogEdition:
@@ -81,7 +82,7 @@ def profile_picker(case: Case, rules_dir: Path, day: dt.date,
             rs = (loaded or {}).get(entry.id) or ruleset_for(rules_dir, entry)
             vocab = rs.vocabulary
             outcome, possible = question_outcome(rs, vocab.profile_question,
-                                                 {k: v for k, v in fact_values(case).items()
+                                                 {k: v for k, v in values.items()
                                                   if v != "unknown"}, {})
             if possible == (vocab.profile_outcome,):
                 return entry
@@ -92,14 +93,15 @@ def profile_picker(case: Case, rules_dir: Path, day: dt.date,
 DEFAULTED_DATE = "assessment_date_defaulted"
 
 
-def _choose(catalog, case: Case, today: dt.date, ruleset_id: str | None, picker_for):
+def _choose(catalog, assessment_date: dt.date | None, today: dt.date,
+            ruleset_id: str | None, picker_for):
     """The assessment date and the edition for it. A case without `assessment_date` is
     assessed as of `today`, and the report says so: the date picks the edition, so a
     reader must know it was filled in rather than written in the file. `picker_for(day)`
     chooses among rule sets of several profiles in force on that day."""
-    day = case.assessment_date or today
+    day = assessment_date or today
     choice = choose_edition(catalog, day, ruleset_id, picker_for(day))
-    if case.assessment_date is None:
+    if assessment_date is None:
         note = (DEFAULTED_DATE, f"Assessment date not given in the case file: today, "
                                 f"{today.isoformat()}, was used. It selects the edition applied; "
                                 "add assessment_date to the case file to fix it.")
@@ -132,10 +134,55 @@ class Assessor:
         self.catalog, _ = load_catalog(self.rules_dir)
         self.vocabulary = load_vocabulary(self.rules_dir / self.catalog.vocabulary)
         self.rulesets: dict[str, RuleSet] = {}
+        self.choices: dict[tuple, EditionChoice] = {}
+        self.several_profiles = _several_profiles(self.catalog)
 
     def assess(self, path: Path) -> Outcome:
         return _assess(load_case(path, self.vocabulary), self.catalog, self.rules_dir,
                        self.today, self.ruleset_id, self.rulesets)
+
+    def assess_fast(self, path: Path):
+        """Assess a case file into a compiled `Assessed` (outcomes, and the report as JSON
+        bytes identical to `assess(path).report.model_dump_json()`), without building
+        the report model. Raises what `assess` raises, with the same messages."""
+        from riskassess.errors import CaseFileError
+        from riskassess.yamlio import read_yaml_file
+
+        return self.assess_document(read_yaml_file(path, error=CaseFileError))
+
+    def assess_document(self, doc):
+        """`assess_fast` for a case file already read."""
+        from riskassess.case import plain_reader
+        from riskassess.compiled import program
+
+        plain = plain_reader(self.vocabulary)(doc)
+        scope = self.vocabulary.scope.fact
+        if plain is None or plain.values.get(scope, "unknown") not in (
+                "unknown", self.vocabulary.country):
+            # the case model decides: it refuses with located problems, or reads a form
+            # the plain reading does not take
+            case = case_from_document(doc, self.vocabulary)
+            check_scope(case)
+            case_id, given, values = case.case_id, case.assessment_date, fact_values(case)
+        else:
+            case_id, given, values = plain.case_id, plain.assessment_date, plain.values
+        key = (given, self.today)
+        found = self.choices.get(key)
+        if found is None:
+            found = _choose(self.catalog, given, self.today, self.ruleset_id, lambda day: (
+                profile_picker(values, self.rules_dir, day, self.rulesets)))
+            if not self.several_profiles:  # otherwise the choice depends on the facts
+                self.choices[key] = found
+        day, choice = found
+        ruleset = self.rulesets.get(choice.entry.id)
+        if ruleset is None:
+            ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)
+        return program(ruleset).assess(case_id, day, values, choice)
+
+
+def _several_profiles(catalog) -> bool:
+    """Whether rule sets of several profiles may be in force on one day."""
+    return len({e.profile for e in catalog.editions}) > 1
 
 
 def is_folder(path: Path) -> bool:

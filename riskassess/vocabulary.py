@@ -380,6 +380,15 @@ class Vocabulary:
             _REPORT_VOCABULARY[self.models["report"]] = self
         return self.models["report"]
 
+    @property
+    def outcomes_model(self) -> type[BaseModel]:
+        """The model of a `--format outcomes` line (see `riskassess schema outcomes`)."""
+        if "outcomes" not in self.models:
+            from riskassess.assessment import build_outcomes_model
+
+            self.models["outcomes"] = build_outcomes_model(self)
+        return self.models["outcomes"]
+
     def question_model(self, qid: str) -> type[BaseModel]:
         key = "question:" + qid
         if key not in self.models:

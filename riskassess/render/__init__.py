@@ -19,6 +19,7 @@ class Format(str, Enum):
     text = "text"
     json = "json"
     jsonl = "jsonl"
+    outcomes = "outcomes"
     markdown = "markdown"
     html = "html"
     docx = "docx"
