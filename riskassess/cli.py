@@ -93,7 +93,9 @@ def evaluate(
     format: Annotated[Optional[Format], typer.Option(
         "--format", "-f", show_default=False,
         help="text (terminal), json (the report contract), jsonl (a batch: one report per "
-             "line), or an annotated document: markdown, html, docx, pdf. Default: the "
+             "line), outcomes (one compact JSON line per case: outcomes, lists, deciding "
+             "rules, cites, open questions, warnings; see `schema outcomes`), or an "
+             "annotated document: markdown, html, docx, pdf. Default: the "
              "--output extension's (.md, .markdown, .html, .htm, .docx, .pdf, .json, .jsonl), "
              "otherwise "
              "text.")] = None,
@@ -117,6 +119,10 @@ def evaluate(
         "--summary-csv", readable=False,
         help="Also write one CSV row per case (id, outcomes, open questions, "
                               "warnings, refusal) for spreadsheets.")] = None,
+    jobs: Annotated[Optional[int], typer.Option(
+        "--jobs", "-j", min=1, show_default=False,
+        help="A batch's worker processes (default: the machine's cores). The output is in "
+             "path order whatever the number.")] = None,
     today: Annotated[Optional[str], typer.Option(
         "--today", hidden=True,
         help="Pretend today is this date (for tests and training).")] = None,
@@ -124,7 +130,8 @@ def evaluate(
     """Assess one case file and print the reasoned assessment; or assess a batch.
 
     A batch (several files, or a folder) is assessed in path order, one line per case
-    (text, or --format jsonl for one JSON report per line), then a summary. A refused file
+    (text; --format jsonl for one JSON report per line; --format outcomes for one compact
+    line), then a summary. A refused file
     is reported and counted and does not stop the batch; the exit code says whether any
     file was refused. With a document format and -o FOLDER/, each case's document is
     written into the folder as well.
@@ -156,26 +163,35 @@ def evaluate(
     output = Path(output) if output is not None else None
     format = choose_format(format, output)
     if many and is_document(format):  # taken from the --output extension
-        raise UsageError(f"a batch prints text or jsonl into one --output file, and {output} "
+        raise UsageError(f"a batch prints text, jsonl or outcomes into one --output file, and "
+                         f"{output} "
                          f"names a {format.value} document; for one document per case, give "
                          f"the format and a folder: -f {format.value} -o FOLDER/")
     if many:
         _batch(cases, format, output, force, summary_csv, _parse_today(today), ruleset,
-               rules_dir)
+               rules_dir, jobs=jobs or os.cpu_count() or 1)
         return
     case = cases[0]
     if format in (Format.docx, Format.pdf) and output is None:
         raise typer.BadParameter(f"the {format.value} format needs --output FILE",
                                  param_hint="--format")
+    data: str | bytes
+    if format is Format.outcomes:  # the compact line, without the report model
+        from riskassess.core import Assessor
+
+        done = Assessor(today=_parse_today(today), ruleset_id=ruleset,
+                        rules_dir=rules_dir).assess_fast(case)
+        _emit(done.outcomes_line(case.as_posix()) + b"\n", output, force, case)
+        return
     outcome = assess_file(case, today=_parse_today(today), ruleset_id=ruleset,
                           rules_dir=rules_dir)
-    data: str | bytes
     if format is Format.json:
         from riskassess.render.json import render as render_json
 
         data = render_json(outcome.report)
     elif format is Format.jsonl:
         data = outcome.report.model_dump_json() + "\n"
+
     elif format is Format.text:
         from riskassess.render.terminal import render as render_text
 
@@ -191,6 +207,11 @@ def evaluate(
         when = dtm.datetime.now(dtm.timezone.utc).replace(microsecond=0) if timestamp else None
         renderer = importlib.import_module(f"riskassess.render.{format.value}")
         data = renderer.render(document(outcome, when))
+    _emit(data, output, force, case)
+
+
+def _emit(data: str | bytes, output: Path | None, force: bool, case: Path) -> None:
+    """A single case's output, to standard output or (atomically) the --output file."""
     if output is None:
         sys.stdout.write(data if isinstance(data, str) else data.decode("utf-8"))
         return
@@ -203,8 +224,9 @@ def evaluate(
 
 def _batch(paths: list[Path], format: Format, output: Path | str | None, force: bool,
            summary_csv: Optional[Path], today: dt.date, ruleset: Optional[str],
-           rules_dir: Optional[Path], *, timestamp: bool = False) -> None:
-    """A batch: one line per case (text or jsonl) to standard output or the --output file;
+           rules_dir: Optional[Path], *, timestamp: bool = False, jobs: int = 1) -> None:
+    """A batch: one line per case (text, jsonl or outcomes) to standard output or the
+    --output file;
     or, for a document format, one document per case into the --output folder (given as
     written, to see its final slash) and the text lines to standard output."""
     import contextlib
@@ -231,8 +253,8 @@ def _batch(paths: list[Path], format: Format, output: Path | str | None, force: 
         documents = batch.Documents(folder, format, force=force, summary_csv=summary_csv,
                                     timestamp=timestamp)
         output = None  # the lines go to standard output
-    elif format not in (Format.text, Format.jsonl):
-        raise UsageError(f"a batch prints text or jsonl (one JSON report per line), not "
+    elif format not in (Format.text, Format.jsonl, Format.outcomes):
+        raise UsageError(f"a batch prints text, jsonl (one JSON report per line) or outcomes, not "
                          f"{format.value}; for one document per case, give a document format "
                          f"and a folder: -f FORMAT -o FOLDER/ (FORMAT: "
                          f"{', '.join(batch.document_formats())})")
@@ -268,7 +290,7 @@ def _batch(paths: list[Path], format: Format, output: Path | str | None, force: 
             task = progress.add_task("assessing", total=len(files))
             tick = lambda: progress.advance(task)  # noqa: E731
         tally = batch.run(files, assessor, fmt="text" if documents else format.value, out=out,
-                          csv_out=csv_out, tick=tick, documents=documents)
+                          csv_out=csv_out, tick=tick, documents=documents, jobs=jobs)
     text = batch.summary(tally)
     if (format is Format.text or documents) and output is None:
         sys.stdout.write("\n" + text)
@@ -321,28 +343,58 @@ def explain(
 
 @app.command(epilog=EXIT_CODE_HELP)
 def compare(
-    case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
-                                         show_default=False)],
+    cases: Annotated[list[Path], typer.Argument(readable=False,
+        help="A case file (YAML, format 1); or several files and folders (searched for "
+             "*.yaml and *.yml): a caseload, counted.", show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
         "--editions", help="The two encoded editions to compare (ids from `rules list`), "
                            "e.g. --editions OLD NEW.")],
+    summary_csv: Annotated[Optional[Path], typer.Option(
+        "--summary-csv", readable=False,
+        help="Also write one CSV row per case file: path, case_id, assessment_date, each "
+             "question's outcome under each edition (columns QUESTION:EDITION), the "
+             "questions that changed (;-separated) and the refusal, if any.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --summary-csv file if it exists.")] = False,
     rules_dir: RulesDir = None,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Assess one case under two encoded editions and show, per question, what changed and
-    which paragraphs explain the change.
+    which paragraphs explain the change; or count what changes for a caseload.
 
     The facts are the same in both assessments, so every change comes from the edition. The
     output names both editions and the one in force on the assessment date, gives both
     editions' warnings, and explains each change only with the paragraphs of the rules that
     decided it (the rule giving each outcome; the rules adding each changed list item).
 
-    Example: riskassess compare case.yaml --editions euaa-syria-2024 euaa-syria-2025-12"""
+    For a caseload (a folder, several files, or --summary-csv), every case file is assessed
+    under both editions, in path order, and for each question a table counts the cases that
+    went from each outcome under the first edition (rows) to each outcome under the second
+    (columns), with totals and the number changed; then a summary of the files assessed,
+    refused (with the first problem) and skipped. Only outcomes are counted, not lists. A
+    refused file does not stop the run; the exit code says whether any file was refused.
+
+    Example: riskassess compare case.yaml --editions euaa-syria-2024 euaa-syria-2025-12
+
+    Example: riskassess compare caseload/ --editions euaa-syria-2024 euaa-syria-2025-12
+    --summary-csv impact.csv"""
+    from riskassess.core import is_folder
+
+    day = _parse_today(today)
+    if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
+        from riskassess.caseload import compare_caseload, describe
+
+        impact = compare_caseload(cases, editions, today=day, rules_dir=rules_dir,
+                                  summary_csv=summary_csv, force=force)
+        typer.echo("\n".join(describe(impact)))
+        if impact.exit_code:
+            raise typer.Exit(impact.exit_code)
+        return
     from riskassess.core import assess_file
     from riskassess.explain import describe_comparison
     from riskassess.ruleset import default_rules_dir, load_catalog
 
-    day = _parse_today(today)
+    case = cases[0]
     first = assess_file(case, today=day, ruleset_id=editions[0], rules_dir=rules_dir)
     second = assess_file(case, today=day, ruleset_id=editions[1], rules_dir=rules_dir)
     catalog, _ = load_catalog(rules_dir or default_rules_dir())
@@ -373,6 +425,18 @@ def schema_report(rules_dir: RulesDir = None) -> None:
     vocab = catalog_vocabulary(rules_dir or default_rules_dir())
     typer.echo(json.dumps(vocab.report_model.model_json_schema(mode="serialization"),
                           indent=2, ensure_ascii=False))
+
+
+@schema_app.command("outcomes")
+def schema_outcomes(rules_dir: RulesDir = None) -> None:
+    """The JSON Schema of one line of `evaluate --format outcomes`, from the vocabulary.
+
+    Example: riskassess schema outcomes > outcomes.schema.json"""
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
+
+    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
+    typer.echo(json.dumps(vocab.outcomes_model.model_json_schema(), indent=2,
+                          ensure_ascii=False))
 
 
 @rules_app.command("list")

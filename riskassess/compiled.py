@@ -54,10 +54,11 @@ def _date(day: dt.date | None) -> bytes:
 class _Item:
     """A list item of a part, with its JSON in its list and in `possible`."""
 
-    __slots__ = ("coll", "pos", "key", "listed", "maybe")
+    __slots__ = ("coll", "pos", "key", "listed", "maybe", "item")
 
-    def __init__(self, coll: str, pos: int, key: Any, listed: bytes, maybe: bytes):
+    def __init__(self, coll: str, pos: int, key: Any, listed: bytes, maybe: bytes, item: Any):
         self.coll, self.pos, self.key, self.listed, self.maybe = coll, pos, key, listed, maybe
+        self.item = item
 
 
 class _Part:
@@ -120,8 +121,9 @@ class Program:
         self.not_after = vocab.not_after_assessment
         self.implications = tuple(vocab.implications)
         self.scope_fact = vocab.scope.fact
-        self.scope_warning = _warning_bytes(vocab.scope.warning,
-                                            " ".join(vocab.scope.message.split()), None, [])
+        self.scope_warning = (_warning_bytes(vocab.scope.warning,
+                                             " ".join(vocab.scope.message.split()), None, []),
+                              (), vocab.scope.warning)
         self.tool = Tool(version=__version__).model_dump_json().encode()
         self.review_cites = list(ruleset.edition.review_cites)
         self.question_ids = [q.id for q in ruleset.questions]
@@ -261,19 +263,17 @@ class Program:
             outcomes=part.outcomes,
             token=part.outcomes[0] if len(part.outcomes) == 1 else part.outcomes,
             outcome=part.outcome, outcome_vars=part.outcome_vars,
-            reasons=tuple((pos, r.model_dump_json().encode(), tuple(r.cites))
-                          for pos, r in part.reasons),
+            reasons=tuple(_reason(pos, r) for pos, r in part.reasons),
             certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
             possible=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.possible),
             warning=None, notes=part.notes)
 
     def _rule_part(self, spec: Any, rule: Any, tokens: dict[str, Any]) -> _Part:
         part: RulePart = self._evaluator(tokens).rule_part(rule)
-        reasons = () if part.reason is None else (
-            (part.reason[0], part.reason[1].model_dump_json().encode(),
-             tuple(part.reason[1].cites)),)
+        reasons = () if part.reason is None else (_reason(*part.reason),)
         warning = None if part.warning is None else (
-            part.warning.model_dump_json().encode(), tuple(part.warning.cites))
+            part.warning.model_dump_json().encode(), tuple(part.warning.cites),
+            part.warning.code)
         return _Part(reasons=reasons,
                      certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
                      possible=tuple(self._item(spec.id, c, pos, it)
@@ -282,7 +282,7 @@ class Program:
 
     def _item(self, qid: str, coll: str, pos: int, item: Any) -> _Item:
         return _Item(coll, pos, _item_key(item), self._item_json(qid, coll, item, False),
-                     self._item_json(qid, "possible", item, True))
+                     self._item_json(qid, "possible", item, True), item)
 
     def _item_json(self, qid: str, field: str, item: Any, maybe: bool) -> bytes:
         """An item's JSON as the question model's field serialises it."""
@@ -344,20 +344,24 @@ class Program:
         seen: dict[str, set] = {}
         certain = sorted([*opart.certain, *(i for p in rparts for i in p.certain)],
                          key=lambda i: i.pos)
+        lists: dict[str, list[Any]] = {}  # the same items as they are, for the compact form
         for item in certain:
             keys = seen.setdefault(item.coll, set())
             if item.key not in keys:
                 keys.add(item.key)
                 final.setdefault(item.coll, []).append(item.listed)
+                lists.setdefault(item.coll, []).append(item.item)
         maybe: dict[str, list[bytes]] = {}
         possible = sorted([*opart.possible, *(i for p in rparts for i in p.possible)],
                           key=lambda i: i.pos)
         mseen: dict[str, set] = {}
+        could: dict[str, list[Any]] = {}
         for item in possible:
             keys = mseen.setdefault(item.coll, set(seen.get(item.coll, ())))
             if item.key not in keys:
                 keys.add(item.key)
                 maybe.setdefault(item.coll, []).append(item.maybe)
+                could.setdefault(item.coll, []).append(item.item)
         # possible_outcomes and possible come after the question's own lists but before
         # the shared notes: follow the model's field order exactly
         chunks = [b'{"outcome":', _dumps(opart.outcome)]
@@ -377,46 +381,50 @@ class Program:
         cites = tuple(c for r in reasons for c in r[2])
         warnings = tuple(p.warning for p in rparts if p.warning is not None)
         notes = tuple(n for p in (opart, *rparts) for n in p.notes)
-        return b"".join(chunks), cites, warnings, notes, opart.outcome_vars, opart
+        # the compact form (`--format outcomes`): codes and rule ids only
+        compact: dict[str, Any] = {"outcome": opart.outcome}
+        if len(opart.outcomes) > 1:
+            compact["possible_outcomes"] = list(opart.outcomes)
+        for field in q.fields_order:
+            if field not in ("possible_outcomes", "possible", "reasons"):
+                compact[field] = lists.get(field, [])
+        compact["possible"] = {c: could[c] for c in sorted(could)}
+        compact["rules"] = [r[3] for r in reasons if not r[4]]
+        compact["if_established"] = [r[3] for r in reasons if r[4]]
+        return (b"".join(chunks), cites, warnings, notes, opart.outcome_vars, opart.outcome,
+                _dumps(compact))
 
-    def report_json(self, case_id: str | None, day: dt.date, values: dict[str, Any],
-                    choice: Any) -> bytes:
-        """The case's report: the bytes of `Report.model_dump_json()`."""
+    def assess(self, case_id: str | None, day: dt.date, values: dict[str, Any],
+               choice: Any) -> Assessed:
+        """A case's assessment: its outcomes, and its report in both JSON forms."""
         results = self.run(values, day)
         # open questions: each note's variables, an open earlier question standing for
         # the facts that keep its outcome open
         behind: dict[str, list[str]] = {}
         effects: dict[str, list[_Effect]] = {}
-        for q, (_, _, _, notes, outcome_vars, _) in results:
-            for variables, effect in notes:
+        for q, merged in results:
+            for variables, effect in merged[3]:
                 for fact in self._facts_behind(variables, behind):
                     effects.setdefault(fact, []).append(effect)
-            behind[q.id] = sorted(set(self._facts_behind(outcome_vars, behind)))
-        open_questions = []
-        for fact in self.fact_order:
-            mine = effects.get(fact)
-            if mine:
-                open_questions.append(self._open_question(fact, tuple(mine)))
-        warnings: list[tuple[bytes, tuple]] = []
+            behind[q.id] = sorted(set(self._facts_behind(merged[4], behind)))
+        open_facts = [fact for fact in self.fact_order if fact in effects]
+        warnings: list[tuple[bytes, tuple, str]] = []
         if values.get(self.scope_fact, UNKNOWN) == UNKNOWN:
-            warnings.append((self.scope_warning, ()))
+            warnings.append(self.scope_warning)
         for code, message in choice.warnings:
             cites = self.review_cites if code == "guidance_under_review" else []
-            warnings.append((_warning_bytes(code, message, None, cites), tuple(cites)))
+            warnings.append((_warning_bytes(code, message, None, cites), tuple(cites), code))
         for _, merged in results:
             warnings.extend(merged[2])
         cited = [c for _, merged in results for c in merged[1]]
-        cited += [c for _, cites in warnings for c in cites]
-        chunks = [b'{"format":1,"tool":', self.tool, b',"case_id":',
-                  b"null" if case_id is None else _dumps(case_id),
-                  b',"assessment_date":', _date(day), b',"ruleset":', self._ruleset_json(choice)]
-        for q, merged in results:
-            chunks += [b",", q.key, merged[0]]
-        chunks += [b',"open_questions":[', b",".join(open_questions),
-                   b'],"warnings":[', b",".join(w for w, _ in warnings),
-                   b'],"citations":{',
-                   b",".join(self.citations[p] for p in dict.fromkeys(cited)), b"}}"]
-        return b"".join(chunks)
+        cited += [c for w in warnings for c in w[1]]
+        return Assessed(self, case_id, day, choice, results, open_facts, effects, warnings,
+                        list(dict.fromkeys(cited)))
+
+    def report_json(self, case_id: str | None, day: dt.date, values: dict[str, Any],
+                    choice: Any) -> bytes:
+        """The case's report: the bytes of `Report.model_dump_json()`."""
+        return self.assess(case_id, day, values, choice).json()
 
     @staticmethod
     def _facts_behind(variables: tuple[str, ...], behind: dict[str, list[str]]) -> list[str]:
@@ -476,6 +484,76 @@ class Program:
                      + b"]}")
             self._choices[key] = found
         return found
+
+
+class Assessed:
+    """One case assessed by a program: outcomes at hand, JSON on demand."""
+
+    __slots__ = ("program", "case_id", "day", "choice", "results", "open_facts", "effects",
+                 "warnings", "cited", "__weakref__")
+
+    def __init__(self, program: Program, case_id: str | None, day: dt.date, choice: Any,
+                 results: list, open_facts: list[str], effects: dict, warnings: list,
+                 cited: list[str]):
+        self.program, self.case_id, self.day, self.choice = program, case_id, day, choice
+        self.results, self.open_facts, self.effects = results, open_facts, effects
+        self.warnings, self.cited = warnings, cited
+
+    @property
+    def ruleset_id(self) -> str:
+        return self.program.id
+
+    @property
+    def outcomes(self) -> list[str]:
+        return [merged[5] for _, merged in self.results]
+
+    @property
+    def warning_codes(self) -> list[str]:
+        return [w[2] for w in self.warnings]
+
+    def _head(self) -> list[bytes]:
+        return [b"null" if self.case_id is None else _dumps(self.case_id),
+                _date(self.day)]
+
+    def json(self) -> bytes:
+        """The report, compact: exactly `Report.model_dump_json()`."""
+        p = self.program
+        case_id, day = self._head()
+        chunks = [b'{"format":1,"tool":', p.tool, b',"case_id":', case_id,
+                  b',"assessment_date":', day, b',"ruleset":', p._ruleset_json(self.choice)]
+        for q, merged in self.results:
+            chunks += [b",", q.key, merged[0]]
+        chunks += [b',"open_questions":[',
+                   b",".join(p._open_question(f, tuple(self.effects[f]))
+                             for f in self.open_facts),
+                   b'],"warnings":[', b",".join(w[0] for w in self.warnings),
+                   b'],"citations":{', b",".join(p.citations[c] for c in self.cited), b"}}"]
+        return b"".join(chunks)
+
+    def outcomes_line(self, path: str) -> bytes:
+        """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""
+        case_id, day = self._head()
+        chunks = [b'{"path":', _dumps(path), b',"case_id":', case_id,
+                  b',"assessment_date":', day, b',"edition":', _dumps(self.program.id),
+                  b',"questions":{']
+        chunks.append(b",".join(q.key + merged[6] for q, merged in self.results))
+        chunks += [b'},"cites":', _dumps(self.cited), b',"open_questions":',
+                   _dumps(self.open_facts), b',"warnings":', _dumps(self.warning_codes),
+                   b',"refused":null}']
+        return b"".join(chunks)
+
+
+def refused_line(path: str, problems: list[str], exit_code: int) -> bytes:
+    """The `--format outcomes` line of a file that was not assessed."""
+    return (b'{"path":' + _dumps(path) + b',"case_id":null,"assessment_date":null,'
+            b'"edition":null,"questions":{},"cites":[],"open_questions":[],"warnings":[],'
+            b'"refused":{"exit_code":' + str(int(exit_code)).encode() + b',"problems":'
+            + _dumps(problems) + b"}}")
+
+
+def _reason(pos: int, r: Any) -> tuple:
+    """A reason as a part keeps it: position, JSON, cites, rule id, conditional."""
+    return (pos, r.model_dump_json().encode(), tuple(r.cites), r.rule, r.conditional)
 
 
 def _warning_bytes(code: str, message: str, rule: str | None, cites: list[str]) -> bytes:
