@@ -544,6 +544,9 @@ __all__ = ["Case", "UNKNOWN", "build_case_model", "case_from_answers", "case_fro
 # ------------------------------------------------------------- the fast reading
 
 
+MISSING = object()
+
+
 class Plain:
     """A valid case as the engine reads it: its id, its date and its facts' values."""
 
@@ -568,22 +571,35 @@ def plain_reader(vocab: Any):
     case_id_ok = re.compile(CASE_ID_PATTERN).match
     date_ok = re.compile(PARTIAL_DATE_PATTERN).match
     country_ok = re.compile(COUNTRY_PATTERN).match
+    full_date = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
     envelope = {"format", "case_id", "assessment_date"}
-    groups: dict[str, list[tuple[str, str, Any, Any]]] = {}
+    fields: dict[str, dict[str, tuple[str, str, Any]]] = {}
     for path, spec in vocab.facts.items():
-        allowed: Any = None
-        if spec.kind in ("enum", "set"):
-            allowed = frozenset(spec.values)
-        groups.setdefault(spec.group, []).append((spec.key, path, spec.kind, allowed))
-    fields = {g: {key: (path, kind, allowed) for key, path, kind, allowed in members}
-              for g, members in groups.items()}
+        allowed = frozenset(spec.values) if spec.kind in ("enum", "set") else None
+        fields.setdefault(spec.group, {})[spec.key] = (path, spec.kind, allowed)
     defaults = {path: UNKNOWN for path in vocab.facts}
     order = [path for path, _, _ in vocab.places]
-    constrained = bool(vocab.given_only_if or vocab.implications or vocab.not_after_assessment)
+    given_only_if = list(vocab.given_only_if.items())
+    implications = list(vocab.implications)
+    not_after = sorted(vocab.not_after_assessment)
+    dates: dict[str, dt.date | None] = {}  # partial date -> its first day (None: invalid)
+
+    def first_day(text: str) -> dt.date | None:
+        found = dates.get(text, MISSING)
+        if found is MISSING:
+            try:
+                year, month, day = parse_partial_date(text) if date_ok(text) else (0, 0, 0)
+                found = dt.date(year, month or 1, day or 1) if year else None
+            except ValueError:
+                found = None
+            if len(dates) > 10_000:
+                dates.clear()
+            dates[text] = found
+        return found  # type: ignore[return-value]
 
     def read(doc: Document) -> Plain | None:
         data = doc.data
-        if doc.problems or type(data) is not dict:
+        if doc.problems or data.__class__ is not dict:
             return None
         values = dict(defaults)
         case_id: Any = None
@@ -591,17 +607,17 @@ def plain_reader(vocab: Any):
         for key, value in data.items():
             if key in envelope:
                 if key == "format":
-                    if type(value) is not int or value != 1:
+                    if value.__class__ is not int or value != 1:
                         return None
                 elif key == "case_id":
-                    if type(value) is int:
+                    if value.__class__ is int:
                         value = str(value)
-                    if value is not None and (type(value) is not str or not case_id_ok(value)):
+                    if value is not None and (value.__class__ is not str
+                                              or not case_id_ok(value)):
                         return None
                     case_id = value
                 elif value is not None:
-                    if type(value) is not str or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
-                                                                   value):
+                    if value.__class__ is not str or not full_date(value):
                         return None
                     try:
                         day = dt.date.fromisoformat(value)
@@ -611,44 +627,56 @@ def plain_reader(vocab: Any):
                         return None
                 continue
             known = fields.get(key)
-            if known is None or type(value) is not dict:
+            if known is None or value.__class__ is not dict:
                 return None
             for fkey, fvalue in value.items():
                 spec = known.get(fkey)
                 if spec is None:
                     return None
                 path, kind, allowed = spec
-                if fvalue == UNKNOWN and type(fvalue) is str:
-                    continue
-                if kind == "enum":
-                    if type(fvalue) is not str or fvalue not in allowed:
+                cls = fvalue.__class__
+                if cls is str:
+                    if fvalue == UNKNOWN:
+                        continue
+                    if kind == "enum":
+                        if fvalue not in allowed:
+                            return None
+                    elif kind == "date":
+                        if first_day(fvalue) is None:
+                            return None
+                    elif kind == "country":
+                        if not country_ok(fvalue):
+                            return None
+                    elif kind != "text":
                         return None
-                elif kind == "bool":
-                    if type(fvalue) is not bool:
+                elif cls is bool:
+                    if kind != "bool":
                         return None
-                elif kind == "set":
-                    if type(fvalue) is not list or any(
-                            type(v) is not str or v not in allowed for v in fvalue) \
-                            or len(set(fvalue)) != len(fvalue):
+                elif cls is list:
+                    if kind != "set" or len(set(fvalue)) != len(fvalue) or any(
+                            v.__class__ is not str or v not in allowed for v in fvalue):
                         return None
                     fvalue = frozenset(fvalue)
-                elif kind == "date":
-                    if type(fvalue) is int:
-                        fvalue = _year_to_text(fvalue)
-                    if type(fvalue) is not str or not date_ok(fvalue):
+                elif cls is int and kind == "date":
+                    fvalue = _year_to_text(fvalue)
+                    if first_day(fvalue) is None:
                         return None
-                    try:
-                        parse_partial_date(fvalue)
-                    except ValueError:
-                        return None
-                elif kind == "country":
-                    if type(fvalue) is not str or not country_ok(fvalue):
-                        return None
-                elif type(fvalue) is not str:
+                else:
                     return None
                 values[path] = fvalue
-        if constrained and _combination_problems(doc, vocab):
-            return None
+        # the combinations the constraints forbid (as _combination_problems finds them)
+        for fact, (other, allowed) in given_only_if:
+            status = values[other]
+            if values[fact] != UNKNOWN and status != UNKNOWN and status not in allowed:
+                return None
+        for imp in implications:
+            if imp.broken_by(values[imp.fact], values[imp.when_fact]):
+                return None
+        if day is not None:
+            for fact in not_after:
+                when = values[fact]
+                if when != UNKNOWN and first_day(when) > day:  # type: ignore[operator]
+                    return None
         return Plain(case_id, day, {path: values[path] for path in order})
 
     vocab.models["plain_reader"] = read

@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from riskassess.case import UNKNOWN
@@ -34,9 +34,10 @@ from riskassess.engine import (
     _citations,
     _Effect,
     _item_key,
-    _why,
     date_candidates,
     domains,
+    why_parts,
+    why_sentence,
 )
 
 MISSING = object()
@@ -87,17 +88,52 @@ class _Question:
         self.rule_gets = [_getter(v) for v in rule_vars]
         self.outcome_table: dict[Any, _Part] = {}
         self.rule_tables: list[dict[Any, _Part]] = [{} for _ in rule_vars]
-        self.merged: dict[tuple, tuple] = {}
+        self.merged: dict[tuple, _Merged] = {}
+        # the earlier questions this one's rules read: their outcomes (the gate) often
+        # settle most rules (not in the profile: no factor applies), see `plan`
+        self.gate = tuple(sorted({v for vs in (outcome_vars, *rule_vars) for v in vs
+                                  if v.startswith(QUESTION_PREFIX)}))
+        self.gate_get = _getter(self.gate)
+        self.plans: dict[Any, tuple] = {}
+
+    def plan(self, spaces: dict[str, list[Any]]) -> None:
+        """For each value of the gate: the rules it leaves open (to look up per case) and
+        the part of every other rule (the same whatever the rest of the case)."""
+        for combo in itertools.product(*(spaces[v] for v in self.gate)):
+            gate = dict(zip(self.gate, combo, strict=True))
+            fixed: list[Any] = []
+            live: list[int] = []
+            for i, (variables, table) in enumerate(zip(self.rule_vars, self.rule_tables,
+                                                       strict=True)):
+                spots = [(j, gate[v]) for j, v in enumerate(variables) if v in gate]
+                found = {id(part): part for key, part in table.items()
+                         if all((key if len(variables) == 1 else key[j]) == t
+                                for j, t in spots)}
+                if len(found) == 1:
+                    fixed.append(next(iter(found.values())))
+                else:
+                    fixed.append(None)
+                    live.append(i)
+            self.plans[_key(combo) if combo else ()] = (
+                tuple(fixed), tuple(live), tuple(self.rule_gets[i] for i in live),
+                tuple(self.rule_tables[i] for i in live))
 
 
 def _getter(variables: tuple[str, ...]):
-    """tokens -> the table key of a part reading `variables` (always a tuple)."""
+    """tokens -> the table key of a part reading `variables`: the token of a single
+    variable, the tuple of several (see `_key`)."""
     if not variables:
-        return lambda tokens: ()
-    if len(variables) == 1:
-        var = variables[0]
-        return lambda tokens: (tokens[var],)
+        return _nothing
     return itemgetter(*variables)
+
+
+def _nothing(tokens: dict) -> tuple:
+    return ()
+
+
+def _key(combo: tuple) -> Any:
+    """The table key `_getter` gives for a combination of tokens."""
+    return combo[0] if len(combo) == 1 else combo
 
 
 class Program:
@@ -125,6 +161,7 @@ class Program:
                                              " ".join(vocab.scope.message.split()), None, []),
                               (), vocab.scope.warning)
         self.tool = Tool(version=__version__).model_dump_json().encode()
+        self.head = b'{"format":1,"tool":' + self.tool + b',"case_id":'
         self.review_cites = list(ruleset.edition.review_cites)
         self.question_ids = [q.id for q in ruleset.questions]
         self.fact_order = list(vocab.facts)
@@ -142,6 +179,10 @@ class Program:
         self._candidates: dict[tuple, tuple] = {}
         self._choices: dict[tuple, bytes] = {}
         self._open_questions: dict[tuple, bytes] = {}
+        self._warnings: dict[tuple, list] = {}
+        self._why_parts: dict[tuple, list] = {}
+        self.positions = {rid: i for i, rid in enumerate(ruleset.rules)}
+        self._last_choice: dict[int, tuple] = {}
         self.citations = {pid: _dumps(pid) + b":" + c.model_dump_json().encode()
                           for pid, c in _citations(ruleset).items()}
         self.questions: list[_Question] = []
@@ -151,6 +192,7 @@ class Program:
             self.questions.append(_Question(q.id, list(model.model_fields),
                                             tuple(sorted(q.outcome_reads)), rule_vars))
         self._adapters: dict[tuple[str, str], Any] = {}
+        self._interned: dict[tuple, _Part] = {}
         if build:
             self._build()
 
@@ -158,27 +200,26 @@ class Program:
 
     def tokens(self, values: dict[str, Any], day: dt.date) -> dict[str, Any]:
         """How each fact stands in a case: its value, or the values it can still take."""
-        tokens: dict[str, Any] = {}
         doms = self.domains
+        tokens = values.copy()
         for path in self.plain:
-            value = values[path]
-            tokens[path] = doms[path] if value == UNKNOWN else value
+            if tokens[path] == UNKNOWN:
+                tokens[path] = doms[path]
         for path in self.dates:
             value = values[path]
-            latest = day if path in self.not_after else None
-            key = (path, value, latest)
+            key = (path, value, day if path in self.not_after else None)
             found = self._candidates.get(key)
             if found is None:
                 found = self._candidates[key] = date_candidates(
-                    value, self.thresholds.get(path, ()), latest)
+                    value, self.thresholds.get(path, ()), key[2])
             tokens[path] = found[0] if len(found) == 1 else found
         for path, (gi, as_fact, as_when) in self.narrowing.items():
             token = tokens[path]
-            if not isinstance(token, tuple):
+            if token.__class__ is not tuple:
                 continue
-            inputs = (tuple(values[f] != UNKNOWN for f, _ in gi),
-                      tuple(values[i.when_fact] for i in as_fact),
-                      tuple(values[i.fact] for i in as_when))
+            inputs = (tuple([values[f] != UNKNOWN for f, _ in gi]),
+                      tuple([values[i.when_fact] for i in as_fact]),
+                      tuple([values[i.fact] for i in as_when]))
             key = (path, token, inputs)
             narrowed = self._narrowed.get(key)
             if narrowed is None:
@@ -245,28 +286,38 @@ class Program:
             for combo in itertools.product(*(spaces[v] for v in q.outcome_vars)):
                 tokens = dict(zip(q.outcome_vars, combo, strict=True))
                 try:
-                    q.outcome_table[combo] = self._outcome_part(spec, tokens)
+                    q.outcome_table[_key(combo)] = self._outcome_part(spec, tokens)
                 except GapError:  # no case reaches it, or `rules check` reports it
                     continue
             for i, (rule, variables) in enumerate(zip(spec.other_rules, q.rule_vars,
                                                       strict=True)):
                 for combo in itertools.product(*(spaces[v] for v in variables)):
                     tokens = dict(zip(variables, combo, strict=True))
-                    q.rule_tables[i][combo] = self._rule_part(spec, rule, tokens)
+                    q.rule_tables[i][_key(combo)] = self._rule_part(spec, rule, tokens)
+            q.plan(spaces)
 
     def _evaluator(self, tokens: dict[str, Any]) -> PartEvaluator:
         return PartEvaluator(self.ruleset, tokens, self.implications)
 
+    def _intern(self, part: _Part) -> _Part:
+        """One object per distinct part, so that equal parts (most rules are false in most
+        cases) have one id: merges are cached by the ids of their parts."""
+        key = (part.outcomes, part.outcome, part.outcome_vars, part.reasons,
+               tuple((i.coll, i.pos, i.key) for i in part.certain),
+               tuple((i.coll, i.pos, i.key) for i in part.possible),
+               part.warning, part.notes)
+        return self._interned.setdefault(key, part)
+
     def _outcome_part(self, spec: Any, tokens: dict[str, Any]) -> _Part:
         part: OutcomePart = self._evaluator(tokens).outcome_part(spec)
-        return _Part(
+        return self._intern(_Part(
             outcomes=part.outcomes,
             token=part.outcomes[0] if len(part.outcomes) == 1 else part.outcomes,
             outcome=part.outcome, outcome_vars=part.outcome_vars,
             reasons=tuple(_reason(pos, r) for pos, r in part.reasons),
             certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
             possible=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.possible),
-            warning=None, notes=part.notes)
+            warning=None, notes=part.notes))
 
     def _rule_part(self, spec: Any, rule: Any, tokens: dict[str, Any]) -> _Part:
         part: RulePart = self._evaluator(tokens).rule_part(rule)
@@ -274,11 +325,11 @@ class Program:
         warning = None if part.warning is None else (
             part.warning.model_dump_json().encode(), tuple(part.warning.cites),
             part.warning.code)
-        return _Part(reasons=reasons,
-                     certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
-                     possible=tuple(self._item(spec.id, c, pos, it)
-                                    for c, pos, it in part.possible),
-                     warning=warning, notes=part.notes)
+        return self._intern(_Part(
+            reasons=reasons,
+            certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
+            possible=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.possible),
+            warning=warning, notes=part.notes))
 
     def _item(self, qid: str, coll: str, pos: int, item: Any) -> _Item:
         return _Item(coll, pos, _item_key(item), self._item_json(qid, coll, item, False),
@@ -296,130 +347,140 @@ class Program:
             adapter = self._adapters[(qid, field)] = TypeAdapter(ann)
         return adapter.dump_json(adapter.validate_python([item]))[1:-1]
 
-    def _lookup(self, q: _Question, index: int | None, key: tuple,
-                tokens: dict[str, Any]) -> _Part:
+    def _lookup(self, q: _Question, index: int | None, key: Any) -> _Part:
         """A part whose tokens the tables lack (they should not): computed and kept."""
         self.misses += 1
         spec = next(s for s in self.ruleset.questions if s.id == q.id)
+        variables = q.outcome_vars if index is None else q.rule_vars[index]
+        combo = (key,) if len(variables) == 1 else key
+        tokens = dict(zip(variables, combo, strict=True))
         if index is None:
-            variables = q.outcome_vars
-            part = self._outcome_part(spec, dict(zip(variables, key, strict=True)))
-            q.outcome_table[key] = part
+            part = q.outcome_table[key] = self._outcome_part(spec, tokens)
         else:
-            variables = q.rule_vars[index]
-            part = self._rule_part(spec, spec.other_rules[index],
-                                   dict(zip(variables, key, strict=True)))
-            q.rule_tables[index][key] = part
+            part = q.rule_tables[index][key] = self._rule_part(spec, spec.other_rules[index],
+                                                               tokens)
         return part
 
     # -- assessing -------------------------------------------------------------
 
-    def run(self, values: dict[str, Any], day: dt.date) -> list[tuple[_Question, tuple]]:
+    def run(self, values: dict[str, Any], day: dt.date) -> list[tuple[_Question, _Merged]]:
         """Each question's merged result for a case: (question, merged)."""
         tokens = self.tokens(values, day)
         out = []
         for q in self.questions:
             key = q.outcome_get(tokens)
-            opart = q.outcome_table.get(key) or self._lookup(q, None, key, tokens)
-            rparts = []
-            for i, (get, table) in enumerate(zip(q.rule_gets, q.rule_tables, strict=True)):
-                key = get(tokens)
-                rparts.append(table.get(key) or self._lookup(q, i, key, tokens))
+            opart = q.outcome_table.get(key) or self._lookup(q, None, key)
+            gate = q.gate_get(tokens)
+            plan = q.plans.get(gate)
+            if plan is None:  # a gate the tables did not foresee: every rule is looked up
+                plan = (tuple(None for _ in q.rule_vars), tuple(range(len(q.rule_vars))),
+                        tuple(q.rule_gets), tuple(q.rule_tables))
+            fixed, live, gets, tables = plan
+            try:
+                parts = [table[get(tokens)] for get, table in zip(gets, tables, strict=True)]
+            except KeyError:
+                parts = [table.get(get(tokens)) or self._lookup(q, i, get(tokens))
+                         for i, get, table in zip(live, gets, tables, strict=True)]
             tokens[q.var] = opart.token
-            mkey = (id(opart), *map(id, rparts))
+            mkey = (gate, id(opart), *map(id, parts))
             merged = q.merged.get(mkey)
             if merged is None:
-                merged = self._merge(q, opart, rparts)
+                every = list(fixed)
+                for i, part in zip(live, parts, strict=True):
+                    every[i] = part
+                merged = self._merge(q, opart, every)
                 if len(q.merged) > 20_000:  # bounded over a long batch
                     q.merged.clear()
                 q.merged[mkey] = merged
             out.append((q, merged))
         return out
 
-    def _merge(self, q: _Question, opart: _Part, rparts: list[_Part]) -> tuple:
+    def _merge(self, q: _Question, opart: _Part, rparts: list[_Part]) -> _Merged:
         """One question's JSON, the cites of its reasons, its warnings and notes."""
         reasons = sorted([*opart.reasons, *(r for p in rparts for r in p.reasons)],
-                         key=lambda r: r[0])
-        final: dict[str, list[bytes]] = {}
+                         key=itemgetter(0))
+        final: dict[str, list[_Item]] = {}
         seen: dict[str, set] = {}
-        certain = sorted([*opart.certain, *(i for p in rparts for i in p.certain)],
-                         key=lambda i: i.pos)
-        lists: dict[str, list[Any]] = {}  # the same items as they are, for the compact form
-        for item in certain:
+        for item in sorted([*opart.certain, *(i for p in rparts for i in p.certain)],
+                           key=_POS):
             keys = seen.setdefault(item.coll, set())
             if item.key not in keys:
                 keys.add(item.key)
-                final.setdefault(item.coll, []).append(item.listed)
-                lists.setdefault(item.coll, []).append(item.item)
-        maybe: dict[str, list[bytes]] = {}
-        possible = sorted([*opart.possible, *(i for p in rparts for i in p.possible)],
-                          key=lambda i: i.pos)
+                final.setdefault(item.coll, []).append(item)
+        maybe: dict[str, list[_Item]] = {}
         mseen: dict[str, set] = {}
-        could: dict[str, list[Any]] = {}
-        for item in possible:
+        for item in sorted([*opart.possible, *(i for p in rparts for i in p.possible)],
+                           key=_POS):
             keys = mseen.setdefault(item.coll, set(seen.get(item.coll, ())))
             if item.key not in keys:
                 keys.add(item.key)
-                maybe.setdefault(item.coll, []).append(item.maybe)
-                could.setdefault(item.coll, []).append(item.item)
-        # possible_outcomes and possible come after the question's own lists but before
-        # the shared notes: follow the model's field order exactly
+                maybe.setdefault(item.coll, []).append(item)
+        # the keys in the question model's order (its lists, then the shared keys)
         chunks = [b'{"outcome":', _dumps(opart.outcome)]
         for field in q.fields_order:
             if field == "possible_outcomes":
                 outs = opart.outcomes if len(opart.outcomes) > 1 else ()
                 chunks += [b',"possible_outcomes":', _dumps(list(outs))]
             elif field == "possible":
-                body = b",".join(_dumps(c) + b":[" + b",".join(maybe[c]) + b"]"
+                body = b",".join(_dumps(c) + b":[" + b",".join(i.maybe for i in maybe[c]) + b"]"
                                  for c in sorted(maybe))
                 chunks += [b',"possible":{', body, b"}"]
             elif field == "reasons":
                 chunks += [b',"reasons":[', b",".join(r[1] for r in reasons), b"]"]
             else:
-                chunks += [b',"', field.encode(), b'":[', b",".join(final.get(field, ())), b"]"]
+                chunks += [b',"', field.encode(), b'":[',
+                           b",".join(i.listed for i in final.get(field, ())), b"]"]
         chunks.append(b"}")
-        cites = tuple(c for r in reasons for c in r[2])
-        warnings = tuple(p.warning for p in rparts if p.warning is not None)
-        notes = tuple(n for p in (opart, *rparts) for n in p.notes)
-        # the compact form (`--format outcomes`): codes and rule ids only
-        compact: dict[str, Any] = {"outcome": opart.outcome}
-        if len(opart.outcomes) > 1:
-            compact["possible_outcomes"] = list(opart.outcomes)
-        for field in q.fields_order:
-            if field not in ("possible_outcomes", "possible", "reasons"):
-                compact[field] = lists.get(field, [])
-        compact["possible"] = {c: could[c] for c in sorted(could)}
-        compact["rules"] = [r[3] for r in reasons if not r[4]]
-        compact["if_established"] = [r[3] for r in reasons if r[4]]
-        return (b"".join(chunks), cites, warnings, notes, opart.outcome_vars, opart.outcome,
-                _dumps(compact))
+        notes = tuple((var, var[len(QUESTION_PREFIX):] if var.startswith(QUESTION_PREFIX)
+                       else None, effect)
+                      for p in (opart, *rparts) for (var,), effect in p.notes)
+        return _Merged(
+            json=b"".join(chunks), cites=tuple(c for r in reasons for c in r[2]),
+            warnings=tuple(p.warning for p in rparts if p.warning is not None),
+            notes=notes, outcome_vars=opart.outcome_vars, outcome=opart.outcome,
+            opart=opart, reasons=tuple(reasons), final=final, maybe=maybe, fields=q.fields_order)
 
     def assess(self, case_id: str | None, day: dt.date, values: dict[str, Any],
                choice: Any) -> Assessed:
         """A case's assessment: its outcomes, and its report in both JSON forms."""
         results = self.run(values, day)
-        # open questions: each note's variables, an open earlier question standing for
-        # the facts that keep its outcome open
+        # open questions: each note's fact, an open earlier question standing for the
+        # facts that keep its outcome open
         behind: dict[str, list[str]] = {}
         effects: dict[str, list[_Effect]] = {}
         for q, merged in results:
-            for variables, effect in merged[3]:
-                for fact in self._facts_behind(variables, behind):
+            for var, qid, effect in merged.notes:
+                for fact in (behind[qid] if qid is not None else (var,)):
                     effects.setdefault(fact, []).append(effect)
-            behind[q.id] = sorted(set(self._facts_behind(merged[4], behind)))
-        open_facts = [fact for fact in self.fact_order if fact in effects]
+            if merged.outcome_vars:
+                behind[q.id] = sorted(set(self._facts_behind(merged.outcome_vars, behind)))
+            else:
+                behind[q.id] = []
+        open_facts = [fact for fact in self.fact_order if fact in effects] if effects else []
         warnings: list[tuple[bytes, tuple, str]] = []
         if values.get(self.scope_fact, UNKNOWN) == UNKNOWN:
             warnings.append(self.scope_warning)
-        for code, message in choice.warnings:
-            cites = self.review_cites if code == "guidance_under_review" else []
-            warnings.append((_warning_bytes(code, message, None, cites), tuple(cites), code))
+        if choice.warnings:
+            warnings.extend(self._choice_warnings(choice))
         for _, merged in results:
-            warnings.extend(merged[2])
-        cited = [c for _, merged in results for c in merged[1]]
+            warnings.extend(merged.warnings)
+        cited = [c for _, merged in results for c in merged.cites]
         cited += [c for w in warnings for c in w[1]]
         return Assessed(self, case_id, day, choice, results, open_facts, effects, warnings,
                         list(dict.fromkeys(cited)))
+
+    def _choice_warnings(self, choice: Any) -> list[tuple[bytes, tuple, str]]:
+        key = choice.warnings
+        found = self._warnings.get(key)
+        if found is None:
+            found = []
+            for code, message in choice.warnings:
+                cites = self.review_cites if code == "guidance_under_review" else []
+                found.append((_warning_bytes(code, message, None, cites), tuple(cites), code))
+            if len(self._warnings) > 1000:
+                self._warnings.clear()
+            self._warnings[key] = found
+        return found
 
     def report_json(self, case_id: str | None, day: dt.date, values: dict[str, Any],
                     choice: Any) -> bytes:
@@ -436,28 +497,46 @@ class Program:
                 facts.append(var)
         return list(dict.fromkeys(facts))
 
-    def _open_question(self, fact: str, effects: tuple[_Effect, ...]) -> bytes:
-        found = self._open_questions.get((fact, effects))
+    def _open_question(self, fact: str, effects: list[_Effect]) -> bytes:
+        key = (fact, *map(id, effects))  # effects live as long as the tables that hold them
+        found = self._open_questions.get(key)
         if found is None:
-            from riskassess.assessment import OpenQuestion
-
-            order = {rid: i for i, rid in enumerate(self.ruleset.rules)}
             ids = self.question_ids
             affects = sorted({e.question for e in effects}, key=ids.index)
             rules = sorted({rid for e in effects for rid in e.rule.split(",")},
-                           key=lambda rid: order[rid])
-            why = _why(list(effects), ids, self.vocab)
+                           key=self.positions.__getitem__)
+            parts: list[str] = []
+            for qid in affects:
+                mine = [e for e in effects if e.question == qid]
+                key_q = (qid, *map(id, mine))
+                words = self._why_parts.get(key_q)
+                if words is None:
+                    words = self._why_parts[key_q] = why_parts(mine, qid, self.vocab)
+                for warning, text in words:
+                    if not (warning and text in parts):
+                        parts.append(text)
+            why = why_sentence(parts)
             if fact in self.thresholds:  # say which dates matter, e.g. "before 2024-12-08"
                 cuts = " or ".join(t.isoformat() for t in self.thresholds[fact])
                 why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."
-            found = OpenQuestion(fact=fact, affects=affects, why=why,
-                                 rules=rules).model_dump_json().encode()
+            found = (b'{"fact":' + _dumps(fact) + b',"affects":' + _dumps(affects)
+                     + b',"why":' + _dumps(why) + b',"rules":' + _dumps(rules) + b"}")
             if len(self._open_questions) > 20_000:
                 self._open_questions.clear()
-            self._open_questions[(fact, effects)] = found
+            self._open_questions[key] = found
         return found
 
     def _ruleset_json(self, choice: Any) -> bytes:
+        last = self._last_choice.get(id(choice))
+        if last is not None and last[0] is choice:
+            return last[1]
+        found = self._ruleset_json_of(choice)
+        if len(self._last_choice) > 1000:
+            self._last_choice.clear()
+        self._last_choice[id(choice)] = (choice, found)  # holds it, so its id stays its own
+        return found
+
+    def _ruleset_json_of(self, choice: Any) -> bytes:
         key = (choice.entry.id, choice.selected_by,
                choice.in_force.id if choice.in_force else None,
                tuple(e.id for e in choice.newer))
@@ -486,6 +565,37 @@ class Program:
         return found
 
 
+_POS = attrgetter("pos")
+
+
+class _Merged:
+    """One question's result for a combination of parts: its JSON, what the report needs
+    beside it, and (on demand) its compact form."""
+
+    __slots__ = ("json", "cites", "warnings", "notes", "outcome_vars", "outcome", "opart",
+                 "reasons", "final", "maybe", "fields", "_compact")
+
+    def __init__(self, **kw: Any):
+        for k, v in kw.items():
+            setattr(self, k, v)
+        self._compact: bytes | None = None
+
+    def compact(self) -> bytes:
+        """The question in `--format outcomes`: codes and rule ids only."""
+        if self._compact is None:
+            out: dict[str, Any] = {"outcome": self.outcome}
+            if len(self.opart.outcomes) > 1:
+                out["possible_outcomes"] = list(self.opart.outcomes)
+            for field in self.fields:
+                if field not in ("possible_outcomes", "possible", "reasons"):
+                    out[field] = [i.item for i in self.final.get(field, ())]
+            out["possible"] = {c: [i.item for i in self.maybe[c]] for c in sorted(self.maybe)}
+            out["rules"] = [r[3] for r in self.reasons if not r[4]]
+            out["if_established"] = [r[3] for r in self.reasons if r[4]]
+            self._compact = _dumps(out)
+        return self._compact
+
+
 class Assessed:
     """One case assessed by a program: outcomes at hand, JSON on demand."""
 
@@ -505,29 +615,31 @@ class Assessed:
 
     @property
     def outcomes(self) -> list[str]:
-        return [merged[5] for _, merged in self.results]
+        return [merged.outcome for _, merged in self.results]
 
     @property
     def warning_codes(self) -> list[str]:
         return [w[2] for w in self.warnings]
 
     def _head(self) -> list[bytes]:
-        return [b"null" if self.case_id is None else _dumps(self.case_id),
+        # a case id is letters, digits, '.', '_' and '-' (the case model's pattern): it
+        # needs no escaping
+        return [b"null" if self.case_id is None else b'"' + self.case_id.encode() + b'"',
                 _date(self.day)]
 
     def json(self) -> bytes:
         """The report, compact: exactly `Report.model_dump_json()`."""
         p = self.program
         case_id, day = self._head()
-        chunks = [b'{"format":1,"tool":', p.tool, b',"case_id":', case_id,
+        chunks = [p.head, case_id,
                   b',"assessment_date":', day, b',"ruleset":', p._ruleset_json(self.choice)]
         for q, merged in self.results:
-            chunks += [b",", q.key, merged[0]]
+            chunks += [b",", q.key, merged.json]
         chunks += [b',"open_questions":[',
-                   b",".join(p._open_question(f, tuple(self.effects[f]))
-                             for f in self.open_facts),
-                   b'],"warnings":[', b",".join(w[0] for w in self.warnings),
-                   b'],"citations":{', b",".join(p.citations[c] for c in self.cited), b"}}"]
+                   b",".join([p._open_question(f, self.effects[f]) for f in self.open_facts]),
+                   b'],"warnings":[', b",".join([w[0] for w in self.warnings]),
+                   b'],"citations":{', b",".join(map(p.citations.__getitem__, self.cited)),
+                   b"}}"]
         return b"".join(chunks)
 
     def outcomes_line(self, path: str) -> bytes:
@@ -536,7 +648,7 @@ class Assessed:
         chunks = [b'{"path":', _dumps(path), b',"case_id":', case_id,
                   b',"assessment_date":', day, b',"edition":', _dumps(self.program.id),
                   b',"questions":{']
-        chunks.append(b",".join(q.key + merged[6] for q, merged in self.results))
+        chunks.append(b",".join([q.key + merged.compact() for q, merged in self.results]))
         chunks += [b'},"cites":', _dumps(self.cited), b',"open_questions":',
                    _dumps(self.open_facts), b',"warnings":', _dumps(self.warning_codes),
                    b',"refused":null}']

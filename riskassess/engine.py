@@ -94,32 +94,43 @@ def _why(effects: list[_Effect], order: list[str], vocab: Any) -> str:
 
     An outcome still open says it all for that question; otherwise the items it could add
     are listed per list, then the warnings it could raise."""
-    nouns = vocab.list_nouns()
-    titles = {q.id: q.title for q in vocab.questions}
-    parts = []
+    parts: list[str] = []
     for qid in order:
-        mine = [e for e in effects if e.question == qid]
-        outcome = next((e for e in mine if e.kind == "outcome"), None)
-        if outcome is not None:
-            shown = " or ".join(f"“{vocab.outcome_labels.get(o, o)}”"
-                                for o in outcome.label.split(" or "))
-            parts.append(f"could decide {titles.get(qid, qid)} ({shown})")
-            continue
-        by_coll: dict[str, list[str]] = {}
-        for e in mine:
-            if e.kind == "item":
-                by_coll.setdefault(e.collection, [])
-                label = record_words(e.label)
-                if label not in by_coll[e.collection]:
-                    by_coll[e.collection].append(label)
-        for coll, labels in by_coll.items():
-            parts.append(f"could add {' or '.join(labels)} to the "
-                         f"{nouns.get(coll, record_words(coll))} ({titles.get(qid, qid)})")
-        for e in mine:
-            text = f"could raise the warning “{record_words(e.label)}”"
-            if e.kind == "warning" and text not in parts:
+        for warning, text in why_parts([e for e in effects if e.question == qid], qid, vocab):
+            if not (warning and text in parts):
                 parts.append(text)
+    return why_sentence(parts)
+
+
+def why_sentence(parts: list[str]) -> str:
     return "Establishing it " + "; ".join(parts) + "."
+
+
+def why_parts(mine: list[_Effect], qid: str, vocab: Any) -> list[tuple[bool, str]]:
+    """What establishing a fact could change in one question: (is a warning, words)."""
+    titles = {q.id: q.title for q in vocab.questions}
+    outcome = next((e for e in mine if e.kind == "outcome"), None)
+    if outcome is not None:
+        shown = " or ".join(f"“{vocab.outcome_labels.get(o, o)}”"
+                            for o in outcome.label.split(" or "))
+        return [(False, f"could decide {titles.get(qid, qid)} ({shown})")]
+    nouns = vocab.list_nouns()
+    parts: list[tuple[bool, str]] = []
+    by_coll: dict[str, list[str]] = {}
+    for e in mine:
+        if e.kind == "item":
+            by_coll.setdefault(e.collection, [])
+            label = record_words(e.label)
+            if label not in by_coll[e.collection]:
+                by_coll[e.collection].append(label)
+    for coll, labels in by_coll.items():
+        parts.append((False, f"could add {' or '.join(labels)} to the "
+                             f"{nouns.get(coll, record_words(coll))} ({titles.get(qid, qid)})"))
+    for e in mine:
+        text = f"could raise the warning “{record_words(e.label)}”"
+        if e.kind == "warning" and (True, text) not in parts:
+            parts.append((True, text))
+    return parts
 
 
 def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
