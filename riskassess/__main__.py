@@ -1,5 +1,5 @@
 """Allow `python -m riskassess`."""
 
-from riskassess.cli import main
+from riskassess.fast import main
 
 main()

@@ -34,40 +34,23 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from riskassess.errors import CaseFileError, Problem
+from riskassess.plain import (  # noqa: F401 (re-exported: the case's readings of dates)
+    CASE_ID_PATTERN,
+    COUNTRY_PATTERN,
+    PARTIAL_DATE_PATTERN,
+    UNKNOWN,
+    YEARS,
+    Plain,
+    _year_to_text,
+    date_bounds,
+    parse_partial_date,
+    reader_spec,
+)
+from riskassess.plain import plain_reader as _plain_reader
 from riskassess.textcheck import ascii_look_alike, odd_characters, printable
 from riskassess.yamlio import Document, read_yaml_file
 
-UNKNOWN = "unknown"
 Unknown = Literal["unknown"]
-
-
-def _year_to_text(value: Any) -> Any:
-    """`desertion_date: 2013` is read as an integer; it means the year 2013."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:04d}" if value >= 0 else str(value)
-    return value
-
-
-_PARTIAL_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
-YEARS = (1900, 2100)  # dates outside these years are refused as implausible
-
-
-def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
-    """Parse YYYY, YYYY-MM or YYYY-MM-DD; raise ValueError with a plain-English reason."""
-    m = _PARTIAL_DATE.match(text)
-    if not m:
-        raise ValueError("expected a date as YYYY-MM-DD, YYYY-MM or YYYY")
-    year, month, day = int(m.group(1)), m.group(2), m.group(3)
-    if not YEARS[0] <= year <= YEARS[1]:
-        raise ValueError(f"year {m.group(1)} is outside {YEARS[0]}-{YEARS[1]}")
-    if month is not None and not 1 <= int(month) <= 12:
-        raise ValueError(f"month {month} does not exist")
-    if day is not None:
-        try:
-            dt.date(year, int(month), int(day))
-        except ValueError:
-            raise ValueError(f"day {day} does not exist in {year}-{month}") from None
-    return year, int(month) if month else None, int(day) if day else None
 
 
 def _check_partial_date(value: Any) -> Any:
@@ -111,7 +94,6 @@ def _digits_to_text(value: Any) -> Any:
     return value
 
 
-PARTIAL_DATE_PATTERN = r"^(unknown|[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?)$"
 PartialDate = Annotated[
     str,
     BeforeValidator(_check_partial_date),
@@ -139,7 +121,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
-CASE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 CaseId = Annotated[
     str,
     BeforeValidator(_digits_to_text),
@@ -149,7 +130,6 @@ CaseId = Annotated[
                               {"type": "integer", "minimum": 0}]}),
 ]
 
-COUNTRY_PATTERN = r"^([A-Z]{2}|unknown)$"
 CountryCode = Annotated[
     str,
     Field(pattern=COUNTRY_PATTERN,
@@ -216,18 +196,6 @@ def build_case_model(vocab: Any) -> type[Case]:
 def vocabulary_of(case: Case | type[Case]) -> Any:
     """The vocabulary a case (or case model) was built from."""
     return _VOCABULARY_OF[case if isinstance(case, type) else type(case)]
-
-
-def date_bounds(value: str) -> tuple[dt.date, dt.date]:
-    """The earliest and latest day a (partial) date can mean: 2024 -> 2024-01-01..2024-12-31."""
-    year, month, day = parse_partial_date(value)
-    if day is not None:
-        d = dt.date(year, month, day)
-        return d, d
-    if month is not None:
-        last = (dt.date(year + (month == 12), month % 12 + 1, 1) - dt.timedelta(days=1))
-        return dt.date(year, month, 1), last
-    return dt.date(year, 1, 1), dt.date(year, 12, 31)
 
 
 def fact_values(case: Case) -> dict[str, Any]:
@@ -541,143 +509,11 @@ __all__ = ["Case", "UNKNOWN", "build_case_model", "case_from_answers", "case_fro
            "vocabulary_of", "with_facts"]
 
 
-# ------------------------------------------------------------- the fast reading
-
-
-MISSING = object()
-
-
-class Plain:
-    """A valid case as the engine reads it: its id, its date and its facts' values."""
-
-    __slots__ = ("case_id", "assessment_date", "values")
-
-    def __init__(self, case_id: str | None, assessment_date: dt.date | None,
-                 values: dict[str, Any]):
-        self.case_id, self.assessment_date, self.values = case_id, assessment_date, values
-
-
 def plain_reader(vocab: Any):
-    """A function doc -> Plain, or None when the case model must decide (it would refuse
-    the file, or the file uses a form this reading does not take).
-
-    It is derived from the vocabulary and from the same patterns and checks as the case
-    model, and reads a valid file exactly as the model does (tests/test_fast_reading.py
-    shows both accept and refuse the same files, with the same values). It exists because
-    the model, built for located error messages, costs more than the assessment."""
+    """The plain reading of case files for a vocabulary (plain.plain_reader: derived from
+    the vocabulary and the case model's patterns; a property test shows it accepts and
+    refuses exactly what the model does), built once per vocabulary."""
     found = vocab.models.get("plain_reader")
-    if found is not None:
-        return found
-    case_id_ok = re.compile(CASE_ID_PATTERN).match
-    date_ok = re.compile(PARTIAL_DATE_PATTERN).match
-    country_ok = re.compile(COUNTRY_PATTERN).match
-    full_date = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}").fullmatch
-    envelope = {"format", "case_id", "assessment_date"}
-    fields: dict[str, dict[str, tuple[str, str, Any]]] = {}
-    for path, spec in vocab.facts.items():
-        allowed = frozenset(spec.values) if spec.kind in ("enum", "set") else None
-        fields.setdefault(spec.group, {})[spec.key] = (path, spec.kind, allowed)
-    defaults = {path: UNKNOWN for path in vocab.facts}
-    order = [path for path, _, _ in vocab.places]
-    given_only_if = list(vocab.given_only_if.items())
-    implications = list(vocab.implications)
-    not_after = sorted(vocab.not_after_assessment)
-    dates: dict[str, dt.date | None] = {}  # partial date -> its first day (None: invalid)
-
-    def first_day(text: str) -> dt.date | None:
-        found = dates.get(text, MISSING)
-        if found is MISSING:
-            try:
-                year, month, day = parse_partial_date(text) if date_ok(text) else (0, 0, 0)
-                found = dt.date(year, month or 1, day or 1) if year else None
-            except ValueError:
-                found = None
-            if len(dates) > 10_000:
-                dates.clear()
-            dates[text] = found
-        return found  # type: ignore[return-value]
-
-    def read(doc: Document) -> Plain | None:
-        data = doc.data
-        if doc.problems or data.__class__ is not dict:
-            return None
-        values = dict(defaults)
-        case_id: Any = None
-        day = None
-        for key, value in data.items():
-            if key in envelope:
-                if key == "format":
-                    if value.__class__ is not int or value != 1:
-                        return None
-                elif key == "case_id":
-                    if value.__class__ is int:
-                        value = str(value)
-                    if value is not None and (value.__class__ is not str
-                                              or not case_id_ok(value)):
-                        return None
-                    case_id = value
-                elif value is not None:
-                    if value.__class__ is not str or not full_date(value):
-                        return None
-                    try:
-                        day = dt.date.fromisoformat(value)
-                    except ValueError:
-                        return None
-                    if not YEARS[0] <= day.year <= YEARS[1]:
-                        return None
-                continue
-            known = fields.get(key)
-            if known is None or value.__class__ is not dict:
-                return None
-            for fkey, fvalue in value.items():
-                spec = known.get(fkey)
-                if spec is None:
-                    return None
-                path, kind, allowed = spec
-                cls = fvalue.__class__
-                if cls is str:
-                    if fvalue == UNKNOWN:
-                        continue
-                    if kind == "enum":
-                        if fvalue not in allowed:
-                            return None
-                    elif kind == "date":
-                        if first_day(fvalue) is None:
-                            return None
-                    elif kind == "country":
-                        if not country_ok(fvalue):
-                            return None
-                    elif kind != "text":
-                        return None
-                elif cls is bool:
-                    if kind != "bool":
-                        return None
-                elif cls is list:
-                    if kind != "set" or len(set(fvalue)) != len(fvalue) or any(
-                            v.__class__ is not str or v not in allowed for v in fvalue):
-                        return None
-                    fvalue = frozenset(fvalue)
-                elif cls is int and kind == "date":
-                    fvalue = _year_to_text(fvalue)
-                    if first_day(fvalue) is None:
-                        return None
-                else:
-                    return None
-                values[path] = fvalue
-        # the combinations the constraints forbid (as _combination_problems finds them)
-        for fact, (other, allowed) in given_only_if:
-            status = values[other]
-            if values[fact] != UNKNOWN and status != UNKNOWN and status not in allowed:
-                return None
-        for imp in implications:
-            if imp.broken_by(values[imp.fact], values[imp.when_fact]):
-                return None
-        if day is not None:
-            for fact in not_after:
-                when = values[fact]
-                if when != UNKNOWN and first_day(when) > day:  # type: ignore[operator]
-                    return None
-        return Plain(case_id, day, {path: values[path] for path in order})
-
-    vocab.models["plain_reader"] = read
-    return read
+    if found is None:
+        found = vocab.models["plain_reader"] = _plain_reader(reader_spec(vocab))
+    return found

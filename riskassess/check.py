@@ -36,9 +36,10 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskassess.case import UNKNOWN
-from riskassess.engine import GapError, _show, date_candidates, question_outcome
+from riskassess.engine import GapError, _show, question_outcome
 from riskassess.engine import domains as fact_domains
 from riskassess.errors import RuleSetError
+from riskassess.plain import date_candidates
 from riskassess.ruleset import (
     QuestionSpec,
     RuleSet,

@@ -208,6 +208,10 @@ def evaluate(
         renderer = importlib.import_module(f"riskassess.render.{format.value}")
         data = renderer.render(document(outcome, when))
     _emit(data, output, force, case)
+    if format in (Format.text, Format.json, Format.jsonl):
+        from riskassess.bundle import ensure
+
+        ensure(rules_dir or outcome.ruleset.directory.parent)  # the next cold start is fast
 
 
 def _emit(data: str | bytes, output: Path | None, force: bool, case: Path) -> None:

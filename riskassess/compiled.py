@@ -24,20 +24,14 @@ import json
 from operator import attrgetter, itemgetter
 from typing import Any
 
-from riskassess.case import UNKNOWN
-from riskassess.engine import (
+from riskassess.plain import (
     QUESTION_PREFIX,
-    GapError,
-    OutcomePart,
-    PartEvaluator,
-    RulePart,
-    _citations,
-    _Effect,
-    _item_key,
+    UNKNOWN,
+    Effect,
     date_candidates,
-    domains,
     why_parts,
     why_sentence,
+    why_words,
 )
 
 MISSING = object()
@@ -96,6 +90,9 @@ class _Question:
         self.gate_get = _getter(self.gate)
         self.plans: dict[Any, tuple] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "merged": {}}  # keyed by ids: meaningless elsewhere
+
     def plan(self, spaces: dict[str, list[Any]]) -> None:
         """For each value of the gate: the rules it leaves open (to look up per case) and
         the part of every other rule (the same whatever the rest of the case)."""
@@ -142,6 +139,7 @@ class Program:
     def __init__(self, ruleset: Any, *, build: bool = True):
         from riskassess import __version__
         from riskassess.assessment import Tool
+        from riskassess.engine import _citations, domains
 
         self.ruleset = ruleset
         vocab = ruleset.vocabulary
@@ -164,6 +162,11 @@ class Program:
         self.head = b'{"format":1,"tool":' + self.tool + b',"case_id":'
         self.review_cites = list(ruleset.edition.review_cites)
         self.question_ids = [q.id for q in ruleset.questions]
+        ed = ruleset.edition
+        self.edition = (ed.id, ed.title, ed.in_force_from, ed.under_review_from,
+                        ed.superseded_on)
+        self.directory = ruleset.directory
+        self.why_words = why_words(vocab)
         self.fact_order = list(vocab.facts)
         # constraints per fact: (facts whose being given narrows it, and to what),
         # implications where it is the fact, and where it is the condition
@@ -180,6 +183,7 @@ class Program:
         self._choices: dict[tuple, bytes] = {}
         self._open_questions: dict[tuple, bytes] = {}
         self._warnings: dict[tuple, list] = {}
+        self._wholes: dict[tuple, _Whole] = {}
         self._why_parts: dict[tuple, list] = {}
         self.positions = {rid: i for i, rid in enumerate(ruleset.rules)}
         self._last_choice: dict[int, tuple] = {}
@@ -281,6 +285,8 @@ class Program:
             itertools.product(*(self._raw_space(i.fact) for i in as_when)))
 
     def _build(self) -> None:
+        from riskassess.engine import GapError
+
         spaces = self._spaces()
         for spec, q in zip(self.ruleset.questions, self.questions, strict=True):
             for combo in itertools.product(*(spaces[v] for v in q.outcome_vars)):
@@ -296,8 +302,33 @@ class Program:
                     q.rule_tables[i][_key(combo)] = self._rule_part(spec, rule, tokens)
             q.plan(spaces)
 
-    def _evaluator(self, tokens: dict[str, Any]) -> PartEvaluator:
-        return PartEvaluator(self.ruleset, tokens, self.implications)
+    def _evaluator(self, tokens: dict[str, Any]):
+        from riskassess.engine import PartEvaluator
+
+        return PartEvaluator(self._ruleset(), tokens, self.implications)
+
+    def _ruleset(self) -> Any:
+        """The rule set compiled (reloaded from its files if this program came from the
+        cache, for a part the tables lack)."""
+        if self.ruleset is None:
+            from riskassess.ruleset import load_ruleset
+
+            self.ruleset = load_ruleset(self.directory)
+            self.vocab = self.ruleset.vocabulary
+        return self.ruleset
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What the cache keeps: tables and bytes, not the rule set (its conditions are
+        code) nor pydantic's adapters."""
+        state = {k: getattr(self, k) for k in self.__dict__}
+        # caches keyed by objects' ids mean nothing in another process: they go, with the
+        # rest of what was learnt from cases
+        state.update(ruleset=None, vocab=None, _adapters={}, _open_questions={},
+                     _why_parts={}, _wholes={}, _last_choice={}, _warnings={}, _narrowed={},
+                     _candidates={}, misses=0)
+        return state
+
+
 
     def _intern(self, part: _Part) -> _Part:
         """One object per distinct part, so that equal parts (most rules are false in most
@@ -309,7 +340,7 @@ class Program:
         return self._interned.setdefault(key, part)
 
     def _outcome_part(self, spec: Any, tokens: dict[str, Any]) -> _Part:
-        part: OutcomePart = self._evaluator(tokens).outcome_part(spec)
+        part = self._evaluator(tokens).outcome_part(spec)
         return self._intern(_Part(
             outcomes=part.outcomes,
             token=part.outcomes[0] if len(part.outcomes) == 1 else part.outcomes,
@@ -320,7 +351,7 @@ class Program:
             warning=None, notes=part.notes))
 
     def _rule_part(self, spec: Any, rule: Any, tokens: dict[str, Any]) -> _Part:
-        part: RulePart = self._evaluator(tokens).rule_part(rule)
+        part = self._evaluator(tokens).rule_part(rule)
         reasons = () if part.reason is None else (_reason(*part.reason),)
         warning = None if part.warning is None else (
             part.warning.model_dump_json().encode(), tuple(part.warning.cites),
@@ -332,6 +363,9 @@ class Program:
             warning=warning, notes=part.notes))
 
     def _item(self, qid: str, coll: str, pos: int, item: Any) -> _Item:
+        from riskassess.engine import _item_key
+
+
         return _Item(coll, pos, _item_key(item), self._item_json(qid, coll, item, False),
                      self._item_json(qid, "possible", item, True), item)
 
@@ -341,7 +375,7 @@ class Program:
 
         adapter = self._adapters.get((qid, field))
         if adapter is None:
-            ann = self.vocab.question_model(qid).model_fields[field].annotation
+            ann = self._ruleset().vocabulary.question_model(qid).model_fields[field].annotation
             if maybe:  # dict[str, list[item]]: the list type
                 ann = ann.__args__[1]
             adapter = self._adapters[(qid, field)] = TypeAdapter(ann)
@@ -350,7 +384,7 @@ class Program:
     def _lookup(self, q: _Question, index: int | None, key: Any) -> _Part:
         """A part whose tokens the tables lack (they should not): computed and kept."""
         self.misses += 1
-        spec = next(s for s in self.ruleset.questions if s.id == q.id)
+        spec = next(s for s in self._ruleset().questions if s.id == q.id)
         variables = q.outcome_vars if index is None else q.rule_vars[index]
         combo = (key,) if len(variables) == 1 else key
         tokens = dict(zip(variables, combo, strict=True))
@@ -444,10 +478,23 @@ class Program:
                choice: Any) -> Assessed:
         """A case's assessment: its outcomes, and its report in both JSON forms."""
         results = self.run(values, day)
+        scope_unknown = values.get(self.scope_fact, UNKNOWN) == UNKNOWN
+        # everything but the case id and the date follows from the questions' results,
+        # the edition's choice and whether the country is given: made once, joined once
+        key = (id(choice), scope_unknown, *[id(m) for _, m in results])
+        whole = self._wholes.get(key)
+        if whole is None or whole.choice is not choice:
+            whole = self._whole(results, choice, scope_unknown)
+            if len(self._wholes) > 20_000:  # bounded over a long batch
+                self._wholes.clear()
+            self._wholes[key] = whole  # it holds what the key's ids are ids of
+        return Assessed(self, case_id, day, whole)
+
+    def _whole(self, results: list, choice: Any, scope_unknown: bool) -> _Whole:
         # open questions: each note's fact, an open earlier question standing for the
         # facts that keep its outcome open
         behind: dict[str, list[str]] = {}
-        effects: dict[str, list[_Effect]] = {}
+        effects: dict[str, list[Effect]] = {}
         for q, merged in results:
             for var, qid, effect in merged.notes:
                 for fact in (behind[qid] if qid is not None else (var,)):
@@ -458,7 +505,7 @@ class Program:
                 behind[q.id] = []
         open_facts = [fact for fact in self.fact_order if fact in effects] if effects else []
         warnings: list[tuple[bytes, tuple, str]] = []
-        if values.get(self.scope_fact, UNKNOWN) == UNKNOWN:
+        if scope_unknown:
             warnings.append(self.scope_warning)
         if choice.warnings:
             warnings.extend(self._choice_warnings(choice))
@@ -466,8 +513,8 @@ class Program:
             warnings.extend(merged.warnings)
         cited = [c for _, merged in results for c in merged.cites]
         cited += [c for w in warnings for c in w[1]]
-        return Assessed(self, case_id, day, choice, results, open_facts, effects, warnings,
-                        list(dict.fromkeys(cited)))
+        return _Whole(self, choice, results, open_facts, effects, warnings,
+                      list(dict.fromkeys(cited)))
 
     def _choice_warnings(self, choice: Any) -> list[tuple[bytes, tuple, str]]:
         key = choice.warnings
@@ -497,7 +544,7 @@ class Program:
                 facts.append(var)
         return list(dict.fromkeys(facts))
 
-    def _open_question(self, fact: str, effects: list[_Effect]) -> bytes:
+    def _open_question(self, fact: str, effects: list[Effect]) -> bytes:
         key = (fact, *map(id, effects))  # effects live as long as the tables that hold them
         found = self._open_questions.get(key)
         if found is None:
@@ -511,7 +558,7 @@ class Program:
                 key_q = (qid, *map(id, mine))
                 words = self._why_parts.get(key_q)
                 if words is None:
-                    words = self._why_parts[key_q] = why_parts(mine, qid, self.vocab)
+                    words = self._why_parts[key_q] = why_parts(mine, qid, self.why_words)
                 for warning, text in words:
                     if not (warning and text in parts):
                         parts.append(text)
@@ -542,7 +589,8 @@ class Program:
                tuple(e.id for e in choice.newer))
         found = self._choices.get(key)
         if found is None:
-            ed, entry = self.ruleset.edition, choice.entry
+            (ed_id, ed_title, ed_from, ed_review, ed_superseded), entry = \
+                self.edition, choice.entry
 
             def ref(e: Any) -> bytes:
                 if e is None:
@@ -551,10 +599,10 @@ class Program:
                         + b',"in_force_from":' + _date(e.in_force_from)
                         + b',"encoded":' + (b"true" if e.encoded else b"false") + b"}")
 
-            found = (b'{"id":' + _dumps(ed.id) + b',"title":' + _dumps(ed.title)
-                     + b',"in_force_from":' + _date(ed.in_force_from)
-                     + b',"under_review_from":' + _date(ed.under_review_from)
-                     + b',"superseded_on":' + _date(ed.superseded_on)
+            found = (b'{"id":' + _dumps(ed_id) + b',"title":' + _dumps(ed_title)
+                     + b',"in_force_from":' + _date(ed_from)
+                     + b',"under_review_from":' + _date(ed_review)
+                     + b',"superseded_on":' + _date(ed_superseded)
                      + b',"successor":' + _dumps(entry.successor)
                      + b',"selected_by":' + _dumps(choice.selected_by)
                      + b',"sha256":' + _dumps(self.sha256)
@@ -596,18 +644,55 @@ class _Merged:
         return self._compact
 
 
+class _Whole:
+    """A report but for its case id and date, for one combination of question results."""
+
+    __slots__ = ("program", "choice", "results", "open_facts", "effects", "warnings",
+                 "cited", "_body", "_compact")
+
+    def __init__(self, program: Program, choice: Any, results: list, open_facts: list[str],
+                 effects: dict, warnings: list, cited: list[str]):
+        self.program, self.choice, self.results = program, choice, results
+        self.open_facts, self.effects, self.warnings, self.cited = \
+            open_facts, effects, warnings, cited
+        self._body: bytes | None = None
+        self._compact: bytes | None = None
+
+    def body(self) -> bytes:
+        """The report from its `ruleset` key to the end."""
+        if self._body is None:
+            p = self.program
+            chunks = [b',"ruleset":', p._ruleset_json(self.choice)]
+            for q, merged in self.results:
+                chunks += [b",", q.key, merged.json]
+            chunks += [b',"open_questions":[',
+                       b",".join([p._open_question(f, self.effects[f])
+                                  for f in self.open_facts]),
+                       b'],"warnings":[', b",".join([w[0] for w in self.warnings]),
+                       b'],"citations":{', b",".join(map(p.citations.__getitem__, self.cited)),
+                       b"}}"]
+            self._body = b"".join(chunks)
+        return self._body
+
+    def compact(self) -> bytes:
+        """The outcomes line from its `edition` key to the end."""
+        if self._compact is None:
+            chunks = [b',"edition":', _dumps(self.program.id), b',"questions":{',
+                      b",".join([q.key + merged.compact() for q, merged in self.results]),
+                      b'},"cites":', _dumps(self.cited), b',"open_questions":',
+                      _dumps(self.open_facts), b',"warnings":',
+                      _dumps([w[2] for w in self.warnings]), b',"refused":null}']
+            self._compact = b"".join(chunks)
+        return self._compact
+
+
 class Assessed:
     """One case assessed by a program: outcomes at hand, JSON on demand."""
 
-    __slots__ = ("program", "case_id", "day", "choice", "results", "open_facts", "effects",
-                 "warnings", "cited", "__weakref__")
+    __slots__ = ("program", "case_id", "day", "whole", "__weakref__")
 
-    def __init__(self, program: Program, case_id: str | None, day: dt.date, choice: Any,
-                 results: list, open_facts: list[str], effects: dict, warnings: list,
-                 cited: list[str]):
-        self.program, self.case_id, self.day, self.choice = program, case_id, day, choice
-        self.results, self.open_facts, self.effects = results, open_facts, effects
-        self.warnings, self.cited = warnings, cited
+    def __init__(self, program: Program, case_id: str | None, day: dt.date, whole: _Whole):
+        self.program, self.case_id, self.day, self.whole = program, case_id, day, whole
 
     @property
     def ruleset_id(self) -> str:
@@ -615,44 +700,34 @@ class Assessed:
 
     @property
     def outcomes(self) -> list[str]:
-        return [merged.outcome for _, merged in self.results]
+        return [merged.outcome for _, merged in self.whole.results]
 
     @property
     def warning_codes(self) -> list[str]:
-        return [w[2] for w in self.warnings]
+        return [w[2] for w in self.whole.warnings]
 
-    def _head(self) -> list[bytes]:
+    @property
+    def open_facts(self) -> list[str]:
+        return self.whole.open_facts
+
+    @property
+    def cited(self) -> list[str]:
+        return self.whole.cited
+
+    def _head(self) -> bytes:
         # a case id is letters, digits, '.', '_' and '-' (the case model's pattern): it
         # needs no escaping
-        return [b"null" if self.case_id is None else b'"' + self.case_id.encode() + b'"',
-                _date(self.day)]
+        return (b"null" if self.case_id is None else b'"' + self.case_id.encode() + b'"') \
+            + b',"assessment_date":' + _date(self.day)
 
     def json(self) -> bytes:
         """The report, compact: exactly `Report.model_dump_json()`."""
-        p = self.program
-        case_id, day = self._head()
-        chunks = [p.head, case_id,
-                  b',"assessment_date":', day, b',"ruleset":', p._ruleset_json(self.choice)]
-        for q, merged in self.results:
-            chunks += [b",", q.key, merged.json]
-        chunks += [b',"open_questions":[',
-                   b",".join([p._open_question(f, self.effects[f]) for f in self.open_facts]),
-                   b'],"warnings":[', b",".join([w[0] for w in self.warnings]),
-                   b'],"citations":{', b",".join(map(p.citations.__getitem__, self.cited)),
-                   b"}}"]
-        return b"".join(chunks)
+        return self.program.head + self._head() + self.whole.body()
 
     def outcomes_line(self, path: str) -> bytes:
         """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""
-        case_id, day = self._head()
-        chunks = [b'{"path":', _dumps(path), b',"case_id":', case_id,
-                  b',"assessment_date":', day, b',"edition":', _dumps(self.program.id),
-                  b',"questions":{']
-        chunks.append(b",".join([q.key + merged.compact() for q, merged in self.results]))
-        chunks += [b'},"cites":', _dumps(self.cited), b',"open_questions":',
-                   _dumps(self.open_facts), b',"warnings":', _dumps(self.warning_codes),
-                   b',"refused":null}']
-        return b"".join(chunks)
+        return b'{"path":' + _dumps(path) + b',"case_id":' + self._head() + \
+            self.whole.compact()
 
 
 def refused_line(path: str, problems: list[str], exit_code: int) -> bytes:

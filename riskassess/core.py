@@ -6,7 +6,6 @@ its errors into exit codes. The clock is not read here: the caller passes `today
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 from dataclasses import dataclass
@@ -19,7 +18,6 @@ from riskassess.ruleset import (
     CatalogEdition,
     EditionChoice,
     RuleSet,
-    choose_edition,
     default_rules_dir,
     load_catalog,
     ruleset_for,
@@ -90,23 +88,7 @@ def profile_picker(values: dict, rules_dir: Path, day: dt.date,
     return pick
 
 
-DEFAULTED_DATE = "assessment_date_defaulted"
-
-
-def _choose(catalog, assessment_date: dt.date | None, today: dt.date,
-            ruleset_id: str | None, picker_for):
-    """The assessment date and the edition for it. A case without `assessment_date` is
-    assessed as of `today`, and the report says so: the date picks the edition, so a
-    reader must know it was filled in rather than written in the file. `picker_for(day)`
-    chooses among rule sets of several profiles in force on that day."""
-    day = assessment_date or today
-    choice = choose_edition(catalog, day, ruleset_id, picker_for(day))
-    if assessment_date is None:
-        note = (DEFAULTED_DATE, f"Assessment date not given in the case file: today, "
-                                f"{today.isoformat()}, was used. It selects the edition applied; "
-                                "add assessment_date to the case file to fix it.")
-        choice = dataclasses.replace(choice, warnings=(*choice.warnings, note))
-    return day, choice
+from riskassess.editions import DEFAULTED_DATE, _choose  # noqa: E402, F401
 
 
 def document(outcome: Outcome, generated_at: dt.datetime | None = None):

@@ -44,14 +44,13 @@ from riskassess.assessment import (
     Report,
     Warning,
 )
-from riskassess.case import UNKNOWN, Case, date_bounds, fact_values
+from riskassess.case import UNKNOWN, Case, fact_values
 from riskassess.errors import RuleSetError
 from riskassess.hypothesis import Words, describe, residual, sentence
 from riskassess.hypothesis import variables as open_variables
+from riskassess.plain import QUESTION_PREFIX
+from riskassess.plain import Effect as _Effect
 from riskassess.ruleset import CompiledRule, EditionChoice, QuestionSpec, RuleSet
-from riskassess.vocabulary import record_words
-
-QUESTION_PREFIX = "question:"
 
 
 class GapError(RuleSetError):
@@ -74,65 +73,6 @@ def _show(value: Any) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class _Effect:
-    """How one unknown fact matters, for the open-questions list.
-
-    kind is "outcome" (label: the outcomes still open), "item" (collection + label of an
-    item it could add) or "warning" (label: the warning code)."""
-
-    question: str
-    kind: str
-    label: str
-    rule: str
-    collection: str = ""
-
-
-def _why(effects: list[_Effect], order: list[str], vocab: Any) -> str:
-    """One sentence per fact: per question, what establishing the fact could change, in
-    the vocabulary's words (question titles, outcome labels, list nouns).
-
-    An outcome still open says it all for that question; otherwise the items it could add
-    are listed per list, then the warnings it could raise."""
-    parts: list[str] = []
-    for qid in order:
-        for warning, text in why_parts([e for e in effects if e.question == qid], qid, vocab):
-            if not (warning and text in parts):
-                parts.append(text)
-    return why_sentence(parts)
-
-
-def why_sentence(parts: list[str]) -> str:
-    return "Establishing it " + "; ".join(parts) + "."
-
-
-def why_parts(mine: list[_Effect], qid: str, vocab: Any) -> list[tuple[bool, str]]:
-    """What establishing a fact could change in one question: (is a warning, words)."""
-    titles = {q.id: q.title for q in vocab.questions}
-    outcome = next((e for e in mine if e.kind == "outcome"), None)
-    if outcome is not None:
-        shown = " or ".join(f"“{vocab.outcome_labels.get(o, o)}”"
-                            for o in outcome.label.split(" or "))
-        return [(False, f"could decide {titles.get(qid, qid)} ({shown})")]
-    nouns = vocab.list_nouns()
-    parts: list[tuple[bool, str]] = []
-    by_coll: dict[str, list[str]] = {}
-    for e in mine:
-        if e.kind == "item":
-            by_coll.setdefault(e.collection, [])
-            label = record_words(e.label)
-            if label not in by_coll[e.collection]:
-                by_coll[e.collection].append(label)
-    for coll, labels in by_coll.items():
-        parts.append((False, f"could add {' or '.join(labels)} to the "
-                             f"{nouns.get(coll, record_words(coll))} ({titles.get(qid, qid)})"))
-    for e in mine:
-        text = f"could raise the warning “{record_words(e.label)}”"
-        if e.kind == "warning" and (True, text) not in parts:
-            parts.append((True, text))
-    return parts
-
-
 def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:
     return tuple(frozenset(c) for n in range(len(members) + 1)
                  for c in itertools.combinations(members, n))
@@ -145,28 +85,6 @@ def domains(vocab: Any) -> dict[str, tuple[Any, ...]]:
             path: (_subsets(spec.values) if spec.kind == "set" else spec.values)
             for path, spec in vocab.testable.items() if spec.kind != "date"}
     return vocab.models["domains"]
-
-
-def date_candidates(value: Any, thresholds: tuple[dt.date, ...],
-                    latest: dt.date | None = None) -> tuple[dt.date, ...]:
-    """The values a date fact can take, as far as the rules can tell.
-
-    Rules compare a date only with fixed thresholds t1 < t2 < ..., so every day of one
-    interval (-inf, t1), [t1, t2), ..., [tn, +inf) behaves alike. Each interval is
-    represented by its first day (date.min for the first). A known day is one interval;
-    a partial date (2024) is every interval it overlaps; unknown is every interval; and
-    `latest` (the assessment date, for facts in the past) cuts off later intervals."""
-    starts = (dt.date.min, *thresholds)
-    ends = (*thresholds, dt.date.max)
-    if value == UNKNOWN:
-        lo, hi = dt.date.min, dt.date.max
-    else:
-        lo, hi = date_bounds(value)
-    if latest is not None:
-        hi = min(hi, latest)
-    found = tuple(start for start, end in zip(starts, ends, strict=True)
-                  if lo < end and hi >= start)
-    return found or starts[:1]
 
 
 def _item_key(item: Any) -> Any:

@@ -30,6 +30,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskassess.errors import Problem, RuleSetError
+from riskassess.plain import Implication, record_words  # noqa: F401 (re-exported)
 
 UNKNOWN = "unknown"
 FACTS_FILE = "facts.yaml"
@@ -90,36 +91,6 @@ class Constraint(_Strict):
     not_after: Literal["assessment_date"] | None = None
     must_be: Any = None  # with `when`: the value the fact must have (or be unknown)
     when: When | None = None
-
-
-@dataclass(frozen=True)
-class Implication:
-    """`fact` must be `value` (or unknown) whenever `when_fact` is `when_is`, or lies on
-    or after `when_date` (for a date fact: certainly, over every day it can mean)."""
-
-    fact: str
-    value: Any
-    when_fact: str
-    when_is: Any = None
-    when_date: dt.date | None = None
-
-    def condition_holds(self, value: Any) -> bool:
-        if value == UNKNOWN or value is None:
-            return False
-        if self.when_date is None:
-            return bool(value == self.when_is)
-        if isinstance(value, dt.date):  # an interval's first day, as the engine sees it
-            return value >= self.when_date
-        from riskassess.case import date_bounds
-
-        try:
-            return date_bounds(str(value))[0] >= self.when_date
-        except ValueError:
-            return False
-
-    def broken_by(self, fact_value: Any, when_value: Any) -> bool:
-        return fact_value not in (UNKNOWN, None) and fact_value != self.value \
-            and self.condition_holds(when_value)
 
 
 class Group(_Strict):
@@ -694,10 +665,6 @@ def shipped() -> Vocabulary:
 
 
 # ------------------------------------------------------------- showing items
-
-
-def record_words(value: Any) -> str:
-    return str(value).replace("_", " ")
 
 
 def item_label(item: Any, vocab: Vocabulary | None, *, words: bool = False) -> str:

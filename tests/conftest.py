@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from riskassess.cli import main
-from riskassess.vocabulary import load_vocabulary
+# The compiled-rules cache (riskassess/bundle.py) is off in tests, and never the user's:
+# tests/test_fast_path.py turns it on in a folder of its own.
+os.environ["RISKASSESS_CACHE_DIR"] = "off"
+
+from riskassess.cli import main  # noqa: E402
+from riskassess.vocabulary import load_vocabulary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -394,7 +394,7 @@ def test_a_batch_takes_jsonl_from_the_extension(tmp_path):
     lines = target.read_text().splitlines()
     assert len(lines) == 2 and all(json.loads(line)["format"] == 1 for line in lines)
     r = run_cli("evaluate", CASE, OTHER, "-o", str(tmp_path / "reports.md"))
-    assert r.code == ExitCode.USAGE and "a batch prints text or jsonl" in r.err
+    assert r.code == ExitCode.USAGE and "a batch prints text, jsonl or outcomes" in r.err
 
 
 def test_help_says_where_the_format_comes_from():

@@ -1,0 +1,269 @@
+"""The terminal report's content, and its plain-text form (no rich, no pydantic).
+
+`blocks(data, info)` says what the report shows, in the guidance's order, from the
+report's JSON data (`Report.model_dump(mode="json")`, or the compiled engine's bytes
+parsed) and a `TextInfo` (the rule set's headings, labels and codes, as plain data).
+terminal.py draws the blocks with rich, in colour, for a terminal; `render` here lays
+them out as plain text, for a pipe or a file, wrapping lines as rich does so that both
+give the same characters (tests/test_plaintext.py compares them). A cold
+`riskassess evaluate CASE > file` then needs neither rich nor the report model.
+
+Order (as a caseworker reads it): the edition applied and its dates (with any review or
+supersession warning at the top), each question with its outcome, lists, reasons and
+cites, open questions, warnings, cited paragraphs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+# A block: ("text", [(words, style), ...], indent) | ("bullet", words, indent, style)
+#        | ("panel", title, words) | ("blank",)
+Block = tuple
+
+
+@dataclass(frozen=True)
+class TextInfo:
+    """What the terminal report needs of a rule set, as plain data."""
+
+    headings: tuple[tuple[str, str], ...]  # (question id, heading), in order
+    outcome_labels: dict[str, str]
+    list_labels: dict[str, str]  # list name -> label, in the order reports show them
+    codes: dict[str, dict[str, str]]  # list name -> code -> meaning
+    rank: dict[str, int]  # warning code -> its place at the top (lower: more severe)
+    top: tuple[str, ...]  # warning codes shown at the top
+    scope_warning: str
+    records: dict[str, str]  # a record item (JSON, keys sorted) -> its words
+
+
+def text_info(ruleset: Any) -> TextInfo:
+    """A rule set's TextInfo (built when it is compiled; kept in the cache)."""
+    from riskassess.ruleset import top_warning_codes, warning_rank
+    from riskassess.vocabulary import item_text
+
+    vocab = ruleset.vocabulary
+    records = {}
+    for rule in ruleset.rules.values():
+        for items in rule.adds.values():
+            for item in items:
+                if not isinstance(item, str):
+                    records[_record_key(item)] = item_text(item, vocab)
+    return TextInfo(
+        headings=tuple((q.id, q.heading) for q in ruleset.questions),
+        outcome_labels=dict(vocab.outcome_labels), list_labels=vocab.list_labels(),
+        codes={k: dict(v) for k, v in ruleset.edition.codes.items()},
+        rank=warning_rank(ruleset), top=tuple(top_warning_codes(ruleset)),
+        scope_warning=vocab.scope.warning, records=records)
+
+
+def _record_key(item: Any) -> str:
+    return json.dumps(item, sort_keys=True, ensure_ascii=False)
+
+
+def _item_text(item: Any, codes: dict[str, str], info: TextInfo) -> str:
+    """A list item as a reader sees it: a code with its meaning, or a record in words."""
+    if not isinstance(item, str):
+        return info.records.get(_record_key(item), str(item))
+    meaning = codes.get(item)
+    return f"{item}: {meaning}" if meaning else str(item)
+
+
+def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
+    out: list[Block] = []
+
+    def say(text: str = "", indent: int = 0, style: str = "") -> None:
+        """A line starting with "- " is a bullet whose wrapped lines hang under its text."""
+        if text.startswith("- "):
+            out.append(("bullet", text[2:], indent, style))
+        else:
+            out.append(("text", [(text, style)], indent))
+
+    def panel(w: dict) -> None:
+        out.append(("panel", f"WARNING: {w['code']}", w["message"]))
+
+    title = [("riskassess assessment", "bold")]
+    if data["case_id"]:
+        title.append((f" of case {data['case_id']}", ""))
+    title.append((f", assessment date {data['assessment_date']}", ""))
+    out.append(("text", title, 0))
+    say()
+    warnings = data["warnings"]
+    for w in warnings:  # the country scope, before anything else
+        if w["code"] == info.scope_warning:
+            panel(w)
+            say()
+
+    rs = data["ruleset"]
+    out.append(("text", [("Guidance applied", "bold underline")], 0))
+    say(rs["title"], 2)
+    dates = f"edition {rs['id']}; in force from {rs['in_force_from']}"
+    if rs["under_review_from"]:
+        dates += f"; under review from {rs['under_review_from']}"
+    if rs["superseded_on"]:
+        dates += f"; superseded on {rs['superseded_on']}"
+        if rs["successor"]:
+            dates += f" (successor: {rs['successor']})"
+    say(dates, 2)
+    say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
+        else "forced with --ruleset (not chosen by the assessment date)", 2)
+    current = rs["in_force_on_assessment_date"]
+    if current is None:
+        say("edition in force on the assessment date: none catalogued", 2)
+    elif current["id"] != rs["id"]:
+        say(f"edition in force on the assessment date: {current['title']} ({current['id']}"
+            f"{'' if current['encoded'] else ', not encoded'})", 2)
+    if rs["newer_editions"]:
+        say("newer editions: " + "; ".join(
+            f"{e['title']} ({e['id']}, from {e['in_force_from']}"
+            f"{'' if e['encoded'] else ', not encoded'})" for e in rs["newer_editions"]), 2)
+    else:
+        say("no newer edition is known", 2)
+    rank = info.rank
+    for w in sorted(warnings, key=lambda w: rank.get(w["code"], len(rank))):
+        if w["code"] in info.top and w["code"] != info.scope_warning:
+            panel(w)
+    say()
+
+    labels, list_labels = info.outcome_labels, info.list_labels
+    for qid, heading in info.headings:
+        q = data[qid]
+        out.append(("text", [(heading, "bold underline")], 0))
+        say(f"Outcome: {labels.get(q['outcome'], q['outcome'])} [{q['outcome']}]", 2, "bold")
+        if q["possible_outcomes"]:
+            say(f"Still open between: {', '.join(q['possible_outcomes'])}", 2)
+        for coll, label in list_labels.items():
+            items = q.get(coll)
+            if items:
+                say(f"{label}:", 2)
+                for item in items:
+                    say(f"- {_item_text(item, info.codes.get(coll, {}), info)}", 4)
+        for coll, items in q["possible"].items():
+            say(f"Could be added once facts are known ({list_labels.get(coll, coll)}):", 2)
+            for item in items:
+                say(f"- {_item_text(item, info.codes.get(coll, {}), info)}", 4)
+        for heading_, conditional in (("Reasons:", False),
+                                      ("Depending on facts not given:", True)):
+            reasons = [r for r in q["reasons"] if r["conditional"] is conditional]
+            if reasons:
+                say(heading_, 2)
+            for r in reasons:
+                say(f"- {r['text']}", 4)
+                say(f"rule {r['rule']}; cites {', '.join(r['cites'])}", 6, "dim")
+        say()
+
+    out.append(("text", [("Open questions (facts to establish)", "bold underline")], 0))
+    if not data["open_questions"]:
+        say("None: no unknown fact could change a conclusion.", 2)
+    for oq in data["open_questions"]:
+        say(f"- {oq['fact']} (affects {', '.join(oq['affects'])})", 2)
+        say(oq["why"], 4)
+    say()
+
+    out.append(("text", [("Warnings", "bold underline")], 0))
+    if not warnings:
+        say("None.", 2)
+    for w in warnings:
+        say(f"- {w['code']}: {w['message']}", 2)
+    say()
+
+    out.append(("text", [("Cited paragraphs", "bold underline")], 0))
+    for pid, c in data["citations"].items():
+        say(f"[{pid}] {c['source_short']}, {c['locator']}", 2, "bold")
+        say(c["gist"], 4)
+        for b in c["bracket_sources"]:
+            say(f"{b['label']}: {b['author']}, {b['title']}, {b['date']}", 4)
+    say()
+    say(f"riskassess {data['tool']['version']}; rule set {rs['id']}; sha256 {rs['sha256']}",
+        0, "dim")
+    return out
+
+
+# ------------------------------------------------------------------- plain layout
+
+
+def render(data: dict[str, Any], info: TextInfo, *, width: int = 100) -> str:
+    """The report as plain text at `width` columns, as terminal.py prints it without colour."""
+    lines: list[str] = []
+    for block in blocks(data, info):
+        kind = block[0]
+        if kind == "text":
+            _, segments, indent = block
+            for line in _wrap("".join(t for t, _ in segments), width - indent):
+                lines.append(" " * indent + line)
+        elif kind == "bullet":
+            _, text, indent, _ = block
+            for i, line in enumerate(_wrap(text, width - indent - 2)):
+                lines.append(" " * indent + ("- " if i == 0 else "  ") + line)
+        else:  # a panel: rounded box, title in the top edge, one space of padding
+            _, title, text = block
+            inner = width - 4
+            lines.append("╭─ " + title + " " + "─" * (width - 5 - _cells(title)) + "╮")
+            for line in _wrap(text, inner):
+                lines.append("│ " + line + " " * (inner - _cells(line)) + " │")
+            lines.append("╰" + "─" * (width - 2) + "╯")
+    lines.append("")
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def render_text_only(text: str, width: int) -> str:
+    """One text laid out alone (for the tests of the wrapping)."""
+    return "\n".join([*_wrap(text, width), ""])
+
+
+_WORD = re.compile(r"\s*\S+\s*")
+
+
+def _cells(text: str) -> int:
+    """Columns a text takes in a terminal: wide East Asian characters take two, combining
+    marks none (as rich counts them for the characters the rules use)."""
+    if text.isascii():
+        return len(text)
+    return sum(0 if unicodedata.combining(ch) else
+               2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _chop(word: str, width: int) -> list[str]:
+    """A word too long for a line, cut into pieces of at most `width` columns."""
+    pieces, piece, used = [], "", 0
+    for ch in word:
+        w = _cells(ch)
+        if used + w > width and piece:
+            pieces.append(piece)
+            piece, used = "", 0
+        piece += ch
+        used += w
+    pieces.append(piece)
+    return pieces
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most `width` columns, broken between words as rich breaks them
+    (rich/_wrap.py divide_line, with folding); each line of the text on its own."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        breaks: list[int] = []
+        offset = 0
+        for match in _WORD.finditer(line):
+            start, word = match.start(), match.group(0)
+            length = _cells(word.rstrip())
+            if width - offset >= length:
+                offset += _cells(word)
+            elif length > width:
+                pieces = _chop(word, width)
+                for i, piece in enumerate(pieces):
+                    if start:
+                        breaks.append(start)
+                    if i == len(pieces) - 1:
+                        offset = _cells(piece)
+                    else:
+                        start += len(piece)
+            elif offset and start:
+                breaks.append(start)
+                offset = _cells(word)
+        cuts = [0, *breaks, len(line)]
+        out.extend(line[a:b].rstrip() for a, b in zip(cuts, cuts[1:], strict=False))
+    return out

@@ -1,0 +1,166 @@
+"""The fast path of a cold `evaluate CASE` (riskassess/fast.py, bundle.py).
+
+It must print exactly what the full command line prints, for every example and format,
+never be trusted when it should not be (a corrupt or foreign cache, changed rules), hand
+everything else to the full path, and keep typer, pydantic and rich off its imports."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+
+import pytest
+from conftest import EXAMPLES, ROOT, edit, run_cli
+
+from riskassess import bundle, fast
+
+CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
+TODAY = ["--today", "2026-12-01"]
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A bundle of the shipped rules, built once for the module."""
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("RISKASSESS_CACHE_DIR")
+    os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
+    try:
+        assert bundle.save(bundle.build(ROOT / "rules"))
+        yield folder
+    finally:
+        os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "outcomes"])
+def test_every_example_prints_what_the_full_path_prints(built, monkeypatch, fmt):
+    for case in CASES:
+        args = ["evaluate", str(case), "-f", fmt, *TODAY]
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+        quick = fast.answer(args)
+        assert quick is not None, f"{case.name} was not answered by the fast path"
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", "off")
+        assert fast.answer(args) is None  # no cache: the full path answers
+        full = run_cli(*args)
+        assert full.code == 0, full.err
+        assert quick == full.out, case.name
+
+
+def test_the_full_path_builds_the_cache_and_the_next_start_uses_it(cache):
+    case = str(EXAMPLES / "deserter-2026.yaml")
+    assert fast.answer(["evaluate", case, *TODAY]) is None  # nothing cached yet
+    first = run_cli("evaluate", case, *TODAY)
+    assert first.code == 0 and list(cache.glob("*.pickle"))
+    assert fast.answer(["evaluate", case, *TODAY]) == first.out
+    mode = cache.stat().st_mode & 0o777
+    assert mode == 0o700, oct(mode)
+
+
+def test_a_corrupt_or_foreign_cache_is_ignored(built, cache):
+    import shutil
+
+    shutil.copytree(built, cache)
+    case = str(EXAMPLES / "deserter-2026.yaml")
+    assert fast.answer(["evaluate", case, *TODAY]) is not None
+    (target,) = cache.glob("*.pickle")
+    target.write_bytes(b"not a pickle")
+    assert fast.answer(["evaluate", case, *TODAY]) is None
+    target.write_bytes(pickle.dumps({"key": "something else"}))
+    assert fast.answer(["evaluate", case, *TODAY]) is None
+    shutil.rmtree(cache)
+    shutil.copytree(built, cache)
+    os.chmod(cache, 0o777)  # a folder others could write: not trusted
+    try:
+        assert fast.answer(["evaluate", case, *TODAY]) is None
+    finally:
+        os.chmod(cache, 0o700)
+    (target,) = cache.glob("*.pickle")
+    os.chmod(target, 0o666)
+    assert fast.answer(["evaluate", case, *TODAY]) is None
+
+
+def test_changed_rules_make_a_new_bundle(cache, rules):
+    case = str(EXAMPLES / "deserter-2026.yaml")
+    args = ["evaluate", case, "--rules-dir", str(rules), "-f", "json", *TODAY]
+    before = run_cli(*args)
+    assert before.code == 0 and fast.answer(args) == before.out
+    edit(rules / "euaa-syria-2025-12" / "applicability.yaml", "before relying on the result",
+         "before relying on this result")
+    assert fast.answer(args) is None  # the old bundle does not match the files
+    after = run_cli(*args)
+    assert "before relying on this result" in after.out and fast.answer(args) == after.out
+
+
+def test_an_unwritable_cache_costs_nothing(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(locked / "cache"))
+    r = run_cli("evaluate", str(EXAMPLES / "deserter-2026.yaml"), *TODAY)
+    assert r.code == 0 and "Guidance applied" in r.out and r.err == ""
+
+
+@pytest.mark.parametrize("args", [
+    ["evaluate"], ["evaluate", "a.yaml", "b.yaml"], ["evaluate", "x.yaml", "-o", "r.json"],
+    ["evaluate", "x.yaml", "-f", "markdown"], ["evaluate", "x.yaml", "--bogus"],
+    ["evaluate", "x.yaml", "--today", "2026-13-01"], ["rules", "list"], ["-h"],
+    ["evaluate", "x.yaml", "-f"], ["evaluate", "x.yaml", "--format=json", "--format=text"],
+])
+def test_anything_else_goes_to_the_full_path(built, monkeypatch, args):
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.answer(args) is None
+
+
+@pytest.mark.parametrize("content, code", [
+    ("applicant: {military_status: deserter, rank: general}\n", 3),
+    ("applicant: {country_of_origin: AF}\n", 7),
+    ("{ broken\n", 3),
+])
+def test_refused_cases_get_the_full_paths_errors(built, tmp_path, monkeypatch, content, code):
+    case = tmp_path / "case.yaml"
+    case.write_text(content)
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.answer(["evaluate", str(case), *TODAY]) is None
+    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
+    r = subprocess.run([sys.executable, "-m", "riskassess", "evaluate", str(case), *TODAY],
+                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    assert r.returncode == code and r.stdout == "" and r.stderr.startswith("error: ")
+
+
+def test_a_cold_start_imports_no_typer_pydantic_or_rich(built):
+    code = ("import sys\nfrom riskassess import fast\n"
+            f"fast.main(['evaluate', {str(EXAMPLES / 'deserter-2026.yaml')!r}, "
+            "'--today', '2026-12-01'])\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab'})\n"
+            "sys.stderr.write(repr(heavy))\n")
+    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == "[]" and "Guidance applied" in r.stdout
+
+
+def test_a_closed_pipe_ends_quietly(built):
+    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
+    p = subprocess.Popen([sys.executable, "-m", "riskassess", "evaluate",
+                          str(EXAMPLES / "deserter-2026.yaml"), "-f", "json", *TODAY],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    p.stdout.read(10)
+    p.stdout.close()
+    assert p.wait(timeout=60) == 0 and p.stderr.read() == b""
+
+
+def test_outcomes_line_names_the_file_as_given(built, monkeypatch):
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    line = json.loads(fast.answer(["evaluate", str(EXAMPLES / "deserter-2026.yaml"),
+                                   "-f", "outcomes", *TODAY]))
+    assert line["path"] == (EXAMPLES / "deserter-2026.yaml").as_posix()
+    assert line["refused"] is None and line["edition"] == "euaa-syria-2025-12"
