@@ -295,6 +295,10 @@ def _batch(paths: list[Path], format: Format, output: Path | str | None, force: 
             tick = lambda: progress.advance(task)  # noqa: E731
         tally = batch.run(files, assessor, fmt="text" if documents else format.value, out=out,
                           csv_out=csv_out, tick=tick, documents=documents, jobs=jobs)
+    if assessor.bundle is None:  # the next run starts from compiled rule sets
+        from riskassess.bundle import ensure
+
+        ensure(assessor.rules_dir)
     text = batch.summary(tally)
     if (format is Format.text or documents) and output is None:
         sys.stdout.write("\n" + text)

@@ -35,6 +35,11 @@ from riskassess.plain import (
 )
 
 MISSING = object()
+# Caches of results per combination, bounded so that memory stays flat over a batch of
+# any size: questions' merged results (a few KB each), and whole reports, whose bytes are
+# kept only once a combination comes back (most cases of a caseload differ).
+MERGED_KEPT = 4_000
+WHOLES_KEPT = 4_000
 
 
 def _dumps(value: Any) -> bytes:
@@ -423,7 +428,7 @@ class Program:
                 for i, part in zip(live, parts, strict=True):
                     every[i] = part
                 merged = self._merge(q, opart, every)
-                if len(q.merged) > 20_000:  # bounded over a long batch
+                if len(q.merged) > MERGED_KEPT:  # bounded over a long batch
                     q.merged.clear()
                 q.merged[mkey] = merged
             out.append((q, merged))
@@ -485,7 +490,7 @@ class Program:
         whole = self._wholes.get(key)
         if whole is None or whole.choice is not choice:
             whole = self._whole(results, choice, scope_unknown)
-            if len(self._wholes) > 20_000:  # bounded over a long batch
+            if len(self._wholes) > WHOLES_KEPT:  # bounded over a long batch
                 self._wholes.clear()
             self._wholes[key] = whole  # it holds what the key's ids are ids of
         return Assessed(self, case_id, day, whole)
@@ -648,7 +653,7 @@ class _Whole:
     """A report but for its case id and date, for one combination of question results."""
 
     __slots__ = ("program", "choice", "results", "open_facts", "effects", "warnings",
-                 "cited", "_body", "_compact")
+                 "cited", "_body", "_compact", "_used")
 
     def __init__(self, program: Program, choice: Any, results: list, open_facts: list[str],
                  effects: dict, warnings: list, cited: list[str]):
@@ -657,9 +662,10 @@ class _Whole:
             open_facts, effects, warnings, cited
         self._body: bytes | None = None
         self._compact: bytes | None = None
+        self._used = 0
 
     def body(self) -> bytes:
-        """The report from its `ruleset` key to the end."""
+        """The report from its `ruleset` key to the end (kept from its second use on)."""
         if self._body is None:
             p = self.program
             chunks = [b',"ruleset":', p._ruleset_json(self.choice)]
@@ -671,7 +677,11 @@ class _Whole:
                        b'],"warnings":[', b",".join([w[0] for w in self.warnings]),
                        b'],"citations":{', b",".join(map(p.citations.__getitem__, self.cited)),
                        b"}}"]
-            self._body = b"".join(chunks)
+            body = b"".join(chunks)
+            self._used += 1
+            if self._used < 2:
+                return body
+            self._body = body
         return self._body
 
     def compact(self) -> bytes:

@@ -118,6 +118,11 @@ class Assessor:
         self.rulesets: dict[str, RuleSet] = {}
         self.choices: dict[tuple, EditionChoice] = {}
         self.several_profiles = _several_profiles(self.catalog)
+        from riskassess import bundle
+
+        # compiled programs from the cache when it has them (no rule YAML, no compiling)
+        self.bundle = bundle.load(self.rules_dir)
+        self.programs: dict[str, object] = {}
 
     def assess(self, path: Path) -> Outcome:
         return _assess(load_case(path, self.vocabulary), self.catalog, self.rules_dir,
@@ -135,7 +140,6 @@ class Assessor:
     def assess_document(self, doc):
         """`assess_fast` for a case file already read."""
         from riskassess.case import plain_reader
-        from riskassess.compiled import program
 
         plain = plain_reader(self.vocabulary)(doc)
         scope = self.vocabulary.scope.fact
@@ -156,10 +160,20 @@ class Assessor:
             if not self.several_profiles:  # otherwise the choice depends on the facts
                 self.choices[key] = found
         day, choice = found
-        ruleset = self.rulesets.get(choice.entry.id)
+        compiled = self.programs.get(choice.entry.id)
+        if compiled is None:
+            compiled = self.programs[choice.entry.id] = self._program(choice.entry)
+        return compiled.assess(case_id, day, values, choice)
+
+    def _program(self, entry: CatalogEdition):
+        from riskassess.compiled import program
+
+        if self.bundle is not None and entry.id in self.bundle.programs:
+            return self.bundle.programs[entry.id]
+        ruleset = self.rulesets.get(entry.id)
         if ruleset is None:
-            ruleset = self.rulesets[choice.entry.id] = ruleset_for(self.rules_dir, choice.entry)
-        return program(ruleset).assess(case_id, day, values, choice)
+            ruleset = self.rulesets[entry.id] = ruleset_for(self.rules_dir, entry)
+        return program(ruleset)
 
 
 def _several_profiles(catalog) -> bool:

@@ -37,6 +37,8 @@ def choose_format(given: Format | None, output: Path | None) -> Format:
     A contradiction (-f text -o report.docx) is refused rather than writing a file whose
     name lies about its content."""
     named = EXTENSIONS.get(output.suffix.lower()) if output is not None else None
+    if given is Format.outcomes and named is Format.jsonl:
+        named = given  # the outcomes lines are JSON lines too
     if given is not None and named is not None and given is not named:
         raise UsageError(f"--format {given.value} contradicts --output {output}, whose "
                          f"extension means {named.value}; drop --format or change the name")
