@@ -98,23 +98,32 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
     that many worker processes, at most 2 x jobs chunks ahead of the writer, so memory
     stays bounded whatever the number of files; the first chunk is assessed here, so the
     workers inherit the compiled rule sets instead of compiling them again."""
-    paths = list(files)
-    if jobs <= 1 or len(paths) < MIN_PARALLEL or not hasattr(os, "fork"):
-        for path in paths:
+    # the paths stay the caller's compact list of strings: Path objects are made one at a
+    # time (100,000 of them would cost more memory than the assessment)
+    if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork"):
+        for path in files:
             yield assess_one(assessor, path, fmt)
         return
-    for path in paths[:CHUNK]:
+    names = iter(files)
+    for path in itertools.islice(names, CHUNK):
         yield assess_one(assessor, path, fmt)
     import collections
     import multiprocessing
 
     global _WORKER
     _WORKER = (assessor, fmt)
-    chunks = [[p.as_posix() for p in paths[i:i + CHUNK]] for i in range(CHUNK, len(paths), CHUNK)]
+
+    def chunks():
+        while True:
+            chunk = [p.as_posix() for p in itertools.islice(names, CHUNK)]
+            if not chunk:
+                return
+            yield chunk
+
     pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
     try:
         pending: collections.deque = collections.deque()
-        todo = iter(chunks)
+        todo = chunks()
         for chunk in itertools.islice(todo, 2 * jobs):
             pending.append(pool.apply_async(_work, (chunk,)))
         while pending:

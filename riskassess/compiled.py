@@ -38,8 +38,9 @@ MISSING = object()
 # Caches of results per combination, bounded so that memory stays flat over a batch of
 # any size: questions' merged results (a few KB each), and whole reports, whose bytes are
 # kept only once a combination comes back (most cases of a caseload differ).
-MERGED_KEPT = 4_000
-WHOLES_KEPT = 4_000
+MERGED_KEPT = 1_000
+WHOLES_KEPT = 1_000
+WORDS_KEPT = 5_000  # open questions' JSON
 
 
 def _dumps(value: Any) -> bytes:
@@ -573,8 +574,9 @@ class Program:
                 why = why[:-1] + f"; what matters is whether it falls before or after {cuts}."
             found = (b'{"fact":' + _dumps(fact) + b',"affects":' + _dumps(affects)
                      + b',"why":' + _dumps(why) + b',"rules":' + _dumps(rules) + b"}")
-            if len(self._open_questions) > 20_000:
+            if len(self._open_questions) > WORDS_KEPT:
                 self._open_questions.clear()
+                self._why_parts.clear()
             self._open_questions[key] = found
         return found
 

@@ -75,6 +75,21 @@ class _Files:
         return ident is not None and ident in self.ids
 
 
+def _names_one_of(target: Path, paths: Iterable[Path]) -> bool:
+    """Whether `target` names one of `paths` (as `_Files.named_by` says), for one target:
+    the paths are looked at one by one, not indexed, so that 100,000 inputs cost no
+    memory."""
+    real, ident = os.path.realpath(target), _identity(target)
+    for path in paths:
+        if os.path.realpath(path) == real:
+            return True
+        if ident is not None:
+            other = _identity(path)
+            if other == ident:
+                return True
+    return False
+
+
 def _identity(path: Path | str) -> tuple[int, int] | None:
     try:
         st = os.stat(path)
@@ -85,7 +100,8 @@ def _identity(path: Path | str) -> tuple[int, int] | None:
 
 def _check(target: Path, force: bool, inputs: Iterable[Path] | _Files, option: str) -> Path:
     """The checks of `check_target` that need no writing; returns the target's folder."""
-    if (inputs if isinstance(inputs, _Files) else _Files(inputs)).named_by(target):
+    if (inputs.named_by(target) if isinstance(inputs, _Files)
+            else _names_one_of(target, inputs)):
         raise UsageError(f"{option} {target} is an input file; riskassess never writes "
                          "over what you wrote")
     folder = target.parent
@@ -220,7 +236,11 @@ def atomic_writer(target: Path, *, force: bool, inputs: Iterable[Path],
     """A binary stream whose content replaces `target` only when the block ends normally."""
     import tempfile
 
-    target, inputs = Path(target), list(inputs)
+    # a list is kept as it is (a batch's list of 100,000 paths is strings that become Path
+    # objects one at a time; copying it into Path objects would cost more than the batch)
+    target = Path(target)
+    if not isinstance(inputs, (list, tuple)):
+        inputs = list(inputs)
     check_target(target, force=force, inputs=inputs, option=option)
     temp = None
     try:

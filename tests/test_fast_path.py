@@ -164,3 +164,29 @@ def test_outcomes_line_names_the_file_as_given(built, monkeypatch):
                                    "-f", "outcomes", *TODAY]))
     assert line["path"] == (EXAMPLES / "deserter-2026.yaml").as_posix()
     assert line["refused"] is None and line["edition"] == "euaa-syria-2025-12"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "devzero", "deep", "binary", "folder", "loop",
+                                  "missing"])
+def test_hostile_inputs_are_left_to_the_full_path(built, tmp_path, monkeypatch, kind):
+    """Nothing odd is read by the fast path: it declines, at once, and the full path
+    (tests/test_limits.py, test_reader_safety.py) refuses with its located errors."""
+    import time
+
+    case = tmp_path / "case.yaml"
+    if kind == "fifo":
+        os.mkfifo(case)
+    elif kind == "devzero":
+        case.symlink_to("/dev/zero")
+    elif kind == "deep":
+        case.write_text("a: " + "[" * 500 + "]" * 500 + "\n")
+    elif kind == "binary":
+        case.write_bytes(os.urandom(2048))
+    elif kind == "folder":
+        case.mkdir()
+    elif kind == "loop":
+        case.symlink_to(case)
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    start = time.monotonic()
+    assert fast.answer(["evaluate", str(case), *TODAY]) is None
+    assert time.monotonic() - start < 5
