@@ -104,6 +104,7 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
         for path in files:
             yield assess_one(assessor, path, fmt)
         return
+    jobs = min(jobs, -(-(len(files) - CHUNK) // CHUNK))  # no more workers than chunks
     names = iter(files)
     for path in itertools.islice(names, CHUNK):
         yield assess_one(assessor, path, fmt)

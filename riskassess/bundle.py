@@ -64,9 +64,10 @@ def key(rules_dir: Path) -> str:
 
 
 def _safe_folder(folder: Path) -> bool:
-    """A folder only this user can write (so that nobody else can plant a pickle)."""
+    """A folder only this user can write (so that nobody else can plant a pickle); a
+    symlink counts as the folder it leads to."""
     try:
-        st = os.lstat(folder)
+        st = os.stat(os.path.realpath(folder))
     except OSError:
         return False
     return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and \

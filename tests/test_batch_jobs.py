@@ -32,14 +32,14 @@ def caseload(tmp_path_factory):
 @pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
 def test_workers_change_nothing_in_the_output(caseload, tmp_path, fmt):
     outputs = {}
-    for jobs in (1, 2, 3):
+    for jobs in (1, 2, 3, 50):  # 50: no more workers than chunks are started
         target = tmp_path / f"out-{jobs}.{'txt' if fmt == 'text' else 'jsonl'}"
         r = run_cli("evaluate", str(caseload), "-f", fmt, "-o", str(target), "--jobs",
                     str(jobs), "--today", "2026-12-01")
         assert r.code == ExitCode.INVALID_INPUT, r.err  # the broken file
         assert f"{N} file(s), {N - 1} assessed, 1 refused" in r.err
         outputs[jobs] = target.read_bytes()
-    assert outputs[1] == outputs[2] == outputs[3]
+    assert outputs[1] == outputs[2] == outputs[3] == outputs[50]
     lines = outputs[1].decode().splitlines()
     assert len(lines) == (N - 1 if fmt == "jsonl" else N)  # jsonl has reports only
     shown = [line.split(":", 1)[0] if fmt == "text" else json.loads(line).get("path")

@@ -190,3 +190,10 @@ def test_hostile_inputs_are_left_to_the_full_path(built, tmp_path, monkeypatch, 
     start = time.monotonic()
     assert fast.answer(["evaluate", str(case), *TODAY]) is None
     assert time.monotonic() - start < 5
+
+
+def test_a_symlinked_cache_folder_is_the_folder_it_leads_to(built, tmp_path, monkeypatch):
+    link = tmp_path / "cache-link"
+    link.symlink_to(built)
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(link))
+    assert fast.answer(["evaluate", str(EXAMPLES / "deserter-2026.yaml"), *TODAY]) is not None
