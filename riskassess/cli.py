@@ -962,27 +962,11 @@ def main(argv: list[str] | None = None) -> None:
     normally for success and raise typer.Exit(code) otherwise. Standard output is
     guarded: a failed print (a full disk) is an OutputError, a closed pipe ends quietly;
     it is flushed here, inside the boundary, rather than by the interpreter at exit."""
-    from riskassess.output import StdoutClosed, closed_stdout, guard_stdout
+    from riskassess.output import stdout_boundary
 
-    if sys.stdout is None:  # started with standard output closed (`>&-`)
-        sys.stdout = closed_stdout()
-    guard_stdout()
     try:
-        try:
+        with stdout_boundary():
             app(args=argv, prog_name="riskassess")
-        finally:
-            sys.stdout.flush()
-    except UserError as exc:
-        from riskassess.errors import capped
-
-        for line in capped(exc.problems):
-            sys.stderr.write(f"error: {line}\n")
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except (StdoutClosed, BrokenPipeError):
-        sys.exit(int(ExitCode.OK))
     except OSError as exc:
         if exc.errno != errno.ENAMETOOLONG:
             _internal()

@@ -139,23 +139,7 @@ def _is_tty() -> bool:
 
 def _write(data: str) -> None:
     """Print as cli.main prints: a full disk is a located error, a closed pipe ends quietly."""
-    from riskassess.errors import UserError, capped
-    from riskassess.output import StdoutClosed, closed_stdout, guard_stdout
+    from riskassess.output import stdout_boundary
 
-    if sys.stdout is None:
-        sys.stdout = closed_stdout()
-    guard_stdout()
-    try:
-        try:
-            sys.stdout.write(data)
-        finally:
-            sys.stdout.flush()
-    except UserError as exc:
-        for line in capped(exc.problems):
-            sys.stderr.write(f"error: {line}\n")
-        sys.exit(int(exc.exit_code))
-    except (StdoutClosed, BrokenPipeError):
-        sys.exit(0)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
+    with stdout_boundary():
+        sys.stdout.write(data)

@@ -314,6 +314,35 @@ class _GuardedFd(io.RawIOBase):
         return len(data)
 
 
+@contextlib.contextmanager
+def stdout_boundary() -> Iterator[None]:
+    """The error boundary of everything a command prints (cli.main and the fast path).
+
+    Standard output is guarded: a failed print (a full disk) is an OutputError, shown as
+    its located message with its exit code; a closed pipe ends quietly (exit 0); Ctrl-C
+    is "interrupted" (exit 130). Output is flushed here, inside the boundary, rather than
+    by the interpreter at exit. Other errors pass on to the caller."""
+    from riskassess.errors import ExitCode, UserError, capped
+
+    if sys.stdout is None:  # started with standard output closed (`>&-`)
+        sys.stdout = closed_stdout()
+    guard_stdout()
+    try:
+        try:
+            yield
+        finally:
+            sys.stdout.flush()
+    except UserError as exc:
+        for line in capped(exc.problems):
+            sys.stderr.write(f"error: {line}\n")
+        sys.exit(int(exc.exit_code))
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(int(ExitCode.INTERRUPTED))
+    except (StdoutClosed, BrokenPipeError):
+        sys.exit(int(ExitCode.OK))
+
+
 def guard_stdout() -> None:
     """Route `sys.stdout` through `_GuardedFd`, keeping its encoding and buffering (when it
     is a real file descriptor: not in tests that capture it)."""

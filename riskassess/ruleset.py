@@ -448,7 +448,8 @@ class RuleSet:
     # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
     # -> (file, line, column); used by `rules check` to locate its findings
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
-    # the engine's memo of answered questions (see engine._Evaluator.question)
+    # what is built once per loaded rule set: its compiled program (compiled.py) and the
+    # words of its text report (render/terminal.py)
     cache: dict = field(default_factory=dict, repr=False)
 
     @property
