@@ -60,6 +60,15 @@ CHUNK = 64  # files per task of a worker
 MIN_PARALLEL = 4 * CHUNK  # fewer files than this are not worth starting workers for
 
 
+def refusal(exc: BaseException, shown: str) -> tuple[list, int]:
+    """A refused file's problems and exit code: a UserError's own, else (an OSError, a
+    RecursionError...) that the file cannot be read."""
+    if isinstance(exc, UserError):
+        return exc.problems, int(exc.exit_code)
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
+
+
 def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
     """Assess one file for a batch line (fmt: text, jsonl or outcomes), or refuse it.
     A RuleSetError is raised: a broken rule set stops the batch."""
@@ -74,11 +83,7 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
         # Whatever stops one file from being read or parsed is that file's refusal;
         # the batch goes on. (The reader turns every such cause into a UserError; the
         # others are a last line of defence, so that one file never costs the rest.)
-        if isinstance(exc, UserError):
-            found, code = exc.problems, int(exc.exit_code)
-        else:
-            reason = getattr(exc, "strerror", None) or type(exc).__name__
-            found, code = [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
+        found, code = refusal(exc, shown)
         # only the first problems are kept, with a count of the rest: a bad file's
         # thousands of lines would otherwise fill the summary and the memory
         problems = capped(found, PROBLEMS_SHOWN)

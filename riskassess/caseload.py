@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from riskassess.batch import PROBLEMS_SHOWN
+from riskassess.batch import PROBLEMS_SHOWN, refusal
 from riskassess.core import Assessor
 from riskassess.errors import CaseFileError, ExitCode, RuleSetError, UserError, capped
 from riskassess.vocabulary import QuestionVocab, Vocabulary
@@ -122,14 +122,6 @@ def csv_columns(questions: tuple[str, ...], editions: tuple[str, str]) -> list[s
             *(f"{q}:{e}" for q in questions for e in editions), "changed", "refused"]
 
 
-def _refusal(exc: BaseException, shown: str) -> tuple[list, int]:
-    """A refused file's problems and exit code, as `evaluate FOLDER` has them."""
-    if isinstance(exc, UserError):
-        return exc.problems, int(exc.exit_code)
-    reason = getattr(exc, "strerror", None) or type(exc).__name__
-    return [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
-
-
 def run(files: Iterable[Path], first: Assessor, second: Assessor, *,
         csv_out: TextIO | None = None,
         assess: Callable[[Assessor, Any], Assessed] = outcomes_of) -> Impact:
@@ -156,7 +148,7 @@ def run(files: Iterable[Path], first: Assessor, second: Assessor, *,
         except (UserError, OSError, RecursionError, MemoryError) as exc:
             # Whatever stops one file from being read or assessed is that file's refusal,
             # counted once (the first edition's problem, if both refuse it); the run goes on.
-            found, code = _refusal(exc, shown)
+            found, code = refusal(exc, shown)
             impact.refused.append((shown, str(found[0]), len(found), code))
             if writer:
                 writer.writerow([shown, "", "", *("" for _ in questions for _ in editions),

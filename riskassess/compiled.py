@@ -34,7 +34,6 @@ from riskassess.plain import (
     why_words,
 )
 
-MISSING = object()
 # Caches of results per combination, bounded so that memory stays flat over a batch of
 # any size: questions' merged results (a few KB each), and whole reports, whose bytes are
 # kept only once a combination comes back (most cases of a caseload differ).
@@ -145,7 +144,7 @@ class Program:
     def __init__(self, ruleset: Any, *, build: bool = True):
         from riskassess import __version__
         from riskassess.assessment import Tool
-        from riskassess.engine import _citations, domains
+        from riskassess.engine import _citations, domains, rule_positions
 
         self.ruleset = ruleset
         vocab = ruleset.vocabulary
@@ -191,7 +190,7 @@ class Program:
         self._warnings: dict[tuple, list] = {}
         self._wholes: dict[tuple, _Whole] = {}
         self._why_parts: dict[tuple, list] = {}
-        self.positions = {rid: i for i, rid in enumerate(ruleset.rules)}
+        self.positions = rule_positions(ruleset)
         self._last_choice: dict[int, tuple] = {}
         self.citations = {pid: _dumps(pid) + b":" + c.model_dump_json().encode()
                           for pid, c in _citations(ruleset).items()}
