@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
-import json
 import re
 import shutil
 import sys
@@ -417,10 +416,7 @@ def schema_case(rules_dir: RulesDir = None) -> None:
     """The JSON Schema of the case file (format 1), built from the rules' vocabulary.
 
     Example: riskassess schema case > case.schema.json"""
-    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
-
-    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
-    typer.echo(json.dumps(vocab.case_model.model_json_schema(), indent=2, ensure_ascii=False))
+    _print_schema("case", rules_dir)
 
 
 @schema_app.command("report")
@@ -428,11 +424,7 @@ def schema_report(rules_dir: RulesDir = None) -> None:
     """The JSON Schema of the JSON report (format 1), built from the rules' vocabulary.
 
     Example: riskassess schema report > report.schema.json"""
-    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
-
-    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
-    typer.echo(json.dumps(vocab.report_model.model_json_schema(mode="serialization"),
-                          indent=2, ensure_ascii=False))
+    _print_schema("report", rules_dir)
 
 
 @schema_app.command("outcomes")
@@ -440,11 +432,14 @@ def schema_outcomes(rules_dir: RulesDir = None) -> None:
     """The JSON Schema of one line of `evaluate --format outcomes`, from the vocabulary.
 
     Example: riskassess schema outcomes > outcomes.schema.json"""
-    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
+    _print_schema("outcomes", rules_dir)
 
-    vocab = catalog_vocabulary(rules_dir or default_rules_dir())
-    typer.echo(json.dumps(vocab.outcomes_model.model_json_schema(), indent=2,
-                          ensure_ascii=False))
+
+def _print_schema(which: str, rules_dir: Optional[Path]) -> None:
+    from riskassess.ruleset import catalog_vocabulary, default_rules_dir
+    from riskassess.service import schema_text
+
+    sys.stdout.write(schema_text(catalog_vocabulary(rules_dir or default_rules_dir()), which))
 
 
 @rules_app.command("list")
@@ -953,6 +948,100 @@ def interview(
     draft.unlink(missing_ok=True)
     typer.echo(f"wrote {output}")
 
+
+
+@app.command(epilog=EXIT_CODE_HELP)
+def serve(
+    host: Annotated[str, typer.Option(
+        "--host", help="The address to listen on. Anything but a loopback address needs "
+                       "--token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", min=0, max=65535,
+                                      help="The port (0: any free one).")] = 8765,
+    rules_dir: RulesDir = None,
+    token: Annotated[Optional[str], typer.Option(
+        "--token", envvar="RISKASSESS_TOKEN", show_default=False,
+        help="Require this bearer token (at least 16 characters) on every request but "
+             "/healthz; the form asks for it once. Better given in the environment "
+             "variable RISKASSESS_TOKEN, which other users cannot list.")] = None,
+    allow_host: Annotated[Optional[list[str]], typer.Option(
+        "--allow-host", show_default=False,
+        help="Another name the Host header may give (the name clients use for this "
+             "machine); repeatable. The address listened on is always allowed.")] = None,
+    max_concurrent: Annotated[int, typer.Option(
+        "--max-concurrent", min=1, help="Assessments at once; beyond, 503.")] = 16,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=0.1, help="Seconds a request may take, its body's upload "
+                                   "included.")] = 30.0,
+    open_form: Annotated[bool, typer.Option(
+        "--open", help="Open the form in this machine's web browser.")] = False,
+    today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
+) -> None:
+    """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
+    encoded rule sets. Stops on Ctrl-C or SIGTERM, after answering what is in flight.
+
+    Nothing is stored and nothing is logged but method, path, status and time.
+
+    Example: riskassess serve   (then open http://127.0.0.1:8765/)"""
+    import logging
+    import socket
+
+    from riskassess.ruleset import default_rules_dir
+    from riskassess.server import Settings, allowed_hosts, is_loopback, run
+    from riskassess.service import Service
+
+    if not is_loopback(host) and token is None:
+        raise UsageError(f"--host {host} is not a loopback address: other machines could "
+                         "reach the service, so give it a token (--token, or the "
+                         "environment variable RISKASSESS_TOKEN)")
+    if token is not None and len(token) < 16:
+        raise UsageError("the token is shorter than 16 characters: use a long random one "
+                         "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+    if host in ("0.0.0.0", "::") and not allow_host:
+        raise UsageError(f"--host {host} listens on every address, so the service cannot "
+                         "know the name clients will use: give it with --allow-host NAME")
+    fixed = _parse_today(today) if today is not None else None
+    service = Service(rules_dir or default_rules_dir(), today=fixed)
+    try:
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                  flags=socket.AI_PASSIVE)[0]
+        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+        sock.listen(128)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host} port {port}: "
+                         f"{exc.strerror or exc}") from None
+    bound = sock.getsockname()[1]
+    settings = Settings(host, bound, allowed_hosts(host, allow_host or []), token,
+                        max_concurrent, timeout)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (
+        f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{bound}/"
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    for name in ("riskassess.serve", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+    def ready() -> None:
+        sys.stderr.write(f"riskassess serve: listening on {url} (rule sets: "
+                         f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
+                         f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
+        sys.stderr.flush()
+        if open_form:
+            import webbrowser
+
+            webbrowser.open(url)
+
+    import signal
+
+    stopped = run(service, settings, sock, on_ready=ready)
+    if stopped == signal.SIGINT:
+        sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
+        raise typer.Exit(int(ExitCode.INTERRUPTED))
+    sys.stderr.write("riskassess serve: stopped; requests in flight were answered\n")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -735,6 +735,12 @@ class Assessed:
         """The report, compact: exactly `Report.model_dump_json()`."""
         return self.program.head + self._head() + self.whole.body()
 
+    def pretty_json(self) -> str:
+        """The report as `evaluate --format json` prints it (indented, one final newline)."""
+        import json
+
+        return json.dumps(json.loads(self.json()), indent=2, ensure_ascii=False) + "\n"
+
     def outcomes_line(self, path: str) -> bytes:
         """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""
         return b'{"path":' + _dumps(path) + b',"case_id":' + self._head() + \

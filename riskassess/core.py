@@ -128,6 +128,14 @@ class Assessor:
         return _assess(load_case(path, self.vocabulary), self.catalog, self.rules_dir,
                        self.today, self.ruleset_id, self.rulesets)
 
+    def outcome_of(self, doc, *, today: dt.date | None = None,
+                   ruleset_id: str | None = None) -> Outcome:
+        """The full `Outcome` (report model, rule set, case) of a case file already read,
+        as `assess_file` gives it: what the annotated documents are made from."""
+        return _assess(case_from_document(doc, self.vocabulary), self.catalog, self.rules_dir,
+                       self.today if today is None else today,
+                       self.ruleset_id if ruleset_id is None else ruleset_id, self.rulesets)
+
     def assess_fast(self, path: Path):
         """Assess a case file into a compiled `Assessed` (outcomes, and the report as JSON
         bytes identical to `assess(path).report.model_dump_json()`), without building
@@ -137,9 +145,14 @@ class Assessor:
 
         return self.assess_document(read_yaml_file(path, error=CaseFileError))
 
-    def assess_document(self, doc):
-        """`assess_fast` for a case file already read."""
+    def assess_document(self, doc, *, today: dt.date | None = None,
+                        ruleset_id: str | None = None):
+        """`assess_fast` for a case file already read. `today` and `ruleset_id`, when
+        given, replace the assessor's own for this case (a service that runs for days)."""
         from riskassess.case import plain_reader
+
+        today = self.today if today is None else today
+        ruleset_id = self.ruleset_id if ruleset_id is None else ruleset_id
 
         plain = plain_reader(self.vocabulary)(doc)
         scope = self.vocabulary.scope.fact
@@ -152,12 +165,14 @@ class Assessor:
             case_id, given, values = case.case_id, case.assessment_date, fact_values(case)
         else:
             case_id, given, values = plain.case_id, plain.assessment_date, plain.values
-        key = (given, self.today)
+        key = (given, today, ruleset_id)
         found = self.choices.get(key)
         if found is None:
-            found = _choose(self.catalog, given, self.today, self.ruleset_id, lambda day: (
+            found = _choose(self.catalog, given, today, ruleset_id, lambda day: (
                 profile_picker(values, self.rules_dir, day, self.rulesets)))
             if not self.several_profiles:  # otherwise the choice depends on the facts
+                if len(self.choices) > 10_000:  # bounded for a long-running service
+                    self.choices.clear()
                 self.choices[key] = found
         day, choice = found
         compiled = self.programs.get(choice.entry.id)

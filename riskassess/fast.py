@@ -120,11 +120,11 @@ def answer(args: list[str]) -> str | None:
         return done.json().decode() + "\n"
     if fmt == "outcomes":
         return done.outcomes_line(Path(opts["case"]).as_posix()).decode() + "\n"
+    if fmt == "json":
+        return done.pretty_json()
     import json
 
     data = json.loads(done.json())
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     from riskassess.render.plaintext import render
 
     return render(data, bundle.texts[choice.entry.id], width=100)

@@ -220,9 +220,9 @@ def answers_from(case: Case, text: str) -> dict[str, Any]:
     return answers
 
 
-def to_yaml(case: Case) -> str:
+def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
     """The case file, with the meaning of each fact as a comment above it."""
-    lines = ["# riskassess case file (format 1), written by `riskassess interview`.",
+    lines = [f"# riskassess case file (format 1), written by `{written_by}`.",
              "# Any fact may be changed by hand; unknown means not established.",
              "format: 1"]
     if case.case_id:

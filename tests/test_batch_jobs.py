@@ -9,8 +9,8 @@ import json
 
 import pytest
 import yaml
-
 from conftest import VOCAB, edit, run_cli
+
 from riskassess import batch
 from riskassess.casegen import case_dicts
 from riskassess.errors import ExitCode
@@ -59,8 +59,8 @@ def test_outcomes_lines_validate_and_refusals_are_lines_too(caseload, tmp_path):
         if parsed.refused is not None:
             refused.append(parsed)
     assert len(refused) == 1 and refused[0].refused.exit_code == ExitCode.INVALID_INPUT
-    assert refused[0].path.endswith(f"{100 % 7}/case-0100.yaml") and refused[0].questions.model_dump(
-        exclude_none=True) == {}
+    assert refused[0].path.endswith(f"{100 % 7}/case-0100.yaml")
+    assert refused[0].questions.model_dump(exclude_none=True) == {}
 
 
 def test_a_broken_rule_set_stops_a_parallel_batch(caseload, tmp_path, rules):

@@ -1,0 +1,204 @@
+"""The web form of `riskassess serve`: one field per fact of the vocabulary.
+
+The form is generated, like the case model, from the rules folder's vocabulary: a field
+per fact with its label, meaning and allowed values, `unknown` always offered (and the
+default), the envelope (case id, assessment date) and the edition. What is submitted is
+turned into a case file and read by the same reader and case model as a file on disk,
+so a value the form would let through the model still refuses, and its message is shown
+beside the field it concerns. Everything the user entered is sent back with any page,
+so that an error or an expired form never loses it.
+
+HTML only, rendered on the server: it works without JavaScript.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from riskassess.errors import CaseFileError, Problem
+
+UNKNOWN = "unknown"
+LISTED = "listed"  # a list fact's status radio: the ticked items (none ticked: none)
+ENVELOPE = ("case_id", "assessment_date", "ruleset")
+ACTIONS = ("assess", "docx", "pdf", "markdown", "yaml")
+MAX_FIELDS = 1_000
+
+
+@dataclass(frozen=True)
+class Field:
+    """One form field: a fact of the vocabulary, or part of the envelope."""
+
+    name: str  # the fact's dotted path (the form's name for it)
+    id: str  # the HTML id (f-GROUP-KEY)
+    label: str
+    description: str
+    kind: str  # enum, bool, set, date, country, text
+    options: tuple[tuple[str, str], ...] = ()  # (value, words) of a choice or a list
+    recorded_only: bool = False
+
+    @property
+    def hint_id(self) -> str:
+        return self.id + "-hint"
+
+    @property
+    def error_id(self) -> str:
+        return self.id + "-error"
+
+
+def field_id(name: str) -> str:
+    return "f-" + name.replace(".", "-").replace("_", "-")
+
+
+def fields_of(vocab) -> list[tuple[Any, list[Field]]]:
+    """(group, its fields) for every group of the vocabulary, in its order."""
+    out = []
+    for group in vocab.groups:
+        fields = []
+        for spec in vocab.facts.values():
+            if spec.group != group.key:
+                continue
+            if spec.kind in ("enum", "set"):
+                options = tuple((str(v), spec.meanings.get(str(v), str(v))) for v in spec.values)
+            elif spec.kind == "bool":
+                options = (("true", spec.words(True)), ("false", spec.words(False)))
+            else:
+                options = ()
+            fields.append(Field(spec.path, field_id(spec.path), spec.label or spec.path,
+                                spec.description, spec.kind, options, spec.recorded_only))
+        out.append((group, fields))
+    return out
+
+
+class FormError(Exception):
+    """A form body that cannot be read as a form at all."""
+
+
+def parse_body(raw: bytes) -> dict[str, list[str]]:
+    """An application/x-www-form-urlencoded body: name -> the values given, in order."""
+    try:
+        pairs = parse_qsl(raw.decode("ascii"), keep_blank_values=True, strict_parsing=False,
+                          encoding="utf-8", errors="strict", max_num_fields=MAX_FIELDS)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FormError(f"the form's data cannot be read ({exc.__class__.__name__})") from None
+    out: dict[str, list[str]] = {}
+    for name, value in pairs:
+        out.setdefault(name, []).append(value)
+    return out
+
+
+@dataclass
+class Submitted:
+    """What a form post says: the values as typed (to show again) and the case file."""
+
+    values: dict[str, Any]  # name -> text, or the list of ticked items (with name + ":status")
+    data: dict[str, Any]  # the case file's data
+    ruleset: str | None
+    action: str
+    problems: list[tuple[str | None, str]]  # (field name or None, message)
+
+    def yaml_source(self) -> str:
+        """The case file as text for the reader (JSON is YAML): the positions it gives
+        are not shown, since problems are shown at their fields."""
+        return json.dumps(self.data, indent=1, ensure_ascii=False) + "\n"
+
+
+def read_form(vocab, form: dict[str, list[str]]) -> Submitted:
+    """The case file a form post describes. Fields left out count as unknown, since an
+    older page may lack a fact added since; a value given twice is a problem."""
+    problems: list[tuple[str | None, str]] = []
+    values: dict[str, Any] = {}
+
+    def one(name: str) -> str:
+        given = form.get(name, [])
+        if len(given) > 1:
+            problems.append((name, "given more than once"))
+        return given[0].strip() if given else ""
+
+    data: dict[str, Any] = {"format": 1}
+    for name in ("case_id", "assessment_date"):
+        values[name] = one(name)
+        if values[name]:
+            data[name] = values[name]
+    values["ruleset"] = one("ruleset")
+    action = one("action") or "assess"
+    if action not in ACTIONS:
+        problems.append((None, f"no such action '{action[:40]}'"))
+        action = "assess"
+    for spec in vocab.facts.values():
+        name = spec.path
+        if spec.kind == "set":
+            status = one(name) or UNKNOWN
+            ticked = form.get(name + ":item", [])
+            values[name] = status
+            values[name + ":item"] = ticked
+            if status == UNKNOWN:
+                value: Any = UNKNOWN
+                if ticked:
+                    problems.append((name, "items are ticked but the list is marked unknown: "
+                                           "choose 'as ticked' or untick them"))
+            elif status == LISTED:
+                value = list(dict.fromkeys(ticked))
+            else:
+                value = status  # the case model says what is wrong with it
+        else:
+            text = one(name)
+            values[name] = text
+            if not text or text.lower() == UNKNOWN:
+                value = UNKNOWN
+            elif spec.kind == "bool":
+                value = {"true": True, "false": False}.get(text.lower(), text)
+            elif spec.kind == "country" and len(text) == 2:
+                value = text.upper()
+            else:
+                value = text
+        data.setdefault(spec.group, {})[spec.key] = value
+    return Submitted(values, data, values["ruleset"] or None, action, problems)
+
+
+def field_problems(exc: CaseFileError, vocab) -> list[tuple[str | None, str]]:
+    """The case model's problems, each at the form field of its key path."""
+    names = {*vocab.facts, "case_id", "assessment_date"}
+    out: list[tuple[str | None, str]] = []
+    for p in exc.problems:
+        name = _field_of(p, names)
+        out.append((name, p.message))
+    return out
+
+
+def _field_of(p: Problem, names: set[str]) -> str | None:
+    path = p.path
+    while path:
+        if path in names:
+            return path
+        path = path.rpartition(".")[0]
+    return None
+
+
+def empty_values(vocab) -> dict[str, Any]:
+    values: dict[str, Any] = {name: "" for name in ENVELOPE}
+    for spec in vocab.facts.values():
+        values[spec.path] = UNKNOWN if spec.kind in ("enum", "bool", "set") else ""
+        if spec.kind == "set":
+            values[spec.path + ":item"] = []
+    return values
+
+
+def values_from_case(vocab, data: dict[str, Any]) -> dict[str, Any]:
+    """The form's values for a case file's data (an example opened in the form)."""
+    values = empty_values(vocab)
+    for name in ("case_id", "assessment_date"):
+        if data.get(name) is not None:
+            values[name] = str(data[name])
+    for spec in vocab.facts.values():
+        value = (data.get(spec.group) or {}).get(spec.key, UNKNOWN)
+        if spec.kind == "set":
+            if isinstance(value, list):
+                values[spec.path], values[spec.path + ":item"] = LISTED, [str(v) for v in value]
+        elif isinstance(value, bool):
+            values[spec.path] = "true" if value else "false"
+        elif value != UNKNOWN:
+            values[spec.path] = str(value)
+    return values

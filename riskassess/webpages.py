@@ -1,0 +1,170 @@
+"""The pages of the web form: the blank form, a submitted one (the report, or the
+problems at their fields), its downloads, and the sign-in page.
+
+Every page that answers a post carries all the values posted, so nothing typed is lost:
+not on an error, and not when the form has expired (the service was restarted, so its
+CSRF key changed): the user is told, and submits again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from markupsafe import Markup
+from starlette.requests import Request
+from starlette.responses import Response
+
+from riskassess import __version__
+from riskassess.errors import CaseFileError, UserError
+from riskassess.service import Answer, ServiceError, refused, render
+from riskassess.webform import (
+    Field,
+    FormError,
+    empty_values,
+    field_id,
+    field_problems,
+    fields_of,
+    parse_body,
+    read_form,
+    values_from_case,
+)
+
+HTML = "text/html; charset=utf-8"
+
+
+def _envelope() -> dict[str, Field]:
+    return {"case_id": Field("case_id", "f-case-id", "Case reference", "", "text"),
+            "assessment_date": Field("assessment_date", "f-assessment-date",
+                                     "Assessment date", "", "date"),
+            "ruleset": Field("ruleset", "f-ruleset", "Edition of the guidance", "", "enum")}
+
+
+def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
+         summary: list[tuple[str | None, str]] = (), notice: str | None = None,
+         outcome=None, document=None) -> Response:
+    from riskassess.render.html import backlinks
+    from riskassess.render.templating import render as render_template
+
+    service = app.service
+    vocab = service.vocabulary
+    groups = fields_of(vocab)
+    envelope = _envelope()
+    ids = {f.name: f.id for _, fs in groups for f in fs} | {
+        name: f.id for name, f in envelope.items()}
+    labels = {f.name: f.label for _, fs in groups for f in fs} | {
+        name: f.label for name, f in envelope.items()}
+    errors: dict[str, list[str]] = {}
+    for name, message in summary:
+        if name:
+            errors.setdefault(name, []).append(message)
+    report_html = open_questions = None
+    if document is not None:
+        report = outcome.report
+        links = [field_id(o.fact) for o in report.open_questions]
+        report_html = Markup(render_template("report_body.html.j2", doc=document,
+                                             backlinks=backlinks(document), embedded=True,
+                                             open_links=links))
+        open_questions = [(o.fact, labels.get(o.fact, o.fact), o.why)
+                          for o in report.open_questions]
+    csrf, new_cookie = app.csrf_pair(request)
+    editions = [(rs.id, rs.edition.title) for rs in service.rulesets.values()]
+    html = render_template(
+        "form.html.j2", version=__version__, doc=document, report_html=report_html,
+        open_questions=open_questions, groups=groups, envelope=envelope, values=values,
+        errors=errors, summary=list(summary), ids=ids, labels=labels, notice=notice,
+        csrf=csrf, editions=editions, today=service.day().isoformat())
+    response = Response(html.encode("utf-8"), status_code=status, media_type=HTML)
+    if new_cookie:
+        from riskassess.server import CSRF_COOKIE
+
+        response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
+    return response
+
+
+def blank(app, request: Request, example: str | None) -> Response:
+    """The form with every fact unknown; or an example's facts, for trainers."""
+    vocab = app.service.vocabulary
+    if example is None:
+        return page(app, request, values=empty_values(vocab))
+    from riskassess.ruleset import default_examples_dir
+    from riskassess.yamlio import read_yaml_file
+
+    path = default_examples_dir() / f"{example}.yaml"
+    if not example.replace("-", "").replace("_", "").isalnum() or not path.is_file():
+        raise ServiceError(404, "not-found", "No such example",
+                           f"no example '{example[:60]}' (see riskassess examples list)")
+    doc = read_yaml_file(path, error=CaseFileError)
+    return page(app, request, values=values_from_case(vocab, doc.data),
+                notice=f"The facts of the teaching example {example} are filled in.")
+
+
+def submitted(app, request: Request, raw: bytes) -> Response:
+    """A posted form: the report (or a download), or the problems at their fields.
+    Runs in a worker thread (it assesses)."""
+    from riskassess.case import case_from_document
+    from riskassess.yamlio import parse_yaml_text
+
+    service = app.service
+    vocab = service.vocabulary
+    try:
+        form = parse_body(raw)
+    except FormError as exc:
+        raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
+    sub = read_form(vocab, form)
+    if not app.csrf_ok(request, (form.get("csrf") or [""])[0]):
+        return page(app, request, values=sub.values, status=403, notice=(
+            "This form had expired (the service was restarted, or the page came from "
+            "elsewhere), so it was not assessed. Your entries are kept below: submit again."))
+    problems = list(sub.problems)  # every problem of the form in one pass
+    ruleset = sub.ruleset
+    if ruleset is not None and ruleset not in service.rulesets:
+        problems.append(("ruleset", f"no encoded edition '{ruleset[:40]}'"))
+    doc = parse_yaml_text(sub.yaml_source(), "form")
+    try:
+        case_from_document(doc, vocab)
+    except CaseFileError as exc:
+        problems += field_problems(exc, vocab)
+    if problems:
+        return page(app, request, values=sub.values, status=422, summary=problems)
+    try:
+        if sub.action == "yaml":
+            return _yaml_download(service, doc)
+        outcome, document = service.document(doc, ruleset)
+    except UserError as exc:  # out of scope, edition not encoded: said at the top
+        why = refused(exc, read=True)
+        return page(app, request, values=sub.values, status=422,
+                    summary=[(None, f"{why.title}: {p.message}") for p in exc.problems])
+    if sub.action != "assess":
+        return _download(render(document, sub.action, outcome.report.case_id))
+    return page(app, request, values=sub.values, outcome=outcome, document=document)
+
+
+def _yaml_download(service, doc) -> Response:
+    from riskassess.case import case_from_document
+    from riskassess.interview import to_yaml
+    from riskassess.service import download_name
+
+    case = case_from_document(doc, service.vocabulary)
+    text = to_yaml(case, written_by="riskassess serve")
+    return _download(Answer(text.encode("utf-8"), "application/yaml; charset=utf-8",
+                            download_name(case.case_id, "yaml").replace("assessment-", "case-")))
+
+
+def _download(a: Answer) -> Response:
+    return Response(a.content, media_type=a.media_type,
+                    headers={"content-disposition": f'attachment; filename="{a.filename}"'})
+
+
+def login(app, request: Request, failed: bool) -> Response:
+    from riskassess.render.templating import render as render_template
+
+    csrf, new_cookie = app.csrf_pair(request)
+    html = render_template("login.html.j2", version=__version__, csrf=csrf, failed=failed)
+    response = Response(html.encode("utf-8"), status_code=401, media_type=HTML,
+                        headers={"www-authenticate": 'Bearer realm="riskassess"'})
+    if new_cookie:
+        from riskassess.server import CSRF_COOKIE
+
+        response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
+    return response
+

@@ -1,0 +1,64 @@
+"""A real `riskassess serve` in a subprocess, on a free loopback port, for the tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+TODAY = "2026-12-01"
+
+
+class Server:
+    """`riskassess serve --port 0 ARGS` started and waited for; its log kept."""
+
+    def __init__(self, *args: str, env: dict[str, str] | None = None, today: str = TODAY):
+        cmd = [sys.executable, "-m", "riskassess", "serve", "--port", "0", *args]
+        if today:
+            cmd += ["--today", today]
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True,
+                                     env={**os.environ, **(env or {})})
+        self.lines: list[str] = []
+        self._ready = threading.Event()
+        self.base = ""
+        threading.Thread(target=self._drain, daemon=True).start()
+        threading.Thread(target=self.proc.stdout.read, daemon=True).start()
+        if not self._ready.wait(90) or not self.base:
+            self.proc.kill()
+            raise RuntimeError("the server did not start:\n" + self.log())
+        self.port = int(self.base.rsplit(":", 1)[1].rstrip("/"))
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            m = re.search(r"listening on (http://\S+?/) ", line)
+            if m:
+                self.base = m.group(1).rstrip("/")
+                self._ready.set()
+        self._ready.set()  # it ended
+
+    def log(self) -> str:
+        return "".join(self.lines)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            raise
+
+    def wait_logged(self, text: str, timeout: float = 10) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if text in self.log():
+                return True
+            time.sleep(0.05)
+        return False
+

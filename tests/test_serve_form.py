@@ -1,0 +1,254 @@
+"""The web form of `riskassess serve`, through a real server and a real HTTP client, and
+in a real headless Chromium (Debian's chromium, driven by Playwright with no browser
+download of its own).
+
+The form is checked against the vocabulary (a field per fact, `unknown` always
+offered) and against the command line: every example, entered in the form, gives a
+Markdown download byte-identical to `riskassess evaluate EXAMPLE -o x.md`, and a case
+file (YAML) download that assesses as the example does.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from conftest import EXAMPLES, VOCAB, run_cli
+from serving import TODAY, Server
+
+from riskassess.yamlio import read_yaml_file
+
+CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    assert s.stop() == 0, s.log()
+
+
+@pytest.fixture
+def browser_client(server):
+    """A client that has opened the form (so it holds the CSRF cookie) and posts from it."""
+    with httpx.Client(base_url=server.base, timeout=60,
+                      headers={"origin": server.base}) as c:
+        page = c.get("/")
+        c.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        yield c
+
+
+def post(c: httpx.Client, pairs: list[tuple[str, str]]) -> httpx.Response:
+    """A form post as a browser sends it (urlencoded, each pair in order)."""
+    return c.post("/", content=urlencode(pairs).encode(),
+                  headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def form_data(path) -> list[tuple[str, str]]:
+    """What a person entering the example's facts in the form sends (written from the
+    case file, not from the form's own code)."""
+    data = read_yaml_file(path).data
+    out = [("case_id", data.get("case_id") or ""),
+           ("assessment_date", str(data.get("assessment_date") or ""))]
+    for group, facts in data.items():
+        if not isinstance(facts, dict):
+            continue
+        for key, value in facts.items():
+            name = f"{group}.{key}"
+            if isinstance(value, list):
+                out.append((name, "listed"))
+                out += [(name + ":item", item) for item in value]
+            elif isinstance(value, bool):
+                out.append((name, "true" if value else "false"))
+            else:
+                out.append((name, str(value)))
+    return out
+
+
+def test_a_field_per_fact_with_its_meaning_and_unknown(server):
+    page = httpx.get(server.base + "/").text
+    for path, spec in VOCAB.facts.items():
+        fid = "f-" + path.replace(".", "-").replace("_", "-")
+        assert f'id="{fid}"' in page, path
+        if spec.kind == "set":
+            assert f'id="{fid}-unknown" name="{path}" value="unknown" checked' in page
+            for value in spec.values:
+                assert f'name="{path}:item" value="{value}"' in page
+        else:
+            assert f'<label for="{fid}">' in page, path
+        if spec.kind in ("enum", "bool"):
+            select = re.search(rf'<select id="{fid}".*?</select>', page, re.S).group(0)
+            assert '<option value="unknown" selected>Unknown</option>' in select
+            for value in spec.values:
+                v = str(value).lower() if isinstance(value, bool) else value
+                assert f'<option value="{v}"' in select
+        assert html.escape(spec.description, quote=False) in html.unescape(page) or \
+            spec.description in html.unescape(page)
+    for landmark in ("<header", "<main>", "<footer", "<form id=\"case-form\""):
+        assert landmark in page
+    assert "<script" not in page and "style=" not in page
+
+
+@pytest.mark.parametrize("path", CASES, ids=lambda p: p.stem)
+def test_every_example_entered_in_the_form_gives_the_clis_report(browser_client, path,
+                                                                 tmp_path):
+    c = browser_client
+    fields = [("csrf", c.csrf), *form_data(path)]
+    md = post(c, fields + [("action", "markdown")])
+    assert md.status_code == 200, md.text[:2000]
+    assert md.headers["content-type"].startswith("text/markdown")
+    out = tmp_path / "x.md"
+    cli = run_cli("evaluate", str(path), "-o", str(out), "--today", TODAY)
+    assert cli.code == 0
+    assert md.content == out.read_bytes()
+    # the case file downloaded from the form assesses as the example does
+    yaml = post(c, fields + [("action", "yaml")])
+    assert yaml.status_code == 200 and "attachment" in yaml.headers["content-disposition"]
+    saved = tmp_path / "case.yaml"
+    saved.write_bytes(yaml.content)
+    again = run_cli("evaluate", str(saved), "-f", "json", "--today", TODAY)
+    first = run_cli("evaluate", str(path), "-f", "json", "--today", TODAY)
+    assert again.code == 0 and again.out == first.out
+    # and the page shows the conclusions, and links each open question to its field
+    page = post(c, fields + [("action", "assess")])
+    assert page.status_code == 200 and "<h2>Conclusions</h2>" in page.text
+    report = read_json(first.out)
+    for o in report["open_questions"]:
+        fid = "f-" + o["fact"].replace(".", "-").replace("_", "-")
+        assert f'href="#{fid}"' in page.text and f'id="{fid}' in page.text
+
+
+def read_json(text: str) -> dict:
+    import json
+
+    return json.loads(text)
+
+
+def test_word_and_pdf_downloads(browser_client):
+    fields = [("csrf", browser_client.csrf), *form_data(EXAMPLES / "religious-objector.yaml")]
+    docx = post(browser_client, fields + [("action", "docx")])
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    assert docx.headers["content-disposition"] == (
+        'attachment; filename="assessment-EX-RELIGIOUS-OBJECTOR.docx"')
+    pdf = post(browser_client, fields + [("action", "pdf")])
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_problems_are_shown_at_their_fields_and_nothing_typed_is_lost(browser_client):
+    c = browser_client
+    data = [("csrf", c.csrf), ("case_id", "KEEP-7"), ("applicant.military_status", "deserter"),
+            ("applicant.desertion_date", "2019-13"), ("applicant.rank", "general"),
+            ("applicant.prior_measures", "unknown"), ("applicant.prior_measures:item", "wanted"),
+            ("applicant.role_and_unit", "typed <b>text</b> kept")]
+    r = post(c, data)
+    assert r.status_code == 422
+    page = r.text
+    assert "Conclusions" not in page
+    for fid in ("f-applicant-desertion-date", "f-applicant-rank", "f-applicant-prior-measures"):
+        assert f'<a href="#{fid}">' in page  # the summary links to the field
+        assert f'id="{fid}-error"' in page
+    assert re.search(r'id="f-applicant-rank"[^>]*aria-invalid="true"', page)
+    assert 'value="KEEP-7"' in page and 'value="2019-13"' in page
+    assert "typed &lt;b&gt;text&lt;/b&gt; kept" in page  # kept, and escaped
+    assert 'value="wanted" checked' in page
+    # a field given twice, an unknown edition, an unknown action
+    r = post(c, [("csrf", c.csrf), ("applicant.rank", "nco"),
+                          ("applicant.rank", "officer")])
+    assert r.status_code == 422 and "given more than once" in r.text
+    r = post(c, [("csrf", c.csrf), ("ruleset", "euaa-syria-1999")])
+    assert r.status_code == 422 and "no encoded edition" in r.text
+    r = post(c, [("csrf", c.csrf), ("action", "delete")])
+    assert r.status_code == 422 and "no such action" in r.text
+
+
+def test_out_of_scope_is_said_at_the_top(browser_client):
+    r = post(browser_client, [("csrf", browser_client.csrf),
+                                       ("applicant.country_of_origin", "af")])
+    assert r.status_code == 422 and "outside the guidance" in r.text
+    assert 'value="af"' in r.text
+
+
+def test_a_forced_edition_warns_in_the_page(browser_client):
+    fields = [("csrf", browser_client.csrf), *form_data(EXAMPLES / "religious-objector.yaml"),
+              ("ruleset", "euaa-syria-2025-12")]
+    r = post(browser_client, fields)
+    assert r.status_code == 200
+    forced = run_cli("evaluate", str(EXAMPLES / "religious-objector.yaml"), "-f", "json",
+                     "--today", TODAY, "--ruleset", "euaa-syria-2025-12").out
+    message = read_json(forced)["warnings"][0]["message"]
+    assert html.escape(message, quote=True) in r.text or message in html.unescape(r.text)
+
+
+def test_examples_open_in_the_form(server):
+    page = httpx.get(server.base + "/", params={"example": "religious-objector"}).text
+    assert 'value="EX-RELIGIOUS-OBJECTOR"' in page
+    assert '<option value="reservist" selected' in page
+    for bad in ("nope", "../../etc/passwd", "religious-objector.expected"):
+        assert httpx.get(server.base + "/", params={"example": bad}).status_code == 404
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package "
+                                             "chromium; .ci/run installs it)")
+def test_a_real_chromium_fills_in_and_submits_the_form(server, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    path = EXAMPLES / "nabek-moral-objector.yaml"
+    md = run_cli("evaluate", str(path), "-f", "markdown", "--today", TODAY).out
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("console", lambda m: problems.append(m.text))
+            page.on("pageerror", lambda e: problems.append(str(e)))
+            page.goto(server.base + "/")
+            # every field is reachable by its label, as a screen reader names it
+            for spec in VOCAB.facts.values():
+                if spec.kind != "set":
+                    name = re.compile("^" + re.escape(spec.label) + r"( \(recorded only\))?$")
+                    assert page.get_by_label(name).count() == 1, spec.label
+            for role in ("banner", "main", "contentinfo"):
+                assert page.get_by_role(role).count() == 1, role
+            # fill in the example's facts, field by field
+            for name, value in form_data(path):
+                fid = "f-" + name.replace(":item", "").replace(".", "-").replace("_", "-")
+                if name.endswith(":item"):
+                    page.check(f'input[name="{name}"][value="{value}"]')
+                elif name in dict((s, 1) for s, spec in VOCAB.facts.items()
+                                  if spec.kind == "set"):
+                    page.check(f"#{fid}-{value}")
+                elif page.locator(f"#{fid}").evaluate("e => e.tagName") == "SELECT":
+                    page.select_option(f"#{fid}", value)
+                elif name == "assessment_date":
+                    page.fill("#f-assessment-date", value)
+                else:
+                    page.fill(f"#{fid}", value)
+            # keyboard only: Enter in a text field submits the form (its default button)
+            page.focus("#f-case-id")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("text=Conclusions")
+            text = page.inner_text("main")
+            for line in md.splitlines():  # each question's conclusion, as the CLI says it
+                if line.startswith("**Outcome"):
+                    assert line.strip("*").split(":", 1)[1].strip().rstrip("*") in text
+            assert page.locator(".conclusions dd").count() == len(VOCAB.questions)
+            # an open question's link moves the focus to its field
+            link = page.locator(".conclusions li a").first
+            target = link.get_attribute("href")
+            link.click()
+            assert page.evaluate("location.hash") == target
+            page.screenshot(path=str(tmp_path / "form.png"), full_page=True)
+            # the Word download is offered and works from the browser
+            with page.expect_download() as download:
+                page.click("button[value=docx]")
+            assert download.value.suggested_filename == "assessment-EX-NABEK.docx"
+            assert problems == [], problems
+        finally:
+            browser.close()
