@@ -1004,7 +1004,10 @@ def serve(
     try:
         info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
                                   flags=socket.AI_PASSIVE)[0]
-        sock = socket.socket(info[0], socket.SOCK_STREAM)
+        # the protocol given (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on
+        # sockets that say they are TCP, and without it every answer after the first on a
+        # kept-alive connection waits 40 ms for the client's delayed ACK
+        sock = socket.socket(info[0], socket.SOCK_STREAM, info[2] or socket.IPPROTO_TCP)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(info[4])
         sock.listen(128)
