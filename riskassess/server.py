@@ -647,13 +647,56 @@ def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
 
     config = uvicorn.Config(
         build(service, settings), log_config=None, access_log=False, server_header=False,
-        proxy_headers=False, lifespan="off", ws="none", http="h11", loop="asyncio",
+        proxy_headers=False, lifespan="off", ws="none", loop="asyncio",
+        http=_protocol(min(settings.timeout, HEADER_TIMEOUT)),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
         limit_concurrency=4 * settings.max_concurrent + 16)
     server = _Server(config)
     server.on_ready = on_ready
     server.run(sockets=[sock])
     return server.stopped_by
+
+
+HEADER_TIMEOUT = 10.0  # seconds a request's line and headers may take to arrive
+
+
+def _protocol(limit: float):
+    """uvicorn's h11 protocol with a deadline on a request's headers. uvicorn has none: a
+    client sending a header a byte at a time (or nothing at all after connecting) would
+    hold its connection for ever. A connection whose request has not started within
+    `limit` seconds of its first byte (or of connecting) is closed."""
+    from uvicorn.protocols.http.h11_impl import H11Protocol
+
+    class Guarded(H11Protocol):
+        _late = None
+
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            self._late = self.loop.call_later(limit, self._headers_late)
+
+        def data_received(self, data: bytes) -> None:
+            idle = self.cycle is None or self.cycle.response_complete
+            if idle and self._late is None:
+                self._late = self.loop.call_later(limit, self._headers_late)
+            super().data_received(data)
+            if not (self.cycle is None or self.cycle.response_complete) and \
+                    self._late is not None:
+                self._late.cancel()
+                self._late = None
+
+        def connection_lost(self, exc):
+            if self._late is not None:
+                self._late.cancel()
+                self._late = None
+            super().connection_lost(exc)
+
+        def _headers_late(self) -> None:
+            self._late = None
+            if (self.cycle is None or self.cycle.response_complete) and \
+                    not self.transport.is_closing():
+                self.transport.close()
+
+    return Guarded
 
 
 class _Server:

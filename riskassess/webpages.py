@@ -8,6 +8,7 @@ CSRF key changed): the user is told, and submits again.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from markupsafe import Markup
@@ -15,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from riskassess import __version__
-from riskassess.errors import CaseFileError, UserError
+from riskassess.errors import CaseFileError, EditionNotEncodedError, UserError
 from riskassess.service import Answer, ServiceError, refused, render
 from riskassess.webform import (
     Field,
@@ -64,15 +65,19 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
         report_html = Markup(render_template("report_body.html.j2", doc=document,
                                              backlinks=backlinks(document), embedded=True,
                                              open_links=links))
-        open_questions = [(o.fact, labels.get(o.fact, o.fact), o.why)
+        titles = {q.id: q.title for q in vocab.questions}
+        open_questions = [(o.fact, labels.get(o.fact, o.fact),
+                           _and([titles.get(a, a) for a in o.affects]))
                           for o in report.open_questions]
     csrf, new_cookie = app.csrf_pair(request)
-    editions = [(rs.id, rs.edition.title) for rs in service.rulesets.values()]
+    editions = [(rs.id, rs.edition.title, _dates(rs.edition))
+                for rs in service.rulesets.values()]
     html = render_template(
         "form.html.j2", version=__version__, doc=document, report_html=report_html,
         open_questions=open_questions, groups=groups, envelope=envelope, values=values,
         errors=errors, summary=list(summary), ids=ids, labels=labels, notice=notice,
-        csrf=csrf, editions=editions, today=service.day().isoformat())
+        csrf=csrf, editions=editions, today=service.day().isoformat(),
+        examples=_examples() if document is None else [])
     response = Response(html.encode("utf-8"), status_code=status, media_type=HTML)
     if new_cookie:
         from riskassess.server import CSRF_COOKIE
@@ -89,13 +94,19 @@ def blank(app, request: Request, example: str | None) -> Response:
     from riskassess.ruleset import default_examples_dir
     from riskassess.yamlio import read_yaml_file
 
-    path = default_examples_dir() / f"{example}.yaml"
-    if not example.replace("-", "").replace("_", "").isalnum() or not path.is_file():
-        raise ServiceError(404, "not-found", "No such example",
-                           f"no example '{example[:60]}' (see riskassess examples list)")
-    doc = read_yaml_file(path, error=CaseFileError)
-    return page(app, request, values=values_from_case(vocab, doc.data),
-                notice=f"The facts of the teaching example {example} are filled in.")
+    known = dict(_examples())
+    if example not in known:
+        return page(app, request, values=empty_values(vocab), status=404,
+                    notice=f"There is no teaching example '{example[:60]}'; choose one from "
+                           "the list.")
+    doc = read_yaml_file(default_examples_dir() / f"{example}.yaml", error=CaseFileError)
+    values = values_from_case(vocab, doc.data)
+    dated = (f" and its assessment date ({values['assessment_date']}), which chooses the "
+             "edition" if values["assessment_date"] else "")
+    return page(app, request, values=values,
+                notice=f"The teaching example {known[example]} ({example}) is filled in: its "
+                       f"facts, its reference{dated}. Press Assess to see what the guidance "
+                       "gives.")
 
 
 def submitted(app, request: Request, raw: bytes) -> Response:
@@ -130,7 +141,12 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         if sub.action == "yaml":
             return _yaml_download(service, doc)
         outcome, document = service.document(doc, ruleset)
-    except UserError as exc:  # out of scope, edition not encoded: said at the top
+    except EditionNotEncodedError as exc:  # said at the date and at the edition
+        why = refused(exc, read=True)
+        found = [("assessment_date", f"{why.title}: {p.message}") for p in exc.problems]
+        found.append(("ruleset", "to assess under an encoded edition anyway, choose it here"))
+        return page(app, request, values=sub.values, status=422, summary=found)
+    except UserError as exc:  # out of scope: said at the top
         why = refused(exc, read=True)
         return page(app, request, values=sub.values, status=422,
                     summary=[(None, f"{why.title}: {p.message}") for p in exc.problems])
@@ -168,3 +184,36 @@ def login(app, request: Request, failed: bool) -> Response:
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
     return response
 
+
+
+def _and(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _dates(edition) -> str:
+    from riskassess.hypothesis import long_date
+
+    out = f"in force from {long_date(edition.in_force_from)}"
+    if edition.superseded_on:
+        out += f", superseded on {long_date(edition.superseded_on)}"
+    elif edition.under_review_from:
+        out += f", under review from {long_date(edition.under_review_from)}"
+    return out
+
+
+def _examples() -> list[tuple[str, str]]:
+    """(id, title) of the shipped teaching examples, in the order `examples list` gives."""
+    from riskassess.ruleset import default_examples_dir
+
+    return list(_examples_in(str(default_examples_dir())))
+
+
+@lru_cache(maxsize=2)
+def _examples_in(folder: str) -> tuple[tuple[str, str], ...]:
+    from pathlib import Path
+
+    from riskassess.scenarios import load_scenarios
+
+    return tuple((sc.id, sc.meta.title) for sc in load_scenarios(Path(folder)))

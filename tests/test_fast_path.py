@@ -140,7 +140,8 @@ def test_a_cold_start_imports_no_typer_pydantic_or_rich(built):
             f"fast.main(['evaluate', {str(EXAMPLES / 'deserter-2026.yaml')!r}, "
             "'--today', '2026-12-01'])\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab'})\n"
+            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab', "
+            "'starlette', 'uvicorn', 'anyio', 'h11'})\n"
             "sys.stderr.write(repr(heavy))\n")
     env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)

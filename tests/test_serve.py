@@ -486,6 +486,18 @@ def test_concurrency_limit_and_request_timeout():
             r = c.post("/v1/assessments", content=body, headers=YAML)  # ... and frees its slot
             assert r.status_code == 200 and r.content == cli_json(CASES[2])
             assert c.get("/v1/rulesets").status_code == 200  # reading is never limited
+        # a request whose headers trickle in (or never come) is closed at the deadline
+        for first in (b"", b"GET /healthz HTTP/1.1\r\nHo"):
+            slow = socket.create_connection(("127.0.0.1", s.port), timeout=15)
+            slow.sendall(first)
+            start = time.monotonic()
+            assert slow.recv(1024) == b""
+            assert time.monotonic() - start < 6
+            slow.close()
+        with httpx.Client(base_url=s.base, timeout=60) as c:  # and a kept-alive one waits
+            assert c.get("/healthz").status_code == 200
+            time.sleep(1)
+            assert c.get("/healthz").status_code == 200
     finally:
         assert s.stop() == 0
 
@@ -524,3 +536,16 @@ def test_serve_help_and_start_line():
     r = subprocess.run([sys.executable, "-m", "riskassess", "serve", "--help"],
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0 and "--token" in r.stdout and "--max-concurrent" in r.stdout
+
+
+def test_other_commands_do_not_import_the_web_stack():
+    code = ("import sys\nfrom riskassess.cli import main\n"
+            "try:\n"
+            f"    main(['evaluate', {str(CASES[0])!r}, '-f', 'markdown', '--today', {TODAY!r}])\n"
+            "except SystemExit:\n    pass\n"
+            "web = sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'starlette', 'uvicorn', 'anyio', 'h11', 'httpx'})\n"
+            "sys.stderr.write(repr(web))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120)
+    assert r.stderr.endswith("[]"), r.stderr[-500:]

@@ -116,8 +116,15 @@ def test_every_example_entered_in_the_form_gives_the_clis_report(browser_client,
     assert again.code == 0 and again.out == first.out
     # and the page shows the conclusions, and links each open question to its field
     page = post(c, fields + [("action", "assess")])
-    assert page.status_code == 200 and "<h2>Conclusions</h2>" in page.text
+    assert page.status_code == 200
+    panel = page.text.split('<div class="conclusions">')[1].split("</div>\n<article")[0]
+    assert "Conclusions of the encoded guidance" in panel
     report = read_json(first.out)
+    # the panel names the edition applied and repeats every warning, not only the outcomes
+    shown = html.unescape(panel)
+    assert report["ruleset"]["title"] in shown
+    for w in report["warnings"]:
+        assert w["message"] in shown, w["code"]
     for o in report["open_questions"]:
         fid = "f-" + o["fact"].replace(".", "-").replace("_", "-")
         assert f'href="#{fid}"' in page.text and f'id="{fid}' in page.text
@@ -184,6 +191,13 @@ def test_a_forced_edition_warns_in_the_page(browser_client):
     assert html.escape(message, quote=True) in r.text or message in html.unescape(r.text)
 
 
+def test_an_edition_not_encoded_is_said_at_the_date_and_the_edition(browser_client):
+    r = post(browser_client, [("csrf", browser_client.csrf), ("assessment_date", "2021-06-01")])
+    assert r.status_code == 422
+    assert 'id="f-assessment-date-error"' in r.text and 'id="f-ruleset-error"' in r.text
+    assert '<a href="#f-ruleset">' in r.text and r.text.count("<title>Error: ") == 1
+
+
 def test_examples_open_in_the_form(server):
     page = httpx.get(server.base + "/", params={"example": "religious-objector"}).text
     assert 'value="EX-RELIGIOUS-OBJECTOR"' in page
@@ -238,7 +252,7 @@ def test_a_real_chromium_fills_in_and_submits_the_form(server, tmp_path):
             for line in md.splitlines():  # each question's conclusion, as the CLI says it
                 if line.startswith("**Outcome"):
                     assert line.strip("*").split(":", 1)[1].strip().rstrip("*") in text
-            assert page.locator(".conclusions dd").count() == len(VOCAB.questions)
+            assert page.locator(".conclusions dl.outcomes dd").count() == len(VOCAB.questions)
             # an open question's link moves the focus to its field
             link = page.locator(".conclusions li a").first
             target = link.get_attribute("href")
