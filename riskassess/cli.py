@@ -989,21 +989,32 @@ def serve(
     from riskassess.server import Settings, allowed_hosts, is_loopback, run
     from riskassess.service import Service
 
-    if not is_loopback(host) and token is None:
-        raise UsageError(f"--host {host} is not a loopback address: other machines could "
-                         "reach the service, so give it a token (--token, or the "
-                         "environment variable RISKASSESS_TOKEN)")
+    for name in allow_host or []:
+        if not re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*",
+                            name):
+            raise UsageError(f"--allow-host {name} is not a host name or address (give the "
+                             "name alone: no scheme, port or path)")
     if token is not None and len(token) < 16:
         raise UsageError("the token is shorter than 16 characters: use a long random one "
                          "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
-    if host in ("0.0.0.0", "::") and not allow_host:
+    try:  # judged by the address it names, not by how it is spelt (0, ::0, 00.0.0.0)
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                  flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError) as exc:
+        raise UsageError(f"--host {host}: not an address or a name this machine knows "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    address = info[4][0]
+    wildcard = address in ("0.0.0.0", "::")
+    if not is_loopback(address) and token is None:
+        raise UsageError(f"--host {host} is not a loopback address: other machines could "
+                         "reach the service, so give it a token (--token, or the "
+                         "environment variable RISKASSESS_TOKEN)")
+    if wildcard and not allow_host:
         raise UsageError(f"--host {host} listens on every address, so the service cannot "
                          "know the name clients will use: give it with --allow-host NAME")
     fixed = _parse_today(today) if today is not None else None
     service = Service(rules_dir or default_rules_dir(), today=fixed)
     try:
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                  flags=socket.AI_PASSIVE)[0]
         # the protocol given (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on
         # sockets that say they are TCP, and without it every answer after the first on a
         # kept-alive connection waits 40 ms for the client's delayed ACK
@@ -1015,11 +1026,16 @@ def serve(
         raise UsageError(f"cannot listen on {host} port {port}: "
                          f"{exc.strerror or exc}") from None
     bound = sock.getsockname()[1]
-    settings = Settings(host, bound, allowed_hosts(host, allow_host or []), token,
-                        max_concurrent, timeout)
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else (
-        f"[{host}]" if ":" in host else host)
+    names = allowed_hosts(address, [host, *(allow_host or [])] if not wildcard
+                          else list(allow_host or []))
+    settings = Settings(address, bound, names, token, max_concurrent, timeout)
+    shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
     url = f"http://{shown}:{bound}/"
+    if wildcard:
+        url_note = (f" on every address; clients may name it "
+                    f"{', '.join(sorted(names))} (port {bound})")
+    else:
+        url_note = ""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     for name in ("riskassess.serve", "uvicorn.error"):
@@ -1029,7 +1045,7 @@ def serve(
         logger.propagate = False
 
     def ready() -> None:
-        sys.stderr.write(f"riskassess serve: listening on {url} (rule sets: "
+        sys.stderr.write(f"riskassess serve: listening on {url}{url_note} (rule sets: "
                          f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
                          f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
         sys.stderr.flush()

@@ -82,7 +82,7 @@ def document(service) -> bytes:
     schemas["Report"] = _hoist(vocab.report_model.model_json_schema(mode="serialization"),
                                "Report", schemas)
     case_body = {t: {"schema": {"$ref": "#/components/schemas/Case"}}
-                 for t in (*YAML_TYPES[:1], *JSON_TYPES)}
+                 for t in (*YAML_TYPES, *JSON_TYPES)}
     ruleset_param = {"name": "ruleset", "in": "query", "required": False,
                      "schema": {"type": "string", "enum": sorted(service.rulesets)},
                      "description": "Force an encoded edition instead of the one in force on "
@@ -113,19 +113,19 @@ def document(service) -> bytes:
             "operationId": "listRulesets", "summary": "The editions catalog",
             "responses": {"200": _json(obj, "Every known edition, with its dates, and "
                                             "the one in force today."),
-                          **_problems(401)}}},
+                          **_problems(400, 401)}}},
         "/v1/rulesets/{ruleset_id}": {"get": {
             "operationId": "getRuleset", "summary": "One edition; when encoded, its rules",
             "parameters": [{"name": "ruleset_id", "in": "path", "required": True,
                             "schema": {"type": "string"}}],
             "responses": {"200": _json(obj, "The edition, its questions, rules and cited "
-                                            "paragraphs."), **_problems(401, 404)}}},
+                                            "paragraphs."), **_problems(400, 401, 404)}}},
         "/v1/rules/{rule_id}": {"get": {
             "operationId": "getRule", "summary": "A rule, in every encoded edition that has it",
             "parameters": [{"name": "rule_id", "in": "path", "required": True,
                             "schema": {"type": "string"}}, ruleset_param],
             "responses": {"200": _json(obj, "When it applies, what it concludes, why, and "
-                                            "what it cites."), **_problems(401, 404)}}},
+                                            "what it cites."), **_problems(400, 401, 404)}}},
         "/v1/coi/{paragraph_id}": {"get": {
             "operationId": "getParagraph", "summary": "A cited paragraph (country information "
                                                       "or guidance)",
@@ -133,7 +133,7 @@ def document(service) -> bytes:
                             "schema": {"type": "string"}}, ruleset_param],
             "responses": {"200": _json(obj, "Its source, section, locator, summary, facts "
                                             "and the rules citing it."),
-                          **_problems(401, 404)}}},
+                          **_problems(400, 401, 404)}}},
         "/v1/schema/case": {"get": {
             "operationId": "caseSchema", "summary": "The case file's JSON Schema",
             "responses": {"200": {"description": "As `riskassess schema case` prints it.",

@@ -79,7 +79,11 @@ class Settings:
 
     @property
     def origins(self) -> frozenset[str]:
-        return frozenset(f"http://{h}:{self.port}" for h in self.allowed_hosts)
+        """The origins of the service's own pages (a browser leaves out port 80)."""
+        out = {f"http://{h}:{self.port}" for h in self.allowed_hosts}
+        if self.port == 80:
+            out |= {f"http://{h}" for h in self.allowed_hosts}
+        return frozenset(out)
 
 
 def is_loopback(host: str) -> bool:
@@ -297,9 +301,11 @@ class App:
                                exit_code=2)
         ruleset = params.get("ruleset") or None
         kind = media_type(request, YAML_TYPES + JSON_TYPES)
+        self.service.check_ruleset(ruleset)
+        # the body first: a slow upload holds a connection, never an assessment's slot
+        raw = await read_body(request, deadline)
         ticket = self._ticket()
         try:
-            raw = await read_body(request, deadline)
             done = await self._bounded(ticket, deadline, self._assess, raw, kind, fmt, ruleset)
         finally:
             ticket.drop()
@@ -312,9 +318,11 @@ class App:
     def _ticket(self) -> _Ticket:
         ticket = self.slots.take()
         if ticket is None:
+            n = self.settings.max_concurrent
             raise ServiceError(503, "busy", "Too many assessments at once",
-                               f"{self.settings.max_concurrent} assessments are running; try "
-                               "again in a moment", headers={"retry-after": "1"})
+                               f"{n} assessment{'s are' if n != 1 else ' is'} running (the "
+                               "service's limit); try again in a moment",
+                               headers={"retry-after": "1"})
         return ticket
 
     async def _bounded(self, ticket: _Ticket, deadline: float, fn, *args):
@@ -353,9 +361,11 @@ class App:
         return Response(self.service.schema(which), media_type="application/schema+json")
 
     async def health(self, request: Request) -> Response:
+        _query(request, ())
         return json_response(self.service.health())
 
     async def openapi_json(self, request: Request) -> Response:
+        _query(request, ())
         return Response(self.openapi, media_type="application/json")
 
     # -- the form
@@ -376,9 +386,9 @@ class App:
             return self._login_page(request)
         deadline = time.monotonic() + self.settings.timeout
         media_type(request, ("application/x-www-form-urlencoded",))
+        raw = await read_body(request, deadline)
         ticket = self._ticket()
         try:
-            raw = await read_body(request, deadline)
             return await self._bounded(ticket, deadline, webpages.submitted, self, request, raw)
         finally:
             ticket.drop()
@@ -396,7 +406,7 @@ class App:
         if self.settings.token is None:
             return RedirectResponse("/", status_code=303)
         if not self.csrf_ok(request, (form.get("csrf") or [""])[0]):
-            return self._login_page(request, failed=False)
+            return self._login_page(request, expired=True)
         given = (form.get("token") or [""])[0]
         if not same_secret(given, self.settings.token):
             return self._login_page(request, failed=True)
@@ -411,8 +421,7 @@ class App:
         name = request.path_params["name"]
         if name not in ("report.css", "form.css"):
             raise ServiceError(404, "not-found", "Not found", "no such file")
-        return Response((TEMPLATES / name).read_bytes(), media_type="text/css; charset=utf-8",
-                        headers={"cache-control": "no-cache"})
+        return Response((TEMPLATES / name).read_bytes(), media_type="text/css; charset=utf-8")
 
     # -- sessions, CSRF and Origin
 
@@ -425,10 +434,11 @@ class App:
             return True
         return same_secret(request.cookies.get(SESSION_COOKIE, ""), self._session_value())
 
-    def _login_page(self, request: Request, failed: bool = False) -> Response:
+    def _login_page(self, request: Request, failed: bool = False,
+                    expired: bool = False) -> Response:
         from riskassess import webpages
 
-        return webpages.login(self, request, failed)
+        return webpages.login(self, request, failed, expired)
 
     def csrf_pair(self, request: Request) -> tuple[str, str | None]:
         """The form's CSRF token, and the cookie to set when the browser has none yet
@@ -470,6 +480,8 @@ class App:
             Route("/", self.form, methods=["GET"]),
             Route("/", self.submit, methods=["POST"]),
             Route("/login", self.login, methods=["POST"]),
+            Route("/login", lambda request: RedirectResponse("/", status_code=303),
+                  methods=["GET"]),
             Route("/static/{name}", self.static, methods=["GET"]),
             Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),
@@ -571,7 +583,9 @@ class Guard:
         host = headers.get("host", "")
         name = _host_of(host)
         port = _port_of(host)
-        if name not in self.settings.allowed_hosts or port not in (None, self.settings.port):
+        if port is None:
+            port = 80  # a Host without a port names the default one
+        if name not in self.settings.allowed_hosts or port != self.settings.port:
             names = ", ".join(sorted(self.settings.allowed_hosts))
             return ServiceError(400, "host-not-allowed", "Host not allowed",
                                 f"this service answers for {names} "
@@ -596,15 +610,25 @@ async def _internal_response(scope, receive, send) -> None:
 
 
 def _where(exc: BaseException) -> str:
+    """Where an error arose: the innermost line of riskassess's own code, and the
+    innermost line of all (in a library) when that is elsewhere."""
     tb = exc.__traceback__
-    last = None
+    last = ours = None
     while tb is not None:
         last = tb
+        if f"{os.sep}riskassess{os.sep}" in tb.tb_frame.f_code.co_filename:
+            ours = tb
         tb = tb.tb_next
     if last is None:
         return "?"
-    code = last.tb_frame.f_code
-    return f"{os.path.basename(code.co_filename)}:{last.tb_lineno} ({code.co_name})"
+
+    def place(t) -> str:
+        code = t.tb_frame.f_code
+        return f"{os.path.basename(code.co_filename)}:{t.tb_lineno} ({code.co_name})"
+
+    if ours is None or ours is last:
+        return place(last)
+    return f"{place(ours)}, in {place(last)}"
 
 
 def _printable(text: str) -> str:

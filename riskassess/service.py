@@ -226,27 +226,54 @@ class Service:
                 "links": {"self": f"/v1/rules/{r.id}?ruleset={rs.id}",
                           "cites": [f"/v1/coi/{pid}?ruleset={rs.id}" for pid in r.cites]}}
 
+    def check_ruleset(self, ruleset_id: str | None) -> None:
+        """A `ruleset=` parameter must name an encoded edition (400 otherwise)."""
+        if ruleset_id is None or ruleset_id in self.rulesets:
+            return
+        close = difflib.get_close_matches(ruleset_id, list(self.rulesets), n=1, cutoff=0.5)
+        known = [e.id for e in self.catalog.editions]
+        why = ("is in the catalog but not encoded" if ruleset_id in known
+               else "is not an edition of the catalog")
+        shown = ruleset_id if len(ruleset_id) <= 60 else ruleset_id[:60] + "..."
+        raise ServiceError(400, "bad-parameter", "A parameter cannot be acted on",
+                           f"ruleset '{shown}' {why}; the encoded editions are "
+                           f"{', '.join(self.rulesets)}"
+                           + (f" (did you mean {close[0]}?)" if close else ""),
+                           exit_code=int(ExitCode.USAGE))
+
     def _wanted(self, ruleset_id: str | None) -> list:
+        self.check_ruleset(ruleset_id)
         if ruleset_id is None:
             return list(self.rulesets.values())
-        if ruleset_id not in self.rulesets:
-            raise _not_found("encoded rule set", ruleset_id, list(self.rulesets))
         return [self.rulesets[ruleset_id]]
+
+    def _elsewhere(self, kind: str, wanted: str, ruleset_id: str | None, known: list[str],
+                   where: list[str]) -> ServiceError:
+        """Not found: in another edition (then say which), or close to a known id."""
+        if ruleset_id is not None and where:
+            return ServiceError(404, "not-found", f"No such {kind} in that edition",
+                                f"no {kind} '{wanted}' in {ruleset_id}; it is in "
+                                f"{', '.join(where)}")
+        return _not_found(kind, wanted, known)
 
     def rule(self, rule_id: str, ruleset_id: str | None = None) -> dict:
         found = [(rs, rs.rules[rule_id]) for rs in self._wanted(ruleset_id)
                  if rule_id in rs.rules]
         if not found:
-            raise _not_found("rule", rule_id, sorted({r for rs in self.rulesets.values()
-                                                      for r in rs.rules}))
+            raise self._elsewhere("rule", rule_id, ruleset_id,
+                                  sorted({r for rs in self.rulesets.values() for r in rs.rules}),
+                                  [rs.id for rs in self.rulesets.values() if rule_id in rs.rules])
         return {"id": rule_id, "rulesets": [{"ruleset": rs.id, **self._rule(rs, r)}
                                             for rs, r in found]}
 
     def paragraph(self, pid: str, ruleset_id: str | None = None) -> dict:
         found = [rs for rs in self._wanted(ruleset_id) if pid in rs.paragraphs]
         if not found:
-            raise _not_found("paragraph", pid, sorted({p for rs in self.rulesets.values()
-                                                       for p in rs.paragraphs}))
+            raise self._elsewhere("paragraph", pid, ruleset_id,
+                                  sorted({p for rs in self.rulesets.values()
+                                          for p in rs.paragraphs}),
+                                  [rs.id for rs in self.rulesets.values()
+                                   if pid in rs.paragraphs])
         out = []
         for rs in found:
             p = rs.paragraphs[pid]
@@ -318,8 +345,10 @@ def _check_json(raw: bytes) -> None:
     except RecursionError:
         raise ServiceError(400, "unreadable", "The case file cannot be read",
                            "nested too deeply to be a case file", exit_code=3) from None
-    except ValueError as exc:
-        raise ServiceError(400, "unreadable", "The case file cannot be read", str(exc),
+    except ValueError as exc:  # NaN or Infinity; or an integer of over 4,300 digits
+        said = str(exc) if "is not JSON" in str(exc) else \
+            "a number too long to read (over 4,300 digits)"
+        raise ServiceError(400, "unreadable", "The case file cannot be read", said,
                            exit_code=3) from None
 
 

@@ -102,7 +102,7 @@ class Submitted:
     def yaml_source(self) -> str:
         """The case file as text for the reader (JSON is YAML): the positions it gives
         are not shown, since problems are shown at their fields."""
-        return json.dumps(self.data, indent=1, ensure_ascii=False) + "\n"
+        return json.dumps(self.data, indent=1, ensure_ascii=True) + "\n"
 
 
 def read_form(vocab, form: dict[str, list[str]]) -> Submitted:
@@ -169,7 +169,7 @@ def field_problems(exc: CaseFileError, vocab) -> list[tuple[str | None, str]]:
 
 
 def _field_of(p: Problem, names: set[str]) -> str | None:
-    path = p.path
+    path = p.path.split("[", 1)[0]  # an item of a list is its field's
     while path:
         if path in names:
             return path

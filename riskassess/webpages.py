@@ -130,8 +130,8 @@ def submitted(app, request: Request, raw: bytes) -> Response:
     ruleset = sub.ruleset
     if ruleset is not None and ruleset not in service.rulesets:
         problems.append(("ruleset", f"no encoded edition '{ruleset[:40]}'"))
-    doc = parse_yaml_text(sub.yaml_source(), "form")
     try:
+        doc = parse_yaml_text(sub.yaml_source(), "form")
         case_from_document(doc, vocab)
     except CaseFileError as exc:
         problems += field_problems(exc, vocab)
@@ -171,11 +171,12 @@ def _download(a: Answer) -> Response:
                     headers={"content-disposition": f'attachment; filename="{a.filename}"'})
 
 
-def login(app, request: Request, failed: bool) -> Response:
+def login(app, request: Request, failed: bool, expired: bool = False) -> Response:
     from riskassess.render.templating import render as render_template
 
     csrf, new_cookie = app.csrf_pair(request)
-    html = render_template("login.html.j2", version=__version__, csrf=csrf, failed=failed)
+    html = render_template("login.html.j2", version=__version__, csrf=csrf, failed=failed,
+                           expired=expired)
     response = Response(html.encode("utf-8"), status_code=401, media_type=HTML,
                         headers={"www-authenticate": 'Bearer realm="riskassess"'})
     if new_cookie:

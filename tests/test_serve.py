@@ -160,7 +160,7 @@ def test_not_found_says_what_is_close(client):
     assert "did you mean risk.amnesty-does-not-reduce" in body["detail"]
     problem(client.get("/v1/rulesets/no-such-edition"), 404)
     problem(client.get("/v1/coi/no.such.paragraph"), 404)
-    problem(client.get("/v1/rules/x", params={"ruleset": "nope"}), 404)
+    problem(client.get("/v1/rules/x", params={"ruleset": "nope"}), 400)  # a bad parameter
     problem(client.get("/v1/schema/nope"), 404)
     problem(client.get("/no/such/endpoint"), 404)
     problem(client.delete("/v1/rulesets"), 405)
@@ -338,10 +338,11 @@ def test_security_headers_on_every_response(client):
 def test_host_header_allow_list(client, server):
     port = server.port
     for host in ("evil.example", f"evil.example:{port}", f"127.0.0.1:{port + 1}",
-                 "127.0.0.1.evil.example", "", f"localhost:{port}x"):
+                 "127.0.0.1.evil.example", "", f"localhost:{port}x",
+                 "127.0.0.1", "localhost"):  # no port: port 80, which it is not
         body = problem(client.get("/healthz", headers={"host": host}), 400)
         assert body["type"].endswith(":host-not-allowed")
-    for host in (f"127.0.0.1:{port}", f"localhost:{port}", "LOCALHOST", "127.0.0.1"):
+    for host in (f"127.0.0.1:{port}", f"localhost:{port}", f"LOCALHOST:{port}"):
         assert client.get("/healthz", headers={"host": host}).status_code == 200
 
 
@@ -475,15 +476,33 @@ def test_concurrency_limit_and_request_timeout():
     try:
         body = CASES[2].read_bytes()
         with httpx.Client(base_url=s.base, timeout=60) as c:
+            # a slow upload holds its connection, not an assessment's slot
             held = _partial(s.port, body, 10)
             time.sleep(0.3)
             r = c.post("/v1/assessments", content=body, headers=YAML)
-            problem(r, 503)
-            assert r.headers["retry-after"] == "1"
-            status, _ = _response(held)  # the held request times out (2 s) ...
+            assert r.status_code == 200 and r.content == cli_json(CASES[2])
+            status, _ = _response(held)  # and it times out (2 s): 408
             assert status == 408
             held.close()
-            r = c.post("/v1/assessments", content=body, headers=YAML)  # ... and frees its slot
+        # eight PDFs at once with one slot: those beyond it get 503, the others their PDF
+        from concurrent.futures import ThreadPoolExecutor
+
+        def pdf(_):
+            with httpx.Client(base_url=s.base, timeout=60) as one:
+                return one.post("/v1/assessments?format=pdf", content=body, headers=YAML)
+
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(pool.map(pdf, range(8)))
+        statuses = sorted(r.status_code for r in answers)
+        assert 200 in statuses and 503 in statuses and set(statuses) == {200, 503}, statuses
+        for r in answers:
+            if r.status_code == 503:
+                assert r.headers["retry-after"] == "1"
+                assert problem(r, 503)["type"].endswith(":busy")
+            else:
+                assert r.content.startswith(b"%PDF")
+        with httpx.Client(base_url=s.base, timeout=60) as c:  # and then the slot is free
+            r = c.post("/v1/assessments", content=body, headers=YAML)
             assert r.status_code == 200 and r.content == cli_json(CASES[2])
             assert c.get("/v1/rulesets").status_code == 200  # reading is never limited
         # a request whose headers trickle in (or never come) is closed at the deadline
@@ -549,3 +568,82 @@ def test_other_commands_do_not_import_the_web_stack():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                        timeout=120)
     assert r.stderr.endswith("[]"), r.stderr[-500:]
+
+
+@pytest.mark.parametrize("args,said", [
+    (["--host", "0", "--token", TOKEN], "--allow-host"),  # 0 is 0.0.0.0, however spelt
+    (["--host", "::0", "--token", TOKEN], "--allow-host"),
+    (["--host", "0", "--allow-host", "me.example"], "not a loopback address"),
+    (["--allow-host", "http://me.example"], "not a host name"),
+    (["--allow-host", "me.example:8080"], "not a host name"),
+    (["--host", "no such host!"], "--host no such host!"),
+])
+def test_hosts_are_judged_by_the_address_they_name(args, said):
+    r = run_cli("serve", *args)
+    assert r.code == ExitCode.USAGE and said in r.err, r.err
+
+
+def test_a_browser_on_port_80_sends_no_port_in_its_origin():
+    from riskassess.server import Settings, allowed_hosts
+
+    on80 = Settings("127.0.0.1", 80, allowed_hosts("127.0.0.1", []))
+    assert "http://127.0.0.1" in on80.origins and "http://localhost:80" in on80.origins
+    other = Settings("127.0.0.1", 8765, allowed_hosts("127.0.0.1", []))
+    assert "http://127.0.0.1" not in other.origins
+
+
+def test_parameters_name_encoded_editions_and_say_where_an_id_is(client):
+    body = problem(client.get("/v1/rules/risk.amnesty-does-not-reduce",
+                              params={"ruleset": "nope"}), 400)
+    assert "the encoded editions are euaa-syria-2024, euaa-syria-2025-12" in body["detail"]
+    body = problem(client.post("/v1/assessments?ruleset=easo-syria-2020",
+                               content=CASES[0].read_bytes(), headers=YAML), 400)
+    assert "in the catalog but not encoded" in body["detail"]
+    assert "--ruleset" not in body["detail"] and body["exit_code"] == ExitCode.USAGE
+    body = problem(client.get("/v1/coi/sd.houran-200",
+                              params={"ruleset": "euaa-syria-2025-12"}), 404)
+    assert body["detail"] == ("no paragraph 'sd.houran-200' in euaa-syria-2025-12; it is in "
+                              "euaa-syria-2024")
+    problem(client.get("/healthz?x=1"), 400)
+    problem(client.get("/openapi.json?x=1"), 400)
+
+
+def test_odd_json_is_refused_in_words(client):
+    body = problem(client.post("/v1/assessments", content=b'{"format": 1' + b"1" * 5000 + b"}",
+                               headers=JSONH), 400)
+    assert "over 4,300 digits" in body["detail"] and "sys." not in body["detail"]
+
+
+def test_control_characters_in_free_text_never_break_a_document(client):
+    case = json.dumps({"format": 1, "applicant": {"role_and_unit": "a\u0001b\u000bc\ufffe"}})
+    for fmt in ("json", "markdown", "html", "docx", "pdf"):
+        r = client.post(f"/v1/assessments?format={fmt}", content=case.encode(), headers=JSONH)
+        assert r.status_code == 200, (fmt, r.text[:300])
+    from test_documents import docx_structure
+
+    docx = client.post("/v1/assessments?format=docx", content=case.encode(), headers=JSONH)
+    assert "a\\x01b\\x0bc\\ufffe" in docx_structure(docx.content)
+
+
+def test_free_text_cannot_add_markup_to_the_markdown(client):
+    evil = "x | y\n\n# Injected\n<script>alert(1)</script> ![i](http://evil.example/t.png)"
+    case = json.dumps({"format": 1, "applicant": {"role_and_unit": evil}})
+    md = client.post("/v1/assessments?format=markdown", content=case.encode(),
+                     headers=JSONH).text
+    row = next(line for line in md.splitlines() if line.startswith("| Role and unit"))
+    assert row.count(" | ") == 1 and row.endswith(" |")  # one cell, the table intact
+    assert "<script>" not in md and "![i]" not in md and "\n# Injected" not in md
+    assert "&lt;script&gt;" in row and "\\!" not in row and "\\[i\\]" in row
+
+
+def test_internal_errors_are_logged_by_place_not_value():
+    from riskassess.server import _where
+
+    def inner(value):
+        raise KeyError(value)
+
+    try:
+        inner("SECRET-FACT")
+    except KeyError as exc:
+        where = _where(exc)
+    assert "test_serve.py" in where and "inner" in where and "SECRET" not in where

@@ -266,3 +266,32 @@ def test_a_real_chromium_fills_in_and_submits_the_form(server, tmp_path):
             assert problems == [], problems
         finally:
             browser.close()
+
+
+def test_odd_characters_typed_in_the_form_are_answered_not_crashed_on(browser_client):
+    c = browser_client
+    for text in ("\x7f", "a\u0085b", "\u0001", "\ud7ff", "x" * 20_000):
+        r = post(c, [("csrf", c.csrf), ("applicant.role_and_unit", text),
+                     ("action", "docx")])
+        assert r.status_code in (200, 422), (repr(text[:5]), r.status_code)
+        if r.status_code == 422:  # refused at the field, with the entry kept
+            assert 'id="f-applicant-role-and-unit-error"' in r.text
+
+
+def test_a_bad_list_item_is_shown_at_its_field_and_a_bad_choice_is_kept(browser_client):
+    c = browser_client
+    r = post(c, [("csrf", c.csrf), ("applicant.prior_measures", "listed"),
+                 ("applicant.prior_measures:item", "tortured-by-mistake"),
+                 ("applicant.rank", "general")])
+    assert r.status_code == 422
+    assert 'id="f-applicant-prior-measures-error"' in r.text
+    assert '<a href="#f-applicant-prior-measures">' in r.text
+    assert '<option value="general" selected>general (as sent: not an allowed value)' in r.text
+
+
+def test_odd_example_names_are_404s(server):
+    for bad in ("a" * 251, "%00", "..", "CON", "religious-objector/"):
+        r = httpx.get(server.base + "/", params={"example": bad})
+        assert r.status_code == 404 and "There is no teaching example" in r.text
+    r = httpx.get(server.base + "/login", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == "/"

@@ -102,6 +102,22 @@ def _field(paragraph, instruction: str, shown: str) -> None:
         '</w:fldSimple>'))
 
 
+def xml_text(text: str) -> str:
+    """A case's free text as Word can hold it: a character XML 1.0 forbids (a control
+    character other than tab and line breaks, U+FFFE, U+FFFF, a lone surrogate) is shown
+    as its escape, e.g. \\x01, rather than making the document unwritable."""
+    if all(_xml_ok(ch) for ch in text):
+        return text
+    return "".join(ch if _xml_ok(ch) else (f"\\x{ord(ch):02x}" if ord(ch) < 256
+                                           else f"\\u{ord(ch):04x}") for ch in text)
+
+
+def _xml_ok(ch: str) -> bool:
+    o = ord(ch)
+    return (o >= 0x20 or ch in "\t\n\r") and not 0xD800 <= o <= 0xDFFF and o not in (
+        0xFFFE, 0xFFFF)
+
+
 def render(doc: Document) -> bytes:
     d = docx.Document()
     styles = d.styles
@@ -112,7 +128,7 @@ def render(doc: Document) -> bytes:
     def para(text: str = "", style: str | None = None, numbers: list[int] = (), bold: bool = False,
              size: float | None = None):
         p = d.add_paragraph(style=style)
-        run = p.add_run(text)
+        run = p.add_run(xml_text(text))
         run.bold = bold
         if size:
             run.font.size = Pt(size)
@@ -141,7 +157,7 @@ def render(doc: Document) -> bytes:
         p = d.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
         p.add_run(label + ": ").bold = True
-        p.add_run(value)
+        p.add_run(xml_text(value))
     for w in doc.warnings:
         p = d.add_paragraph()
         p.paragraph_format.space_before = Pt(6)
@@ -162,7 +178,7 @@ def render(doc: Document) -> bytes:
         table.rows[0].cells[0].text, table.rows[0].cells[1].text = "Fact", "Value"
         for fact, value in doc.facts_given:
             row = table.add_row().cells
-            row[0].text, row[1].text = fact, value
+            row[0].text, row[1].text = fact, xml_text(value)
     para("Facts not given: " + ("; ".join(doc.facts_not_given) or "none") + ".")
 
     d.add_heading("Guidance applied", level=1)
