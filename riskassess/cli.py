@@ -1049,10 +1049,20 @@ def serve(
                          f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
                          f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
         sys.stderr.flush()
-        if open_form:
+        if not open_form:
+            return
+        import os
+
+        if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or \
+                os.environ.get("WAYLAND_DISPLAY"):
+            import threading
             import webbrowser
 
-            webbrowser.open(url)
+            # in a thread: a browser that takes a while to start must not hold the server
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        else:  # a text browser would take over this terminal: say where the form is
+            sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
+                             f"{url} in a browser\n")
 
     import signal
 
