@@ -247,11 +247,24 @@ def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
         elif spec.kind == "date" and value != UNKNOWN:
             shown = f'"{value}"'
         elif spec.kind == "text" and value != UNKNOWN:
-            shown = json.dumps(value, ensure_ascii=False)  # a JSON string is YAML, quoted
+            shown = _yaml_quoted(value)
         else:
             shown = str(value)
         lines.append(f"  {key}: {shown}")
     return "\n".join(lines) + "\n"
+
+
+def _yaml_quoted(text: str) -> str:
+    """Text as a double-quoted YAML scalar (a JSON string is one), with every character
+    YAML would refuse raw or read as a line break (DEL, C1 controls, U+2028, U+2029, U+FFFE,
+    U+FFFF, lone surrogates) escaped, so that the file reads back as the same text."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(f"\\u{ord(ch):04x}" if _yaml_unsafe(ch) else ch for ch in quoted)
+
+
+def _yaml_unsafe(ch: str) -> bool:
+    o = ord(ch)
+    return 0x7F <= o <= 0x9F or o in (0x2028, 0x2029, 0xFFFE, 0xFFFF) or 0xD800 <= o <= 0xDFFF
 
 
 def _wrap(text: str, width: int) -> list[str]:

@@ -295,3 +295,15 @@ def test_odd_example_names_are_404s(server):
         assert r.status_code == 404 and "There is no teaching example" in r.text
     r = httpx.get(server.base + "/login", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/"
+
+
+def test_a_downloaded_case_file_reads_back_whatever_was_typed(browser_client, tmp_path):
+    c = browser_client
+    typed = "a\x7fb\u0085c\x01d\u2028e \u00e9\u0645 \"q\" \\"
+    r = post(c, [("csrf", c.csrf), ("applicant.role_and_unit", typed), ("action", "yaml")])
+    assert r.status_code == 200
+    saved = tmp_path / "case.yaml"
+    saved.write_bytes(r.content)
+    back = run_cli("evaluate", str(saved), "-f", "json", "--today", TODAY)
+    assert back.code == 0, back.err
+    assert read_yaml_file(saved).data["applicant"]["role_and_unit"] == typed
