@@ -986,12 +986,18 @@ def serve(
     import socket
 
     from riskassess.ruleset import default_rules_dir
-    from riskassess.server import Settings, allowed_hosts, is_loopback, run
+    from riskassess.server import (
+        Settings,
+        allowed_hosts,
+        is_host_name,
+        is_loopback,
+        is_wildcard,
+        run,
+    )
     from riskassess.service import Service
 
     for name in allow_host or []:
-        if not re.fullmatch(r"[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*",
-                            name):
+        if not is_host_name(name):
             raise UsageError(f"--allow-host {name} is not a host name or address (give the "
                              "name alone: no scheme, port or path)")
     if token is not None and len(token) < 16:
@@ -1004,7 +1010,7 @@ def serve(
         raise UsageError(f"--host {host}: not an address or a name this machine knows "
                          f"({getattr(exc, 'strerror', None) or exc})") from None
     address = info[4][0]
-    wildcard = address in ("0.0.0.0", "::")
+    wildcard = is_wildcard(address)
     if not is_loopback(address) and token is None:
         raise UsageError(f"--host {host} is not a loopback address: other machines could "
                          "reach the service, so give it a token (--token, or the "

@@ -31,7 +31,7 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
@@ -86,6 +86,31 @@ class Settings:
         return frozenset(out)
 
 
+def is_wildcard(address: str) -> bool:
+    """Whether an address means every address (0.0.0.0, ::, ::ffff:0.0.0.0)."""
+    try:
+        ip = ipaddress.ip_address(address.strip("[]"))
+    except ValueError:
+        return False
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_unspecified or (mapped is not None and mapped.is_unspecified)
+
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+
+
+def is_host_name(name: str) -> bool:
+    """A name the Host header can give: a DNS name, an IPv4 address, or an IPv6 address
+    (bracketed or not); no scheme, port or path."""
+    try:
+        ipaddress.ip_address(name[1:-1] if name.startswith("[") and name.endswith("]")
+                             else name)
+        return True
+    except ValueError:
+        pass
+    return len(name) <= 253 and re.fullmatch(rf"{_LABEL}(?:\.{_LABEL})*\.?", name) is not None
+
+
 def is_loopback(host: str) -> bool:
     if host.lower() in LOOPBACK_NAMES:
         return True
@@ -110,8 +135,8 @@ def allowed_hosts(host: str, extra: list[str]) -> frozenset[str]:
     """The names a request's Host header may give: the bound address, the loopback
     names when it is a loopback or wildcard address, and those given with --allow-host."""
     names = {host_name(h) for h in extra}
-    if host in ("0.0.0.0", "::"):
-        names |= {"127.0.0.1", "localhost", "[::1]"}
+    if is_wildcard(host):  # it listens on loopback too (IPv6 loopback only if on IPv6)
+        names |= {"127.0.0.1", "localhost"} | ({"[::1]"} if ":" in host else set())
     else:
         names.add(host_name(host))
         if is_loopback(host):
@@ -249,6 +274,10 @@ async def read_body(request: Request, deadline: float) -> bytes:
         raise ServiceError(408, "timeout", "The request took too long",
                            "the body did not arrive in time",
                            headers={"connection": "close"}) from None
+    except ClientDisconnect:  # it went away, or sent a body h11 cannot read
+        raise ServiceError(400, "bad-request", "Bad request",
+                           "the body ended before it was complete",
+                           headers={"connection": "close"}) from None
     if size > MAX_BODY:
         raise _too_large(size, more=size > DRAINED)
     return b"".join(chunks)
@@ -345,12 +374,12 @@ class App:
     async def rule(self, request: Request) -> Response:
         params = _query(request, ("ruleset",))
         return json_response(self.service.rule(request.path_params["rule_id"],
-                                               params.get("ruleset")))
+                                               params.get("ruleset") or None))
 
     async def coi(self, request: Request) -> Response:
         params = _query(request, ("ruleset",))
         return json_response(self.service.paragraph(request.path_params["paragraph_id"],
-                                                    params.get("ruleset")))
+                                                    params.get("ruleset") or None))
 
     async def schema(self, request: Request) -> Response:
         _query(request, ())
@@ -559,7 +588,11 @@ class Guard:
                         headers[name] = value
                 if "content-security-policy" not in headers:
                     headers["content-security-policy"] = CSP
-            await send(message)
+            try:  # a client that does not read its answer cannot hold the connection
+                async with asyncio.timeout(self.settings.timeout):
+                    await send(message)
+            except TimeoutError:
+                raise _SlowReader from None
 
         path = scope.get("path", "")
         try:
@@ -568,6 +601,9 @@ class Guard:
                 await problem(refusal)(scope, receive, guarded_send)
             else:
                 await self.app(scope, receive, guarded_send)
+        except _SlowReader:
+            log.info("the client did not read its answer within %g s: connection closed",
+                     self.settings.timeout)
         except Exception as exc:  # noqa: BLE001 - logged by type and place, never by value
             log.error("internal error %s at %s", type(exc).__name__, _where(exc))
             if not status[0]:
@@ -601,6 +637,10 @@ class Guard:
         return ServiceError(401, "unauthorized", "A token is required",
                             "send the service's token as Authorization: Bearer TOKEN",
                             headers={"www-authenticate": 'Bearer realm="riskassess"'})
+
+
+class _SlowReader(Exception):
+    """The client left its answer unread for longer than the time limit."""
 
 
 async def _internal_response(scope, receive, send) -> None:
@@ -652,7 +692,7 @@ def _port_of(host: str) -> int | None:
     if not rest:
         return None
     digits = rest[1:]
-    return int(digits) if digits.isdigit() and len(digits) <= 5 else -1
+    return int(digits) if digits.isascii() and digits.isdigit() and len(digits) <= 5 else -1
 
 
 def build(service: Service, settings: Settings):

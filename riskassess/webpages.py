@@ -55,6 +55,8 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
     labels = {f.name: f.label for _, fs in groups for f in fs} | {
         name: f.label for name, f in envelope.items()}
     errors: dict[str, list[str]] = {}
+    # a problem of a name the form has no field for (e.g. the action) is said at the top
+    summary = [(name if name in ids else None, message) for name, message in summary]
     for name, message in summary:
         if name:
             errors.setdefault(name, []).append(message)

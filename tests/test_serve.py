@@ -647,3 +647,59 @@ def test_internal_errors_are_logged_by_place_not_value():
     except KeyError as exc:
         where = _where(exc)
     assert "test_serve.py" in where and "inner" in where and "SECRET" not in where
+
+
+@pytest.mark.parametrize("args,said", [
+    (["--host", "::ffff:0.0.0.0", "--token", TOKEN], "--allow-host"),
+    (["--allow-host", "192.0.2.2:8837"], "not a host name"),
+    (["--allow-host", "cafe:8852"], "not a host name"),
+    (["--allow-host", "-"], "not a host name"),
+])
+def test_more_hosts_judged_by_what_they_mean(args, said):
+    r = run_cli("serve", *args)
+    assert r.code == ExitCode.USAGE and said in r.err, r.err
+
+
+def test_odd_requests_from_the_second_review(client, server):
+    port = server.port
+    for odd in ("127.0.0.1:\u00b2", f"127.0.0.1:{port}\u00b9"):  # digits that are not ASCII
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: " + odd.encode("latin-1") + b"\r\n\r\n")
+            status, _ = _response(s)
+        assert status == 400
+    with httpx.Client(base_url=server.base, timeout=60, headers={"origin": server.base}) as c:
+        page = c.get("/")
+        csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+        r = c.post("/", content=f"csrf={csrf}&action=assess&action=pdf".encode(),
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422 and "given more than once" in r.text
+    rule = client.get("/v1/rulesets/euaa-syria-2024").json()["rules"][0]["id"]
+    assert client.get(f"/v1/rules/{rule}?ruleset=").status_code == 200  # empty: none
+    # a client that goes away in the middle of its upload is a 400, not an internal error
+    held = _partial(port, CASES[0].read_bytes(), 10)
+    held.close()
+    assert server.wait_logged("POST /v1/assessments 400")
+    assert "internal error" not in server.log()
+
+
+def test_a_client_that_does_not_read_its_answers_cannot_hold_the_connection():
+    s = Server("--timeout", "2")
+    try:
+        c = socket.socket()
+        c.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        c.connect(("127.0.0.1", s.port))
+        request = b"GET /openapi.json HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % s.port
+        c.sendall(request * 200)  # pipelined (about 20 MB of answers), and not read
+        # the answer it does not read is cut off after --timeout (2 s); what the system's
+        # buffers took is left, and the connection is then closed as idle (5 s)
+        assert s.wait_logged("did not read its answer within 2 s", timeout=30), \
+            s.log()[-1000:]
+        time.sleep(6)
+        c.settimeout(20)
+        while c.recv(1 << 20):  # what was buffered, then the end: the server closed it
+            pass
+        c.close()
+        with httpx.Client(base_url=s.base, timeout=60) as fresh:
+            assert fresh.get("/healthz").status_code == 200
+    finally:
+        assert s.stop() == 0
