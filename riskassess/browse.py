@@ -21,10 +21,15 @@ def encoded_rulesets(rules_dir: Path) -> list[RuleSet]:
     return [ruleset_for(rules_dir, e) for e in catalog.editions if e.encoded]
 
 
-def _not_found(kind: str, wanted: str, known: list[str]) -> UsageError:
+def did_you_mean(wanted: str, known: list[str]) -> str:
+    """'; did you mean A, B?' for the known ids close to `wanted`, or ''."""
     close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
-    return UsageError(f"no {kind} '{wanted}' in the encoded rule sets{hint}")
+    return f"; did you mean {', '.join(close)}?" if close else ""
+
+
+def _not_found(kind: str, wanted: str, known: list[str]) -> UsageError:
+    return UsageError(f"no {kind} '{wanted}' in the encoded rule sets"
+                      f"{did_you_mean(wanted, known)}")
 
 
 def _paragraph_text(rs: RuleSet, pid: str, indent: str = "") -> list[str]:

@@ -982,97 +982,14 @@ def serve(
     Nothing is stored and nothing is logged but method, path, status and time.
 
     Example: riskassess serve   (then open http://127.0.0.1:8765/)"""
-    import logging
-    import socket
-
-    from riskassess.ruleset import default_rules_dir
-    from riskassess.server import (
-        Settings,
-        allowed_hosts,
-        is_host_name,
-        is_loopback,
-        is_wildcard,
-        run,
-    )
-    from riskassess.service import Service
-
-    for name in allow_host or []:
-        if not is_host_name(name):
-            raise UsageError(f"--allow-host {name} is not a host name or address (give the "
-                             "name alone: no scheme, port or path)")
-    if token is not None and len(token) < 16:
-        raise UsageError("the token is shorter than 16 characters: use a long random one "
-                         "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
-    try:  # judged by the address it names, not by how it is spelt (0, ::0, 00.0.0.0)
-        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
-                                  flags=socket.AI_PASSIVE)[0]
-    except (OSError, UnicodeError) as exc:
-        raise UsageError(f"--host {host}: not an address or a name this machine knows "
-                         f"({getattr(exc, 'strerror', None) or exc})") from None
-    address = info[4][0]
-    wildcard = is_wildcard(address)
-    if not is_loopback(address) and token is None:
-        raise UsageError(f"--host {host} is not a loopback address: other machines could "
-                         "reach the service, so give it a token (--token, or the "
-                         "environment variable RISKASSESS_TOKEN)")
-    if wildcard and not allow_host:
-        raise UsageError(f"--host {host} listens on every address, so the service cannot "
-                         "know the name clients will use: give it with --allow-host NAME")
-    fixed = _parse_today(today) if today is not None else None
-    service = Service(rules_dir or default_rules_dir(), today=fixed)
-    try:
-        # the protocol given (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on
-        # sockets that say they are TCP, and without it every answer after the first on a
-        # kept-alive connection waits 40 ms for the client's delayed ACK
-        sock = socket.socket(info[0], socket.SOCK_STREAM, info[2] or socket.IPPROTO_TCP)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(info[4])
-        sock.listen(128)
-    except OSError as exc:
-        raise UsageError(f"cannot listen on {host} port {port}: "
-                         f"{exc.strerror or exc}") from None
-    bound = sock.getsockname()[1]
-    names = allowed_hosts(address, [host, *(allow_host or [])] if not wildcard
-                          else list(allow_host or []))
-    settings = Settings(address, bound, names, token, max_concurrent, timeout)
-    shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
-    url = f"http://{shown}:{bound}/"
-    if wildcard:
-        url_note = (f" on every address; clients may name it "
-                    f"{', '.join(sorted(names))} (port {bound})")
-    else:
-        url_note = ""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
-    for name in ("riskassess.serve", "uvicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers[:] = [handler]
-        logger.setLevel(logging.INFO)
-        logger.propagate = False
-
-    def ready() -> None:
-        sys.stderr.write(f"riskassess serve: listening on {url}{url_note} (rule sets: "
-                         f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
-                         f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
-        sys.stderr.flush()
-        if not open_form:
-            return
-        import os
-
-        if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or \
-                os.environ.get("WAYLAND_DISPLAY"):
-            import threading
-            import webbrowser
-
-            # in a thread: a browser that takes a while to start must not hold the server
-            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
-        else:  # a text browser would take over this terminal: say where the form is
-            sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
-                             f"{url} in a browser\n")
-
     import signal
 
-    stopped = run(service, settings, sock, on_ready=ready)
+    from riskassess.server import serve as run_service
+
+    stopped = run_service(host=host, port=port, rules_dir=rules_dir, token=token,
+                          allow_host=allow_host or [], max_concurrent=max_concurrent,
+                          timeout=timeout, open_form=open_form,
+                          today=_parse_today(today) if today is not None else None)
     if stopped == signal.SIGINT:
         sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))

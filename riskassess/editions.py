@@ -130,12 +130,13 @@ def choose_edition(catalog: Any, day: dt.date, forced: str | None = None,
                          in_force=current, newer=newer)
 
 
-def _window(e: Entry) -> str:
-    out = f"in force from {e.in_force_from.isoformat()}"
+def _window(e: Entry, show=dt.date.isoformat) -> str:
+    """An edition's dates in words (`show` writes a date: ISO by default)."""
+    out = f"in force from {show(e.in_force_from)}"
     if e.under_review_from:
-        out += f", under review from {e.under_review_from.isoformat()}"
+        out += f", under review from {show(e.under_review_from)}"
     if e.superseded_on:
-        out += f", superseded on {e.superseded_on.isoformat()}"
+        out += f", superseded on {show(e.superseded_on)}"
     return out
 
 

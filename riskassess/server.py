@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import ipaddress
@@ -222,7 +223,7 @@ def html_csp(page: bytes) -> str:
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(m.group(1)).digest()).decode() + "'"
         for m in re.finditer(rb"<style>(.*?)</style>", page, re.S))
-    return CSP.replace("style-src 'self'", f"style-src {hashes or chr(39) + 'none' + chr(39)}")
+    return CSP.replace("style-src 'self'", "style-src " + (hashes or "'none'"))
 
 
 def json_response(data: Any) -> Response:
@@ -459,7 +460,8 @@ class App:
                         hashlib.sha256).hexdigest()
 
     def _signed_in(self, request: Request) -> bool:
-        if self.settings.token is None or bearer_ok(request, self.settings.token):
+        token = self.settings.token
+        if token is None or bearer_ok(request.headers.get("authorization", ""), token):
             return True
         return same_secret(request.cookies.get(SESSION_COOKIE, ""), self._session_value())
 
@@ -534,8 +536,9 @@ def same_secret(given: str, expected: str) -> bool:
                                hashlib.sha256(expected.encode("utf-8")).digest())
 
 
-def bearer_ok(request: Request, token: str) -> bool:
-    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+def bearer_ok(authorization: str, token: str) -> bool:
+    """Whether an Authorization header's value is `Bearer TOKEN`."""
+    scheme, _, given = authorization.partition(" ")
     return scheme.lower() == "bearer" and same_secret(given.strip(), token)
 
 
@@ -631,8 +634,7 @@ class Guard:
         path = scope.get("path", "")
         if token is None or path.startswith(PUBLIC) or path == "/":
             return None  # the form's pages check the token or the session themselves
-        scheme, _, given = headers.get("authorization", "").partition(" ")
-        if scheme.lower() == "bearer" and same_secret(given.strip(), token):
+        if bearer_ok(headers.get("authorization", ""), token):
             return None
         return ServiceError(401, "unauthorized", "A token is required",
                             "send the service's token as Authorization: Bearer TOKEN",
@@ -703,6 +705,96 @@ def build(service: Service, settings: Settings):
 # ---------------------------------------------------------------- running
 
 
+def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
+          max_concurrent: int, timeout: float, open_form: bool,
+          today: dt.date | None) -> int | None:
+    """`riskassess serve`: check the options, load the rule sets, listen, and serve until
+    SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
+    it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
+    that do not load. It writes its start line and its log to standard error."""
+    import socket
+    import sys
+
+    from riskassess.errors import UsageError
+    from riskassess.ruleset import default_rules_dir
+
+    for name in allow_host:
+        if not is_host_name(name):
+            raise UsageError(f"--allow-host {name} is not a host name or address (give the "
+                             "name alone: no scheme, port or path)")
+    if token is not None and len(token) < 16:
+        raise UsageError("the token is shorter than 16 characters: use a long random one "
+                         "(e.g. python3 -c 'import secrets; print(secrets.token_urlsafe())')")
+    try:  # judged by the address it names, not by how it is spelt (0, ::0, 00.0.0.0)
+        info = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM,
+                                  flags=socket.AI_PASSIVE)[0]
+    except (OSError, UnicodeError) as exc:
+        raise UsageError(f"--host {host}: not an address or a name this machine knows "
+                         f"({getattr(exc, 'strerror', None) or exc})") from None
+    address = info[4][0]
+    wildcard = is_wildcard(address)
+    if not is_loopback(address) and token is None:
+        raise UsageError(f"--host {host} is not a loopback address: other machines could "
+                         "reach the service, so give it a token (--token, or the "
+                         "environment variable RISKASSESS_TOKEN)")
+    if wildcard and not allow_host:
+        raise UsageError(f"--host {host} listens on every address, so the service cannot "
+                         "know the name clients will use: give it with --allow-host NAME")
+    service = Service(rules_dir or default_rules_dir(), today=today)
+    try:
+        # the protocol given (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on
+        # sockets that say they are TCP, and without it every answer after the first on a
+        # kept-alive connection waits 40 ms for the client's delayed ACK
+        sock = socket.socket(info[0], socket.SOCK_STREAM, info[2] or socket.IPPROTO_TCP)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(info[4])
+        sock.listen(128)
+    except OSError as exc:
+        raise UsageError(f"cannot listen on {host} port {port}: "
+                         f"{exc.strerror or exc}") from None
+    bound = sock.getsockname()[1]
+    names = allowed_hosts(address, [host, *allow_host] if not wildcard
+                          else list(allow_host))
+    settings = Settings(address, bound, names, token, max_concurrent, timeout)
+    shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
+    url = f"http://{shown}:{bound}/"
+    if wildcard:
+        url_note = (f" on every address; clients may name it "
+                    f"{', '.join(sorted(names))} (port {bound})")
+    else:
+        url_note = ""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    for name in ("riskassess.serve", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        logger.handlers[:] = [handler]
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+
+    def ready() -> None:
+        sys.stderr.write(f"riskassess serve: listening on {url}{url_note} (rule sets: "
+                         f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
+                         f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
+        sys.stderr.flush()
+        if not open_form:
+            return
+        import os
+
+        if sys.platform in ("darwin", "win32") or os.environ.get("DISPLAY") or \
+                os.environ.get("WAYLAND_DISPLAY"):
+            import threading
+            import webbrowser
+
+            # in a thread: a browser that takes a while to start must not hold the server
+            threading.Thread(target=webbrowser.open, args=(url,), daemon=True).start()
+        else:  # a text browser would take over this terminal: say where the form is
+            sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
+                             f"{url} in a browser\n")
+
+    return run(service, settings, sock, on_ready=ready)
+
+
+
 def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
         on_ready=None) -> int | None:
     """Serve on a bound socket until SIGTERM or Ctrl-C; return the signal that stopped
@@ -715,7 +807,7 @@ def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
         http=_protocol(min(settings.timeout, HEADER_TIMEOUT)),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
         limit_concurrency=4 * settings.max_concurrent + 16)
-    server = _Server(config)
+    server = _server(config)
     server.on_ready = on_ready
     server.run(sockets=[sock])
     return server.stopped_by
@@ -763,38 +855,37 @@ def _protocol(limit: float):
     return Guarded
 
 
-class _Server:
+def _server(config):
     """uvicorn's server, stopping on SIGTERM or SIGINT after answering what is in flight,
-    and reporting which signal it was instead of raising it again."""
+    and reporting which signal it was instead of raising it again (uvicorn is imported
+    only here, when serving)."""
+    import contextlib
+    import signal
 
-    def __new__(cls, config):
-        import contextlib
-        import signal
+    import uvicorn
 
-        import uvicorn
+    class Server(uvicorn.Server):
+        stopped_by: int | None = None
+        on_ready = None
 
-        class Server(uvicorn.Server):
-            stopped_by: int | None = None
-            on_ready = None
+        @contextlib.contextmanager
+        def capture_signals(self):
+            if threading.current_thread() is not threading.main_thread():
+                yield
+                return
+            handled = (signal.SIGINT, signal.SIGTERM)
+            original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
+            try:
+                yield
+            finally:
+                for sig, handler in original.items():
+                    signal.signal(sig, handler)
+            if self._captured_signals:
+                self.stopped_by = self._captured_signals[0]
 
-            @contextlib.contextmanager
-            def capture_signals(self):
-                if threading.current_thread() is not threading.main_thread():
-                    yield
-                    return
-                handled = (signal.SIGINT, signal.SIGTERM)
-                original = {sig: signal.signal(sig, self.handle_exit) for sig in handled}
-                try:
-                    yield
-                finally:
-                    for sig, handler in original.items():
-                        signal.signal(sig, handler)
-                if self._captured_signals:
-                    self.stopped_by = self._captured_signals[0]
+        async def startup(self, sockets=None):
+            await super().startup(sockets)
+            if self.on_ready is not None and self.started:
+                self.on_ready()
 
-            async def startup(self, sockets=None):
-                await super().startup(sockets)
-                if self.on_ready is not None and self.started:
-                    self.on_ready()
-
-        return Server(config)
+    return Server(config)

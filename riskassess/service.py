@@ -12,7 +12,6 @@ programs (read once, at start), never a case.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -230,7 +229,8 @@ class Service:
         """A `ruleset=` parameter must name an encoded edition (400 otherwise)."""
         if ruleset_id is None or ruleset_id in self.rulesets:
             return
-        close = difflib.get_close_matches(ruleset_id, list(self.rulesets), n=1, cutoff=0.5)
+        from riskassess.browse import did_you_mean
+
         known = [e.id for e in self.catalog.editions]
         why = ("is in the catalog but not encoded" if ruleset_id in known
                else "is not an edition of the catalog")
@@ -238,7 +238,7 @@ class Service:
         raise ServiceError(400, "bad-parameter", "A parameter cannot be acted on",
                            f"ruleset '{shown}' {why}; the encoded editions are "
                            f"{', '.join(self.rulesets)}"
-                           + (f" (did you mean {close[0]}?)" if close else ""),
+                           + did_you_mean(ruleset_id, list(self.rulesets)),
                            exit_code=int(ExitCode.USAGE))
 
     def _wanted(self, ruleset_id: str | None) -> list:
@@ -353,7 +353,8 @@ def _check_json(raw: bytes) -> None:
 
 
 def _not_found(kind: str, wanted: str, known: list[str]) -> ServiceError:
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    from riskassess.browse import did_you_mean
+
+    hint = did_you_mean(wanted, known)
     shown = wanted if len(wanted) <= 80 else wanted[:80] + "..."
     return ServiceError(404, "not-found", f"No such {kind}", f"no {kind} '{shown}'{hint}")

@@ -72,7 +72,10 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
                            _and([titles.get(a, a) for a in o.affects]))
                           for o in report.open_questions]
     csrf, new_cookie = app.csrf_pair(request)
-    editions = [(rs.id, rs.edition.title, _dates(rs.edition))
+    from riskassess.editions import _window
+    from riskassess.hypothesis import long_date
+
+    editions = [(rs.id, rs.edition.title, _window(rs.edition, long_date))
                 for rs in service.rulesets.values()]
     html = render_template(
         "form.html.j2", version=__version__, doc=document, report_html=report_html,
@@ -193,17 +196,6 @@ def _and(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _dates(edition) -> str:
-    from riskassess.hypothesis import long_date
-
-    out = f"in force from {long_date(edition.in_force_from)}"
-    if edition.superseded_on:
-        out += f", superseded on {long_date(edition.superseded_on)}"
-    elif edition.under_review_from:
-        out += f", under review from {long_date(edition.under_review_from)}"
-    return out
 
 
 def _examples() -> list[tuple[str, str]]:
