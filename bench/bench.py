@@ -38,8 +38,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from riskassess.casegen import case_dicts  # noqa: E402
-from riskassess.vocabulary import shipped  # noqa: E402
+from riskassess.law.casegen import case_dicts  # noqa: E402
+from riskassess.law.ruleset import shipped_vocabulary as shipped  # noqa: E402
 
 VOCAB = shipped()
 EXAMPLE = ROOT / "examples" / "daraa-conscript-amnesty.yaml"
@@ -92,9 +92,9 @@ def cold_start(pairs: int, cache: Path) -> None:
 
 
 def engine(n: int) -> None:
-    from riskassess.core import Assessor
-    from riskassess.plain import plain_reader, reader_spec
-    from riskassess.yamlio import Document
+    from riskassess.assess.core import Assessor
+    from riskassess.io.reader import Document
+    from riskassess.law.plain import plain_reader, reader_spec
 
     data = case_dicts(VOCAB, n, seed=2024)
     docs = [Document("<bench>", d) for d in data]
@@ -108,10 +108,10 @@ def engine(n: int) -> None:
     assessor.assess_document(Document("<warm>", data[0]))  # load and compile the editions
     for entry in assessor.catalog.editions:  # both encoded editions, before timing
         if entry.encoded and entry.id not in assessor.rulesets:
-            from riskassess.ruleset import ruleset_for
+            from riskassess.law.ruleset import ruleset_for
 
             assessor.rulesets[entry.id] = ruleset_for(assessor.rules_dir, entry)
-    from riskassess.compiled import program
+    from riskassess.engine.compiled import program
 
     for rs in assessor.rulesets.values():
         program(rs)
@@ -133,17 +133,17 @@ def engine(n: int) -> None:
     fresh.assess_document(Document("<warm>", data[0]))
     for entry in fresh.catalog.editions:
         if entry.encoded and entry.id not in fresh.rulesets:
-            from riskassess.ruleset import ruleset_for
+            from riskassess.law.ruleset import ruleset_for
 
             fresh.rulesets[entry.id] = ruleset_for(fresh.rules_dir, entry)
     progs = {rid: program(rs) for rid, rs in fresh.rulesets.items()}
-    from riskassess.editions import _choose
+    from riskassess.law.editions import choose_for_case
 
     choices = {}
     for p in plains:
         key = p.assessment_date
         if key not in choices:
-            choices[key] = _choose(fresh.catalog, key, today, None, lambda day: None)
+            choices[key] = choose_for_case(fresh.catalog, key, today, None, lambda day: None)
     start = time.perf_counter()
     for p in plains:
         day, choice = choices[p.assessment_date]
@@ -282,7 +282,7 @@ def timed(cmd: list[str], env: dict) -> tuple[float, float]:
 def files(n: int, cache: Path, *, compare: bool) -> None:
     import yaml
 
-    from riskassess.yamlio import parse_yaml_bytes
+    from riskassess.io.reader import parse_yaml_bytes
 
     env = {**os.environ, "RISKASSESS_CACHE_DIR": str(cache)}
     folder = make_caseload(n)

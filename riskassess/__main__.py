@@ -1,5 +1,5 @@
 """Allow `python -m riskassess`."""
 
-from riskassess.fast import main
+from riskassess.cli.fast import main
 
 main()

@@ -15,8 +15,8 @@ import pytest
 # tests/test_fast_path.py turns it on in a folder of its own.
 os.environ["RISKASSESS_CACHE_DIR"] = "off"
 
-from riskassess.cli import main  # noqa: E402
-from riskassess.vocabulary import load_vocabulary  # noqa: E402
+from riskassess.cli.app import main  # noqa: E402
+from riskassess.law.vocabulary import load_vocabulary  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

@@ -11,9 +11,10 @@ import pytest
 import yaml
 from conftest import VOCAB, edit, run_cli
 
-from riskassess import batch
-from riskassess.casegen import case_dicts
+from riskassess.assess import batch
 from riskassess.errors import ExitCode
+from riskassess.law.casegen import case_dicts
+from riskassess.law.report import outcomes_model
 
 N = batch.MIN_PARALLEL + 3 * batch.CHUNK + 5  # enough for workers, and a short last chunk
 
@@ -52,7 +53,7 @@ def test_outcomes_lines_validate_and_refusals_are_lines_too(caseload, tmp_path):
     target = tmp_path / "out.jsonl"
     run_cli("evaluate", str(caseload), "-f", "outcomes", "-o", str(target), "--jobs", "2",
             "--today", "2026-12-01")
-    model = VOCAB.outcomes_model
+    model = outcomes_model(VOCAB)
     refused = []
     for line in target.read_text().splitlines():
         parsed = model.model_validate_json(line)

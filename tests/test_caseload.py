@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from conftest import DATA, EXAMPLES, RULES, VOCAB, run_cli
 
-from riskassess.core import Assessor, assess_file, case_files
+from riskassess.assess.core import Assessor, assess_file, case_files
+from riskassess.engine.explain import describe_comparison
 from riskassess.errors import ExitCode, UserError
-from riskassess.explain import describe_comparison
-from riskassess.ruleset import load_catalog
+from riskassess.law.ruleset import load_catalog
 
 OLD, NEW = "euaa-syria-2024", "euaa-syria-2025-12"
 EDITIONS = ["--editions", OLD, NEW]
@@ -313,7 +313,7 @@ def test_a_broken_rule_set_stops_the_run(caseload, tmp_path, rules):
 
 def test_no_report_outlives_its_case(caseload, monkeypatch):
     """Only counts are kept: every report is gone once its case has been counted."""
-    from riskassess import caseload as module
+    from riskassess.assess import caseload as module
 
     reports: list[weakref.ref] = []
     real = Assessor.assess_document

@@ -13,7 +13,7 @@ import pytest
 from conftest import EXAMPLES, ROOT, RULES, run_cli
 
 from riskassess.errors import ExitCode
-from riskassess.ruleset import load_catalog
+from riskassess.law.ruleset import load_catalog
 
 DEMO = str(EXAMPLES / "daraa-conscript-amnesty.yaml")
 COMMANDS = [[], ["evaluate"], ["schema"], ["schema", "case"], ["schema", "report"],
@@ -117,7 +117,7 @@ def test_schema_commands_print_json_schemas():
 
 
 def test_examples_validate_against_the_case_schema():
-    from riskassess.yamlio import read_yaml_file
+    from riskassess.io.reader import read_yaml_file
 
     schema = json.loads(run_cli("schema", "case").out)
     for path in CASE_FILES:
@@ -241,12 +241,12 @@ def test_missing_file_and_directory(tmp_path):
 
 
 def test_internal_errors_keep_a_traceback_and_exit_70(monkeypatch):
-    import riskassess.core
+    import riskassess.assess.core
 
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(riskassess.core, "evaluate", boom)
+    monkeypatch.setattr(riskassess.assess.core, "evaluate", boom)
     r = run_cli("evaluate", DEMO)
     assert r.code == ExitCode.INTERNAL
     assert "Traceback" in r.err and "simulated bug" in r.err and "internal error" in r.err

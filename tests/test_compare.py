@@ -15,8 +15,8 @@ import re
 import pytest
 from conftest import EXAMPLES, RULES, VOCAB, run_cli
 
-from riskassess.ruleset import load_catalog, load_ruleset, warning_rank
-from riskassess.vocabulary import item_label
+from riskassess.law.ruleset import load_catalog, load_ruleset, warning_rank
+from riskassess.law.vocabulary import item_label
 
 OLD, NEW = "euaa-syria-2024", "euaa-syria-2025-12"
 RULESETS = {rid: load_ruleset(RULES / rid) for rid in (OLD, NEW)}

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from riskassess.casegen import case_dicts
-from riskassess.core import Assessor, _assess
-from riskassess.vocabulary import shipped
-from riskassess.yamlio import Document
+from riskassess.assess.core import Assessor, _assess
+from riskassess.io.reader import Document
+from riskassess.law.case import case_model
+from riskassess.law.casegen import case_dicts
+from riskassess.law.report import outcomes_model
+from riskassess.law.ruleset import shipped_vocabulary as shipped
 
 BASELINE = Path(__file__).parent / "data" / "generated-10k.sha256"
 TODAY = dt.date(2026, 12, 1)
@@ -55,7 +57,7 @@ def test_reports_through_the_model_are_byte_identical_too(generated):
     vocab = assessor.vocabulary
     expected = BASELINE.read_text().split()
     for i in range(0, 10_000, 20):  # 500 of them: the model costs more
-        case = vocab.case_model.model_validate(generated[i])
+        case = case_model(vocab).model_validate(generated[i])
         outcome = _assess(case, assessor.catalog, assessor.rules_dir, TODAY, None,
                           assessor.rulesets)
         assert digest(outcome.report.model_dump_json().encode()) == expected[i], i
@@ -80,7 +82,7 @@ def test_outcomes_line_agrees_with_the_report(generated):
     import json
 
     assessor = Assessor(today=TODAY)
-    model = assessor.vocabulary.outcomes_model
+    model = outcomes_model(assessor.vocabulary)
     for data in generated[:300]:
         done = assessor.assess_document(Document("<gen>", data))
         report = json.loads(done.json())

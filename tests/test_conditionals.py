@@ -21,10 +21,10 @@ import pytest
 import yaml
 from conftest import EXAMPLES
 
-from riskassess.case import UNKNOWN, given_facts
-from riskassess.core import assess_file, document
-from riskassess.hypothesis import PREFIX
-from riskassess.scenarios import load_scenarios
+from riskassess.assess.core import assess_file, document
+from riskassess.law.case import UNKNOWN, given_facts
+from riskassess.law.scenarios import load_scenarios
+from riskassess.words import PREFIX
 
 SCENARIOS = load_scenarios(EXAMPLES)
 TODAY = dt.date(2026, 12, 1)

@@ -23,10 +23,10 @@ import docx
 import pytest
 from conftest import EXAMPLES, run_cli
 
-from riskassess.core import assess_file
+from riskassess.assess.core import assess_file
+from riskassess.engine.explain import explain
 from riskassess.errors import ExitCode
-from riskassess.explain import explain
-from riskassess.scenarios import load_scenarios
+from riskassess.law.scenarios import load_scenarios
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 UPDATE = os.environ.get("RISKASSESS_UPDATE_GOLDEN") == "1"
@@ -146,7 +146,7 @@ def test_html_is_self_contained_and_accessible():
 def test_word_file_has_real_footnotes():
     scenario = next(s for s in SCENARIOS if s.id == "religious-objector")
     out = assess_file(scenario.case_path, today=dt.date(1900, 1, 1))
-    from riskassess.core import document
+    from riskassess.assess.core import document
     from riskassess.render.docx import render
 
     doc = document(out)
@@ -292,9 +292,9 @@ def _signature(report, qid):
 def test_decisive_facts_agree_with_the_engine(name, tmp_path):
     """Each statement is checked by writing the variant as a case file and assessing it;
     and every single change not listed is checked to change nothing."""
-    from riskassess.case import UNKNOWN, given_facts
-    from riskassess.explain import _alternatives, _valid, show
-    from riskassess.yamlio import read_yaml_file
+    from riskassess.engine.explain import _alternatives, _valid, show
+    from riskassess.io.reader import read_yaml_file
+    from riskassess.law.case import UNKNOWN, given_facts
 
     path = EXAMPLES / f"{name}.yaml"
     out = assess_file(path, today=dt.date(1900, 1, 1))

@@ -22,13 +22,16 @@ from conftest import RULES, VOCAB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import UNKNOWN, date_bounds
-from riskassess.engine import domains, evaluate
-from riskassess.ruleset import choose_edition, load_catalog, load_ruleset
+from riskassess.engine.evaluate import evaluate
+from riskassess.engine.parts import domains
+from riskassess.law.case import case_model, group_model
+from riskassess.law.dates import UNKNOWN, date_bounds
+from riskassess.law.editions import choose_edition
+from riskassess.law.ruleset import load_catalog, load_ruleset
 
 FACTS = VOCAB.testable  # the facts rules may read, from rules/syria/facts.yaml
-Case = VOCAB.case_model
-Applicant = VOCAB.group_model("applicant")
+Case = case_model(VOCAB)
+Applicant = group_model(VOCAB, "applicant")
 _DOMAINS = domains(VOCAB)
 CATALOG, _ = load_catalog(RULES)
 QUESTIONS = ("applicability", "persecution", "risk", "nexus", "exclusion")

@@ -5,11 +5,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from conftest import DATA, EXAMPLES, RULES
+from conftest import DATA, EXAMPLES, RULES, VOCAB
 
-from riskassess.core import assess_file
-from riskassess.ruleset import load_ruleset
-from riskassess.scenarios import compare, load_scenarios
+from riskassess.assess.core import assess_file
+from riskassess.law.ruleset import load_ruleset
+from riskassess.law.scenarios import compare, load_scenarios
 
 SCENARIOS = load_scenarios(EXAMPLES)
 ENCODED = sorted(p.name for p in RULES.iterdir() if (p / "edition.yaml").is_file())
@@ -30,10 +30,10 @@ def test_example_evaluates_as_expected(scenario):
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_example_is_dated_inside_its_editions_window_and_cites_real_paragraphs(scenario):
-    from riskassess.case import load_case
+    from riskassess.law.case import load_case
 
     rs = load_ruleset(RULES / scenario.meta.expected.ruleset)
-    day = load_case(scenario.case_path).assessment_date
+    day = load_case(scenario.case_path, VOCAB).assessment_date
     assert day is not None
     assert rs.edition.in_force_from <= day
     assert rs.edition.superseded_on is None or day < rs.edition.superseded_on
@@ -57,7 +57,7 @@ def test_every_rule_is_exercised_by_some_example(edition):
 
 def test_the_same_facts_under_each_edition():
     """Issue 3: the same deserter gets the December 2025 answer in 2026, April 2024 in 2024."""
-    from riskassess.yamlio import read_yaml_file
+    from riskassess.io.reader import read_yaml_file
 
     old = EXAMPLES / "daraa-conscript-amnesty.yaml"
     new = EXAMPLES / "deserter-2026.yaml"

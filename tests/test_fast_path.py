@@ -15,7 +15,8 @@ import sys
 import pytest
 from conftest import EXAMPLES, ROOT, edit, run_cli
 
-from riskassess import bundle, fast
+from riskassess.cli import fast
+from riskassess.assess import cache as bundle
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
 TODAY = ["--today", "2026-12-01"]
@@ -136,7 +137,7 @@ def test_refused_cases_get_the_full_paths_errors(built, tmp_path, monkeypatch, c
 
 
 def test_a_cold_start_imports_no_typer_pydantic_or_rich(built):
-    code = ("import sys\nfrom riskassess import fast\n"
+    code = ("import sys\nfrom riskassess.cli import fast\n"
             f"fast.main(['evaluate', {str(EXAMPLES / 'deserter-2026.yaml')!r}, "
             "'--today', '2026-12-01'])\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & "

@@ -12,11 +12,11 @@ import copy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import case_from_document, fact_values, plain_reader
-from riskassess.casegen import case_dicts
 from riskassess.errors import CaseFileError
-from riskassess.vocabulary import shipped
-from riskassess.yamlio import Document, parse_yaml_text
+from riskassess.io.reader import Document, parse_yaml_text
+from riskassess.law.case import case_from_document, fact_values, plain_reader
+from riskassess.law.casegen import case_dicts
+from riskassess.law.ruleset import shipped_vocabulary as shipped
 
 VOCAB = shipped()
 READ = plain_reader(VOCAB)
@@ -101,7 +101,7 @@ def test_plain_reading_accepts_and_refuses_what_the_model_does(data):
 def test_every_generated_and_shipped_case_is_read_plainly():
     from pathlib import Path
 
-    from riskassess.yamlio import read_yaml_file
+    from riskassess.io.reader import read_yaml_file
 
     for data in case_dicts(VOCAB, 2000, seed=3):
         assert READ(Document("<case>", data)) is not None

@@ -47,9 +47,9 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
     seen[ExitCode.CANNOT_WRITE] = run_cli("evaluate", CASE, "-f", "markdown", "-o",
                                           str(target)).code
     monkeypatch.undo()
-    import riskassess.core
+    import riskassess.assess.core
 
-    monkeypatch.setattr(riskassess.core, "case_from_document", lambda *a: 1 / 0)
+    monkeypatch.setattr(riskassess.assess.core, "case_from_document", lambda *a: 1 / 0)
     seen[ExitCode.INTERNAL] = run_cli("evaluate", CASE).code
     monkeypatch.undo()
 
@@ -117,21 +117,21 @@ def test_an_internal_error_shows_no_case_data(tmp_path, monkeypatch):
     case = tmp_path / "private.yaml"
     case.write_text("case_id: SECRET-REF-77\napplicant:\n  sex: male\n"
                     "  military_status: deserter\n", encoding="utf-8")
-    import riskassess.core
-    import riskassess.engine
+    import riskassess.assess.core
+    import riskassess.engine.evaluate
 
     def boom(case, *args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(riskassess.core, "evaluate", boom)
+    monkeypatch.setattr(riskassess.assess.core, "evaluate", boom)
     r = run_cli("evaluate", str(case), "--today", "2024-06-01")
     assert r.code == ExitCode.INTERNAL and "Traceback" in r.err
     assert "SECRET-REF-77" not in r.err and "deserter" not in r.err
-    assert riskassess.engine  # the engine module itself is untouched
+    assert riskassess.engine.evaluate  # the engine module itself is untouched
 
 
 def test_typer_pretty_exceptions_are_off():
-    from riskassess.cli import app
+    from riskassess.cli.app import app
 
     assert app.pretty_exceptions_enable is False
     assert app.pretty_exceptions_show_locals is False

@@ -11,11 +11,11 @@ import tempfile
 import pexpect
 from conftest import ROOT, RULES, VOCAB, run_cli
 
-from riskassess.case import UNKNOWN, load_case
 from riskassess.errors import ExitCode
-from riskassess.interview import Interview, to_yaml
-from riskassess.ruleset import load_catalog
-from riskassess.yamlio import parse_yaml_text
+from riskassess.io.reader import parse_yaml_text
+from riskassess.law.case import UNKNOWN, load_case
+from riskassess.law.ruleset import load_catalog
+from riskassess.teach.interview import Interview, to_yaml
 
 FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
@@ -82,7 +82,7 @@ def test_an_in_profile_deserter(tmp_path):
     assert asked[:2] == ["country_of_origin", "military_status"]
     assert "desertion_date" not in asked
     assert sorted(asked) == sorted(k for k in DESERTER if k != "desertion_date")
-    case = load_case(out)
+    case = load_case(out, VOCAB)
     assert case.case_id == "IV-1" and case.applicant.rank == "officer"
     assert case.applicant.country_of_origin == "SY"  # typed in small letters
     assert case.applicant.conscientious_objection == "religious"
@@ -112,7 +112,7 @@ def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
     child.expect("Open questions")
     child.expect(pexpect.EOF)
     assert len(asked) == len(set(asked))  # nothing asked twice
-    case = load_case(out)
+    case = load_case(out, VOCAB)
     assert case.applicant.rank == UNKNOWN and case.applicant.force == UNKNOWN
     report = run_cli("evaluate", str(out), "--format", "json").out
     assert '"fact": "applicant.rank"' in report  # still open: it was answered unknown
@@ -137,7 +137,7 @@ def test_back_invalid_answers_and_stop(tmp_path):
     child.sendline("never_served")
     child.expect(r"question\(s\) asked")
     child.expect(pexpect.EOF)
-    assert load_case(out).applicant.military_status == "never_served"
+    assert load_case(out, VOCAB).applicant.military_status == "never_served"
     stopped = spawn("--date", DAY)
     stopped.expect("> ")
     stopped.sendline("stop")
@@ -173,14 +173,14 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
     # declining kept the answers in the draft, which a new interview on the same output
     # refuses to overwrite: it points to --from
     draft = tmp_path / "case.yaml.draft"
-    assert load_case(draft).applicant.reconciliation_status == "settled"
+    assert load_case(draft, VOCAB).applicant.reconciliation_status == "settled"
     blocked = spawn("--from", str(out), "-o", str(out), "--force")
     blocked.expect(f"resume it with --from {draft}")
     blocked.expect(pexpect.EOF)
     again = spawn("--from", str(draft), "-o", str(out), "--force")
     again.expect(r"question\(s\) asked")  # nothing left to ask
     again.expect(pexpect.EOF)
-    assert load_case(out).applicant.reconciliation_status == "settled"
+    assert load_case(out, VOCAB).applicant.reconciliation_status == "settled"
     assert not draft.exists()
 
 
@@ -202,7 +202,7 @@ def test_the_written_file_loads_back_identically(tmp_path):
 
 
 def load_case_text(text: str, vocab):
-    from riskassess.case import case_from_document
+    from riskassess.law.case import case_from_document
 
     return case_from_document(parse_yaml_text(text, "written.yaml"), vocab)
 
@@ -269,7 +269,7 @@ def test_ctrl_c_keeps_every_answer_in_a_draft_and_from_resumes_it(tmp_path):
     child.close()
     assert child.exitstatus == ExitCode.INTERRUPTED
     assert f"kept in {draft}" in child.before and not out.exists()
-    kept = load_case(draft)
+    kept = load_case(draft, VOCAB)
     assert kept.case_id == "IV-7" and str(kept.assessment_date) == DAY
     given = {k: v for k, v in kept.applicant.model_dump().items() if v != UNKNOWN}
     expected = {k: answers[k] for k in first if answers[k] != UNKNOWN}
@@ -281,7 +281,7 @@ def test_ctrl_c_keeps_every_answer_in_a_draft_and_from_resumes_it(tmp_path):
     again.expect(pexpect.EOF)
     assert not set(rest) & set(first)
     assert sorted(first + rest) == sorted(k for k in DESERTER if k != "desertion_date")
-    assert load_case(out).applicant.conscientious_objection == "religious"
+    assert load_case(out, VOCAB).applicant.conscientious_objection == "religious"
     assert not draft.exists()  # finished: the draft has served its purpose
 
 
@@ -314,12 +314,12 @@ def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
         child.expect("> ")
         child.sendline("UNKNOWN")
     child.expect(pexpect.EOF)
-    assert load_case(out).applicant.military_status == "deserter"
+    assert load_case(out, VOCAB).applicant.military_status == "deserter"
     # No rule of the shipped editions makes the interview ask a date today, so the
     # message for a refused date is checked on the answer check the prompt uses.
     from pydantic import ValidationError
 
-    from riskassess.interview import _first_error
+    from riskassess.teach.interview import _first_error
 
     catalog, _ = load_catalog(RULES)
     session = Interview(catalog, RULES, dt.date(2026, 3, 1))
@@ -353,4 +353,4 @@ def test_an_applicant_from_another_country_stops_the_interview_and_keeps_the_ans
     child.close()
     assert child.exitstatus == ExitCode.OUT_OF_SCOPE
     assert "IQ" in child.before and "applicant.military_status" not in child.before
-    assert load_case(tmp_path / "case.yaml.draft").applicant.country_of_origin == "IQ"
+    assert load_case(tmp_path / "case.yaml.draft", VOCAB).applicant.country_of_origin == "IQ"

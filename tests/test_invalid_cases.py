@@ -88,7 +88,7 @@ def test_error_messages_show_the_offending_value_not_the_case(tmp_path):
 
 
 def test_oversized_file_is_refused(tmp_path):
-    from riskassess.yamlio import MAX_BYTES
+    from riskassess.io.reader import MAX_BYTES
 
     big = tmp_path / "big.yaml"
     big.write_text("# " + "x" * MAX_BYTES + "\n", encoding="utf-8")

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from riskassess.casegen import case_dicts
-from riskassess.core import Assessor, assess_file
+from riskassess.assess.core import Assessor, assess_file
+from riskassess.io.reader import Document
+from riskassess.law.case import case_model
+from riskassess.law.casegen import case_dicts
 from riskassess.render import plaintext, terminal
-from riskassess.yamlio import Document
 
 EXAMPLES = sorted(p for p in (Path(__file__).parent.parent / "examples").glob("*.yaml")
                   if not p.name.endswith(".expected.yaml"))
@@ -27,7 +28,7 @@ def test_examples_read_the_same_without_rich(path):
     outcome = assess_file(path, today=TODAY)
     rich_text = terminal.render(outcome.report, outcome.ruleset, width=100)
     plain = plaintext.render(outcome.report.model_dump(mode="json"),
-                             terminal._info(outcome.ruleset), width=100)
+                             plaintext.text_info(outcome.ruleset), width=100)
     assert plain == rich_text
 
 
@@ -35,13 +36,13 @@ def test_generated_cases_read_the_same_without_rich():
     assessor = Assessor(today=TODAY)
     vocab = assessor.vocabulary
     for data in case_dicts(vocab, 150, seed=5):
-        case = vocab.case_model.model_validate(data)
-        from riskassess.core import _assess
+        case = case_model(vocab).model_validate(data)
+        from riskassess.assess.core import _assess
 
         outcome = _assess(case, assessor.catalog, assessor.rules_dir, TODAY, None,
                           assessor.rulesets)
         done = assessor.assess_document(Document("<gen>", data))
-        info = terminal._info(outcome.ruleset)
+        info = plaintext.text_info(outcome.ruleset)
         assert plaintext.render(json.loads(done.json()), info) == \
             terminal.render(outcome.report, outcome.ruleset, width=100)
 

@@ -14,11 +14,12 @@ from conftest import RULES, VOCAB
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from riskassess.case import case_from_document
-from riskassess.engine import evaluate
+from riskassess.engine.evaluate import evaluate
+from riskassess.io.reader import parse_yaml_text
+from riskassess.law.case import case_from_document
+from riskassess.law.editions import choose_edition
+from riskassess.law.ruleset import load_catalog, ruleset_for
 from riskassess.render.json import render as render_json
-from riskassess.ruleset import choose_edition, load_catalog, ruleset_for
-from riskassess.yamlio import parse_yaml_text
 
 FACTS = VOCAB.testable  # the facts rules may read (rules/syria/facts.yaml)
 
@@ -83,7 +84,7 @@ def _forced(lines: list[str]) -> list[str]:
 
 
 def assess(text: str):
-    case = case_from_document(parse_yaml_text(text, "generated.yaml"))
+    case = case_from_document(parse_yaml_text(text, "generated.yaml"), VOCAB)
     choice = choose_edition(CATALOG, case.assessment_date)
     ruleset = ruleset_for(RULES, choice.entry)
     return evaluate(case, ruleset, choice, case.assessment_date), ruleset

@@ -18,11 +18,11 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, ROOT, RULES, run_cli
+from conftest import EXAMPLES, ROOT, RULES, VOCAB, run_cli
 
-from riskassess.case import load_case
 from riskassess.errors import CaseFileError, Problem, capped
-from riskassess.yamlio import MAX_DEPTH
+from riskassess.io.reader import MAX_DEPTH
+from riskassess.law.case import load_case
 
 CASE = str(EXAMPLES / "officer-fled-abroad.yaml")
 ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a device node needs root")
@@ -119,7 +119,7 @@ def test_a_fifo_as_train_answers_is_refused(tmp_path):
 def test_the_size_limit_holds_while_reading(tmp_path, monkeypatch):
     """A file that reports a size of 0 (as /proc files do) is read only up to the limit:
     the reader never asks for more than MAX_BYTES + 1 bytes in all."""
-    from riskassess import yamlio
+    from riskassess.io import reader as yamlio
 
     path = tmp_path / "case.yaml"
     path.write_bytes(b"# " + b"x" * (2 * yamlio.MAX_BYTES))
@@ -137,7 +137,7 @@ def test_the_size_limit_holds_while_reading(tmp_path, monkeypatch):
     monkeypatch.setattr(yamlio.os, "fstat", size_zero)
     monkeypatch.setattr(yamlio.os, "read", counting)
     with pytest.raises(CaseFileError) as exc:
-        load_case(path)
+        load_case(path, VOCAB)
     monkeypatch.undo()
     assert str(exc.value) == f"{path}: file is larger than the limit of 1,048,576 bytes (1 MiB)"
     assert sum(asked) <= yamlio.MAX_BYTES + 1
@@ -200,7 +200,7 @@ def test_a_1kb_file_500_deep_is_refused_by_load_case(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("applicant: " + "[" * DEEP + "]" * DEEP + "\n", encoding="utf-8")
     with pytest.raises(CaseFileError) as exc:
-        load_case(path)
+        load_case(path, VOCAB)
     assert str(exc.value) == (f"{path}:{opening(path.read_text(), MAX_DEPTH)}: too deeply "
                               f"nested (more than {MAX_DEPTH} levels)")
 
@@ -325,7 +325,7 @@ def test_thousands_of_bad_lines_print_a_capped_list(tmp_path):
 def test_a_file_of_more_values_than_any_case_file_stops_at_the_limit(tmp_path):
     """80,000 bad lines: the reader stops at MAX_NODES, before validation describes them
     all (which took seconds and hundreds of MB)."""
-    from riskassess.yamlio import MAX_NODES
+    from riskassess.io.reader import MAX_NODES
 
     path = tmp_path / "case.yaml"
     path.write_text("applicant:\n" + "".join(f"  k{i}: x\n" for i in range(80_000)),

@@ -8,7 +8,7 @@ import pytest
 from conftest import EXAMPLES, RULES, edit, line_of, run_cli
 
 from riskassess.errors import ExitCode
-from riskassess.ruleset import load_catalog, load_ruleset
+from riskassess.law.ruleset import load_catalog, load_ruleset
 
 CASE = str(EXAMPLES / "officer-fled-abroad.yaml")
 EDITION = "euaa-syria-2024"

@@ -27,7 +27,7 @@ from conftest import DATA, EXAMPLES, run_cli
 from serving import TODAY, Server
 
 from riskassess.errors import ExitCode
-from riskassess.yamlio import read_yaml_file
+from riskassess.io.reader import read_yaml_file
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
 INVALID = sorted(p for p in (DATA / "invalid").iterdir() if p.is_file() and not p.is_symlink())
@@ -570,7 +570,7 @@ def test_serve_help_and_start_line():
 
 
 def test_other_commands_do_not_import_the_web_stack():
-    code = ("import sys\nfrom riskassess.cli import main\n"
+    code = ("import sys\nfrom riskassess.cli.app import main\n"
             "try:\n"
             f"    main(['evaluate', {str(CASES[0])!r}, '-f', 'markdown', '--today', {TODAY!r}])\n"
             "except SystemExit:\n    pass\n"
@@ -583,7 +583,7 @@ def test_other_commands_do_not_import_the_web_stack():
 
 
 def test_a_browser_on_port_80_sends_no_port_in_its_origin():
-    from riskassess.server import Settings, allowed_hosts
+    from riskassess.serve.guard import Settings, allowed_hosts
 
     on80 = Settings("127.0.0.1", 80, allowed_hosts("127.0.0.1", []))
     assert "http://127.0.0.1" in on80.origins and "http://localhost:80" in on80.origins
@@ -636,7 +636,7 @@ def test_free_text_cannot_add_markup_to_the_markdown(client):
 
 
 def test_internal_errors_are_logged_by_place_not_value():
-    from riskassess.server import _where
+    from riskassess.serve.guard import where as _where
 
     def inner(value):
         raise KeyError(value)

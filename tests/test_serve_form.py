@@ -20,7 +20,7 @@ import pytest
 from conftest import EXAMPLES, VOCAB, run_cli
 from serving import TODAY, Server
 
-from riskassess.yamlio import read_yaml_file
+from riskassess.io.reader import read_yaml_file
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

@@ -307,10 +307,10 @@ def test_its_constraints_and_scope_hold(toy, tmp_path):
 def test_a_free_text_fact_is_written_back_quoted(toy):
     import datetime as dt
 
-    from riskassess.case import case_from_document
-    from riskassess.interview import Interview, to_yaml
-    from riskassess.ruleset import load_catalog
-    from riskassess.yamlio import parse_yaml_text
+    from riskassess.io.reader import parse_yaml_text
+    from riskassess.law.case import case_from_document
+    from riskassess.law.ruleset import load_catalog
+    from riskassess.teach.interview import Interview, to_yaml
 
     catalog, _ = load_catalog(toy)
     session = Interview(catalog, toy, dt.date(2030, 6, 1), "XF-2", answers={

@@ -12,8 +12,8 @@ import pytest
 from conftest import EXAMPLES, ROOT, run_cli
 
 from riskassess.errors import ExitCode
-from riskassess.scenarios import load_scenarios
-from riskassess.training import grade, model_answer
+from riskassess.law.scenarios import load_scenarios
+from riskassess.teach.training import grade, model_answer
 
 SCENARIOS = load_scenarios(EXAMPLES)
 RIGHT = ("persecution: qualifies\n"

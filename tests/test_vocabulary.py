@@ -331,8 +331,8 @@ def test_an_interview_resumed_from_an_out_of_scope_file_is_refused(tmp_path):
     import datetime as dt
 
     from riskassess.errors import OutOfScopeError
-    from riskassess.interview import Interview
-    from riskassess.ruleset import load_catalog
+    from riskassess.law.ruleset import load_catalog
+    from riskassess.teach.interview import Interview
 
     catalog, _ = load_catalog(RULES)
     session = Interview(catalog, RULES, dt.date(2024, 6, 1),

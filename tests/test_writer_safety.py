@@ -191,7 +191,7 @@ def test_a_batch_output_that_cannot_be_made_is_exit_6(option, tmp_path, monkeypa
 
 
 def test_check_target_is_the_preflight(tmp_path, monkeypatch):
-    from riskassess.output import check_target
+    from riskassess.io.writer import check_target
 
     target = tmp_path / "case.yaml"
     check_target(target, force=False, inputs=[])

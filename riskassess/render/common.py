@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from riskassess.vocabulary import Vocabulary
-from riskassess.vocabulary import item_text as _record_text
+from riskassess.law.vocabulary import Vocabulary
+from riskassess.law.vocabulary import item_text as _record_text
 
 
 def bracket_source_text(b: Any) -> str:

@@ -26,13 +26,13 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskassess.assessment import Report
-from riskassess.case import UNKNOWN, Case, given_facts
-from riskassess.explain import Explanation
-from riskassess.hypothesis import long_date
+from riskassess.engine.explain import Explanation
+from riskassess.law.case import UNKNOWN, Case, given_facts
+from riskassess.law.report import Report
+from riskassess.law.ruleset import RuleSet, warning_rank
+from riskassess.law.vocabulary import item_text as record_text
 from riskassess.render.common import bracket_source_text
-from riskassess.ruleset import RuleSet, warning_rank
-from riskassess.vocabulary import item_text as record_text
+from riskassess.words import long_date, sentence_case, window
 
 QUESTION_PREFIX = "question:"
 STATUS_WORDS = {
@@ -234,11 +234,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     if rs.selected_by != "assessment_date":
         status += "; chosen with --ruleset, not by the assessment date"
 
-    lines = [f"In force from {long_date(rs.in_force_from)}"
-             + (f", under review from {long_date(rs.under_review_from)}"
-                if rs.under_review_from else "")
-             + (f", superseded on {long_date(rs.superseded_on)}"
-                if rs.superseded_on else "") + "."]
+    lines = [sentence_case(window(rs, long_date)) + "."]
     current = rs.in_force_on_assessment_date
     if current is None:
         lines.append("No catalogued edition was in force on the assessment date.")

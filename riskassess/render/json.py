@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from riskassess.assessment import Report
+from riskassess.law.report import Report
 
 
 def render(report: Report, ruleset: object = None) -> str:

@@ -41,9 +41,17 @@ class TextInfo:
 
 
 def text_info(ruleset: Any) -> TextInfo:
-    """A rule set's TextInfo (built when it is compiled; kept in the cache)."""
-    from riskassess.ruleset import top_warning_codes, warning_rank
-    from riskassess.vocabulary import item_text
+    """A rule set's TextInfo, built once per loaded rule set (and kept in the cache of
+    compiled rule sets, for the fast path)."""
+    found = ruleset.cache.get("text_info")
+    if found is None:
+        found = ruleset.cache["text_info"] = _text_info(ruleset)
+    return found
+
+
+def _text_info(ruleset: Any) -> TextInfo:
+    from riskassess.law.ruleset import top_warning_codes, warning_rank
+    from riskassess.law.vocabulary import item_text
 
     vocab = ruleset.vocabulary
     records = {}

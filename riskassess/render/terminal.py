@@ -17,9 +17,9 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from riskassess.assessment import Report
+from riskassess.law.report import Report
+from riskassess.law.ruleset import RuleSet
 from riskassess.render.plaintext import blocks, text_info
-from riskassess.ruleset import RuleSet
 
 
 def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
@@ -29,7 +29,7 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     console = Console(file=out, width=width, color_system="standard" if color else None,
                       force_terminal=color, highlight=False, emoji=False, markup=False,
                       legacy_windows=False)
-    for block in blocks(report.model_dump(mode="json"), _info(ruleset)):
+    for block in blocks(report.model_dump(mode="json"), text_info(ruleset)):
         kind = block[0]
         if kind == "text":
             _, segments, indent = block
@@ -51,9 +51,3 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     # Padding fills lines to the full width; trailing blanks help nobody in a file.
     return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
 
-
-def _info(ruleset: RuleSet):
-    found = ruleset.cache.get("text_info")
-    if found is None:
-        found = ruleset.cache["text_info"] = text_info(ruleset)
-    return found

@@ -1,0 +1,365 @@
+"""Assessing a caseload: many files, one pass, streamed.
+
+Files are taken in path order (so the output does not depend on the order they were
+named in), each is assessed or refused, and its line (a JSON report, or a one-line
+summary) is written at once. Only counts are kept, so memory does not grow with the
+number of cases. A refused file is reported and counted; it does not stop the batch.
+A broken rule set does: every case would be affected.
+
+A batch of documents (`Documents`) writes each assessed case's document into a folder as
+the case is assessed, and prints the text line for it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import importlib
+import itertools
+import os
+import unicodedata
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+from riskassess.assess.core import Assessor, Outcome
+from riskassess.errors import ExitCode, RuleSetError, UsageError, UserError, capped
+from riskassess.render import EXTENSIONS, Format
+
+PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
+
+
+def csv_columns(questions: tuple[str, ...]) -> list[str]:
+    """The CSV header: one outcome column per question of the vocabulary."""
+    return ["path", "case_id", "assessment_date", "ruleset", *questions, "open_questions",
+            "warnings", "refused"]
+
+
+@dataclass
+class Tally:
+    files: int = 0
+    assessed: int = 0
+    outcomes: Counter = field(default_factory=Counter)  # (question, outcome) -> count
+    refused: list[tuple[str, list[str], int]] = field(default_factory=list)  # path, problems, code
+    skipped: dict[str, int] = field(default_factory=dict)  # why a folder's file was left out
+    questions: tuple[str, ...] = ()  # the vocabulary's questions, in order
+    documents: int | None = None  # written, in a batch of documents
+    folder: str = ""  # where they were written
+
+    @property
+    def exit_code(self) -> int:
+        return max((code for _, _, code in self.refused), default=int(ExitCode.OK))
+
+
+# One file's result, as the workers send it back (plain data, so it pickles cheaply):
+# ("ok", shown, case_id, date, ruleset, outcomes, warning codes, open facts, line bytes)
+# ("refused", shown, problems (capped), how many, exit code, line bytes)
+CHUNK = 64  # files per task of a worker
+MIN_PARALLEL = 4 * CHUNK  # fewer files than this are not worth starting workers for
+
+
+def refusal(exc: BaseException, shown: str) -> tuple[list, int]:
+    """A refused file's problems and exit code: a UserError's own, else (an OSError, a
+    RecursionError...) that the file cannot be read."""
+    if isinstance(exc, UserError):
+        return exc.problems, int(exc.exit_code)
+    reason = getattr(exc, "strerror", None) or type(exc).__name__
+    return [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
+
+
+def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
+    """Assess one file for a batch line (fmt: text, jsonl or outcomes), or refuse it.
+    A RuleSetError is raised: a broken rule set stops the batch."""
+    from riskassess.engine.compiled import refused_line
+
+    shown = path.as_posix()
+    try:
+        done = assessor.assess_fast(path)
+    except RuleSetError:
+        raise
+    except (UserError, OSError, RecursionError, MemoryError) as exc:
+        # Whatever stops one file from being read or parsed is that file's refusal;
+        # the batch goes on. (The reader turns every such cause into a UserError; the
+        # others are a last line of defence, so that one file never costs the rest.)
+        found, code = refusal(exc, shown)
+        # only the first problems are kept, with a count of the rest: a bad file's
+        # thousands of lines would otherwise fill the summary and the memory
+        problems = capped(found, PROBLEMS_SHOWN)
+        line = refused_line(shown, problems, code) + b"\n" if fmt == "outcomes" else None
+        return ("refused", shown, problems, len(found), code, line)
+    line = None
+    if fmt == "jsonl":  # the JSON report, compact, on one line
+        line = done.json() + b"\n"
+    elif fmt == "outcomes":
+        line = done.outcomes_line(shown) + b"\n"
+    return ("ok", shown, done.case_id, done.day.isoformat(), done.ruleset_id,
+            tuple(done.outcomes), tuple(done.warning_codes), tuple(done.open_facts), line)
+
+
+def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
+    """Each file's result, in the files' order. With jobs > 1 the files are assessed by
+    that many worker processes, at most 2 x jobs chunks ahead of the writer, so memory
+    stays bounded whatever the number of files; the first chunk is assessed here, so the
+    workers inherit the compiled rule sets instead of compiling them again."""
+    # the paths stay the caller's compact list of strings: Path objects are made one at a
+    # time (100,000 of them would cost more memory than the assessment)
+    if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork"):
+        for path in files:
+            yield assess_one(assessor, path, fmt)
+        return
+    jobs = min(jobs, -(-(len(files) - CHUNK) // CHUNK))  # no more workers than chunks
+    names = iter(files)
+    for path in itertools.islice(names, CHUNK):
+        yield assess_one(assessor, path, fmt)
+    import collections
+    import multiprocessing
+
+    global _WORKER
+    _WORKER = (assessor, fmt)
+
+    def chunks():
+        while True:
+            chunk = [p.as_posix() for p in itertools.islice(names, CHUNK)]
+            if not chunk:
+                return
+            yield chunk
+
+    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
+    try:
+        pending: collections.deque = collections.deque()
+        todo = chunks()
+        for chunk in itertools.islice(todo, 2 * jobs):
+            pending.append(pool.apply_async(_work, (chunk,)))
+        while pending:
+            done = pending.popleft().get()
+            nxt = next(todo, None)
+            if nxt is not None:
+                pending.append(pool.apply_async(_work, (nxt,)))
+            for item in done:
+                if item[0] == "stop":  # a broken rule set: raise its error here, as alone
+                    assess_one(assessor, Path(item[1]), fmt)
+                    raise RuntimeError(f"a worker stopped on {item[1]}")
+                yield item
+        pool.close()
+    finally:
+        pool.terminate()
+        pool.join()
+        _WORKER = None
+
+
+_WORKER: tuple | None = None
+
+
+def _quiet() -> None:
+    """In a worker: Ctrl-C is the parent's to handle (it stops the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _work(chunk: list[str]) -> list[tuple]:
+    assessor, fmt = _WORKER  # type: ignore[misc]
+    out = []
+    for name in chunk:
+        try:
+            out.append(assess_one(assessor, Path(name), fmt))
+        except RuleSetError:
+            out.append(("stop", name))
+            break
+    return out
+
+
+def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
+        csv_out: TextIO | None = None, tick: Callable[[], None] | None = None,
+        documents: Documents | None = None, jobs: int = 1) -> Tally:
+    """Assess `files` in order, writing one line per file to `out` (fmt: text, jsonl or
+    outcomes); with `documents`, each assessed case's document too, named at the end of
+    its line (documents are made one by one, in this process)."""
+    questions = assessor.vocabulary.question_ids
+    tally = Tally(questions=questions, skipped=dict(getattr(files, "skipped", {})))
+    if documents is not None:
+        tally.documents, tally.folder = 0, documents.folder.as_posix().rstrip("/") + "/"
+    writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
+    if writer:
+        writer.writerow(csv_columns(questions))
+    binary = getattr(out, "buffer", None)
+    if binary is not None:
+        out.flush()
+    source = _documents(files, assessor, documents) if documents is not None else \
+        results(files, assessor, fmt, jobs)
+    for item in source:
+        tally.files += 1
+        if item[0] == "refused":
+            _, shown, problems, count, code, line = item
+            tally.refused.append((shown, problems, code))
+            if fmt == "text":
+                out.write(f"{shown}: REFUSED ({count} problem"
+                          f"{'s' if count > 1 else ''}): {problems[0]}\n")
+            elif line is not None:
+                _write(out, binary, line)
+            if writer:
+                writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
+                                 " | ".join(problems)])
+        else:
+            _, shown, case_id, day, ruleset, outcomes, codes, facts, line = item[:9]
+            tally.assessed += 1
+            for q, o in zip(questions, outcomes, strict=True):
+                tally.outcomes[(q, o)] += 1
+            if line is not None:
+                _write(out, binary, line)
+            else:
+                warned = f"; warnings: {', '.join(codes)}" if codes else ""
+                written = ""
+                if documents is not None:
+                    written = f" -> {item[9]}"
+                    tally.documents += 1
+                out.write(f"{shown}: {ruleset}: {' | '.join(outcomes)}{warned}{written}\n")
+            if writer:
+                writer.writerow([shown, case_id or "", day, ruleset, *outcomes,
+                                 ";".join(facts), ";".join(codes), ""])
+        if tick:
+            tick()
+    return tally
+
+
+def _write(out: TextIO, binary: Any, line: bytes) -> None:
+    if binary is not None:
+        binary.write(line)
+    else:
+        out.write(line.decode("utf-8"))
+
+
+def _documents(files: list[Path], assessor: Assessor, documents: Documents):
+    """A batch of documents: each case assessed with its model (a document needs it) and
+    its document written as soon as it is assessed."""
+    for path in files:
+        shown = path.as_posix()
+        try:
+            outcome = assessor.assess(path)
+        except RuleSetError:
+            raise
+        except (UserError, OSError, RecursionError, MemoryError):
+            yield assess_one(assessor, path, "text")  # the same refusal, said the same way
+            continue
+        report = outcome.report
+        written = documents.write(path, outcome)
+        yield ("ok", shown, report.case_id, report.assessment_date.isoformat(),
+               report.ruleset.id, tuple(report.question(q).outcome
+                                        for q in assessor.vocabulary.question_ids),
+               tuple(w.code for w in report.warnings),
+               tuple(o.fact for o in report.open_questions), None, written)
+
+
+def summary(tally: Tally) -> str:
+    lines = [f"Summary: {tally.files} file(s), {tally.assessed} assessed, "
+             f"{len(tally.refused)} refused, {sum(tally.skipped.values())} skipped"]
+    if tally.documents is not None:
+        lines.append(f"  {tally.documents} document(s) written in {tally.folder}")
+    for reason, count in tally.skipped.items():
+        lines.append(f"  skipped {count}: {reason}")
+    if tally.outcomes:
+        width = max(len(o) for _, o in tally.outcomes)
+        lines.append(f"  {'question':<14}{'outcome':<{width + 2}}cases")
+        for q in tally.questions:
+            for (question, outcome), count in sorted(tally.outcomes.items()):
+                if question == q:
+                    lines.append(f"  {q:<14}{outcome:<{width + 2}}{count}")
+    if tally.refused:
+        lines.append("Refused files:")
+        for path, problems, code in tally.refused:
+            lines.append(f"  {path} (exit {code}):")
+            lines += [f"    {p}" for p in problems]
+    return "\n".join(lines) + "\n"
+
+
+
+# ----------------------------------------------------------------------- documents
+
+def is_document(format: Format) -> bool:
+    """Whether a format is a document (one file per case): every format but the text, the
+    JSON report, its one-line form and the compact outcomes line."""
+    return format not in (Format.text, Format.json, Format.jsonl, Format.outcomes)
+
+
+def document_formats() -> list[str]:
+    return [f.value for f in Format if is_document(f)]
+
+
+def extension(format: Format) -> str:
+    """The extension a document of `format` is named with: the first one that names the
+    format (.md for markdown), else the format's name."""
+    return next((ext for ext, named in EXTENSIONS.items() if named is format),
+                f".{format.value}")
+
+
+class Documents:
+    """One document per case, written into a folder (`evaluate FOLDER -f FORMAT -o OUT/`).
+
+    A case's document is named after its file: the file's name without its extension, and
+    the format's (caseload/2024/A-17.yaml -> OUT/A-17.docx). Its bytes are those that
+    `evaluate CASE -f FORMAT -o FILE` writes for the case on the same day. Two cases whose
+    documents would have one name (a.yaml in two folders, a.yaml and a.yml, or names that
+    differ only in case, one file on many file systems) are refused before anything is
+    assessed or written (`check`): a document must never silently take another case's place,
+    and a name that depended on which case came first would surprise.
+
+    Each document is written by the safe writer, atomically, as soon as its case is
+    assessed: an interruption leaves only complete documents. An existing document is
+    replaced only with `force`, and only if it is a regular file; no document may be a case
+    file or the --summary-csv file."""
+
+    def __init__(self, folder: Path, format: Format, *, force: bool,
+                 summary_csv: Path | None = None, timestamp: bool = False):
+        self.folder, self.format, self.force = Path(folder), format, force
+        self.summary_csv, self.timestamp = summary_csv, timestamp
+        self.extension = extension(format)
+        self.renderer = importlib.import_module(f"riskassess.render.{format.value}")
+
+    def target(self, case: Path) -> Path:
+        return self.folder / f"{Path(case).stem}{self.extension}"
+
+    def check(self, files: list[Path], *, exists: bool) -> None:
+        """Refuse, before any work, two cases of one document name, and (when the folder
+        `exists`) a document that may not be written: an input, the summary, an existing
+        file without `force`, anything but a regular file."""
+        from riskassess.io.writer import check_targets, probe_folder
+
+        seen: dict[str, tuple[str, str]] = {}  # folded name -> (case file, document name)
+        for path in files:
+            name = self.target(path).name
+            key = unicodedata.normalize("NFC", name).casefold()
+            first = seen.setdefault(key, (path.as_posix(), name))
+            if first[0] != path.as_posix():
+                same = (f"would both be written to {(self.folder / name).as_posix()}"
+                        if first[1] == name else
+                        f"would be written to {(self.folder / first[1]).as_posix()} and "
+                        f"{(self.folder / name).as_posix()}, names that differ only in case "
+                        "(one file on many systems)")
+                raise UsageError(f"the documents of {first[0]} and {path.as_posix()} {same}; "
+                                 "rename one of the case files, or assess them into "
+                                 "different folders")
+        csv = self.summary_csv
+        if csv is not None and os.path.realpath(csv.parent) == os.path.realpath(self.folder):
+            folded = unicodedata.normalize("NFC", csv.name).casefold()
+            if folded in seen:  # (found below as well when the folder exists; not before)
+                raise UsageError(f"--summary-csv {csv} would be the document of "
+                                 f"{seen[folded][0]}; give each output its own")
+        if exists:
+            check_targets((self.target(p) for p in files), force=self.force, inputs=files,
+                          others={"--summary-csv": csv})
+            probe_folder(self.folder, f"into --output {self.folder}")
+
+    def write(self, case: Path, outcome: Outcome) -> str:
+        """Make and write the document of one assessed case; returns where it went."""
+        from riskassess.assess.core import document
+        from riskassess.io.writer import write_output
+
+        when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) \
+            if self.timestamp else None
+        data = self.renderer.render(document(outcome, when))
+        target = self.target(case)
+        write_output(target, data.encode("utf-8") if isinstance(data, str) else data,
+                     force=self.force, inputs=[p for p in (case, self.summary_csv) if p])
+        return target.as_posix()

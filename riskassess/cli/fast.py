@@ -1,0 +1,145 @@
+"""The entry point, and the fast path of its most common command.
+
+`riskassess evaluate CASE` with standard output not a terminal (a pipe, a file, a
+case-management system calling it) is answered here when it can be, without typer,
+pydantic or rich: the compiled rule sets come from the cache (bundle.py), the case file
+is read by the one YAML reader and the plain reading of the vocabulary, and the report
+is joined from bytes. The output is byte-identical to the full path's
+(tests/test_fast_path.py). Anything else (another command or option, a terminal, a case
+the plain reading defers, an error of any kind, no cache yet) goes to the full command
+line (cli.py), which then says what is wrong exactly as it always has, and builds the
+cache for next time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import stat
+import sys
+
+FORMATS = ("text", "json", "jsonl", "outcomes")
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        data = answer(args)
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        sys.exit(130)
+    if data is None:
+        from riskassess.cli.app import main as full
+
+        full(argv)
+        return
+    _write(data)
+
+
+def _parse(args: list[str]) -> dict | None:
+    """The options of a plain `evaluate CASE`, or None for anything else."""
+    if len(args) < 2 or args[0] != "evaluate":
+        return None
+    found: dict = {"case": None, "format": None, "ruleset": None, "rules_dir": None,
+                   "today": None}
+    names = {"-f": "format", "--format": "format", "--ruleset": "ruleset",
+             "--rules-dir": "rules_dir", "--today": "today"}
+    rest = iter(args[1:])
+    for arg in rest:
+        if arg.startswith("-"):
+            name, eq, value = arg.partition("=")
+            option = names.get(name)
+            if option is None or found[option] is not None or (eq and name == "-f"):
+                return None
+            if not eq:
+                value = next(rest, None)
+                if value is None:
+                    return None
+            found[option] = value
+        elif found["case"] is None:
+            found["case"] = arg
+        else:
+            return None  # several files: a batch
+    if found["case"] is None or (found["format"] or "text") not in FORMATS:
+        return None
+    if found["today"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
+                                                       found["today"]):
+        return None
+    return found
+
+
+def answer(args: list[str]) -> str | None:
+    """The output of a plain `evaluate CASE`, or None when the full path must answer."""
+    opts = _parse(args)
+    if opts is None:
+        return None
+    fmt = opts["format"] or "text"
+    if fmt == "text" and _is_tty():
+        return None  # colour and the terminal's width: rich's job
+    try:
+        if not stat.S_ISREG(os.stat(opts["case"]).st_mode):
+            return None
+        today = dt.date.fromisoformat(opts["today"]) if opts["today"] else dt.date.today()
+    except (OSError, ValueError):
+        return None
+    from pathlib import Path
+
+    from riskassess.assess import cache as bundles
+    from riskassess.law.shipped import shipped_rules_dir
+
+    rules_dir = Path(opts["rules_dir"]) if opts["rules_dir"] else shipped_rules_dir()
+    if rules_dir is None:
+        return None
+    try:
+        bundle = bundles.load(rules_dir)
+    except OSError:
+        return None
+    if bundle is None or bundle.several_profiles:
+        return None
+    from riskassess.errors import CaseFileError, UserError
+    from riskassess.io.reader import read_yaml_file
+    from riskassess.law.editions import choose_for_case
+    from riskassess.law.plain import UNKNOWN
+
+    try:
+        doc = read_yaml_file(opts["case"], error=CaseFileError)
+        plain = bundle.reader(doc)
+        if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
+                UNKNOWN, bundle.country):
+            return None
+        day, choice = choose_for_case(bundle.catalog, plain.assessment_date, today, opts["ruleset"],
+                              lambda day: None)
+    except (UserError, RecursionError, MemoryError):
+        return None
+    program = bundle.programs.get(choice.entry.id)
+    if program is None:
+        return None
+    done = program.assess(plain.case_id, day, plain.values, choice)
+    if fmt == "jsonl":
+        return done.json().decode() + "\n"
+    if fmt == "outcomes":
+        return done.outcomes_line(Path(opts["case"]).as_posix()).decode() + "\n"
+    if fmt == "json":
+        return done.pretty_json()
+    import json
+
+    data = json.loads(done.json())
+    from riskassess.render.plaintext import render
+
+    return render(data, bundle.texts[choice.entry.id], width=100)
+
+
+def _is_tty() -> bool:
+    try:
+        return sys.stdout is not None and sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _write(data: str) -> None:
+    """Print as cli.main prints: a full disk is a located error, a closed pipe ends quietly."""
+    from riskassess.io.writer import stdout_boundary
+
+    with stdout_boundary():
+        sys.stdout.write(data)

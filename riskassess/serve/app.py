@@ -1,0 +1,267 @@
+"""`riskassess serve`: the HTTP API and the web form, on Starlette and uvicorn.
+
+Why Starlette rather than FastAPI: the request bodies are case files that must be read
+by riskassess's own reader (positions, duplicate keys, size and depth limits) and
+validated by the vocabulary's case model, with the CLI's located problems; and the
+OpenAPI document is built from the vocabulary's own JSON Schemas. FastAPI's value is
+doing both from type hints, which here would be a second reader and a second schema to
+keep in step. Starlette gives the routing and the ASGI plumbing, and nothing else.
+
+Everything a request could abuse is bounded here: the Host header (against DNS
+rebinding), the token, the Origin and a CSRF token on form posts, the body's size and
+the time a request may take, and the number of assessments at once. No log line holds
+a request body, a query string or a fact: only method, path, status and time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from riskassess.serve.guard import (
+    SESSION_COOKIE,
+    Guard,
+    Settings,
+    check_origin,
+    csrf_ok,
+    csrf_pair,
+    same_secret,
+    session_value,
+    signed_in,
+)
+from riskassess.serve.responses import (
+    Slots,
+    Ticket,
+    answer,
+    in_thread,
+    json_response,
+    media_type,
+    problem,
+    query,
+    read_body,
+)
+from riskassess.serve.service import (
+    FORMATS,
+    JSON_TYPES,
+    YAML_TYPES,
+    Answer,
+    Service,
+    ServiceError,
+)
+
+
+class App:
+    """The routes, with the service and the settings they share."""
+
+    def __init__(self, service: Service, settings: Settings):
+        self.service, self.settings = service, settings
+        self.slots = Slots(settings.max_concurrent)
+        from riskassess.serve.openapi import document
+
+        self.openapi = document(service)
+
+    # -- the API
+
+    async def assessments(self, request: Request) -> Response:
+        deadline = time.monotonic() + self.settings.timeout
+        params = query(request, ("format", "ruleset"))
+        fmt = params.get("format", "json")
+        if fmt not in FORMATS:
+            raise ServiceError(400, "bad-parameter", "A parameter cannot be acted on",
+                               f"format '{fmt[:40]}' is not one of {', '.join(FORMATS)}",
+                               exit_code=2)
+        ruleset = params.get("ruleset") or None
+        kind = media_type(request, YAML_TYPES + JSON_TYPES)
+        self.service.check_ruleset(ruleset)
+        # the body first: a slow upload holds a connection, never an assessment's slot
+        raw = await read_body(request, deadline)
+        ticket = self._ticket()
+        try:
+            done = await self._bounded(ticket, deadline, self._assess, raw, kind, fmt, ruleset)
+        finally:
+            ticket.drop()
+        return answer(done)
+
+    def _assess(self, raw: bytes, kind: str, fmt: str, ruleset: str | None) -> Answer:
+        doc = self.service.read(raw, kind)
+        return self.service.assess(doc, fmt, ruleset)
+
+    def _ticket(self) -> Ticket:
+        ticket = self.slots.take()
+        if ticket is None:
+            n = self.settings.max_concurrent
+            raise ServiceError(503, "busy", "Too many assessments at once",
+                               f"{n} assessment{'s are' if n != 1 else ' is'} running (the "
+                               "service's limit); try again in a moment",
+                               headers={"retry-after": "1"})
+        return ticket
+
+    async def _bounded(self, ticket: Ticket, deadline: float, fn, *args):
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                return await in_thread(ticket, fn, *args)
+        except TimeoutError:
+            raise ServiceError(503, "timeout", "The assessment took too long",
+                               f"no answer within {self.settings.timeout:g} s",
+                               headers={"retry-after": "1"}) from None
+
+    async def rulesets(self, request: Request) -> Response:
+        query(request, ())
+        return json_response(self.service.rulesets_index())
+
+    async def ruleset(self, request: Request) -> Response:
+        query(request, ())
+        return json_response(self.service.ruleset(request.path_params["ruleset_id"]))
+
+    async def rule(self, request: Request) -> Response:
+        params = query(request, ("ruleset",))
+        return json_response(self.service.rule(request.path_params["rule_id"],
+                                               params.get("ruleset") or None))
+
+    async def coi(self, request: Request) -> Response:
+        params = query(request, ("ruleset",))
+        return json_response(self.service.paragraph(request.path_params["paragraph_id"],
+                                                    params.get("ruleset") or None))
+
+    async def schema(self, request: Request) -> Response:
+        query(request, ())
+        which = request.path_params["which"]
+        if which not in ("case", "report"):
+            raise ServiceError(404, "not-found", "No such schema",
+                               f"no schema '{which[:40]}' (there are: case, report)")
+        return Response(self.service.schema(which), media_type="application/schema+json")
+
+    async def health(self, request: Request) -> Response:
+        query(request, ())
+        return json_response(self.service.health())
+
+    async def openapi_json(self, request: Request) -> Response:
+        query(request, ())
+        return Response(self.openapi, media_type="application/json")
+
+    # -- the form
+
+    async def form(self, request: Request) -> Response:
+        from riskassess.serve import pages as webpages
+
+        params = query(request, ("example",))
+        if not self._signed_in(request):
+            return self._login_page(request)
+        return webpages.blank(self, request, params.get("example"))
+
+    async def submit(self, request: Request) -> Response:
+        from riskassess.serve import pages as webpages
+
+        self._check_origin(request)
+        if not self._signed_in(request):
+            return self._login_page(request)
+        deadline = time.monotonic() + self.settings.timeout
+        media_type(request, ("application/x-www-form-urlencoded",))
+        raw = await read_body(request, deadline)
+        ticket = self._ticket()
+        try:
+            return await self._bounded(ticket, deadline, webpages.submitted, self, request, raw)
+        finally:
+            ticket.drop()
+
+    async def login(self, request: Request) -> Response:
+        from riskassess.serve.form import FormError, parse_body
+
+        self._check_origin(request)
+        media_type(request, ("application/x-www-form-urlencoded",))
+        raw = await read_body(request, time.monotonic() + self.settings.timeout)
+        try:
+            form = parse_body(raw)
+        except FormError as exc:
+            raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
+        if self.settings.token is None:
+            return RedirectResponse("/", status_code=303)
+        if not self.csrf_ok(request, (form.get("csrf") or [""])[0]):
+            return self._login_page(request, expired=True)
+        given = (form.get("token") or [""])[0]
+        if not same_secret(given, self.settings.token):
+            return self._login_page(request, failed=True)
+        out = RedirectResponse("/", status_code=303)
+        out.set_cookie(SESSION_COOKIE, session_value(self.settings), httponly=True,
+                       samesite="strict", path="/")
+        return out
+
+    async def static(self, request: Request) -> Response:
+        from riskassess.render.templating import TEMPLATES
+
+        name = request.path_params["name"]
+        if name not in ("report.css", "form.css"):
+            raise ServiceError(404, "not-found", "Not found", "no such file")
+        return Response((TEMPLATES / name).read_bytes(), media_type="text/css; charset=utf-8")
+
+    # -- sessions, CSRF and Origin (guard.py)
+
+    def _signed_in(self, request: Request) -> bool:
+        return signed_in(request, self.settings)
+
+    def _login_page(self, request: Request, failed: bool = False,
+                    expired: bool = False) -> Response:
+        from riskassess.serve import pages
+
+        return pages.login(self, request, failed, expired)
+
+    def csrf_pair(self, request: Request) -> tuple[str, str | None]:
+        return csrf_pair(request, self.settings)
+
+    def csrf_ok(self, request: Request, given: str) -> bool:
+        return csrf_ok(request, self.settings, given)
+
+    def _check_origin(self, request: Request) -> None:
+        check_origin(request, self.settings)
+
+    def starlette(self) -> Starlette:
+        routes = [
+            Route("/", self.form, methods=["GET"]),
+            Route("/", self.submit, methods=["POST"]),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/login", lambda request: RedirectResponse("/", status_code=303),
+                  methods=["GET"]),
+            Route("/static/{name}", self.static, methods=["GET"]),
+            Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
+            Route("/healthz", self.health, methods=["GET"]),
+            Route("/openapi.json", self.openapi_json, methods=["GET"]),
+            Route("/v1/assessments", self.assessments, methods=["POST"]),
+            Route("/v1/rulesets", self.rulesets, methods=["GET"]),
+            Route("/v1/rulesets/{ruleset_id}", self.ruleset, methods=["GET"]),
+            Route("/v1/rules/{rule_id}", self.rule, methods=["GET"]),
+            Route("/v1/coi/{paragraph_id}", self.coi, methods=["GET"]),
+            Route("/v1/schema/{which}", self.schema, methods=["GET"]),
+        ]
+        handlers = {ServiceError: _service_error, HTTPException: _http_error,
+                    Exception: _internal_error}
+        return Starlette(routes=routes, exception_handlers=handlers)
+
+
+async def _service_error(request: Request, exc: ServiceError) -> Response:
+    return problem(exc)
+
+
+async def _http_error(request: Request, exc: HTTPException) -> Response:
+    titles = {404: ("not-found", "Not found", "no such endpoint; see /openapi.json"),
+              405: ("method-not-allowed", "Method not allowed",
+                    f"{request.method} is not allowed here")}
+    kind, title, detail = titles.get(exc.status_code, ("http", "Request refused", exc.detail))
+    headers = dict(exc.headers or {})
+    return problem(ServiceError(exc.status_code, kind, title, detail, headers=headers))
+
+
+async def _internal_error(request: Request, exc: Exception) -> Response:
+    return problem(ServiceError(500, "internal", "Internal error",
+                                "an internal error; the service's log names where it arose"))
+
+
+
+def build(service: Service, settings: Settings):
+    """The ASGI application: the app inside its guard."""
+    return Guard(App(service, settings).starlette(), settings)

@@ -1,0 +1,282 @@
+"""`riskassess interview`: build a case file by asking only what can still matter.
+
+The vocabulary's scope fact (the applicant's country) is asked first: no rule reads it,
+but the guidance concerns applicants from one country only. Then the engine chooses every
+question. After each answer the case is evaluated again, and
+the next question is one of its open questions: an unknown fact that could still change
+a conclusion, add a basis, factor or ground, or raise a warning. The open question that
+affects the most questions goes first (ties to the fact more rules read, then the
+vocabulary's order). So under the shipped Syria rules a draft evader is asked for his
+military status first and then nothing else, because nothing else can change a conclusion
+about someone outside the profile.
+
+Answers are checked by the case model itself. The allowed values and their meanings come
+from its documentation, not from text repeated here. The user may answer `unknown`, go
+`back` to change the last answer, or `stop`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from riskassess.engine.explain import show
+from riskassess.errors import UserError
+from riskassess.law.case import (
+    UNKNOWN,
+    Case,
+    allowed_words,
+    case_from_answers,
+    given_facts,
+    vocabulary_of,
+)
+from riskassess.law.ruleset import Catalog
+from riskassess.law.vocabulary import FactSpec, load_vocabulary
+
+BACK, STOP = "back", "stop"
+
+
+@dataclass
+class Interview:
+    catalog: Catalog
+    rules_dir: Any
+    day: dt.date
+    case_id: str | None = None
+    answers: dict[str, Any] = field(default_factory=dict)  # fact key -> value (known or unknown)
+    history: list[str] = field(default_factory=list)  # fact keys in the order answered
+    asked: list[str] = field(default_factory=list)  # every question put, for the record
+
+    @property
+    def vocabulary(self):
+        return load_vocabulary(self.rules_dir / self.catalog.vocabulary)
+
+    def case(self, answers: dict[str, Any] | None = None) -> Case:
+        return case_from_answers(self.vocabulary, self.answers if answers is None else answers,
+                                 case_id=self.case_id, assessment_date=self.day)
+
+    def assess(self):
+        """The case so far, assessed as `evaluate` would (the scope included: an answer or
+        a resumed file may name a country outside the guidance's)."""
+        from riskassess.assess.core import assess_case
+
+        outcome = assess_case(self.case(), today=self.day, rules_dir=self.rules_dir)
+        return outcome.report, outcome.ruleset
+
+    def next_fact(self) -> str | None:
+        """The open question to ask next, or None when nothing left could matter."""
+        vocab = self.vocabulary
+        scope_key = vocab.scope.fact.split(".", 1)[1]
+        if scope_key not in self.answers:
+            # The scope fact comes first: no rule reads it, but an applicant from another
+            # country is not assessed at all, and without it every report is qualified.
+            return vocab.scope.fact
+        report, _ = self.assess()
+        order = list(vocab.facts)
+        candidates = [q for q in report.open_questions
+                      if self.answers.get(q.fact.split(".", 1)[1]) != UNKNOWN]
+        if not candidates:
+            return None
+        # Ties (several facts that can change every question) go to the fact more rules
+        # read, so that a fact that can end the interview at once is asked before facts
+        # that matter only inside the profile.
+        best = min(candidates, key=lambda q: (-len(q.affects), -len(q.rules),
+                                              order.index(q.fact)))
+        return best.fact
+
+
+def parse(spec: FactSpec, raw: str) -> Any:
+    """Turn what was typed into the value the case model expects (it validates it).
+
+    Words are matched without regard to case (`Deserter`, `TRUE`, `Unknown`), since a
+    caseworker typing at a prompt should not have to match the file format's spelling."""
+    text = raw.strip()
+    if text.lower() == UNKNOWN:
+        return UNKNOWN
+    if spec.kind == "bool":
+        return {"true": True, "false": False}.get(text.lower(), text)
+    if spec.kind == "set":
+        if text.lower() in ("none", "[]", ""):
+            return []
+        return [_canonical(spec.values, item.strip())
+                for item in text.strip("[]").split(",") if item.strip()]
+    if spec.kind == "enum":
+        return _canonical(spec.values, text)
+    if spec.kind == "country" and len(text) == 2:
+        return text.upper()  # codes are capitals: sy means SY
+    return text
+
+
+def _canonical(values: tuple[Any, ...], text: str) -> Any:
+    """The allowed value spelled like `text` up to case, or `text` itself (then refused)."""
+    lowered = {str(v).lower(): v for v in values}
+    return lowered.get(text.lower(), text)
+
+
+def prompt_text(spec: FactSpec) -> str:
+    fact = spec.path
+    if spec.kind == "set":
+        allowed = "a comma-separated list of: " + ", ".join(spec.values) + "; or none"
+    elif spec.kind == "date":
+        allowed = "YYYY-MM-DD, YYYY-MM or YYYY"
+    elif spec.kind == "country":
+        allowed = "a two-letter country code (ISO 3166-1 alpha-2)"
+    elif spec.kind == "text":
+        allowed = "any text"
+    else:
+        allowed = ", ".join(show(v) for v in spec.values)
+    return (f"\n{fact}: {spec.description}\n  answer: {allowed}; or unknown. "
+            f"(back: change the last answer; stop: finish now)\n")
+
+
+def run(interview: Interview, read: Callable[[str], str], write: Callable[[str], None],
+        save: Callable[[], None] | None = None) -> None:
+    """Ask until no open question remains or the user stops. `save` is called after every
+    change of the answers (an answer, or `back`), so that a draft on disk always holds
+    every answer given so far."""
+    while True:
+        fact = interview.next_fact()
+        if fact is None:
+            write("\nNo open question remains: every fact that could change a conclusion is "
+                  "answered or marked unknown.\n")
+            return
+        spec = interview.vocabulary.facts[fact]
+        key = spec.key
+        write(prompt_text(spec))
+        while True:
+            raw = read("> ")
+            word = raw.strip().lower()
+            if word == STOP:
+                write("\nStopped: the facts not answered stay unknown.\n")
+                return
+            if word == BACK:
+                if not interview.history:
+                    write("  nothing to go back to\n")
+                    continue
+                last = interview.history.pop()
+                interview.answers.pop(last, None)
+                if save:
+                    save()
+                back = interview.vocabulary.by_key(last)
+                write(f"  back to {back.path if back else last}\n")
+                break
+            value = parse(spec, raw)
+            trial = {**interview.answers, key: value}
+            try:
+                interview.case(trial)
+            except ValidationError as exc:
+                write(f"  not accepted: {_first_error(exc, interview.vocabulary)}\n")
+                continue
+            except UserError as exc:  # pragma: no cover - the model raises ValidationError
+                write(f"  not accepted: {exc}\n")
+                continue
+            interview.answers[key] = value
+            interview.history.append(key)
+            interview.asked.append(fact)
+            if save:
+                save()
+            break
+
+
+def _first_error(exc: ValidationError, vocab: Any) -> str:
+    errors = exc.errors(include_url=False)
+    err = errors[0]
+    spec = next((vocab.by_key(p) for p in reversed(err["loc"]) if isinstance(p, str)
+                 and vocab.by_key(p) is not None), None)
+    allowed = allowed_words(vocab, spec.path) if spec else ""  # as case-file errors say it
+    value = err.get("input")
+    # A date the calendar does not have, or one after the assessment date, says why.
+    why = next((e["msg"] for e in errors if e["type"] in ("partial_date", "full_date")), None)
+    if why:
+        return f"'{show(value)}': {why}"
+    return f"'{show(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
+
+
+DRAFT_MARK = "# interview draft; facts answered unknown:"
+
+
+def draft_text(interview: Interview) -> str:
+    """The draft kept on disk during an interview: the case file so far, plus a comment
+    naming the facts answered `unknown` (so that a resumed interview does not ask them
+    again; a case file cannot otherwise tell "answered unknown" from "not yet asked")."""
+    unknown = [k for k, v in interview.answers.items() if v == UNKNOWN]
+    return (f"# riskassess interview draft: resume with riskassess interview --from "
+            f"THIS-FILE.\n{DRAFT_MARK} {', '.join(unknown) or '-'}\n"
+            + to_yaml(interview.case()))
+
+
+def answers_from(case: Case, text: str) -> dict[str, Any]:
+    """The answers to resume from: the facts a file gives, plus those a draft records as
+    answered unknown."""
+    vocab = vocabulary_of(case)
+    answers = {path.split(".", 1)[1]: value for path, value in given_facts(case)
+               if value != UNKNOWN}
+    for line in text.splitlines():
+        if line.startswith(DRAFT_MARK):
+            for key in line[len(DRAFT_MARK):].split(","):
+                key = key.strip()
+                if key and vocab.by_key(key) is not None and key not in answers:
+                    answers[key] = UNKNOWN
+    return answers
+
+
+def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
+    """The case file, with the meaning of each fact as a comment above it."""
+    lines = [f"# riskassess case file (format 1), written by `{written_by}`.",
+             "# Any fact may be changed by hand; unknown means not established.",
+             "format: 1"]
+    if case.case_id:
+        lines.append(f"case_id: {case.case_id}")
+    if case.assessment_date:
+        lines.append(f"assessment_date: {case.assessment_date.isoformat()}")
+    vocab = vocabulary_of(case)
+    values = dict(given_facts(case))
+    group = None
+    for path, spec in vocab.facts.items():
+        key = spec.key
+        value = values[path]
+        if spec.group != group:
+            group = spec.group
+            lines.append(f"{group}:")
+        for chunk in _wrap(spec.description, 86):
+            lines.append(f"  # {chunk}")
+        if isinstance(value, list):
+            shown = "[" + ", ".join(value) + "]"
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"
+        elif spec.kind == "date" and value != UNKNOWN:
+            shown = f'"{value}"'
+        elif spec.kind == "text" and value != UNKNOWN:
+            shown = _yaml_quoted(value)
+        else:
+            shown = str(value)
+        lines.append(f"  {key}: {shown}")
+    return "\n".join(lines) + "\n"
+
+
+def _yaml_quoted(text: str) -> str:
+    """Text as a double-quoted YAML scalar (a JSON string is one), with every character
+    YAML would refuse raw or read as a line break (DEL, C1 controls, U+2028, U+2029, U+FFFE,
+    U+FFFF, lone surrogates) escaped, so that the file reads back as the same text."""
+    quoted = json.dumps(text, ensure_ascii=False)
+    return "".join(f"\\u{ord(ch):04x}" if _yaml_unsafe(ch) else ch for ch in quoted)
+
+
+def _yaml_unsafe(ch: str) -> bool:
+    o = ord(ch)
+    return 0x7F <= o <= 0x9F or o in (0x2028, 0x2029, 0xFFFE, 0xFFFF) or 0xD800 <= o <= 0xDFFF
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    out, line = [], ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            out.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    return out + ([line] if line else [])

@@ -1,0 +1,134 @@
+"""The tool's own English: every phrase riskassess writes that is not law.
+
+The law's words (fact labels and phrases, outcome labels, list nouns, rule reasons,
+paragraph summaries) live in `rules/`. The words around them live here: how a value,
+a date or an edition's dates are written, the frame of a conditional reason, what
+establishing an open fact could change, the phrases of a comparison. Rewording one
+means editing one place. Nothing heavy is imported: the cold start uses it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from riskassess.textcheck import printable
+
+# ---------------------------------------------------------------------- values
+
+
+def spelt(value: Any) -> str:
+    """A value as a YAML file spells it: true and false in small letters."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def echoed(value: Any, limit: int = 80) -> str:
+    """A value the user wrote, echoed in a message: spelt as in the file, its invisible and
+    control characters escaped (they must not hide or drive the terminal), and cut short."""
+    text = printable(spelt(value))
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def kind_of(value: Any) -> str:
+    """What a refused value is, in a message: a mapping, a list, nothing, or the value."""
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return "nothing" if value is None else f"'{echoed(value)}'"
+
+
+def one_of(words: list[str]) -> str:
+    """'a', 'b' or 'c' (the wording pydantic uses for a closed list of values)."""
+    quoted = [f"'{w}'" for w in words]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+
+
+def record_words(value: Any) -> str:
+    """A code in words: its underscores as spaces (`not_in_force` -> `not in force`)."""
+    return str(value).replace("_", " ")
+
+
+def sentence_case(text: str) -> str:
+    """A phrase made the start of a sentence: its first letter a capital."""
+    return text[:1].upper() + text[1:]
+
+
+def long_date(day: dt.date) -> str:
+    """A date for a reader: 8 December 2024."""
+    return f"{day.day} {day.strftime('%B')} {day.year}"
+
+
+# -------------------------------------------------------------------- editions
+
+
+def window(e: Any, show: Callable[[dt.date], str] = dt.date.isoformat) -> str:
+    """An edition's dates in words (`show` writes a date: ISO by default)."""
+    out = f"in force from {show(e.in_force_from)}"
+    if e.under_review_from:
+        out += f", under review from {show(e.under_review_from)}"
+    if e.superseded_on:
+        out += f", superseded on {show(e.superseded_on)}"
+    return out
+
+
+# --------------------------------------------------------- conditional reasons
+
+PREFIX = "If it is established that "
+
+
+def sentence(hypothesis: str, reasoning: str) -> str:
+    """The conditional reason: the hypothesis, then the rule's reasoning."""
+    return f"{PREFIX}{hypothesis}: {reasoning}"
+
+
+# -------------------------------------------------------------- open questions
+
+
+@dataclass(frozen=True)
+class WhyWords:
+    """The vocabulary's words an open question's `why` is made of."""
+
+    titles: dict[str, str]  # question id -> title
+    outcome_labels: dict[str, str]
+    nouns: dict[str, str]  # list name -> its noun
+
+
+def why_words(vocab: Any) -> WhyWords:
+    return WhyWords({q.id: q.title for q in vocab.questions}, dict(vocab.outcome_labels),
+                    vocab.list_nouns())
+
+
+def why_sentence(parts: list[str]) -> str:
+    return "Establishing it " + "; ".join(parts) + "."
+
+
+def why_parts(mine: list[Any], qid: str, words: WhyWords) -> list[tuple[bool, str]]:
+    """What establishing a fact could change in one question: (is a warning, words)."""
+    titles = words.titles
+    outcome = next((e for e in mine if e.kind == "outcome"), None)
+    if outcome is not None:
+        shown = " or ".join(f"“{words.outcome_labels.get(o, o)}”"
+                            for o in outcome.label.split(" or "))
+        return [(False, f"could decide {titles.get(qid, qid)} ({shown})")]
+    nouns = words.nouns
+    parts: list[tuple[bool, str]] = []
+    by_coll: dict[str, list[str]] = {}
+    for e in mine:
+        if e.kind == "item":
+            by_coll.setdefault(e.collection, [])
+            label = record_words(e.label)
+            if label not in by_coll[e.collection]:
+                by_coll[e.collection].append(label)
+    for coll, labels in by_coll.items():
+        parts.append((False, f"could add {' or '.join(labels)} to the "
+                             f"{nouns.get(coll, record_words(coll))} ({titles.get(qid, qid)})"))
+    for e in mine:
+        text = f"could raise the warning “{record_words(e.label)}”"
+        if e.kind == "warning" and (True, text) not in parts:
+            parts.append((True, text))
+    return parts
