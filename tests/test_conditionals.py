@@ -21,9 +21,10 @@ import pytest
 import yaml
 from conftest import EXAMPLES
 
-from riskassess.assess.core import assess_file, document
+from riskassess.assess.core import assess_file
 from riskassess.law.case import UNKNOWN, given_facts
 from riskassess.law.scenarios import load_scenarios
+from riskassess.render.document import document_of as document
 from riskassess.words import PREFIX
 
 SCENARIOS = load_scenarios(EXAMPLES)

@@ -146,7 +146,7 @@ def test_html_is_self_contained_and_accessible():
 def test_word_file_has_real_footnotes():
     scenario = next(s for s in SCENARIOS if s.id == "religious-objector")
     out = assess_file(scenario.case_path, today=dt.date(1900, 1, 1))
-    from riskassess.assess.core import document
+    from riskassess.render.document import document_of as document
     from riskassess.render.docx import render
 
     doc = document(out)

@@ -15,8 +15,8 @@ import sys
 import pytest
 from conftest import EXAMPLES, ROOT, edit, run_cli
 
-from riskassess.cli import fast
 from riskassess.assess import cache as bundle
+from riskassess.cli import fast
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
 TODAY = ["--today", "2026-12-01"]

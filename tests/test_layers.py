@@ -182,7 +182,8 @@ def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
      "riskassess/law/a.py:1: uses riskassess.law.b's private name _secret"),
     ({"law/a.py": "from riskassess.law import b\nx = b._secret\n", "law/b.py": ""},
      "riskassess/law/a.py:2: uses riskassess.law.b's private name _secret"),
-    ({"law/a.py": "import riskassess.law.b\n", "law/b.py": "def f():\n    import riskassess.law.a\n"},
+    ({"law/a.py": "import riskassess.law.b\n",
+      "law/b.py": "def f():\n    import riskassess.law.a\n"},
      "import cycle: riskassess.law.a -> riskassess.law.b -> riskassess.law.a"),
     ({"cli/a.py": "from riskassess import errors\nfrom riskassess.errors import __doc__\n"}, None),
 ])

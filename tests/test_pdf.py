@@ -14,7 +14,8 @@ import pytest
 from conftest import ROOT
 from pypdf import PdfReader
 
-from riskassess.assess.core import assess_file, document
+from riskassess.assess.core import assess_file
+from riskassess.render.document import document_of as document
 
 TODAY = dt.date(2026, 12, 1)
 # a 2024 example without warnings, a 2024 one under review, a 2026 one with two warnings

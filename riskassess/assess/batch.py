@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import importlib
 import itertools
 import os
 import unicodedata
@@ -26,7 +25,7 @@ from typing import Any, TextIO
 
 from riskassess.assess.core import Assessor, Outcome
 from riskassess.errors import ExitCode, RuleSetError, UsageError, UserError, capped
-from riskassess.render import EXTENSIONS, Format
+from riskassess.render import formats
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
 
@@ -277,23 +276,6 @@ def summary(tally: Tally) -> str:
 
 # ----------------------------------------------------------------------- documents
 
-def is_document(format: Format) -> bool:
-    """Whether a format is a document (one file per case): every format but the text, the
-    JSON report, its one-line form and the compact outcomes line."""
-    return format not in (Format.text, Format.json, Format.jsonl, Format.outcomes)
-
-
-def document_formats() -> list[str]:
-    return [f.value for f in Format if is_document(f)]
-
-
-def extension(format: Format) -> str:
-    """The extension a document of `format` is named with: the first one that names the
-    format (.md for markdown), else the format's name."""
-    return next((ext for ext, named in EXTENSIONS.items() if named is format),
-                f".{format.value}")
-
-
 class Documents:
     """One document per case, written into a folder (`evaluate FOLDER -f FORMAT -o OUT/`).
 
@@ -310,12 +292,11 @@ class Documents:
     replaced only with `force`, and only if it is a regular file; no document may be a case
     file or the --summary-csv file."""
 
-    def __init__(self, folder: Path, format: Format, *, force: bool,
+    def __init__(self, folder: Path, fmt: formats.OutputFormat, *, force: bool,
                  summary_csv: Path | None = None, timestamp: bool = False):
-        self.folder, self.format, self.force = Path(folder), format, force
+        self.folder, self.format, self.force = Path(folder), fmt, force
         self.summary_csv, self.timestamp = summary_csv, timestamp
-        self.extension = extension(format)
-        self.renderer = importlib.import_module(f"riskassess.render.{format.value}")
+        self.extension = fmt.extension()
 
     def target(self, case: Path) -> Path:
         return self.folder / f"{Path(case).stem}{self.extension}"
@@ -353,12 +334,12 @@ class Documents:
 
     def write(self, case: Path, outcome: Outcome) -> str:
         """Make and write the document of one assessed case; returns where it went."""
-        from riskassess.assess.core import document
         from riskassess.io.writer import write_output
 
         when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) \
             if self.timestamp else None
-        data = self.renderer.render(document(outcome, when))
+        data = formats.render(self.format, outcome, formats.Options(path=case.as_posix(),
+                                                                    generated_at=when))
         target = self.target(case)
         write_output(target, data.encode("utf-8") if isinstance(data, str) else data,
                      force=self.force, inputs=[p for p in (case, self.summary_csv) if p])

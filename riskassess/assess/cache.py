@@ -56,7 +56,8 @@ def key(rules_dir: Path) -> str:
     """The hash of what a bundle is made from: the rule files, this package's code and the
     Python version."""
     h = hashlib.sha256(f"riskassess-bundle {FORMAT} {sys.version}".encode())
-    for folder, pattern in ((Path(rules_dir), "*.yaml"), (Path(__file__).resolve().parent.parent, "*.py")):
+    package = Path(__file__).resolve().parent.parent
+    for folder, pattern in ((Path(rules_dir), "*.yaml"), (package, "*.py")):
         for path in sorted(folder.rglob(pattern)):
             h.update(path.relative_to(folder).as_posix().encode() + b"\0")
             h.update(path.read_bytes() + b"\0")

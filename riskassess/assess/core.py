@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskassess.engine.evaluate import evaluate
@@ -33,10 +33,14 @@ from riskassess.law.vocabulary import load_vocabulary
 
 @dataclass(frozen=True)
 class Outcome:
+    """One assessed case: what every renderer is given (render/formats.py)."""
+
     report: Report
     ruleset: RuleSet
     case: Case
     choice: EditionChoice
+    # what is made from it once (the annotated document), for whichever format asks
+    cache: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None = None,
@@ -94,17 +98,6 @@ def profile_picker(values: dict, rules_dir: Path, day: dt.date,
     return pick
 
 
-
-
-def document(outcome: Outcome, generated_at: dt.datetime | None = None):
-    """The annotated-reasoning document (with decisive facts) for the document formats."""
-    from riskassess.engine.explain import explain
-    from riskassess.render.document import build
-
-    report = outcome.report
-    explanation = explain(outcome.case, outcome.ruleset, outcome.choice,
-                          report.assessment_date, report)
-    return build(report, outcome.ruleset, outcome.case, explanation, generated_at)
 
 
 # ----------------------------------------------------------------------- batches

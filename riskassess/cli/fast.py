@@ -19,8 +19,6 @@ import re
 import stat
 import sys
 
-FORMATS = ("text", "json", "jsonl", "outcomes")
-
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
@@ -61,7 +59,10 @@ def _parse(args: list[str]) -> dict | None:
             found["case"] = arg
         else:
             return None  # several files: a batch
-    if found["case"] is None or (found["format"] or "text") not in FORMATS:
+    from riskassess.render.formats import BY_NAME
+
+    fmt = BY_NAME.get(found["format"] or "text")
+    if found["case"] is None or fmt is None or not fmt.fast or fmt.name not in _ANSWERS:
         return None
     if found["today"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                                                        found["today"]):
@@ -108,26 +109,40 @@ def answer(args: list[str]) -> str | None:
         if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
                 UNKNOWN, bundle.country):
             return None
-        day, choice = choose_for_case(bundle.catalog, plain.assessment_date, today, opts["ruleset"],
-                              lambda day: None)
+        day, choice = choose_for_case(bundle.catalog, plain.assessment_date, today,
+                                      opts["ruleset"], lambda day: None)
     except (UserError, RecursionError, MemoryError):
         return None
     program = bundle.programs.get(choice.entry.id)
     if program is None:
         return None
     done = program.assess(plain.case_id, day, plain.values, choice)
-    if fmt == "jsonl":
-        return done.json().decode() + "\n"
-    if fmt == "outcomes":
-        return done.outcomes_line(Path(opts["case"]).as_posix()).decode() + "\n"
-    if fmt == "json":
-        return done.pretty_json()
+    return _ANSWERS[fmt](done, opts["case"], bundle.texts[choice.entry.id])
+
+
+def _posix(case: str) -> str:
+    """The case file as the full path names it (typer gives it a Path)."""
+    from pathlib import Path
+
+    return Path(case).as_posix()
+
+
+def _text(done, case: str, words) -> str:
     import json
 
-    data = json.loads(done.json())
     from riskassess.render.plaintext import render
 
-    return render(data, bundle.texts[choice.entry.id], width=100)
+    return render(json.loads(done.json()), words, width=100)
+
+
+# How the fast path writes each format the table marks `fast`, from the compiled bytes;
+# the same bytes as the format's renderer (tests/test_fast_path.py).
+_ANSWERS = {
+    "text": _text,
+    "json": lambda done, case, words: done.pretty_json(),
+    "jsonl": lambda done, case, words: done.json().decode() + "\n",
+    "outcomes": lambda done, case, words: done.outcomes_line(_posix(case)).decode() + "\n",
+}
 
 
 def _is_tty() -> bool:

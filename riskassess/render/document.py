@@ -26,7 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from riskassess.engine.explain import Explanation
+from riskassess.engine.explain import Explanation, explain
 from riskassess.law.case import UNKNOWN, Case, given_facts
 from riskassess.law.report import Report
 from riskassess.law.ruleset import RuleSet, warning_rank
@@ -310,3 +310,17 @@ def _end(text: str) -> str:
 
 def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def document_of(outcome: Any, generated_at: dt.datetime | None = None) -> Document:
+    """The annotated document of an assessed case (assess.core.Outcome), with its decisive
+    facts: built once per outcome and time stamp, whichever formats ask for it."""
+    key = ("document", generated_at)
+    found = outcome.cache.get(key)
+    if found is None:
+        report = outcome.report
+        explanation = explain(outcome.case, outcome.ruleset, outcome.choice,
+                              report.assessment_date, report)
+        found = outcome.cache[key] = build(report, outcome.ruleset, outcome.case, explanation,
+                                           generated_at)
+    return found

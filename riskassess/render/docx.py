@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import zipfile
+from typing import Any
 from xml.sax.saxutils import escape
 
 import docx
@@ -24,7 +25,8 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
-from riskassess.render.document import Document
+from riskassess.render.document import Document, document_of
+from riskassess.render.formats import Options
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 FOOTNOTES_CT = "application/vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"
@@ -254,3 +256,8 @@ def _stable_zip(data: bytes) -> bytes:
             fixed.external_attr = 0o644 << 16
             dst.writestr(fixed, src.read(info.filename))
     return out.getvalue()
+
+
+def render_outcome(outcome: Any, options: Options) -> bytes:
+    """The renderer of the format table (render/formats.py)."""
+    return render(document_of(outcome, options.generated_at))

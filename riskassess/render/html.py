@@ -6,9 +6,12 @@ head and "page X of Y" at the foot."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from markupsafe import Markup
 
-from riskassess.render.document import Document
+from riskassess.render.document import Document, document_of
+from riskassess.render.formats import Options
 from riskassess.render.templating import render as render_template
 
 
@@ -42,3 +45,8 @@ def css_string(text: str) -> Markup:
 def render(doc: Document) -> str:
     return render_template("report.html.j2", doc=doc, backlinks=backlinks(doc),
                            running_head=css_string(doc.running_head))
+
+
+def render_outcome(outcome: Any, options: Options) -> str:
+    """The renderer of the format table (render/formats.py)."""
+    return render(document_of(outcome, options.generated_at))

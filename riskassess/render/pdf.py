@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import os
 from functools import lru_cache
+from typing import Any
 from urllib.parse import quote
 from xml.sax.saxutils import escape
 
@@ -40,7 +41,8 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from riskassess.render.document import Document
+from riskassess.render.document import Document, document_of
+from riskassess.render.formats import Options
 
 FONT = "RiskassessVera"
 FACES = {FONT: "Vera.ttf", f"{FONT}-Bold": "VeraBd.ttf", f"{FONT}-Italic": "VeraIt.ttf",
@@ -349,3 +351,8 @@ def render(doc: Document) -> bytes:
         producer="riskassess (reportlab)", invariant=1, pageCompression=1)
     template.build(story, canvasmaker=_canvas_maker(doc.running_head))
     return out.getvalue()
+
+
+def render_outcome(outcome: Any, options: Options) -> bytes:
+    """The renderer of the format table (render/formats.py)."""
+    return render(document_of(outcome, options.generated_at))

@@ -10,6 +10,7 @@ output piped to a file is byte-stable.
 from __future__ import annotations
 
 import io
+from typing import Any
 
 from rich.console import Console
 from rich.padding import Padding
@@ -19,6 +20,7 @@ from rich.text import Text
 
 from riskassess.law.report import Report
 from riskassess.law.ruleset import RuleSet
+from riskassess.render.formats import Options
 from riskassess.render.plaintext import blocks, text_info
 
 
@@ -51,3 +53,7 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
     # Padding fills lines to the full width; trailing blanks help nobody in a file.
     return "\n".join(line.rstrip() for line in out.getvalue().split("\n"))
 
+
+def render_outcome(outcome: Any, options: Options) -> str:
+    """The renderer of the format table (render/formats.py)."""
+    return render(outcome.report, outcome.ruleset, width=options.width, color=options.color)

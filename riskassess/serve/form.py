@@ -19,11 +19,15 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from riskassess.errors import CaseFileError, Problem
+from riskassess.render import formats
 
 UNKNOWN = "unknown"
 LISTED = "listed"  # a list fact's status radio: the ticked items (none ticked: none)
 ENVELOPE = ("case_id", "assessment_date", "ruleset")
-ACTIONS = ("assess", "docx", "pdf", "markdown", "yaml")
+# what the form's buttons do: assess, download a format of the table that has a button,
+# or download the case file
+DOWNLOADS = tuple((f.name, f.form_button) for f in formats.FORMATS if f.form_button)
+ACTIONS = ("assess", *(name for name, _ in DOWNLOADS), "yaml")
 MAX_FIELDS = 1_000
 
 

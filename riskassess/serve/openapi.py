@@ -91,14 +91,12 @@ def document(service) -> bytes:
                                     "the assessment date (the report then warns)."}
     obj = {"type": "object"}
     binary = {"type": "string", "format": "binary"}
+    report = {"$ref": "#/components/schemas/Report"}
     assessed = {"description": "The assessment. JSON: the same bytes as `riskassess "
                                "evaluate --format json`; documents: as `evaluate -o FILE`.",
-                "content": {FORMATS["json"][0]: {"schema": {
-                    "$ref": "#/components/schemas/Report"}},
-                    "text/markdown": {"schema": {"type": "string"}},
-                    "text/html": {"schema": {"type": "string"}},
-                    FORMATS["docx"][0]: {"schema": binary},
-                    FORMATS["pdf"][0]: {"schema": binary}}}
+                "content": {f.media_type.split(";")[0]: {"schema": (
+                    report if f.name == "json" else binary if f.binary
+                    else {"type": "string"})} for f in FORMATS.values()}}
     paths = {
         "/v1/assessments": {"post": {
             "operationId": "assess", "summary": "Assess a case file",

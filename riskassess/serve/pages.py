@@ -18,6 +18,7 @@ from starlette.responses import Response
 from riskassess import __version__
 from riskassess.errors import CaseFileError, EditionNotEncodedError, UserError
 from riskassess.serve.form import (
+    DOWNLOADS,
     Field,
     FormError,
     empty_values,
@@ -82,10 +83,9 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
         open_questions=open_questions, groups=groups, envelope=envelope, values=values,
         errors=errors, summary=list(summary), ids=ids, labels=labels, notice=notice,
         csrf=csrf, editions=editions, today=service.day().isoformat(),
-        examples=_examples() if document is None else [])
+        examples=_examples() if document is None else [], downloads=DOWNLOADS)
     response = Response(html.encode("utf-8"), status_code=status, media_type=HTML)
     if new_cookie:
-
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
     return response
 
@@ -155,7 +155,7 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         return page(app, request, values=sub.values, status=422,
                     summary=[(None, f"{why.title}: {p.message}") for p in exc.problems])
     if sub.action != "assess":
-        return _download(render(document, sub.action, outcome.report.case_id))
+        return _download(render(outcome, sub.action))
     return page(app, request, values=sub.values, outcome=outcome, document=document)
 
 

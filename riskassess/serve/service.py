@@ -31,18 +31,13 @@ from riskassess.errors import (
 )
 from riskassess.law.case import case_model
 from riskassess.law.report import outcomes_model, report_model
+from riskassess.render import formats
 
 BODY_NAME = "request body"  # where the API's located problems say they are
 MAX_BODY = 1_048_576  # 1 MiB: the case-file reader's own limit
 
-# format= of POST /v1/assessments -> (media type, file extension)
-FORMATS: dict[str, tuple[str, str]] = {
-    "json": ("application/json", "json"),
-    "markdown": ("text/markdown; charset=utf-8", "md"),
-    "html": ("text/html; charset=utf-8", "html"),
-    "docx": ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx"),
-    "pdf": ("application/pdf", "pdf"),
-}
+# format= of POST /v1/assessments: the formats the table offers the service
+FORMATS = {f.name: f for f in formats.FORMATS if f.served}
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 JSON_TYPES = ("application/json",)
 
@@ -162,20 +157,21 @@ class Service:
                     done = self.assessor.assess_document(doc, today=self.day(),
                                                          ruleset_id=ruleset_id)
                     text = done.pretty_json()
-                return Answer(text.encode("utf-8"), FORMATS["json"][0])
-            outcome, document = self.document(doc, ruleset_id, generated_at)
+                return Answer(text.encode("utf-8"), FORMATS["json"].media_type)
+            outcome, _ = self.document(doc, ruleset_id, generated_at)
         except UserError as exc:
             raise refused(exc, read=True) from None
-        return render(document, fmt, outcome.report.case_id)
+        return render(outcome, fmt, generated_at)
 
     def document(self, doc, ruleset_id: str | None = None,
                  generated_at: dt.datetime | None = None):
-        """The full outcome and the annotated-reasoning document of a case file."""
-        from riskassess.assess.core import document
+        """The full outcome and the annotated-reasoning document of a case file (made
+        under the lock: it evaluates variants; the formats then render it outside)."""
+        from riskassess.render.document import document_of
 
         with self.lock:
             outcome = self.assessor.outcome_of(doc, today=self.day(), ruleset_id=ruleset_id)
-            return outcome, document(outcome, generated_at)
+            return outcome, document_of(outcome, generated_at)
 
     # ------------------------------------------------------------ the rule sets
 
@@ -312,14 +308,12 @@ def schema_text(vocab, which: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(document, fmt: str, case_id: str | None) -> Answer:
-    """An annotated-reasoning document in one of the document formats."""
-    import importlib
-
-    media, ext = FORMATS[fmt]
-    data = importlib.import_module(f"riskassess.render.{fmt}").render(document)
-    return Answer(data.encode("utf-8") if isinstance(data, str) else data, media,
-                  download_name(case_id, ext))
+def render(outcome, fmt: str, generated_at: dt.datetime | None = None) -> Answer:
+    """An assessed case in one of the served formats, as a download."""
+    spec = FORMATS[fmt]
+    data = formats.render(spec, outcome, formats.Options(generated_at=generated_at))
+    return Answer(data.encode("utf-8") if isinstance(data, str) else data, spec.media_type,
+                  download_name(outcome.report.case_id, spec.extension().lstrip(".")))
 
 
 def download_name(case_id: str | None, ext: str) -> str:
