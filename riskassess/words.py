@@ -48,6 +48,23 @@ def one_of(words: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+def fact_value(value: Any) -> str:
+    """A fact's value in a line of facts: as the file spells it, a list in brackets."""
+    if isinstance(value, (list, tuple, frozenset, set)):
+        return "[" + ", ".join(sorted(value)) + "]" if value else "[] (none)"
+    return spelt(value)
+
+
+def token(value: Any) -> str:
+    """A value as the engine sees it (a set of codes, or an interval of dates by its
+    first day), for a rule set's author (`rules check`)."""
+    if isinstance(value, frozenset):
+        return "[" + ", ".join(sorted(value)) + "]"
+    if isinstance(value, dt.date):
+        return "before the first threshold" if value == dt.date.min else f"from {value}"
+    return spelt(value)
+
+
 def record_words(value: Any) -> str:
     """A code in words: its underscores as spaces (`not_in_force` -> `not in force`)."""
     return str(value).replace("_", " ")
@@ -66,14 +83,58 @@ def long_date(day: dt.date) -> str:
 # -------------------------------------------------------------------- editions
 
 
-def window(e: Any, show: Callable[[dt.date], str] = dt.date.isoformat) -> str:
-    """An edition's dates in words (`show` writes a date: ISO by default)."""
+def window(e: Any, show: Callable[[dt.date], str] = dt.date.isoformat, sep: str = ", ",
+           *, open_end: str = "") -> str:
+    """An edition's dates in words (`show` writes a date: ISO by default; `sep` joins the
+    parts; `open_end` is said when it is not superseded, if anything)."""
     out = f"in force from {show(e.in_force_from)}"
     if e.under_review_from:
-        out += f", under review from {show(e.under_review_from)}"
+        out += f"{sep}under review from {show(e.under_review_from)}"
     if e.superseded_on:
-        out += f", superseded on {show(e.superseded_on)}"
+        out += f"{sep}superseded on {show(e.superseded_on)}"
+    elif open_end:
+        out += f"{sep}{open_end}"
     return out
+
+
+# How a document's header states the edition's status, from the dates' warning codes.
+STATUS_WORDS = {
+    "guidance_superseded": "superseded on the assessment date",
+    "guidance_not_yet_in_force": "not yet in force on the assessment date",
+    "guidance_under_review": "under review on the assessment date",
+}
+IN_FORCE = "in force on the assessment date"
+
+
+def edition_status(e: Any, day: dt.date) -> str:
+    """An edition's standing on an assessment date (a report's `ruleset`), in words."""
+    current = e.in_force_on_assessment_date
+    if current is not None and current.id == e.id:
+        return IN_FORCE
+    if day < e.in_force_from:
+        return f"not yet {IN_FORCE} (in force from {e.in_force_from.isoformat()})"
+    if e.superseded_on and day >= e.superseded_on:
+        return f"superseded on {e.superseded_on.isoformat()}, before the assessment date"
+    return "not the edition in force on the assessment date"
+
+
+# -------------------------------------------------------------------- outcomes
+
+
+def outcome_line(label: str, code: str | None = None, open_between: list[str] = ()) -> str:
+    """The frame of a question's outcome: its label (and code, in the terminal), and the
+    outcomes still open (in documents)."""
+    line = f"Outcome: {label}" + (f" [{code}]" if code is not None else "")
+    if open_between:
+        line += "; still open between " + and_(list(open_between))
+    return line
+
+
+def and_(parts: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c' ('' for none)."""
+    if len(parts) <= 1:
+        return "".join(parts)
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 # --------------------------------------------------------- conditional reasons
@@ -132,3 +193,51 @@ def why_parts(mine: list[Any], qid: str, words: WhyWords) -> list[tuple[bool, st
         if e.kind == "warning" and (True, text) not in parts:
             parts.append((True, text))
     return parts
+
+
+# ------------------------------------------------------------ what would change
+#
+# A single change of a given fact (`explain`), and a change of edition (`compare`), are
+# told in these phrases: first as a supposition ("would be"), then, for an edition that
+# did change, as a fact (`made`).
+
+
+def had_been(fact: str, alternative: str, given: str, effects: list[str] | tuple[str, ...]
+             ) -> str:
+    return f"Had {fact} been {alternative} instead of {given}, " + "; ".join(effects) + "."
+
+
+def outcome_would_be(qid: str, new: str, new_label: str, old: str) -> str:
+    return f"the {qid} outcome would be {new} ({new_label}) instead of {old}"
+
+
+def answer_would_be(title: str, new_label: str, old_label: str) -> str:
+    return f"the answer on {title.lower()} would be “{new_label}” instead of “{old_label}”"
+
+
+def no_longer_among(item: str, noun: str) -> str:
+    return f"{item} would no longer be among the {noun}"
+
+
+def added_to(item: str, noun: str) -> str:
+    return f"{item} would be added to the {noun}"
+
+
+def warning_no_longer_raised(code: str, *, in_words: bool = False) -> str:
+    if in_words:
+        return f"the warning on {record_words(code)} would no longer be raised"
+    return f"the warning {code} would no longer be raised"
+
+
+def warning_raised(code: str, message: str | None = None) -> str:
+    if message is not None:
+        return f"a warning would be raised: “{message.rstrip('.')}”"
+    return f"the warning {code} would be raised"
+
+
+def made(sentence: str) -> str:
+    """'... would be added to ...' -> '... is added to ...' (a change made, not supposed)."""
+    for was, now in ((" would be added to ", " is added to "),
+                     (" would no longer be ", " is no longer "), (" would be ", " becomes ")):
+        sentence = sentence.replace(was, now)
+    return sentence

@@ -21,9 +21,9 @@ import pytest
 from conftest import DATA, EXAMPLES, RULES, VOCAB, run_cli
 
 from riskassess.assess.core import Assessor, assess_file, case_files
-from riskassess.engine.explain import describe_comparison
 from riskassess.errors import ExitCode, UserError
 from riskassess.law.ruleset import load_catalog
+from riskassess.render.comparison import describe_comparison
 
 OLD, NEW = "euaa-syria-2024", "euaa-syria-2025-12"
 EDITIONS = ["--editions", OLD, NEW]

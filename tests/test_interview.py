@@ -319,14 +319,14 @@ def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
     # message for a refused date is checked on the answer check the prompt uses.
     from pydantic import ValidationError
 
-    from riskassess.teach.interview import _first_error
+    from riskassess.teach.interview import why_refused
 
     catalog, _ = load_catalog(RULES)
     session = Interview(catalog, RULES, dt.date(2026, 3, 1))
     try:
         session.case({"military_status": "deserter", "desertion_date": "2024-02-30"})
     except ValidationError as exc:
-        assert _first_error(exc, session.vocabulary) == \
+        assert why_refused(exc, session.vocabulary) == \
             "'2024-02-30': day 30 does not exist in 2024-02"
     else:
         raise AssertionError("2024-02-30 was accepted")

@@ -636,7 +636,7 @@ def test_free_text_cannot_add_markup_to_the_markdown(client):
 
 
 def test_internal_errors_are_logged_by_place_not_value():
-    from riskassess.serve.guard import where as _where
+    from riskassess.serve.guard import where
 
     def inner(value):
         raise KeyError(value)
@@ -644,8 +644,8 @@ def test_internal_errors_are_logged_by_place_not_value():
     try:
         inner("SECRET-FACT")
     except KeyError as exc:
-        where = _where(exc)
-    assert "test_serve.py" in where and "inner" in where and "SECRET" not in where
+        place = where(exc)
+    assert "test_serve.py" in place and "inner" in place and "SECRET" not in place
 
 
 def test_odd_requests_from_the_second_review(client, server):

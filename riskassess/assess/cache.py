@@ -106,7 +106,7 @@ def build(rules_dir: Path) -> Bundle:
     from riskassess.law.plain import reader_spec
     from riskassess.law.ruleset import load_catalog, ruleset_for
     from riskassess.law.vocabulary import load_vocabulary
-    from riskassess.render.plaintext import text_info
+    from riskassess.render.layout import text_info
 
     catalog, _ = load_catalog(rules_dir)
     vocab = load_vocabulary(rules_dir / catalog.vocabulary)

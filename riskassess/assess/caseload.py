@@ -29,7 +29,7 @@ from riskassess.assess.batch import PROBLEMS_SHOWN, refusal
 from riskassess.assess.core import Assessor
 from riskassess.errors import CaseFileError, ExitCode, RuleSetError, UserError, capped
 from riskassess.io.reader import read_yaml_file
-from riskassess.law.vocabulary import QuestionVocab, Vocabulary
+from riskassess.law.vocabulary import Vocabulary
 
 
 class Assessed(NamedTuple):
@@ -167,66 +167,3 @@ def run(files: Iterable[Path], first: Assessor, second: Assessor, *,
 
 
 # ----------------------------------------------------------------------- the text
-
-
-def describe(impact: Impact) -> list[str]:
-    """The caseload's impact as lines of text for a person: the two editions, then per
-    question (in the vocabulary's order) the matrix of transitions with its totals and
-    the number of cases changed, then the summary."""
-    ea, eb = impact.editions
-    ta, tb = impact.titles
-    lines = [f"Caseload assessed under two editions ({impact.files} file(s)):",
-             f"  first (rows):     '{ta}' ({ea});",
-             f"  second (columns): '{tb}' ({eb}).",
-             "  Each case is assessed twice from the same case file, so the facts are the "
-             "same: every change below comes from the change of edition, not from the facts."]
-    if impact.assessed:
-        for q in impact.questions:
-            lines += ["", *_matrix_lines(impact, impact.vocabulary.question(q))]
-    lines += ["", *summary(impact)]
-    return lines
-
-
-def _matrix_lines(impact: Impact, question: QuestionVocab) -> list[str]:
-    counts = impact.matrix(question.id)
-    seen = {o for pair in counts for o in pair}
-    # the outcomes that occur under either edition, in the vocabulary's order: one list
-    # for rows and columns, so that the diagonal is the unchanged cases
-    order = [o for o in question.outcomes if o in seen] + sorted(seen - set(question.outcomes))
-    labels = impact.vocabulary.outcome_labels
-    names = [f"[{i}] {labels.get(o, o)} ({o})" for i, o in enumerate(order, 1)]
-    rows = [[counts.get((a, b), 0) for b in order] for a in order]
-    cols = [sum(row[j] for row in rows) for j in range(len(order))]
-    total = sum(cols)
-    width = max(len(str(total)), len("total"), len(f"[{len(order)}]"))
-    left = max(len(n) for n in names)
-
-    def row(name: str, cells: list) -> str:
-        return f"  {name:<{left}}" + "".join(f"  {str(c):>{width}}" for c in cells)
-
-    unchanged = sum(rows[i][i] for i in range(len(order)))
-    return [f"{question.title} ({question.id}): {question.description}",
-            f"  cases by outcome under {impact.editions[0]} (rows) and "
-            f"{impact.editions[1]} (columns):",
-            row("", [f"[{i}]" for i in range(1, len(order) + 1)] + ["total"]),
-            *(row(n, [*r, sum(r)]) for n, r in zip(names, rows, strict=True)),
-            row("total", [*cols, total]),
-            f"  changed: {total - unchanged} of {total} case(s)"]
-
-
-def summary(impact: Impact) -> list[str]:
-    """The counts of files, in the words of `evaluate FOLDER`'s summary, and the refusals
-    with their first problem."""
-    lines = [f"Summary: {impact.files} file(s), {impact.assessed} assessed, "
-             f"{len(impact.refused)} refused, {sum(impact.skipped.values())} skipped"]
-    for reason, count in impact.skipped.items():
-        lines.append(f"  skipped {count}: {reason}")
-    lines.append(f"  changed on at least one question: {impact.changed} of "
-                 f"{impact.assessed} assessed case(s)")
-    if impact.refused:
-        lines.append("Refused files:")
-        for path, problem, count, code in impact.refused:
-            more = f" (and {count - 1} more problem{'s' if count > 2 else ''})" \
-                if count > 1 else ""
-            lines.append(f"  {path} (exit {code}): {problem}{more}")
-    return lines

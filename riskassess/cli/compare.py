@@ -53,17 +53,18 @@ def compare(
 
     day = parse_today(today)
     if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
-        from riskassess.assess.caseload import compare_caseload, describe
+        from riskassess.assess.caseload import compare_caseload
+        from riskassess.render.comparison import describe_caseload
 
         impact = compare_caseload(cases, editions, today=day, rules_dir=rules_dir,
                                   summary_csv=summary_csv, force=force)
-        typer.echo("\n".join(describe(impact)))
+        typer.echo("\n".join(describe_caseload(impact)))
         if impact.exit_code:
             raise typer.Exit(impact.exit_code)
         return
     from riskassess.assess.core import assess_file
-    from riskassess.engine.explain import describe_comparison
     from riskassess.law.ruleset import default_rules_dir, load_catalog
+    from riskassess.render.comparison import describe_comparison
 
     case = cases[0]
     first = assess_file(case, today=day, ruleset_id=editions[0], rules_dir=rules_dir)

@@ -49,12 +49,12 @@ def examples_show(
     typer.echo(f"Case file: {sc.case_path.name}; assessment date "
                f"{out.report.assessment_date}; edition {e.ruleset}")
     typer.echo("Facts given:")
-    from riskassess.engine.explain import show
     from riskassess.law.case import given_facts
+    from riskassess.words import fact_value
 
     for path, value in given_facts(out.case):
         if value != "unknown":
-            typer.echo(f"  {path} = {show(value)}")
+            typer.echo(f"  {path} = {fact_value(value)}")
     typer.echo("Based on:")
     for pid in sc.meta.based_on:
         c = out.ruleset.paragraphs[pid]
@@ -214,11 +214,11 @@ def train(
         scenario = training.pick(scenarios, None if random_ else scenario_id, seed)
         out = assess_file(scenario.case_path, today=dt.date.today())
     report = out.report
-    from riskassess.engine.explain import show
     from riskassess.law.case import given_facts
+    from riskassess.words import fact_value
 
     vocab = out.ruleset.vocabulary
-    facts = [(path, show(v)) for path, v in given_facts(out.case) if v != "unknown"]
+    facts = [(path, fact_value(v)) for path, v in given_facts(out.case) if v != "unknown"]
     typer.echo(training.briefing(scenario, facts, report.ruleset.title,
                                  report.assessment_date.isoformat()))
     if given is None:

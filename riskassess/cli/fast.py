@@ -130,7 +130,7 @@ def _posix(case: str) -> str:
 def _text(done, case: str, words) -> str:
     import json
 
-    from riskassess.render.plaintext import render
+    from riskassess.render.layout import render
 
     return render(json.loads(done.json()), words, width=100)
 

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from riskassess import words
 from riskassess.cli.options import (
     RulesDir,
 )
@@ -56,11 +57,7 @@ def rules_list(
     directory = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(directory)
     for e in catalog.editions:
-        window = f"in force from {e.in_force_from.isoformat()}"
-        if e.under_review_from:
-            window += f"; under review from {e.under_review_from.isoformat()}"
-        window += (f"; superseded on {e.superseded_on.isoformat()}" if e.superseded_on
-                   else "; not superseded")
+        window = words.window(e, sep="; ", open_end="not superseded")
         status = "encoded" if e.encoded else "NOT ENCODED"
         typer.echo(f"{e.id}  [{status}]  {e.title}")
         typer.echo(f"    profile: {e.profile}; {window}")

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskassess.engine.evaluate import question_outcome
-from riskassess.engine.parts import GapError, show_token
+from riskassess.engine.parts import GapError
 from riskassess.engine.parts import domains as fact_domains
 from riskassess.errors import RuleSetError
 from riskassess.law.case import UNKNOWN
@@ -50,6 +50,7 @@ from riskassess.law.ruleset import (
     top_warning_codes,
 )
 from riskassess.law.vocabulary import Vocabulary
+from riskassess.words import token
 
 
 @dataclass(frozen=True, order=True)
@@ -167,7 +168,7 @@ def _case(rs: RuleSet, assignment: dict[str, Any]) -> str:
             else:
                 shown = f"on or after {value.isoformat()}"
         else:
-            shown = show_token(value)
+            shown = token(value)
         parts.append(f"{key}={shown}")
     return ", ".join(parts) or "every case"
 

@@ -22,21 +22,14 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from riskassess import words
 from riskassess.engine.evaluate import evaluate
 from riskassess.law.case import Case, given_facts, vocabulary_of, with_facts
 from riskassess.law.dates import UNKNOWN, date_bounds
 from riskassess.law.editions import EditionChoice
 from riskassess.law.report import Report, vocabulary_of_report
-from riskassess.law.ruleset import RuleSet, warning_rank
+from riskassess.law.ruleset import RuleSet
 from riskassess.law.vocabulary import item_label
-
-
-def show(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, tuple, frozenset, set)):
-        return "[" + ", ".join(sorted(value)) + "]" if value else "[] (none)"
-    return str(value)
 
 
 def _label(item: Any, vocab: Any) -> str:
@@ -56,14 +49,13 @@ class Change:
     alternative_words: str = ""
 
     def sentence(self) -> str:
-        return (f"Had {self.fact} been {self.alternative} instead of {self.given}, "
-                + "; ".join(self.effects) + ".")
+        return words.had_been(self.fact, self.alternative, self.given, self.effects)
 
     def prose(self, vocab: Any) -> str:
         """The same for a reader: the fact's label, values and effects in words."""
-        return (f"Had {vocab.facts[self.fact].label_in_sentence} been "
-                f"“{self.alternative_words}” instead of “{self.given_words}”, "
-                + "; ".join(self.words or self.effects) + ".")
+        return words.had_been(vocab.facts[self.fact].label_in_sentence,
+                              f"“{self.alternative_words}”", f"“{self.given_words}”",
+                              self.words or self.effects)
 
 
 @dataclass
@@ -75,7 +67,7 @@ class Explanation:
     variants: int = 0
 
 
-def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[Any]:
+def alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[Any]:
     spec = ruleset.vocabulary.facts[fact]
     if not spec.testable:
         return []
@@ -97,19 +89,14 @@ def _alternatives(case: Case, ruleset: RuleSet, fact: str, value: Any) -> list[A
     return out
 
 
-def _valid(facts: dict[str, Any], vocab: Any) -> bool:
-    """Whether a variant (fact path -> value) is a case the case model accepts (its
-    combination rules)."""
-    return vocab.admissible(facts, facts)
-
-
 def _differences(qid: str, old: Report, new: Report) -> list[str]:
     a, b = old.question(qid), new.question(qid)
     vocab = vocabulary_of_report(new)
     out = []
     if a.outcome != b.outcome:
-        out.append(f"the {qid} outcome would be {b.outcome} "
-                   f"({vocab.outcome_labels.get(b.outcome, b.outcome)}) instead of {a.outcome}")
+        out.append(words.outcome_would_be(qid, b.outcome,
+                                          vocab.outcome_labels.get(b.outcome, b.outcome),
+                                          a.outcome))
     nouns = vocab.list_nouns()
     for coll in (c for c in vocab.list_labels() if c in type(a).model_fields):
         before = [_label(i, vocab) for i in getattr(a, coll)]
@@ -117,10 +104,10 @@ def _differences(qid: str, old: Report, new: Report) -> list[str]:
         name = nouns[coll]
         for item in before:
             if item not in after:
-                out.append(f"{item} would no longer be among the {name}")
+                out.append(words.no_longer_among(item, name))
         for item in after:
             if item not in before:
-                out.append(f"{item} would be added to the {name}")
+                out.append(words.added_to(item, name))
     return out
 
 
@@ -132,41 +119,40 @@ def _differences_words(qid: str, old: Report, new: Report, ruleset: RuleSet) -> 
     out = []
     if a.outcome != b.outcome:
         label = vocab.outcome_labels
-        out.append(f"the answer on {title.lower()} would be “{label.get(b.outcome, b.outcome)}” "
-                   f"instead of “{label.get(a.outcome, a.outcome)}”")
+        out.append(words.answer_would_be(title, label.get(b.outcome, b.outcome),
+                                         label.get(a.outcome, a.outcome)))
     nouns = vocab.list_nouns()
 
-    def words(coll: str, item: Any) -> str:
+    def item_words(coll: str, item: Any) -> str:
         text, code = _item_words(item, coll, ruleset, vocab)
-        text = text.replace("_", " ")
+        text = words.record_words(text)
         return f"“{text}”" if code else text
 
     for coll in (c for c in vocab.list_labels() if c in type(a).model_fields):
-        before = {_label(i, vocab): words(coll, i) for i in getattr(a, coll)}
-        after = {_label(i, vocab): words(coll, i) for i in getattr(b, coll)}
+        before = {_label(i, vocab): item_words(coll, i) for i in getattr(a, coll)}
+        after = {_label(i, vocab): item_words(coll, i) for i in getattr(b, coll)}
         for key, text in before.items():
             if key not in after:
-                out.append(f"{text} would no longer be among the {nouns[coll]}")
+                out.append(words.no_longer_among(text, nouns[coll]))
         for key, text in after.items():
             if key not in before:
-                out.append(f"{text} would be added to the {nouns[coll]}")
+                out.append(words.added_to(text, nouns[coll]))
     return out
 
 
 def _warning_words(old: Report, new: Report) -> list[str]:
     before = {w.code for w in old.warnings}
     after = {w.code: w.message for w in new.warnings}
-    return ([f"the warning on {c.replace('_', ' ')} would no longer be raised"
+    return ([words.warning_no_longer_raised(c, in_words=True)
              for c in sorted(before - set(after))]
-            + [f"a warning would be raised: “{after[c].rstrip('.')}”"
-               for c in sorted(set(after) - before)])
+            + [words.warning_raised(c, after[c]) for c in sorted(set(after) - before)])
 
 
 def _warning_differences(old: Report, new: Report) -> list[str]:
     before = {w.code for w in old.warnings}
     after = {w.code for w in new.warnings}
-    return ([f"the warning {c} would no longer be raised" for c in sorted(before - after)]
-            + [f"the warning {c} would be raised" for c in sorted(after - before)])
+    return ([words.warning_no_longer_raised(c) for c in sorted(before - after)]
+            + [words.warning_raised(c) for c in sorted(after - before)])
 
 
 def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
@@ -190,7 +176,7 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
                 else:
                     facts.append(var)
         reads[qid] = list(dict.fromkeys(sorted(facts, key=order.index)))
-        result.depends_on[qid] = [(f, show(values[f])) for f in reads[qid]]
+        result.depends_on[qid] = [(f, words.fact_value(values[f])) for f in reads[qid]]
         result.decisive[qid] = []
 
     first = report.question_ids[0]  # warnings are told under the first question
@@ -198,8 +184,9 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
         value = values[fact]
         if value == UNKNOWN:
             continue
-        for alternative in _alternatives(case, ruleset, fact, value):
-            if not _valid({**values, fact: alternative}, vocab):
+        for alternative in alternatives(case, ruleset, fact, value):
+            variant_facts = {**values, fact: alternative}
+            if not vocab.admissible(variant_facts, variant_facts):  # the case model's rules
                 continue
             variant = with_facts(case, {fact: alternative})
             other = evaluate(variant, ruleset, choice, day)
@@ -210,13 +197,14 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
                 if qid == first:
                     effects += warned
                 if effects:
-                    words = _differences_words(qid, report, other, ruleset)
+                    said = _differences_words(qid, report, other, ruleset)
                     if qid == first:
-                        words += _warning_words(report, other)
+                        said += _warning_words(report, other)
                     spec = vocab.facts[fact]
                     result.decisive[qid].append(
-                        Change(fact, show(value), show(alternative), tuple(effects),
-                               tuple(words), spec.words(value), spec.words(alternative)))
+                        Change(fact, words.fact_value(value), words.fact_value(alternative),
+                               tuple(effects), tuple(said), spec.words(value),
+                               spec.words(alternative)))
     return result
 
 
@@ -258,14 +246,6 @@ class QuestionDiff:
     @property
     def changed(self) -> bool:
         return self.outcome_changed or bool(self.items)
-
-
-def _present(sentence: str) -> str:
-    """'... would be added to ...' -> '... is added to ...' (a change made, not supposed)."""
-    for was, now in ((" would be added to ", " is added to "),
-                     (" would no longer be ", " is no longer "), (" would be ", " becomes ")):
-        sentence = sentence.replace(was, now)
-    return sentence
 
 
 def _key(item: Any) -> Any:
@@ -314,7 +294,7 @@ def compare(first: Report, second: Report, first_rules: RuleSet,
     out = []
     for qid in second.question_ids:
         a, b = first.question(qid), second.question(qid)
-        changes = tuple(_present(c) for c in _differences(qid, first, second))
+        changes = tuple(words.made(c) for c in _differences(qid, first, second))
         items: list[ItemDiff] = []
         for coll in (c for c in vocab.list_labels() if c in type(b).model_fields):
             before, after = list(getattr(a, coll)), list(getattr(b, coll))
@@ -325,9 +305,9 @@ def compare(first: Report, second: Report, first_rules: RuleSet,
                 for item in pool:
                     if _key(item) in other:
                         continue
-                    words, code = _item_words(item, coll, rules, vocabulary_of_report(report))
+                    said, code = _item_words(item, coll, rules, vocabulary_of_report(report))
                     adders = tuple(_adders(q, rules, coll, item))
-                    items.append(ItemDiff(coll, nouns.get(coll, coll), words, code, added,
+                    items.append(ItemDiff(coll, nouns.get(coll, coll), said, code, added,
                                           adders, _cites(rules, adders)))
         out.append(QuestionDiff(
             qid, a.outcome, b.outcome, changes,
@@ -335,129 +315,3 @@ def compare(first: Report, second: Report, first_rules: RuleSet,
             _cites(first_rules, _deciding(a, first_rules)),
             tuple(a.possible_outcomes), tuple(b.possible_outcomes), tuple(items)))
     return out
-
-
-def _sorted_warnings(report: Report, ruleset: RuleSet) -> list[Any]:
-    """A report's warnings, most severe first (ruleset.warning_rank, as in the documents'
-    headers), then the others in the report's order."""
-    rank = warning_rank(ruleset)
-    return [w for _, w in sorted(enumerate(report.warnings),
-                                 key=lambda p: (rank.get(p[1].code, len(rank)), p[0]))]
-
-
-def _edition_status(report: Report) -> str:
-    e, day = report.ruleset, report.assessment_date
-    current = e.in_force_on_assessment_date
-    if current is not None and current.id == e.id:
-        return "in force on the assessment date"
-    if day < e.in_force_from:
-        return ("not yet in force on the assessment date (in force from "
-                f"{e.in_force_from.isoformat()})")
-    if e.superseded_on and day >= e.superseded_on:
-        return f"superseded on {e.superseded_on.isoformat()}, before the assessment date"
-    return "not the edition in force on the assessment date"
-
-
-def _paragraphs(prefix: str, report: Report, pids: tuple[str, ...],
-                shown: set[str]) -> list[str]:
-    """Paragraph lines: a paragraph with its source, locator and gist the first time it is
-    shown (`shown` collects them), later by its id only."""
-    out, again = [], []
-    for pid in pids:
-        c = report.citations.get(pid)
-        if pid in shown or c is None:
-            again.append(f"[{pid}]")
-        else:
-            out.append(f"    {prefix} [{pid}] {c.source_short}, {c.locator}: {c.gist}")
-        shown.add(pid)
-    if again:
-        out.append(f"    {prefix} (as above): {', '.join(again)}")
-    return out
-
-
-def describe_comparison(first: Report, second: Report, first_rules: RuleSet,
-                        second_rules: RuleSet, titles: dict[str, str] | None = None) -> list[str]:
-    """The comparison of one case under two editions, as lines of text for a person: the
-    two editions and the one in force, both editions' warnings, then per question what
-    changed under the second edition and the paragraphs of the rules that decided it.
-
-    `titles` (edition id -> the catalog's title) gives the short names used in sentences;
-    without it, the rule sets' own titles are used."""
-    vocab = vocabulary_of_report(second)
-    labels = vocab.outcome_labels
-    ea, eb = first.ruleset, second.ruleset
-    titles = titles or {}
-    long_a, long_b = f"'{ea.title}' ({ea.id})", f"'{eb.title}' ({eb.id})"
-    name_a = f"'{titles.get(ea.id, ea.title)}' ({ea.id})"
-    name_b = f"'{titles.get(eb.id, eb.title)}' ({eb.id})"
-    why = "the facts are the same, so this comes from the change of edition."
-
-    def outcome(code: str) -> str:
-        return f'"{labels.get(code, code)}" ({code})'
-
-    def open_between(possible: tuple[str, ...]) -> str:
-        words = [outcome(p) for p in possible]
-        return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
-
-    lines = [f"Case {second.case_id or '(no id)'}, assessed on "
-             f"{second.assessment_date.isoformat()} under two editions:",
-             f"  first:  {long_a}, {_edition_status(first)};",
-             f"  second: {long_b}, {_edition_status(second)}."]
-    current = eb.in_force_on_assessment_date
-    lines.append("  In force on the assessment date: " + (
-        f"'{current.title}' ({current.id}{'' if current.encoded else ', not encoded'})."
-        if current is not None else "no catalogued edition."))
-    lines.append("  Both assessments read the same case file, so the facts are the same: every "
-                 "difference below comes from the change of edition, not from the facts.")
-    for report, rules, name in ((first, first_rules, name_a), (second, second_rules, name_b)):
-        warnings = _sorted_warnings(report, rules)
-        lines.append(f"\nWarnings under {name}" + (", most severe first:" if warnings
-                                                   else ": none"))
-        for w in warnings:
-            lines.append(f"  WARNING {w.code}: {' '.join(w.message.split())}")
-
-    headings = {q.id: q.heading for q in second_rules.questions}
-    for diff in compare(first, second, first_rules, second_rules):
-        shown: set[str] = set()  # paragraphs already shown under this question
-        lines.append(f"\n{headings.get(diff.question, diff.question)}")
-        if not diff.changed:
-            lines.append(f"  Outcome: {outcome(diff.after)} under both editions (unchanged)")
-            continue
-        if not diff.outcome_changed:
-            lines.append(f"  Outcome: {outcome(diff.after)} under both editions "
-                         "(same outcome; lists CHANGED)")
-        elif diff.before != diff.after:
-            lines += [f"  Outcome: {outcome(diff.before)} -> {outcome(diff.after)} (CHANGED)",
-                      f"  - Under {name_b}, the outcome is {outcome(diff.after)} instead of "
-                      f"{outcome(diff.before)} under {name_a}; {why}"]
-            if diff.possible_after:
-                lines.append(f"    It is open between {open_between(diff.possible_after)}, "
-                             "depending on facts not given.")
-        else:  # open under both, between other outcomes
-            lines += [f"  Outcome: {outcome(diff.after)} under both editions (open between "
-                      "other outcomes; CHANGED)",
-                      f"  - Under {name_b}, the outcome is still {outcome(diff.after)}, but "
-                      f"open between {open_between(diff.possible_after)} instead of "
-                      f"{open_between(diff.possible_before)} under {name_a}; {why}"]
-        if diff.outcome_changed:
-            if diff.outcome_cites_after:
-                lines += _paragraphs("explained by", second, diff.outcome_cites_after, shown)
-            else:
-                lines.append(f"    No single rule of {eb.id} decides it on the facts given, so "
-                             "no paragraph is cited for it.")
-            lines += _paragraphs("previously relied on", first, diff.outcome_cites_before,
-                                 shown)
-        for item in diff.items:
-            what = f'"{item.words}"' + (f" ({item.code})" if item.code else "")
-            if item.added:
-                lines.append(f"  - Under {name_b}, {what} is now listed among the {item.noun} "
-                             f"(not listed under {name_a}); {why}")
-                lines += _paragraphs("explained by", second, item.cites, shown)
-            else:
-                lines.append(f"  - Under {name_b}, {what} is no longer listed among the "
-                             f"{item.noun} (listed under {name_a}); {why}")
-                lines += _paragraphs("previously relied on", first, item.cites, shown)
-            if not item.cites:
-                lines.append("    No single rule put it there on the facts given, so no "
-                             "paragraph is cited for it.")
-    return lines

@@ -32,7 +32,6 @@ small: a handful of completions even when every fact is unknown.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -51,7 +50,7 @@ from riskassess.law.report import (
     Warning,
 )
 from riskassess.law.ruleset import CompiledRule, QuestionSpec, RuleSet
-from riskassess.words import sentence
+from riskassess.words import sentence, token
 
 
 class GapError(RuleSetError):
@@ -60,18 +59,8 @@ class GapError(RuleSetError):
     def __init__(self, ruleset_id: str, question: str, assignment: dict[str, Any]):
         self.question = question
         self.assignment = assignment
-        shown = ", ".join(f"{k}={show_token(v)}" for k, v in sorted(assignment.items()))
+        shown = ", ".join(f"{k}={token(v)}" for k, v in sorted(assignment.items()))
         super().__init__(f"rule set {ruleset_id}: no rule decides {question} when {shown}")
-
-
-def show_token(value: Any) -> str:
-    if isinstance(value, frozenset):
-        return "[" + ", ".join(sorted(value)) + "]"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.date):
-        return "before the first threshold" if value == dt.date.min else f"from {value}"
-    return str(value)
 
 
 def _subsets(members: tuple[Any, ...]) -> tuple[frozenset, ...]:

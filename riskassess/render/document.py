@@ -26,6 +26,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from riskassess import words
 from riskassess.engine.explain import Explanation, explain
 from riskassess.law.case import UNKNOWN, Case, given_facts
 from riskassess.law.report import Report
@@ -35,11 +36,6 @@ from riskassess.render.common import bracket_source_text
 from riskassess.words import long_date, sentence_case, window
 
 QUESTION_PREFIX = "question:"
-STATUS_WORDS = {
-    "guidance_superseded": "superseded on the assessment date",
-    "guidance_not_yet_in_force": "not yet in force on the assessment date",
-    "guidance_under_review": "under review on the assessment date",
-}
 
 
 @dataclass
@@ -103,10 +99,7 @@ class Question:
 
     @property
     def outcome_line(self) -> str:
-        line = f"Outcome: {self.outcome_label}"
-        if self.possible_labels:
-            line += "; still open between " + _and(self.possible_labels)
-        return line
+        return words.outcome_line(self.outcome_label, open_between=self.possible_labels)
 
     @property
     def conditional(self) -> list[Reason]:
@@ -229,8 +222,8 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     for w in warnings:
         code("warning", w.code, w.message)
     codes_now = {w.code for w in warnings}
-    status = next((STATUS_WORDS[c] for c in STATUS_WORDS if c in codes_now),
-                  "in force on the assessment date")
+    status = next((words.STATUS_WORDS[c] for c in words.STATUS_WORDS if c in codes_now),
+                  words.IN_FORCE)
     if rs.selected_by != "assessment_date":
         status += "; chosen with --ruleset, not by the assessment date"
 
@@ -268,7 +261,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             if r.conditional:
                 groups.setdefault(tuple(r.depends_on), []).append(
                     Reason(r.text, r.rule, cite(list(r.cites))))
-        hypotheses = [Hypotheses("Depending on " + _and([variable_label(v) for v in key])
+        hypotheses = [Hypotheses("Depending on " + words.and_([variable_label(v) for v in key])
                                  if key else "Depending on facts not given", reasons)
                       for key, reasons in groups.items()]
         questions.append(Question(
@@ -307,9 +300,6 @@ def _trim(text: str) -> str:
 def _end(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
-
-def _and(parts: list[str]) -> str:
-    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
 def document_of(outcome: Any, generated_at: dt.datetime | None = None) -> Document:

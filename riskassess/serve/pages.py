@@ -31,6 +31,7 @@ from riskassess.serve.form import (
 )
 from riskassess.serve.guard import CSRF_COOKIE
 from riskassess.serve.service import Answer, ServiceError, refused, render
+from riskassess.words import and_
 
 HTML = "text/html; charset=utf-8"
 
@@ -71,7 +72,7 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
                                              open_links=links))
         titles = {q.id: q.title for q in vocab.questions}
         open_questions = [(o.fact, labels.get(o.fact, o.fact),
-                           _and([titles.get(a, a) for a in o.affects]))
+                           and_([titles.get(a, a) for a in o.affects]))
                           for o in report.open_questions]
     csrf, new_cookie = app.csrf_pair(request)
     from riskassess.words import long_date, window
@@ -188,12 +189,6 @@ def login(app, request: Request, failed: bool, expired: bool = False) -> Respons
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
     return response
 
-
-
-def _and(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def _examples() -> list[tuple[str, str]]:

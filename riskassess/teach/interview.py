@@ -25,7 +25,6 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from riskassess.engine.explain import show
 from riskassess.errors import UserError
 from riskassess.law.case import (
     UNKNOWN,
@@ -37,6 +36,7 @@ from riskassess.law.case import (
 )
 from riskassess.law.ruleset import Catalog
 from riskassess.law.vocabulary import FactSpec, load_vocabulary
+from riskassess.words import fact_value
 
 BACK, STOP = "back", "stop"
 
@@ -128,7 +128,7 @@ def prompt_text(spec: FactSpec) -> str:
     elif spec.kind == "text":
         allowed = "any text"
     else:
-        allowed = ", ".join(show(v) for v in spec.values)
+        allowed = ", ".join(fact_value(v) for v in spec.values)
     return (f"\n{fact}: {spec.description}\n  answer: {allowed}; or unknown. "
             f"(back: change the last answer; stop: finish now)\n")
 
@@ -169,7 +169,7 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             try:
                 interview.case(trial)
             except ValidationError as exc:
-                write(f"  not accepted: {_first_error(exc, interview.vocabulary)}\n")
+                write(f"  not accepted: {why_refused(exc, interview.vocabulary)}\n")
                 continue
             except UserError as exc:  # pragma: no cover - the model raises ValidationError
                 write(f"  not accepted: {exc}\n")
@@ -182,7 +182,7 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             break
 
 
-def _first_error(exc: ValidationError, vocab: Any) -> str:
+def why_refused(exc: ValidationError, vocab: Any) -> str:
     errors = exc.errors(include_url=False)
     err = errors[0]
     spec = next((vocab.by_key(p) for p in reversed(err["loc"]) if isinstance(p, str)
@@ -192,8 +192,8 @@ def _first_error(exc: ValidationError, vocab: Any) -> str:
     # A date the calendar does not have, or one after the assessment date, says why.
     why = next((e["msg"] for e in errors if e["type"] in ("partial_date", "full_date")), None)
     if why:
-        return f"'{show(value)}': {why}"
-    return f"'{show(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
+        return f"'{fact_value(value)}': {why}"
+    return f"'{fact_value(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
 
 
 DRAFT_MARK = "# interview draft; facts answered unknown:"

@@ -1,12 +1,12 @@
-"""The terminal report's content, and its plain-text form (no rich, no pydantic).
+"""The terminal report, defined once: its content and its layout (no rich, no pydantic).
 
 `blocks(data, info)` says what the report shows, in the guidance's order, from the
 report's JSON data (`Report.model_dump(mode="json")`, or the compiled engine's bytes
 parsed) and a `TextInfo` (the rule set's headings, labels and codes, as plain data).
-terminal.py draws the blocks with rich, in colour, for a terminal; `render` here lays
-them out as plain text, for a pipe or a file, wrapping lines as rich does so that both
-give the same characters (tests/test_plaintext.py compares them). A cold
-`riskassess evaluate CASE > file` then needs neither rich nor the report model.
+`lay_out` breaks the blocks into lines of styled segments at a width. `render` prints
+them as plain text, for a pipe or a file; terminal.py has rich print the same lines in
+colour at a terminal. A cold `riskassess evaluate CASE > file` needs neither rich nor
+the report model.
 
 Order (as a caseworker reads it): the edition applied and its dates (with any review or
 supersession warning at the top), each question with its outcome, lists, reasons and
@@ -19,7 +19,10 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
+
+from riskassess import words
 
 # A block: ("text", [(words, style), ...], indent) | ("bullet", words, indent, style)
 #        | ("panel", title, words) | ("blank",)
@@ -108,13 +111,9 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     rs = data["ruleset"]
     out.append(("text", [("Guidance applied", "bold underline")], 0))
     say(rs["title"], 2)
-    dates = f"edition {rs['id']}; in force from {rs['in_force_from']}"
-    if rs["under_review_from"]:
-        dates += f"; under review from {rs['under_review_from']}"
-    if rs["superseded_on"]:
-        dates += f"; superseded on {rs['superseded_on']}"
-        if rs["successor"]:
-            dates += f" (successor: {rs['successor']})"
+    dates = f"edition {rs['id']}; " + words.window(SimpleNamespace(**rs), str, "; ")
+    if rs["superseded_on"] and rs["successor"]:
+        dates += f" (successor: {rs['successor']})"
     say(dates, 2)
     say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
         else "forced with --ruleset (not chosen by the assessment date)", 2)
@@ -140,7 +139,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     for qid, heading in info.headings:
         q = data[qid]
         out.append(("text", [(heading, "bold underline")], 0))
-        say(f"Outcome: {labels.get(q['outcome'], q['outcome'])} [{q['outcome']}]", 2, "bold")
+        say(words.outcome_line(labels.get(q["outcome"], q["outcome"]), q["outcome"]), 2, "bold")
         if q["possible_outcomes"]:
             say(f"Still open between: {', '.join(q['possible_outcomes'])}", 2)
         for coll, label in list_labels.items():
@@ -190,36 +189,70 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     return out
 
 
-# ------------------------------------------------------------------- plain layout
+# ------------------------------------------------------------------------ layout
+
+Segment = tuple[str, str]  # (text, style)
+Line = tuple[Segment, ...]
+PANEL = "red bold"  # the style of a warning's box
 
 
-def render(data: dict[str, Any], info: TextInfo, *, width: int = 100) -> str:
-    """The report as plain text at `width` columns, as terminal.py prints it without colour."""
-    lines: list[str] = []
-    for block in blocks(data, info):
+def lay_out(blocks: list[Block], width: int) -> list[Line]:
+    """The blocks as lines of at most `width` columns, each a run of styled segments.
+
+    The one layout of the terminal report: text is broken between words (a word longer
+    than a line is cut), a bullet's lines hang under its text, a warning is a rounded
+    box with its title in the top edge. Plain text (`plain`) and the terminal (rich, in
+    colour: terminal.py) both print these lines as they are."""
+    out: list[Line] = []
+    for block in blocks:
         kind = block[0]
         if kind == "text":
             _, segments, indent = block
-            for line in _wrap("".join(t for t, _ in segments), width - indent):
-                lines.append(" " * indent + line)
+            text = "".join(t for t, _ in segments)
+            for a, b in _spans(text, width - indent):
+                out.append(((" " * indent, ""), *_cut(segments, a, b)))
         elif kind == "bullet":
-            _, text, indent, _ = block
-            for i, line in enumerate(_wrap(text, width - indent - 2)):
-                lines.append(" " * indent + ("- " if i == 0 else "  ") + line)
+            _, text, indent, style = block
+            for i, (a, b) in enumerate(_spans(text, width - indent - 2)):
+                out.append(((" " * indent + ("- " if i == 0 else "  "), ""),
+                            (text[a:b], style)))
         else:  # a panel: rounded box, title in the top edge, one space of padding
             _, title, text = block
             inner = width - 4
-            lines.append("╭─ " + title + " " + "─" * (width - 5 - _cells(title)) + "╮")
-            for line in _wrap(text, inner):
-                lines.append("│ " + line + " " * (inner - _cells(line)) + " │")
-            lines.append("╰" + "─" * (width - 2) + "╯")
-    lines.append("")
-    return "\n".join(line.rstrip() for line in lines)
+            out.append((("╭─ " + title + " " + "─" * (width - 5 - _cells(title)) + "╮",
+                         PANEL),))
+            for a, b in _spans(text, inner):
+                line = text[a:b]
+                out.append((("│", PANEL), (" " + line + " " * (inner - _cells(line)) + " ", ""),
+                            ("│", PANEL)))
+            out.append((("╰" + "─" * (width - 2) + "╯", PANEL),))
+    return out
 
 
-def render_text_only(text: str, width: int) -> str:
-    """One text laid out alone (for the tests of the wrapping)."""
-    return "\n".join([*_wrap(text, width), ""])
+def plain(lines: list[Line]) -> str:
+    """Laid-out lines as plain text: no trailing blanks, one final newline."""
+    return "\n".join(["".join(t for t, _ in line).rstrip() for line in lines] + [""])
+
+
+def render(data: dict[str, Any], info: TextInfo, *, width: int = 100) -> str:
+    """The report as plain text at `width` columns (for a pipe or a file)."""
+    return plain(lay_out(blocks(data, info), width))
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """A text's lines at `width` columns, as the layout breaks them."""
+    return [text[a:b] for a, b in _spans(text, width)]
+
+
+def _cut(segments: list[Segment], a: int, b: int) -> list[Segment]:
+    """The styled segments covering characters a..b of their joined text."""
+    out, at = [], 0
+    for text, style in segments:
+        lo, hi = max(a, at), min(b, at + len(text))
+        if lo < hi:
+            out.append((text[lo - at:hi - at], style))
+        at += len(text)
+    return out
 
 
 _WORD = re.compile(r"\s*\S+\s*")
@@ -227,7 +260,7 @@ _WORD = re.compile(r"\s*\S+\s*")
 
 def _cells(text: str) -> int:
     """Columns a text takes in a terminal: wide East Asian characters take two, combining
-    marks none (as rich counts them for the characters the rules use)."""
+    marks none."""
     if text.isascii():
         return len(text)
     return sum(0 if unicodedata.combining(ch) else
@@ -248,10 +281,12 @@ def _chop(word: str, width: int) -> list[str]:
     return pieces
 
 
-def _wrap(text: str, width: int) -> list[str]:
-    """Lines of at most `width` columns, broken between words as rich breaks them
-    (rich/_wrap.py divide_line, with folding); each line of the text on its own."""
-    out: list[str] = []
+def _spans(text: str, width: int) -> list[tuple[int, int]]:
+    """Where a text's lines begin and end at `width` columns (trailing blanks left out):
+    each line of the text on its own, filled word by word; a word that does not fit goes
+    to the next line with the blanks before it, and a word longer than a line is cut."""
+    out: list[tuple[int, int]] = []
+    base = 0
     for line in text.split("\n"):
         breaks: list[int] = []
         offset = 0
@@ -273,5 +308,7 @@ def _wrap(text: str, width: int) -> list[str]:
                 breaks.append(start)
                 offset = _cells(word)
         cuts = [0, *breaks, len(line)]
-        out.extend(line[a:b].rstrip() for a, b in zip(cuts, cuts[1:], strict=False))
+        for a, b in zip(cuts, cuts[1:], strict=False):
+            out.append((base + a, base + a + len(line[a:b].rstrip())))
+        base += len(line) + 1
     return out
