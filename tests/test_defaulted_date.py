@@ -9,8 +9,8 @@ import csv
 import json
 
 import pytest
+from baselines import docx_structure
 from conftest import run_cli
-from test_documents import docx_structure
 
 TODAY = "2026-02-10"
 STATEMENT = f"Assessment date not given in the case file: today, {TODAY}, was used"

@@ -1,9 +1,8 @@
 """Annotated documents (Markdown, HTML, Word), decisive facts, comparison, safe output.
 
-Golden files live in tests/golden/, one per example and format, named *.golden (they are
-generated output, reviewed as diffs). Regenerate them after a deliberate change with
-    RISKASSESS_UPDATE_GOLDEN=1 pytest tests/test_documents.py
-Word files are compared by their extracted text and structure, footnotes included.
+Golden files live in tests/golden/, one per example and format, named *.golden (generated
+output, reviewed as diffs; docs/testing.md says how to regenerate them). Word files are
+compared by their extracted text and structure, footnotes included.
 """
 
 from __future__ import annotations
@@ -19,55 +18,19 @@ import subprocess
 import zipfile
 from pathlib import Path
 
-import docx
+import baselines
 import pytest
-from conftest import EXAMPLES, run_cli
+from conftest import EXAMPLES, RULES, run_cli
 
 from riskassess.assess.core import assess_file
 from riskassess.engine.explain import explain
 from riskassess.errors import ExitCode
+from riskassess.law.ruleset import load_ruleset
 from riskassess.law.scenarios import load_scenarios
 from riskassess.words import fact_value
 
-GOLDEN = Path(__file__).resolve().parent / "golden"
-UPDATE = os.environ.get("RISKASSESS_UPDATE_GOLDEN") == "1"
 SCENARIOS = load_scenarios(EXAMPLES)
-FORMATS = ["text", "json", "markdown", "html", "docx"]
-W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
-
-
-def docx_structure(data: bytes) -> str:
-    """A Word file as text: each paragraph with its style, tables, footnote marks, notes."""
-    d = docx.Document(io.BytesIO(data))
-    lines = []
-    for block in d.element.body.iterchildren():
-        if block.tag == f"{W}p":
-            style = block.find(f"{W}pPr/{W}pStyle")
-            name = style.get(f"{W}val") if style is not None else "Normal"
-            text = ""
-            for node in block.iter():
-                if node.tag == f"{W}t":
-                    text += node.text or ""
-                elif node.tag == f"{W}footnoteReference":
-                    text += f"[^{node.get(f'{W}id')}]"
-            lines.append(f"{name}: {text}")
-        elif block.tag == f"{W}tbl":
-            for row in block.iter(f"{W}tr"):
-                cells = ["".join(t.text or "" for t in c.iter(f"{W}t"))
-                         for c in row.iter(f"{W}tc")]
-                lines.append("Table: " + " | ".join(cells))
-    footnotes = [rel.target_part for rel in d.part.rels.values()
-                 if rel.reltype.endswith("/footnotes")]
-    assert len(footnotes) == 1, "the document has one footnotes part"
-    from lxml import etree
-
-    for note in etree.fromstring(footnotes[0].blob).iter(f"{W}footnote"):
-        if note.get(f"{W}type"):
-            continue
-        paras = ["".join(t.text or "" for t in p.iter(f"{W}t")).strip()
-                 for p in note.iter(f"{W}p")]
-        lines.append(f"Footnote {note.get(f'{W}id')}: " + " / ".join(paras))
-    return "\n".join(lines) + "\n"
+FORMATS = baselines.FORMATS
 
 
 def produce(scenario, fmt: str, tmp_path: Path) -> bytes:
@@ -80,14 +43,28 @@ def produce(scenario, fmt: str, tmp_path: Path) -> bytes:
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
 def test_golden(scenario, fmt, tmp_path):
-    data = produce(scenario, fmt, tmp_path)
-    text = docx_structure(data) if fmt == "docx" else data.decode("utf-8")
-    golden = GOLDEN / f"{scenario.id}.{fmt}.golden"
-    if UPDATE:
-        GOLDEN.mkdir(exist_ok=True)
-        golden.write_text(text, encoding="utf-8")
-    assert golden.exists(), f"missing {golden.name}: run with RISKASSESS_UPDATE_GOLDEN=1"
-    assert text == golden.read_text(encoding="utf-8")
+    """Each example in each format against its golden file (tests/baselines.py says what
+    is compared; `python tests/baselines.py goldens` regenerates them)."""
+    text = baselines.produce(scenario.case_path, fmt, tmp_path)
+    golden = baselines.golden_path(scenario.id, fmt)
+    assert golden.exists(), f"missing {golden.name}: run python tests/baselines.py goldens"
+    unread = baselines.unread_facts(load_ruleset(RULES / scenario.meta.expected.ruleset))
+    assert baselines.normalised(text, unread) == \
+        baselines.normalised(golden.read_text(encoding="utf-8"), unread)
+
+
+def test_documents_name_every_fact_not_given_even_one_no_rule_reads(tmp_path):
+    """What the goldens leave out of their comparison (facts no rule reads) is checked
+    here: such a fact, not given, is named among the facts not given and in the codes."""
+    scenario = next(s for s in SCENARIOS if s.id == "draft-evader")
+    unread = baselines.unread_facts(load_ruleset(RULES / scenario.meta.expected.ruleset))
+    assert unread, "the shipped vocabulary has facts no rule reads (recorded only)"
+    text = baselines.produce(scenario.case_path, "markdown", tmp_path)
+    not_given = next(line for line in text.splitlines() if line.startswith("Facts not given:"))
+    for path, label in unread.items():
+        key = path.split(".", 1)[1]
+        if f"{key}:" not in scenario.case_path.read_text():
+            assert label in not_given and f"`fact: {path}`" in text, path
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "html", "docx"])
@@ -96,7 +73,7 @@ def test_documents_are_byte_stable_and_carry_the_footer(fmt, tmp_path):
     first = produce(scenario, fmt, tmp_path)
     (tmp_path / f"{scenario.id}.{fmt}").unlink()
     assert produce(scenario, fmt, tmp_path) == first
-    text = docx_structure(first) if fmt == "docx" else first.decode()
+    text = baselines.docx_structure(first) if fmt == "docx" else first.decode()
     report = assess_file(scenario.case_path, today=dt.date(1900, 1, 1)).report
     assert f"riskassess {report.tool.version}; rule set {report.ruleset.id}, sha256 " \
            f"{report.ruleset.sha256}; assessment date {report.assessment_date}" in text
@@ -152,7 +129,7 @@ def test_word_file_has_real_footnotes():
 
     doc = document(out)
     data = render(doc)
-    structure = docx_structure(data)
+    structure = baselines.docx_structure(data)
     assert structure.count("\nFootnote ") == len(doc.notes) == len(out.report.citations)
     assert "Footnote 1: European Union Agency for Asylum (EUAA), Country Guidance: Syria" \
         in structure
@@ -200,7 +177,7 @@ def test_every_citation_names_the_reports_behind_its_bracket_labels(tmp_path):
         assert shown in " ".join(out.split()), fmt
     target = tmp_path / "case.docx"
     assert run_cli("evaluate", str(case), "-f", "docx", "-o", str(target)).code == 0
-    structure = docx_structure(target.read_bytes())
+    structure = baselines.docx_structure(target.read_bytes())
     assert "Reports in the brackets: Targeting 2022: European Union Agency for Asylum " \
            "(EUAA), " + shown in structure
 

@@ -106,7 +106,7 @@ def test_document_formats_match_the_cli(client, fmt, kind, tmp_path):
     if fmt == "docx":
         assert zipfile.ZipFile(io.BytesIO(r.content)).namelist() == \
             zipfile.ZipFile(out).namelist()
-        from test_documents import docx_structure
+        from baselines import docx_structure
 
         assert docx_structure(r.content) == docx_structure(out.read_bytes())
     elif fmt == "pdf":
@@ -618,7 +618,7 @@ def test_control_characters_in_free_text_never_break_a_document(client):
     for fmt in ("json", "markdown", "html", "docx", "pdf"):
         r = client.post(f"/v1/assessments?format={fmt}", content=case.encode(), headers=JSONH)
         assert r.status_code == 200, (fmt, r.text[:300])
-    from test_documents import docx_structure
+    from baselines import docx_structure
 
     docx = client.post("/v1/assessments?format=docx", content=case.encode(), headers=JSONH)
     assert "a\\x01b\\x0bc\\ufffe" in docx_structure(docx.content)

@@ -19,14 +19,19 @@ ASSESSED = ("2024-06-01", "2025-02-01", "2026-02-10")
 
 
 def case_dicts(vocab: Any, n: int, seed: int = 7, unknown_share: float = 0.1,
-               assessed: tuple[str, ...] = ASSESSED) -> list[dict]:
-    """`n` case dictionaries (as a case file's YAML would parse), each with every fact."""
+               assessed: tuple[str, ...] = ASSESSED,
+               facts: list[str] | None = None) -> list[dict]:
+    """`n` case dictionaries (as a case file's YAML would parse), each with every fact a
+    rule may test, or with the `facts` named (in that order: a baseline records them, so
+    that a fact added later draws nothing and the cases stay the same)."""
     rng = random.Random(seed)
+    drawn = [(path, vocab.testable[path]) for path in facts] if facts is not None \
+        else list(vocab.testable.items())
     out = []
     for i in range(n):
         day = rng.choice(assessed)
         applicant: dict[str, Any] = {}
-        for path, spec in vocab.testable.items():
+        for path, spec in drawn:
             key = path.split(".", 1)[1]
             if spec.kind == "date":
                 # dates no later than the assessment date (the year compared as text)
@@ -43,11 +48,11 @@ def case_dicts(vocab: Any, n: int, seed: int = 7, unknown_share: float = 0.1,
                 value = UNKNOWN
             applicant[key] = value
         for fact, (other, allowed) in vocab.given_only_if.items():
-            if applicant[other.split(".", 1)[1]] not in allowed:
+            if applicant.get(other.split(".", 1)[1], UNKNOWN) not in allowed:
                 applicant[fact.split(".", 1)[1]] = UNKNOWN
         for imp in vocab.implications:  # a value one fact forces on another (must_be)
             key, when = imp.fact.split(".", 1)[1], imp.when_fact.split(".", 1)[1]
-            if imp.broken_by(applicant[key], applicant[when]):
+            if imp.broken_by(applicant.get(key, UNKNOWN), applicant.get(when, UNKNOWN)):
                 applicant[key] = imp.value
         if rng.random() < 0.9:  # the country of the vocabulary's scope, else not given
             applicant[vocab.scope.fact.split(".", 1)[1]] = vocab.country
