@@ -1,19 +1,47 @@
-"""Shared helpers: run the CLI through its real error boundary, find shipped data."""
+"""Shared helpers: run the CLI through its real error boundary, or as a real process of
+the installed tool; find shipped data."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import os
 import shutil
+import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-# The compiled-rules cache (riskassess/bundle.py) is off in tests, and never the user's:
-# tests/test_fast_path.py turns it on in a folder of its own.
+# The compiled-rules cache (assess/cache.py) is never the user's. In this process it is off
+# (tests/test_fast_path.py turns it on in a folder of its own); the tool's processes get
+# one built once for the whole run (xdist's workers inherit it from the first process), so
+# that each pays a cold start, not a compilation of the rule sets.
+WARM_CACHE = os.environ.get("RISKASSESS_TEST_CACHE")
+if WARM_CACHE is None:
+    WARM_CACHE = tempfile.mkdtemp(prefix="riskassess-test-cache-")
+    os.environ["RISKASSESS_TEST_CACHE"] = WARM_CACHE
+    atexit.register(shutil.rmtree, WARM_CACHE, ignore_errors=True)
+    os.environ["RISKASSESS_CACHE_DIR"] = WARM_CACHE
+    from riskassess.assess.cache import ensure
+    from riskassess.law.shipped import shipped_rules_dir
+
+    ensure(shipped_rules_dir())
 os.environ["RISKASSESS_CACHE_DIR"] = "off"
+
+# The installed tool as a real process. `-P`: the package it imports is the one the tests
+# import (the installed one), never the checkout in the working folder.
+TOOL = [sys.executable, "-P", "-m", "riskassess"]
+
+
+def tool_env(**extra: str) -> dict[str, str]:
+    """The environment of a real process of the tool: the warm cache, no PYTHONPATH."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["RISKASSESS_CACHE_DIR"] = WARM_CACHE
+    env.update(extra)
+    return env
 
 from riskassess.cli.app import main  # noqa: E402
 from riskassess.law.vocabulary import load_vocabulary  # noqa: E402
@@ -69,3 +97,9 @@ def line_of(path: Path, needle: str, *, last: bool = False) -> int:
     """The first (or last) line of a file that holds `needle`."""
     lines = [i for i, line in enumerate(path.read_text().splitlines(), 1) if needle in line]
     return lines[-1] if last else lines[0]
+
+
+def pytest_xdist_auto_num_workers(config) -> int:
+    """`-n auto`: one worker per core, and one more. Some tests wait on a server's time
+    limits (seconds of sleep, no work), and the spare worker keeps the cores busy then."""
+    return (os.cpu_count() or 1) + 1

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
+
+from conftest import TOOL, tool_env
 
 TODAY = "2026-12-01"
 
@@ -17,12 +17,12 @@ class Server:
     """`riskassess serve --port 0 ARGS` started and waited for; its log kept."""
 
     def __init__(self, *args: str, env: dict[str, str] | None = None, today: str = TODAY):
-        cmd = [sys.executable, "-m", "riskassess", "serve", "--port", "0", *args]
+        cmd = [*TOOL, "serve", "--port", "0", *args]
         if today:
             cmd += ["--today", today]
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
-                                     env={**os.environ, **(env or {})})
+                                     env=tool_env(**(env or {})))
         self.lines: list[str] = []
         self._ready = threading.Event()
         self.base = ""

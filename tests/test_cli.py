@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 import jsonschema
 import pytest
-from conftest import EXAMPLES, ROOT, RULES, run_cli
+from conftest import EXAMPLES, ROOT, RULES, TOOL, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.law.ruleset import load_catalog
@@ -101,10 +100,10 @@ def test_two_runs_are_byte_identical(fmt):
 def test_output_identical_across_hash_seeds(tmp_path):
     outs = []
     for seed in ("0", "1", "12345"):
-        env = {**os.environ, "PYTHONHASHSEED": seed}
-        proc = subprocess.run([sys.executable, "-m", "riskassess", "evaluate",
+        proc = subprocess.run([*TOOL, "evaluate",
                                str(EXAMPLES / "status-unknown.yaml"), "--format", "json"],
-                              capture_output=True, env=env, cwd=ROOT, check=True)
+                              capture_output=True, env=tool_env(PYTHONHASHSEED=seed),
+                              cwd=ROOT, check=True)
         outs.append(proc.stdout)
     assert outs[0] == outs[1] == outs[2]
 
@@ -256,6 +255,6 @@ def test_the_installed_command_runs():
     exe = Path(sys.executable).parent / "riskassess"
     assert exe.exists(), "install the package first (see README)"
     proc = subprocess.run([str(exe), "evaluate", DEMO, "--format", "json"],
-                          capture_output=True, text=True, cwd=ROOT)
+                          capture_output=True, text=True, cwd=ROOT, env=tool_env())
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["persecution"]["outcome"] == "qualifies"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT, edit, run_cli
+from conftest import EXAMPLES, ROOT, TOOL, edit, run_cli, tool_env
 
 from riskassess.assess import cache as bundle
 from riskassess.cli import fast
@@ -130,9 +130,8 @@ def test_refused_cases_get_the_full_paths_errors(built, tmp_path, monkeypatch, c
     case.write_text(content)
     monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
     assert fast.answer(["evaluate", str(case), *TODAY]) is None
-    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
-    r = subprocess.run([sys.executable, "-m", "riskassess", "evaluate", str(case), *TODAY],
-                       capture_output=True, text=True, env=env, cwd=tmp_path)
+    r = subprocess.run([*TOOL, "evaluate", str(case), *TODAY], capture_output=True, text=True,
+                       env=tool_env(RISKASSESS_CACHE_DIR=str(built)), cwd=tmp_path)
     assert r.returncode == code and r.stdout == "" and r.stderr.startswith("error: ")
 
 
@@ -144,17 +143,16 @@ def test_a_cold_start_imports_no_typer_pydantic_or_rich(built):
             "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab', "
             "'starlette', 'uvicorn', 'anyio', 'h11'})\n"
             "sys.stderr.write(repr(heavy))\n")
-    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    r = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                       env=tool_env(RISKASSESS_CACHE_DIR=str(built)))
     assert r.returncode == 0, r.stderr
     assert r.stderr == "[]" and "Guidance applied" in r.stdout
 
 
 def test_a_closed_pipe_ends_quietly(built):
-    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(built)}
-    p = subprocess.Popen([sys.executable, "-m", "riskassess", "evaluate",
-                          str(EXAMPLES / "deserter-2026.yaml"), "-f", "json", *TODAY],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    p = subprocess.Popen([*TOOL, "evaluate", str(EXAMPLES / "deserter-2026.yaml"), "-f", "json",
+                          *TODAY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env=tool_env(RISKASSESS_CACHE_DIR=str(built)))
     p.stdout.read(10)
     p.stdout.close()
     assert p.wait(timeout=60) == 0 and p.stderr.read() == b""

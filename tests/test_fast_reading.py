@@ -91,7 +91,7 @@ def check(doc: Document) -> None:
     assert plain.assessment_date == case.assessment_date
 
 
-@settings(max_examples=3000, deadline=None, derandomize=True,
+@settings(max_examples=1000, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_plain_reading_accepts_and_refuses_what_the_model_does(data):

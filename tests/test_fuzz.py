@@ -33,7 +33,7 @@ from riskassess.errors import ExitCode
 
 FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
-BUDGET = int(os.environ.get("RISKASSESS_FUZZ_EXAMPLES", "150"))
+BUDGET = int(os.environ.get("RISKASSESS_FUZZ_EXAMPLES", "100"))
 ALLOWED = {int(c) for c in ExitCode} - {int(ExitCode.INTERNAL)}
 SETTINGS = settings(max_examples=BUDGET, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import sys
 import tempfile
 
 import pexpect
-from conftest import ROOT, RULES, VOCAB, run_cli
+from conftest import RULES, TOOL, VOCAB, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.io.reader import parse_yaml_text
@@ -40,9 +38,9 @@ WORK = tempfile.mkdtemp(prefix="riskassess-interview-")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
-    return pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", *args], env=env,
-                         encoding="utf-8", timeout=30, dimensions=(50, 120), cwd=WORK)
+    return pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", *args],
+                         env=tool_env(COLUMNS="120", NO_COLOR="1"), encoding="utf-8",
+                         timeout=30, dimensions=(50, 120), cwd=WORK)
 
 
 def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | None = None

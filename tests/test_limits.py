@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, tool_env
 
 from riskassess.errors import ExitCode
 
@@ -81,7 +81,7 @@ def commands(path: Path, rules: Path) -> dict[str, list[str]]:
 LAUNCHER = """
 import os, sys, time
 start = time.monotonic()
-pid = os.posix_spawn(sys.executable, [sys.executable, "-m", "riskassess", *sys.argv[1:]],
+pid = os.posix_spawn(sys.executable, [sys.executable, "-P", "-m", "riskassess", *sys.argv[1:]],
                      os.environ)
 _, status, usage = os.wait4(pid, 0)
 print(os.waitstatus_to_exitcode(status), time.monotonic() - start, usage.ru_maxrss * 1024)
@@ -90,9 +90,8 @@ print(os.waitstatus_to_exitcode(status), time.monotonic() - start, usage.ru_maxr
 
 def run_measured(args: list[str]) -> tuple[int, str, float, int]:
     """Exit code, stderr, seconds, and peak resident bytes of one riskassess process."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
     try:
-        proc = subprocess.run([sys.executable, "-c", LAUNCHER, *args], env=env,
+        proc = subprocess.run([sys.executable, "-c", LAUNCHER, *args], env=tool_env(),
                               stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=LIMIT_SECONDS + 5)
     except subprocess.TimeoutExpired:

@@ -6,21 +6,20 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli
+from conftest import EXAMPLES, TOOL, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 
 CASE = str(EXAMPLES / "religious-objector.yaml")
 LONG = "a" * 300 + ".yaml"  # one name past the file system's 255 bytes
-ENV = {**os.environ, "PYTHONPATH": str(ROOT)}
+ENV = tool_env()
 
 
 def real(*args: str, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "riskassess", *args], env=ENV,
+    return subprocess.run([*TOOL, *args], env=ENV,
                           capture_output=True, text=True, timeout=30, **kwargs)
 
 
@@ -51,8 +50,7 @@ def test_an_unreadable_file_named_on_the_command_line_is_a_located_refusal(tmp_p
     secret = tmp_path / "secret.yaml"
     shutil.copy(CASE, secret)
     secret.chmod(0)
-    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups",
-                 sys.executable, "-m", "riskassess"]
+    as_nobody = ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", *TOOL]
     alone = subprocess.run([*as_nobody, "evaluate", str(secret)], env=ENV, text=True,
                            capture_output=True, timeout=30, cwd="/")
     assert alone.returncode == ExitCode.INVALID_INPUT, alone.stderr
@@ -63,8 +61,8 @@ def test_an_unreadable_file_named_on_the_command_line_is_a_located_refusal(tmp_p
 
 
 def test_an_invalid_case_id_is_refused_before_the_first_question(tmp_path):
-    child = pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", "--case-id", "A 17",
-                                           "-o", str(tmp_path / "a.yaml")],
+    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--case-id", "A 17",
+                                    "-o", str(tmp_path / "a.yaml")],
                           env=ENV, encoding="utf-8", timeout=30, cwd=str(tmp_path))
     child.expect(pexpect.EOF)
     child.close()

@@ -12,13 +12,12 @@ import shutil
 import socket
 import stat
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, ROOT, RULES, VOCAB, run_cli
+from conftest import EXAMPLES, RULES, TOOL, VOCAB, run_cli, tool_env
 
 from riskassess.errors import CaseFileError, Problem, capped
 from riskassess.io.reader import MAX_DEPTH
@@ -30,10 +29,8 @@ ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a device node
 
 def real(*args: str) -> subprocess.CompletedProcess:
     """Run the installed `riskassess` in its own process; a hang fails after 10 s."""
-    exe = Path(sys.executable).parent / "riskassess"
-    command = [str(exe)] if exe.exists() else [sys.executable, "-m", "riskassess"]
-    proc = subprocess.run(command + list(args), capture_output=True, text=True, timeout=10,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run([*TOOL, *args], capture_output=True, text=True, timeout=10,
+                          stdin=subprocess.DEVNULL, env=tool_env())
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     return proc
 
@@ -208,9 +205,9 @@ def test_a_1kb_file_500_deep_is_refused_by_load_case(tmp_path):
 def test_interview_from_a_500_deep_file(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("- " * DEEP + "x\n", encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
-    child = pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", "--from", str(path)],
-                          env=env, encoding="utf-8", timeout=10, cwd=tmp_path)
+    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--from", str(path)],
+                          env=tool_env(NO_COLOR="1"), encoding="utf-8", timeout=10,
+                          cwd=tmp_path)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 3

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import DATA, EXAMPLES, run_cli
+from conftest import DATA, EXAMPLES, TOOL, run_cli, tool_env
 from serving import TODAY, Server
 
 from riskassess.errors import ExitCode
@@ -564,8 +564,8 @@ def test_ctrl_c_stops_with_130():
 
 
 def test_serve_help_and_start_line():
-    r = subprocess.run([sys.executable, "-m", "riskassess", "serve", "--help"],
-                       capture_output=True, text=True, timeout=60)
+    r = subprocess.run([*TOOL, "serve", "--help"], capture_output=True, text=True,
+                       timeout=60, env=tool_env())
     assert r.returncode == 0 and "--token" in r.stdout and "--max-concurrent" in r.stdout
 
 

@@ -9,15 +9,13 @@ renders every format, drives the interview and prints the case schema.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import zipfile
 from pathlib import Path
 
 import jsonschema
 import pexpect
 import pytest
-from conftest import ROOT, run_cli
+from conftest import TOOL, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 
@@ -332,8 +330,8 @@ def test_schema_case(toy):
 
 def test_it_drives_the_interview(toy, tmp_path):
     out = tmp_path / "interviewed.yaml"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
-    child = pexpect.spawn(sys.executable, ["-m", "riskassess", "interview", "--rules-dir",
+    env = tool_env(COLUMNS="120", NO_COLOR="1")
+    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--rules-dir",
                                            str(toy), "--date", "2030-06-01", "-o", str(out)],
                           env=env, encoding="utf-8", timeout=30, dimensions=(50, 120))
     answers = {"homeland": "xf", "trade": "juggler", "fined": "true", "fined_on": "2029-07",

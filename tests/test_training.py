@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli
+from conftest import EXAMPLES, TOOL, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.law.scenarios import load_scenarios
@@ -165,8 +163,8 @@ def test_train_without_a_terminal_says_so_instead_of_hanging():
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "120", "NO_COLOR": "1"}
-    return pexpect.spawn(sys.executable, ["-m", "riskassess", "train", *args], env=env,
+    env = tool_env(COLUMNS="120", NO_COLOR="1")
+    return pexpect.spawn(TOOL[0], [*TOOL[1:], "train", *args], env=env,
                          encoding="utf-8", timeout=30, dimensions=(50, 120))
 
 

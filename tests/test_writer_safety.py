@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, run_cli
+from conftest import EXAMPLES, ROOT, run_cli, tool_env
 
 from riskassess.errors import ExitCode, OutputError, UsageError
 
@@ -122,7 +122,7 @@ def test_a_fifo_target_does_not_block_the_installed_command(tmp_path):
     fifo = tmp_path / "out.txt"
     os.mkfifo(fifo)
     proc = subprocess.run([EXE, "evaluate", CASE, "-o", str(fifo), "--force"],
-                          capture_output=True, text=True, timeout=30)
+                          capture_output=True, text=True, timeout=30, env=tool_env())
     assert proc.returncode == ExitCode.USAGE and "FIFO" in proc.stderr
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
 
@@ -320,7 +320,7 @@ PRINTING = {
 
 
 def _run(args: list[str], stdout, unbuffered: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    env = {k: v for k, v in tool_env().items() if k != "PYTHONUNBUFFERED"}
     if unbuffered:
         env["PYTHONUNBUFFERED"] = unbuffered
     return subprocess.run([EXE, *args], stdout=stdout, stderr=subprocess.PIPE, text=True,

@@ -52,15 +52,26 @@ def cache_dir() -> Path | None:
     return Path(base) / "riskassess"
 
 
-def key(rules_dir: Path) -> str:
+def key(rules_dir: Path) -> str | None:
     """The hash of what a bundle is made from: the rule files, this package's code and the
-    Python version."""
+    Python version; None when a file of the rules folder is not one the reader would read
+    (a device, a FIFO, a file past its size limit): then there is no bundle, and the slow
+    path says what is wrong with the folder."""
+    from riskassess.errors import UserError
+    from riskassess.io.reader import read_file_bytes
+
     h = hashlib.sha256(f"riskassess-bundle {FORMAT} {sys.version}".encode())
+    rules_dir = Path(rules_dir)
+    for path in sorted(rules_dir.rglob("*.yaml")):
+        h.update(path.relative_to(rules_dir).as_posix().encode() + b"\0")
+        try:  # the one safe reader: it never blocks and never reads without bound
+            h.update(read_file_bytes(path) + b"\0")
+        except UserError:
+            return None
     package = Path(__file__).resolve().parent.parent
-    for folder, pattern in ((Path(rules_dir), "*.yaml"), (package, "*.py")):
-        for path in sorted(folder.rglob(pattern)):
-            h.update(path.relative_to(folder).as_posix().encode() + b"\0")
-            h.update(path.read_bytes() + b"\0")
+    for path in sorted(package.rglob("*.py")):
+        h.update(path.relative_to(package).as_posix().encode() + b"\0")
+        h.update(path.read_bytes() + b"\0")
     return h.hexdigest()
 
 
@@ -82,6 +93,8 @@ def load(rules_dir: Path) -> Bundle | None:
         return None
     try:
         wanted = key(rules_dir)
+        if wanted is None:
+            return None
         path = folder / f"{wanted}.pickle"
         st = os.lstat(path)
         if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or \
@@ -158,7 +171,7 @@ def ensure(rules_dir: Path) -> None:
     if cache_dir() is None:
         return
     try:
-        if load(rules_dir) is None:
+        if key(rules_dir) is not None and load(rules_dir) is None:
             save(build(rules_dir))
     except Exception:  # noqa: S110 (the cache is never needed)
         pass

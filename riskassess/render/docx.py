@@ -17,6 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
@@ -126,10 +127,30 @@ def render(doc: Document) -> bytes:
     styles["Normal"].font.name = "Calibri"
     styles["Normal"].font.size = Pt(10.5)
     notes = _Footnotes(d)
+    style_ids: dict[str, str] = {}
+
+    def paragraph(style: str | None = None):
+        """A new paragraph in a named style. python-docx looks a style up by name, and the
+        document's default style with it, on every paragraph; here once per style."""
+        p = d.add_paragraph()
+        if style is not None:
+            sid = style_ids.get(style)
+            if sid is None:
+                sid = style_ids[style] = d.part.get_style_id(d.styles[style],
+                                                               WD_STYLE_TYPE.PARAGRAPH)
+            p._p.style = sid
+        return p
+
+    def heading(text: str, level: int):
+        """As python-docx's add_heading: Title for level 0, else Heading N."""
+        p = paragraph("Title" if level == 0 else f"Heading {level}")
+        if text:
+            p.add_run(text)
+        return p
 
     def para(text: str = "", style: str | None = None, numbers: list[int] = (), bold: bool = False,
              size: float | None = None):
-        p = d.add_paragraph(style=style)
+        p = paragraph(style)
         run = p.add_run(xml_text(text))
         run.bold = bold
         if size:
@@ -154,7 +175,7 @@ def render(doc: Document) -> bytes:
     foot.add_run(" of ")
     _field(foot, "NUMPAGES", "1")
 
-    d.add_heading(doc.title, level=0)
+    heading(doc.title, level=0)
     for label, value in doc.header:
         p = d.add_paragraph()
         p.paragraph_format.space_after = Pt(0)
@@ -173,7 +194,7 @@ def render(doc: Document) -> bytes:
          "conclusions to the facts given; credibility, the weighing of evidence and exclusion "
          "remain with the decision-maker.")
 
-    d.add_heading("Case facts", level=1)
+    heading("Case facts", level=1)
     if doc.facts_given:
         table = d.add_table(rows=1, cols=2)
         table.style = "Table Grid"
@@ -183,13 +204,13 @@ def render(doc: Document) -> bytes:
             row[0].text, row[1].text = fact, xml_text(value)
     para("Facts not given: " + ("; ".join(doc.facts_not_given) or "none") + ".")
 
-    d.add_heading("Guidance applied", level=1)
+    heading("Guidance applied", level=1)
     para(doc.edition_title, bold=True)
     for line in doc.edition_lines:
         para(line, style="List Bullet")
 
     for q in doc.questions:
-        d.add_heading(q.heading, level=1)
+        heading(q.heading, level=1)
         para(q.outcome_line, bold=True)
         for label, items in q.lists:
             para(f"{label}:")
@@ -202,36 +223,36 @@ def render(doc: Document) -> bytes:
         groups = ([("Reasons", q.reasons)] if q.reasons else []) + \
             [(h.heading, h.reasons) for h in q.hypotheses]
         for title, reasons in groups:
-            d.add_heading(title, level=2)
+            heading(title, level=2)
             for r in reasons:
                 para(r.text, style="List Bullet", numbers=r.notes)
-        d.add_heading("What this conclusion depends on", level=2)
+        heading("What this conclusion depends on", level=2)
         if q.depends_on:
             for fact, value in q.depends_on:
                 para(f"{fact}: {value}", style="List Bullet")
         else:
             para("No fact given was read by the rules that reached it.")
-        d.add_heading("What a single change of a given fact would change", level=2)
+        heading("What a single change of a given fact would change", level=2)
         if q.decisive:
             for sentence in q.decisive:
                 para(sentence, style="List Bullet")
         else:
             para("No single change of a given fact would change this conclusion.")
 
-    d.add_heading("Open questions (facts to establish)", level=1)
+    heading("Open questions (facts to establish)", level=1)
     if doc.open_questions:
         for fact, affects, why in doc.open_questions:
             para(f"{fact} (affects {affects}): {why}", style="List Bullet")
     else:
         para("None: no unknown fact could change a conclusion.")
-    d.add_heading("Notes", level=1)
+    heading("Notes", level=1)
     para("The notes are the numbered footnotes: each is a paragraph the rules cite, "
          "summarised in riskassess's own words; check the source before relying on it.")
-    d.add_heading("Bibliography", level=1)
+    heading("Bibliography", level=1)
     for s in doc.bibliography:
         para(f"{s.author}, {s.title}, {s.date}." + (f" {s.url}" if s.url else ""),
              style="List Bullet")
-    d.add_heading("Reference: codes used", level=2)
+    heading("Reference: codes used", level=2)
     for code, words in doc.codes:
         para(f"{code}: {words}", size=8)
     para(doc.provenance, size=8)
