@@ -36,6 +36,11 @@ os.environ["RISKASSESS_CACHE_DIR"] = "off"
 TOOL = [sys.executable, "-P", "-m", "riskassess"]
 
 
+# How long a test waits for a prompt or an answer of the tool at a terminal (pexpect). It
+# is a bound on a hang, not an expectation: on a busy machine a prompt may take seconds.
+PROMPT_TIMEOUT = 120
+
+
 def tool_env(**extra: str) -> dict[str, str]:
     """The environment of a real process of the tool: the warm cache, no PYTHONPATH."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}

@@ -7,7 +7,7 @@ import re
 import tempfile
 
 import pexpect
-from conftest import RULES, TOOL, VOCAB, run_cli, tool_env
+from conftest import PROMPT_TIMEOUT, RULES, TOOL, VOCAB, run_cli, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.io.reader import parse_yaml_text
@@ -40,7 +40,7 @@ WORK = tempfile.mkdtemp(prefix="riskassess-interview-")
 def spawn(*args: str) -> pexpect.spawn:
     return pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", *args],
                          env=tool_env(COLUMNS="120", NO_COLOR="1"), encoding="utf-8",
-                         timeout=30, dimensions=(50, 120), cwd=WORK)
+                         timeout=PROMPT_TIMEOUT, dimensions=(50, 120), cwd=WORK)
 
 
 def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | None = None

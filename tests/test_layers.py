@@ -190,3 +190,41 @@ def _plant(tmp_path: Path, files: dict[str, str]) -> Path:
 def test_the_checker_sees_what_is_planted(tmp_path, files, expected):
     found = problems(_plant(tmp_path, files))
     assert found == ([expected] if expected else [])
+
+
+def _third_party(folder: Path) -> set[str]:
+    """The top-level names of every module a package imports that is not its own or the
+    standard library's."""
+    import sys
+
+    found = set()
+    for path in folder.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                found |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                found.add(node.module.split(".")[0])
+    return {n for n in found if n not in sys.stdlib_module_names and n != folder.name}
+
+
+def test_every_package_the_code_imports_is_a_declared_dependency():
+    import re
+    import tomllib
+    from importlib.metadata import packages_distributions
+
+    project = tomllib.loads((PACKAGE.parent / "pyproject.toml").read_text())["project"]
+
+    def names(requirements: list[str]) -> set[str]:
+        return {re.split(r"[<>=!~ \[;]", r, maxsplit=1)[0].lower().replace("_", "-")
+                for r in requirements}
+
+    declared = names(project["dependencies"])
+    dists = packages_distributions()
+    for module in sorted(_third_party(PACKAGE)):
+        assert {d.lower().replace("_", "-") for d in dists.get(module, [module])} & declared, \
+            f"riskassess imports {module}, which pyproject.toml does not declare"
+    tests = declared | names(project["optional-dependencies"]["test"])
+    for module in sorted(_third_party(PACKAGE.parent / "tests") - {"riskassess", "conftest",
+                                                                     "baselines", "serving"}):
+        assert {d.lower().replace("_", "-") for d in dists.get(module, [module])} & tests, \
+            f"the tests import {module}, which pyproject.toml does not declare"

@@ -24,10 +24,9 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Annotated, Any, Callable, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
-from typing_extensions import Annotated
 
 from riskassess.errors import Problem, RuleSetError
 from riskassess.io.reader import Document, read_yaml_file
