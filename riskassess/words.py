@@ -65,6 +65,18 @@ def token(value: Any) -> str:
     return spelt(value)
 
 
+def did_you_mean(wanted: str, known: list[str], *, most: int = 3, cutoff: float = 0.5,
+                 quoted: bool = False) -> str:
+    """'; did you mean A, B?' for the known names close to `wanted` (at most `most`, in
+    quotes if `quoted`), or '' when none is close."""
+    import difflib
+
+    close = difflib.get_close_matches(wanted, known, n=most, cutoff=cutoff)
+    if not close:
+        return ""
+    return "; did you mean " + ", ".join(f"'{c}'" if quoted else c for c in close) + "?"
+
+
 def record_words(value: Any) -> str:
     """A code in words: its underscores as spaces (`not_in_force` -> `not in force`)."""
     return str(value).replace("_", " ")

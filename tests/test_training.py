@@ -216,3 +216,25 @@ def test_an_answers_file_is_graded_only_against_the_scenario_it_answers(answers)
     assert other.code == ExitCode.USAGE and "answers scenario 'draft-evader'" in other.err
     unnamed = run_cli("train", "--answers", answers("persecution: not_assessed\n"))
     assert unnamed.code == ExitCode.USAGE and "does not say which scenario" in unnamed.err
+
+
+def test_quiz_answers_are_read_as_the_interview_reads_them():
+    """Any case, a list with or without brackets, 'none' or '[]' for no item; a word that is
+    not allowed is refused and asked again."""
+    from conftest import VOCAB
+
+    from riskassess.teach.training import ask, items, lists
+
+    single = next(i for i in items(VOCAB) if i not in lists(VOCAB))
+    listed = next(i for i in items(VOCAB) if i in lists(VOCAB))
+    said: list[str] = []
+
+    def quiz(item: str, allowed: list[str], typed: list[str]):
+        return ask(item, allowed, lambda prompt: typed.pop(0), said.append, VOCAB)
+
+    assert quiz(single, ["qualifies", "does_not_qualify"], ["QUALIFIES"]) == "qualifies"
+    assert quiz(single, ["qualifies", "does_not_qualify"], ["maybe", "Does_Not_Qualify"]) \
+        == "does_not_qualify"
+    assert "'maybe' is not one of: qualifies, does_not_qualify" in "".join(said)
+    assert quiz(listed, ["b", "a"], ["[A, B]"]) == ["a", "b"]
+    assert quiz(listed, ["b", "a"], ["[]"]) == [] and quiz(listed, ["a"], ["None"]) == []

@@ -8,23 +8,17 @@ YAML. Everything here returns text or data; the CLI prints it.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from riskassess.errors import UsageError, UserError
 from riskassess.law.ruleset import RuleSet, load_catalog, ruleset_for
+from riskassess.words import did_you_mean
 
 
 def encoded_rulesets(rules_dir: Path) -> list[RuleSet]:
     catalog, _ = load_catalog(rules_dir)
     return [ruleset_for(rules_dir, e) for e in catalog.editions if e.encoded]
-
-
-def did_you_mean(wanted: str, known: list[str]) -> str:
-    """'; did you mean A, B?' for the known ids close to `wanted`, or ''."""
-    close = difflib.get_close_matches(wanted, known, n=3, cutoff=0.5)
-    return f"; did you mean {', '.join(close)}?" if close else ""
 
 
 def _not_found(kind: str, wanted: str, known: list[str]) -> UsageError:

@@ -15,7 +15,6 @@ catalogue, which gives each fact's dotted path and its possible values.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import re
 import types
 from pathlib import Path
@@ -45,7 +44,7 @@ from riskassess.law.dates import (
 )
 from riskassess.law.plain import CASE_ID_PATTERN, COUNTRY_PATTERN
 from riskassess.textcheck import ascii_look_alike, odd_characters
-from riskassess.words import echoed, kind_of, spelt
+from riskassess.words import did_you_mean, echoed, kind_of, spelt
 
 Unknown = Literal["unknown"]
 
@@ -444,10 +443,8 @@ def _unknown_key_message(path: tuple, parent: Any, *, suggest: bool = True) -> s
     key = str(path[-1])
     message = f"unknown key '{echoed(key)}'"
     # a look-alike or invisible character is matched as the letter it passes for
-    close = difflib.get_close_matches(ascii_look_alike(key), known, n=1, cutoff=0.6) \
-        if suggest else []
-    if close:
-        message += f"; did you mean '{close[0]}'?"
+    if suggest:
+        message += did_you_mean(ascii_look_alike(key), known, most=1, cutoff=0.6, quoted=True)
     if known:
         message += f" (allowed: {', '.join(known)})"
     odd = odd_characters(key)

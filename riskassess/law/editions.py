@@ -54,12 +54,6 @@ class EditionChoice:
     newer: tuple[Entry, ...] = ()  # editions that took effect after the one applied
 
 
-def in_force_on(catalog: Any, day: dt.date) -> Entry | None:
-    """The first edition listed that is in force on `day` (any profile)."""
-    found = all_in_force_on(catalog, day)
-    return found[0] if found else None
-
-
 def all_in_force_on(catalog: Any, day: dt.date) -> list[Entry]:
     """Every edition in force on `day`, one per profile at most, in catalog order."""
     return [e for e in catalog.editions

@@ -52,7 +52,6 @@ DARK_RED = colors.HexColor("#7A1A14")
 PINK = colors.HexColor("#FDECEA")
 GREY = colors.HexColor("#555555")
 RULE = colors.HexColor("#BBBBBB")
-LINK = colors.HexColor("#1A4E8A")
 SHADE = colors.HexColor("#EEEEEE")
 MARGIN = 20 * mm
 TOP = 24 * mm

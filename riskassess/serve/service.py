@@ -32,6 +32,7 @@ from riskassess.errors import (
 from riskassess.law.case import case_model
 from riskassess.law.report import outcomes_model, report_model
 from riskassess.render import formats
+from riskassess.words import did_you_mean
 
 BODY_NAME = "request body"  # where the API's located problems say they are
 MAX_BODY = 1_048_576  # 1 MiB: the case-file reader's own limit
@@ -227,8 +228,6 @@ class Service:
         """A `ruleset=` parameter must name an encoded edition (400 otherwise)."""
         if ruleset_id is None or ruleset_id in self.rulesets:
             return
-        from riskassess.assess.browse import did_you_mean
-
         known = [e.id for e in self.catalog.editions]
         why = ("is in the catalog but not encoded" if ruleset_id in known
                else "is not an edition of the catalog")
@@ -349,8 +348,6 @@ def _check_json(raw: bytes) -> None:
 
 
 def _not_found(kind: str, wanted: str, known: list[str]) -> ServiceError:
-    from riskassess.assess.browse import did_you_mean
-
     hint = did_you_mean(wanted, known)
     shown = wanted if len(wanted) <= 80 else wanted[:80] + "..."
     return ServiceError(404, "not-found", f"No such {kind}", f"no {kind} '{shown}'{hint}")

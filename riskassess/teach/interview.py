@@ -36,6 +36,7 @@ from riskassess.law.case import (
 )
 from riskassess.law.ruleset import Catalog
 from riskassess.law.vocabulary import FactSpec, load_vocabulary
+from riskassess.teach import typed
 from riskassess.words import fact_value
 
 BACK, STOP = "back", "stop"
@@ -90,31 +91,21 @@ class Interview:
 
 
 def parse(spec: FactSpec, raw: str) -> Any:
-    """Turn what was typed into the value the case model expects (it validates it).
-
-    Words are matched without regard to case (`Deserter`, `TRUE`, `Unknown`), since a
-    caseworker typing at a prompt should not have to match the file format's spelling."""
+    """Turn what was typed into the value the case model expects (it validates it), as
+    typed.py reads it: a caseworker typing at a prompt need not match the file format's
+    spelling."""
     text = raw.strip()
     if text.lower() == UNKNOWN:
         return UNKNOWN
     if spec.kind == "bool":
         return {"true": True, "false": False}.get(text.lower(), text)
     if spec.kind == "set":
-        if text.lower() in ("none", "[]", ""):
-            return []
-        return [_canonical(spec.values, item.strip())
-                for item in text.strip("[]").split(",") if item.strip()]
+        return typed.items(spec.values, text)
     if spec.kind == "enum":
-        return _canonical(spec.values, text)
+        return typed.choice(spec.values, text)
     if spec.kind == "country" and len(text) == 2:
         return text.upper()  # codes are capitals: sy means SY
     return text
-
-
-def _canonical(values: tuple[Any, ...], text: str) -> Any:
-    """The allowed value spelled like `text` up to case, or `text` itself (then refused)."""
-    lowered = {str(v).lower(): v for v in values}
-    return lowered.get(text.lower(), text)
 
 
 def prompt_text(spec: FactSpec) -> str:

@@ -16,14 +16,15 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from riskassess.errors import CaseFileError, Problem, UsageError
-from riskassess.io.reader import Document, read_yaml_file
+from riskassess.io.reader import Document
 from riskassess.law.ruleset import RuleSet
 from riskassess.law.scenarios import Scenario
 from riskassess.law.vocabulary import Vocabulary
+from riskassess.teach import typed
+from riskassess.words import did_you_mean
 
 
 def items(vocab: Vocabulary) -> tuple[str, ...]:
@@ -44,10 +45,7 @@ def find(scenarios: list[Scenario], scenario_id: str) -> Scenario:
     for s in scenarios:
         if s.id == scenario_id:
             return s
-    import difflib
-
-    close = difflib.get_close_matches(scenario_id, [s.id for s in scenarios], n=3, cutoff=0.4)
-    hint = f"; did you mean {', '.join(close)}?" if close else ""
+    hint = did_you_mean(scenario_id, [s.id for s in scenarios], cutoff=0.4)
     raise UsageError(f"no scenario '{scenario_id}'{hint}")
 
 
@@ -133,13 +131,6 @@ def grade(answers: dict[str, Any], model: dict[str, Any],
     return marks
 
 
-def read_answers(path: Path, allowed: dict[str, list[str]], vocab: Vocabulary
-                 ) -> tuple[dict[str, Any], str | None]:
-    """A classroom answers file (YAML): the quiz's items, and optionally `scenario: ID`."""
-    doc = read_yaml_file(path, error=CaseFileError)
-    return answers_from_document(doc, allowed, vocab)
-
-
 def answers_from_document(doc: Document, allowed: dict[str, list[str]], vocab: Vocabulary
                           ) -> tuple[dict[str, Any], str | None]:
     ITEMS, LISTS = items(vocab), lists(vocab)
@@ -188,16 +179,16 @@ def ask(item: str, allowed: list[str], read: Callable[[str], str],
         if raw in ("", "?"):
             write(f"  allowed: {', '.join(allowed) or 'none'}\n")
             continue
-        if item in LISTS:
-            values = [] if raw.lower() == "none" else [v.strip() for v in raw.split(",")
-                                                       if v.strip()]
+        if item in LISTS:  # read as the interview reads a list (typed.py)
+            values = typed.items(allowed, raw)
             bad = [v for v in values if v not in allowed]
             if not bad:
                 return sorted(values)
             write(f"  '{bad[0]}' is not one of: {', '.join(allowed) or 'none'}\n")
         else:
-            if raw in allowed:
-                return raw
+            value = typed.choice(allowed, raw)
+            if value in allowed:
+                return value
             write(f"  '{raw}' is not one of: {', '.join(allowed)}\n")
 
 
