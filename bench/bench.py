@@ -8,7 +8,7 @@ machines here are shared and noisy, so only ratios measured side by side mean mu
 1. Cold start: `riskassess evaluate EXAMPLE > file` (standard output not a terminal, the
    compiled-rules cache warm) against a bare typer hello-world and `python -c pass`, run
    alternately; medians and ratios. Also the same command with the cache off.
-2. Engine, on 10,000 distinct generated cases (riskassess/casegen.py), first pass on a
+2. Engine, on 10,000 distinct generated cases (riskassess/law/casegen.py), first pass on a
    fresh process state: validate + evaluate + the JSON report; evaluate + JSON alone;
    next to the same decisions as `rule-engine` expressions and as plain Python
    predicates (outcomes and lists only: neither writes reasons, citations or open

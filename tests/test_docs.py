@@ -46,3 +46,30 @@ def test_no_source_sentence_is_copied():
     proc = subprocess.run([str(ROOT.parent / "shared" / "tools" / "check-copied-text")],
                           cwd=ROOT, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
+
+
+def test_the_readmes_first_case_file_is_valid_and_assessed(tmp_path):
+    from conftest import run_cli
+
+    [case] = re.findall(r"```yaml\n(.*?)```", README, flags=re.S)
+    path = tmp_path / "first.yaml"
+    path.write_text(case, encoding="utf-8")
+    r = run_cli("evaluate", str(path))
+    assert r.code == 0, r.err
+    assert "Outcome: " in r.out
+
+
+def test_the_readme_is_a_readme_and_the_docs_it_links_exist():
+    assert len(README.encode("utf-8")) <= 12 * 1024
+    for link in re.findall(r"\]\((docs/[\w./-]+\.md)\)", README):
+        assert (ROOT / link).is_file(), link
+    for doc in ("architecture", "changing", "user-guide", "case-file", "serve", "testing",
+                "performance"):
+        assert f"docs/{doc}.md" in README
+
+
+def test_the_docs_link_only_to_files_that_exist():
+    for doc in (ROOT / "docs").glob("*.md"):
+        text = doc.read_text(encoding="utf-8")
+        for link in re.findall(r"\]\(([\w./-]+\.md)(?:#[\w-]+)?\)", text):
+            assert (doc.parent / link).resolve().is_file(), f"{doc.name}: {link}"

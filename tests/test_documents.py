@@ -208,6 +208,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 @pytest.mark.skipif(CHROMIUM is None,
                     reason="Chromium is not installed (Debian package chromium; "
                            ".ci/run installs it)")
+@pytest.mark.slow
 def test_html_in_a_real_headless_chromium(tmp_path):
     page = tmp_path / "report.html"
     r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "html",

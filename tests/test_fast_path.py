@@ -1,4 +1,4 @@
-"""The fast path of a cold `evaluate CASE` (riskassess/fast.py, bundle.py).
+"""The fast path of a cold `evaluate CASE` (riskassess/cli/fast.py, assess/cache.py).
 
 It must print exactly what the full command line prints, for every example and format,
 never be trusted when it should not be (a corrupt or foreign cache, changed rules), hand

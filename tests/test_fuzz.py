@@ -31,6 +31,8 @@ from hypothesis import strategies as st
 
 from riskassess.errors import ExitCode
 
+pytestmark = pytest.mark.slow
+
 FACTS = VOCAB.facts  # every fact of rules/syria/facts.yaml
 
 BUDGET = int(os.environ.get("RISKASSESS_FUZZ_EXAMPLES", "100"))

@@ -22,6 +22,8 @@ from conftest import EXAMPLES, ROOT, tool_env
 
 from riskassess.errors import ExitCode
 
+pytestmark = pytest.mark.slow
+
 LIMIT_SECONDS = 10
 LIMIT_BYTES = 200 * 1024 * 1024
 CODES = {int(c) for c in ExitCode} - {int(ExitCode.INTERNAL)}

@@ -208,6 +208,7 @@ def test_examples_open_in_the_form(server):
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package "
                                              "chromium; .ci/run installs it)")
+@pytest.mark.slow
 def test_a_real_chromium_fills_in_and_submits_the_form(server, tmp_path):
     from playwright.sync_api import sync_playwright
 

@@ -1,7 +1,7 @@
 """The compiled rule sets, cached on disk, so that a cold `evaluate CASE` parses no rule
 YAML and builds no model.
 
-A bundle holds, for one rules folder, everything the fast path (fast.py) needs as plain
+A bundle holds, for one rules folder, everything the fast path (cli/fast.py) needs as plain
 data: the catalog's editions, the plain reading of case files, and for every encoded
 edition its compiled program (tables and report fragments as bytes) and the words of its
 text report. It is keyed by a hash of the rule files' contents, of riskassess's own code
@@ -40,7 +40,7 @@ class Bundle:
     catalog: Any  # editions.Catalog
     several_profiles: bool
     programs: dict[str, Any] = field(default_factory=dict)  # edition id -> compiled.Program
-    texts: dict[str, Any] = field(default_factory=dict)  # edition id -> plaintext.TextInfo
+    texts: dict[str, Any] = field(default_factory=dict)  # edition id -> layout.TextInfo
     reader: Any = None  # built from reader_spec when loaded
 
 

@@ -41,7 +41,7 @@ class Assessed(NamedTuple):
 
 
 def outcomes_of(assessor: Assessor, doc: Any) -> Assessed:
-    """Assess one case file already read (a yamlio.Document) with the compiled engine and
+    """Assess one case file already read (an io.reader.Document) with the compiled engine and
     keep only its outcomes (no report is built).
 
     Raises what `Assessor.assess` raises: a UserError (or OSError) refuses the file, a

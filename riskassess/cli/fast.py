@@ -2,12 +2,12 @@
 
 `riskassess evaluate CASE` with standard output not a terminal (a pipe, a file, a
 case-management system calling it) is answered here when it can be, without typer,
-pydantic or rich: the compiled rule sets come from the cache (bundle.py), the case file
+pydantic or rich: the compiled rule sets come from the cache (assess/cache.py), the case file
 is read by the one YAML reader and the plain reading of the vocabulary, and the report
 is joined from bytes. The output is byte-identical to the full path's
 (tests/test_fast_path.py). Anything else (another command or option, a terminal, a case
 the plain reading defers, an error of any kind, no cache yet) goes to the full command
-line (cli.py), which then says what is wrong exactly as it always has, and builds the
+line (cli/app.py), which then says what is wrong exactly as it always has, and builds the
 cache for next time.
 """
 

@@ -1,6 +1,6 @@
 """A rule set compiled to tables, and reports assembled from bytes.
 
-The engine (engine.py) answers a question in *parts*: its outcome rules together, and
+The engine (parts.py) answers a question in *parts*: its outcome rules together, and
 each other rule alone. A part reads a few variables, and what it concludes depends
 only on how each of them stands in the case, its *token*: a known value, or the tuple
 of the values it can still take (after the vocabulary's constraints, given the facts
@@ -9,7 +9,7 @@ every combination of its tokens once, when the rule set is compiled, and keeps t
 result with its report fragments already serialised as JSON bytes. Assessing a case
 is then: the case's tokens, one table lookup per part, and joining bytes.
 
-The bytes are exactly pydantic's compact JSON of the report models (assessment.py):
+The bytes are exactly pydantic's compact JSON of the report models (law/report.py):
 `evaluate()` parses them back into a `Report`, and tests compare both with the
 reports of the engine before compilation, over the examples and 10,000 generated cases.
 

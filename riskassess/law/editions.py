@@ -2,7 +2,7 @@
 
 It needs nothing heavy (no pydantic): the cold `evaluate CASE` runs it on the catalog as
 the compiled cache keeps it (`Entry`), and every other command on the catalog as
-ruleset.py reads it (whose entries have the same attributes).
+law/ruleset.py reads it (whose entries have the same attributes).
 """
 
 from __future__ import annotations

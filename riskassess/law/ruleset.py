@@ -229,7 +229,7 @@ class Condition:
     test: Test
     variables: frozenset[str]
     text: str  # a plain-English rendering, for `rules show` and reports
-    # The condition's structure, for reading it in words (riskassess/hypothesis.py):
+    # The condition's structure, for reading it in words (engine/hypothesis.py):
     # ("always",) | ("all"|"any", (Condition, ...)) | ("not", Condition)
     # | ("fact", path, op, value) | ("question", id, (outcome, ...))
     tree: tuple = ("always",)
@@ -250,7 +250,7 @@ class _Compiler:
 
     Date tests compare with fixed dates (thresholds). The engine sees a date fact only
     through the intervals those thresholds cut, so a partial date such as 2024 is exactly
-    as open as the thresholds make it (see engine.py).
+    as open as the thresholds make it (see engine/parts.py).
     """
 
     def __init__(self, doc: Document, outcomes_of: dict[str, tuple[str, ...]],
@@ -436,8 +436,8 @@ class RuleSet:
     # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
     # -> (file, line, column); used by `rules check` to locate its findings
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
-    # what is built once per loaded rule set: its compiled program (compiled.py) and the
-    # words of its text report (render/terminal.py)
+    # what is built once per loaded rule set: its compiled program (engine/compiled.py) and the
+    # words of its text report (render/layout.py)
     cache: dict = field(default_factory=dict, repr=False)
 
     @property

@@ -148,15 +148,15 @@ class App:
     # -- the form
 
     async def form(self, request: Request) -> Response:
-        from riskassess.serve import pages as webpages
+        from riskassess.serve import pages
 
         params = query(request, ("example",))
         if not self._signed_in(request):
             return self._login_page(request)
-        return webpages.blank(self, request, params.get("example"))
+        return pages.blank(self, request, params.get("example"))
 
     async def submit(self, request: Request) -> Response:
-        from riskassess.serve import pages as webpages
+        from riskassess.serve import pages
 
         self._check_origin(request)
         if not self._signed_in(request):
@@ -166,7 +166,7 @@ class App:
         raw = await read_body(request, deadline)
         ticket = self._ticket()
         try:
-            return await self._bounded(ticket, deadline, webpages.submitted, self, request, raw)
+            return await self._bounded(ticket, deadline, pages.submitted, self, request, raw)
         finally:
             ticket.drop()
 

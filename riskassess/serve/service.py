@@ -1,6 +1,6 @@
 """What `riskassess serve` answers, without HTTP: assessments, the rule sets, schemas.
 
-The web layer (server.py) turns requests into calls here and what these return (or
+The web layer (app.py, behind guard.py) turns requests into calls here and what these return (or
 raise) into responses. Nothing here knows a country, a fact or a rule: everything comes
 from the rules folder, as it does for the command line, and an assessment goes through
 the same functions as `riskassess evaluate`, so that its JSON is the same bytes.
