@@ -60,7 +60,6 @@ def _root(
     """riskassess: country guidance as testable rules."""
 
 
-
 # The commands, each in the module of its group (imported here, so that the modules of
 # the commands need not import this one).
 app.command(epilog=EXIT_CODE_HELP)(evaluate.evaluate)
