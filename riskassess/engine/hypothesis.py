@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from riskassess.law.ruleset import Condition
+from riskassess.law.conditions import Condition
 from riskassess.words import long_date
 
 # a residual: True, False, or a node ("all"|"any", [nodes]) | ("not", node) | Condition leaf
