@@ -132,6 +132,11 @@ def edition_status(e: Any, day: dt.date) -> str:
 
 # -------------------------------------------------------------------- outcomes
 
+# Headings every format gives a question's parts (the terminal, the documents' templates)
+POSSIBLE = "Could be added once facts are known"  # items facts not given could add
+DEPENDING = "Depending on facts not given"  # conditional reasons
+OPEN_BETWEEN = "Still open between"  # the outcomes still possible
+
 
 def outcome_line(label: str, code: str | None = None, open_between: list[str] = ()) -> str:
     """The frame of a question's outcome: its label (and code, in the terminal), and the

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tempfile
+import time
 
 import pexpect
 from conftest import PROMPT_TIMEOUT, RULES, TOOL, VOCAB, run_cli, tool_env
@@ -352,3 +353,18 @@ def test_an_applicant_from_another_country_stops_the_interview_and_keeps_the_ans
     assert child.exitstatus == ExitCode.OUT_OF_SCOPE
     assert "IQ" in child.before and "applicant.military_status" not in child.before
     assert load_case(tmp_path / "case.yaml.draft", VOCAB).applicant.country_of_origin == "IQ"
+
+
+def test_ctrl_c_at_a_prompt_always_ends_the_interview():
+    """A Ctrl-C that comes at any moment around a prompt ends the interview (exit 130): one
+    that came just before the process began to wait for a key used to leave it waiting for
+    ever (io/prompt.py). Each try sends it at another moment after the prompt appears."""
+    for delay in (0.0, 0.001, 0.003, 0.01, 0.03, 0.0, 0.0, 0.002):
+        child = spawn("--date", DAY)
+        child.timeout = 20  # a hang, not a slow machine: each run ends in well under this
+        child.expect("> ")
+        time.sleep(delay)
+        child.sendintr()
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == ExitCode.INTERRUPTED, (delay, child.before)

@@ -41,6 +41,7 @@ from riskassess.engine.parts import domains as fact_domains
 from riskassess.errors import RuleSetError
 from riskassess.law.case import UNKNOWN
 from riskassess.law.dates import date_candidates
+from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.ruleset import (
     QuestionSpec,
     RuleSet,
@@ -138,7 +139,7 @@ def _at(rs: RuleSet, key: str) -> tuple[str, int, int]:
 
 
 def _domain(rs: RuleSet, var: str, reachable: dict[str, tuple[str, ...]]) -> tuple[Any, ...]:
-    if var.startswith("question:"):
+    if var.startswith(QUESTION_PREFIX):
         return reachable[var.split(":", 1)[1]]
     if rs.vocabulary.facts[var].kind == "date":
         return date_candidates(UNKNOWN, rs.thresholds.get(var, ()))
@@ -272,8 +273,9 @@ def _engine_pass(rs: RuleSet, q: QuestionSpec, possible_sets: dict[str, set[tupl
     """Run the engine on every combination of the question's facts, unknown included, and
     every outcome set its earlier questions can leave open: each must get an outcome."""
     variables = set().union(*(r.condition.variables for r in q.outcome_rules))
-    facts = sorted(v for v in variables if not v.startswith("question:"))
-    ups = sorted(v.split(":", 1)[1] for v in variables if v.startswith("question:"))
+    facts = sorted(v for v in variables if not v.startswith(QUESTION_PREFIX))
+    ups = sorted(v[len(QUESTION_PREFIX):] for v in variables
+                 if v.startswith(QUESTION_PREFIX))
     domains = []
     for fact in facts:
         values: list[Any] = [UNKNOWN]

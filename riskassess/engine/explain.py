@@ -27,6 +27,7 @@ from riskassess.engine.evaluate import evaluate
 from riskassess.law.case import Case, given_facts, vocabulary_of, with_facts
 from riskassess.law.dates import UNKNOWN, date_bounds
 from riskassess.law.editions import EditionChoice
+from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.report import Report, vocabulary_of_report
 from riskassess.law.ruleset import RuleSet
 from riskassess.law.vocabulary import item_label
@@ -171,7 +172,7 @@ def explain(case: Case, ruleset: RuleSet, choice: EditionChoice, day: dt.date,
         fired += [w.rule for w in report.warnings if w.rule and w.rule.startswith(qid + ".")]
         for rid in fired:
             for var in sorted(ruleset.rules[rid].condition.variables):
-                if var.startswith("question:"):
+                if var.startswith(QUESTION_PREFIX):
                     facts += reads.get(var.split(":", 1)[1], [])
                 else:
                     facts.append(var)

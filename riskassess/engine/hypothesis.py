@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from riskassess.law.conditions import Condition
+from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.words import long_date
 
 # a residual: True, False, or a node ("all"|"any", [nodes]) | ("not", node) | Condition leaf
@@ -131,7 +132,7 @@ class Words:
         """One variable restricted to some of its values, in words (None: no simple
         reading, e.g. a set of codes that no single test describes)."""
         ordered = [v for v in domain if v in values]
-        if var.startswith("question:"):
+        if var.startswith(QUESTION_PREFIX):
             qid = var.split(":", 1)[1]
             return self._either([self._outcome(qid, o) for o in ordered])
         spec = self.vocab.facts[var]

@@ -11,7 +11,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
-UNKNOWN = "unknown"
+from riskassess.law.dates import UNKNOWN
+
 # partial and exact days around the thresholds the shipped editions compare with
 DATES = ("2012", "2013-04", "2016-08-03", "2024", "2024-11-30", "2024-12", "2024-12-08",
          "2025-03-01")

@@ -125,7 +125,7 @@ def report_model(vocab: Any) -> type[Report]:
 
 def question_model(vocab: Any, qid: str) -> type[_Question]:
     """The model of one question of a vocabulary's reports."""
-    key = "question:" + qid
+    key = "question-model:" + qid  # (a key of vocab.models, not a variable)
     if key not in vocab.models:
         vocab.models[key] = report_model(vocab).model_fields[qid].annotation
     return vocab.models[key]  # type: ignore[no-any-return]

@@ -64,8 +64,8 @@ def describe_comparison(first: Report, second: Report, first_rules: RuleSet,
         return f'"{labels.get(code, code)}" ({code})'
 
     def open_between(possible: tuple[str, ...]) -> str:
-        words = [outcome(p) for p in possible]
-        return " and ".join([", ".join(words[:-1]), words[-1]] if len(words) > 2 else words)
+        said = [outcome(p) for p in possible]
+        return " and ".join([", ".join(said[:-1]), said[-1]] if len(said) > 2 else said)
 
     lines = [f"Case {second.case_id or '(no id)'}, assessed on "
              f"{second.assessment_date.isoformat()} under two editions:",

@@ -29,13 +29,12 @@ from typing import Any
 from riskassess import words
 from riskassess.engine.explain import Explanation, explain
 from riskassess.law.case import UNKNOWN, Case, given_facts
+from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.report import Report
 from riskassess.law.ruleset import RuleSet, warning_rank
 from riskassess.law.vocabulary import item_text as record_text
 from riskassess.render.common import bracket_source_text
 from riskassess.words import long_date, sentence_case, window
-
-QUESTION_PREFIX = "question:"
 
 
 @dataclass
@@ -191,9 +190,9 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             out.append(numbers[pid])
         return sorted(dict.fromkeys(out))
 
-    def code(kind: str, value: str, words: str) -> str:
-        used_codes.setdefault(f"{kind}: {value}", words)
-        return words
+    def code(kind: str, value: str, said: str) -> str:
+        used_codes.setdefault(f"{kind}: {value}", said)
+        return said
 
     def item(coll: str, value: Any) -> str:
         if not isinstance(value, str):
@@ -262,7 +261,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                 groups.setdefault(tuple(r.depends_on), []).append(
                     Reason(r.text, r.rule, cite(list(r.cites))))
         hypotheses = [Hypotheses("Depending on " + words.and_([variable_label(v) for v in key])
-                                 if key else "Depending on facts not given", reasons)
+                                 if key else words.DEPENDING, reasons)
                       for key, reasons in groups.items()]
         questions.append(Question(
             spec.id, spec.heading, q.outcome, outcome(q.outcome),

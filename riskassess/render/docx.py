@@ -26,6 +26,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Pt, RGBColor
 
+from riskassess import words
 from riskassess.render.document import Document, document_of
 from riskassess.render.formats import Options
 
@@ -217,7 +218,7 @@ def render(doc: Document) -> bytes:
             for item in items:
                 para(item, style="List Bullet")
         for label, items in q.possible:
-            para(f"Could be added once facts are known ({label}):")
+            para(f"{words.POSSIBLE} ({label}):")
             for item in items:
                 para(item, style="List Bullet")
         groups = ([("Reasons", q.reasons)] if q.reasons else []) + \
@@ -253,8 +254,8 @@ def render(doc: Document) -> bytes:
         para(f"{s.author}, {s.title}, {s.date}." + (f" {s.url}" if s.url else ""),
              style="List Bullet")
     heading("Reference: codes used", level=2)
-    for code, words in doc.codes:
-        para(f"{code}: {words}", size=8)
+    for code, meaning in doc.codes:
+        para(f"{code}: {meaning}", size=8)
     para(doc.provenance, size=8)
 
     props = d.core_properties

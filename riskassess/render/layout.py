@@ -141,7 +141,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
         out.append(("text", [(heading, "bold underline")], 0))
         say(words.outcome_line(labels.get(q["outcome"], q["outcome"]), q["outcome"]), 2, "bold")
         if q["possible_outcomes"]:
-            say(f"Still open between: {', '.join(q['possible_outcomes'])}", 2)
+            say(f"{words.OPEN_BETWEEN}: {', '.join(q['possible_outcomes'])}", 2)
         for coll, label in list_labels.items():
             items = q.get(coll)
             if items:
@@ -149,11 +149,11 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
                 for item in items:
                     say(f"- {_item_text(item, info.codes.get(coll, {}), info)}", 4)
         for coll, items in q["possible"].items():
-            say(f"Could be added once facts are known ({list_labels.get(coll, coll)}):", 2)
+            say(f"{words.POSSIBLE} ({list_labels.get(coll, coll)}):", 2)
             for item in items:
                 say(f"- {_item_text(item, info.codes.get(coll, {}), info)}", 4)
         for heading_, conditional in (("Reasons:", False),
-                                      ("Depending on facts not given:", True)):
+                                      (f"{words.DEPENDING}:", True)):
             reasons = [r for r in q["reasons"] if r["conditional"] is conditional]
             if reasons:
                 say(heading_, 2)

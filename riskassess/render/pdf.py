@@ -41,6 +41,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from riskassess import words
 from riskassess.render.document import Document, document_of
 from riskassess.render.formats import Options
 
@@ -285,7 +286,7 @@ def render(doc: Document) -> bytes:
             for text in items:
                 item(text)
         for label, items in q.possible:
-            para(_t(f"Could be added once facts are known ({label}):"))
+            para(_t(f"{words.POSSIBLE} ({label}):"))
             for text in items:
                 item(text)
         if q.reasons:
@@ -338,7 +339,7 @@ def render(doc: Document) -> bytes:
 
     if doc.codes:
         small = [Paragraph("<b>Reference: codes used</b>", st["small"])]
-        small += [Paragraph(_t(f"{code}: {words}"), st["code"]) for code, words in doc.codes]
+        small += [Paragraph(_t(f"{code}: {meaning}"), st["code"]) for code, meaning in doc.codes]
         story += [Spacer(0, 10), *small]
     story += [Spacer(0, 10), KeepTogether([Paragraph(_t(doc.provenance), st["small"])])]
 

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import jinja2
 
+from riskassess import words
+
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 
 
@@ -19,6 +21,7 @@ def environment(autoescape: bool) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["md_cell"] = md_cell
+    env.globals["words"] = words  # the tool's own phrases (riskassess/words.py)
     return env
 
 

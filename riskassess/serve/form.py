@@ -19,9 +19,9 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from riskassess.errors import CaseFileError, Problem
+from riskassess.law.dates import UNKNOWN
 from riskassess.render import formats
 
-UNKNOWN = "unknown"
 LISTED = "listed"  # a list fact's status radio: the ticked items (none ticked: none)
 ENVELOPE = ("case_id", "assessment_date", "ruleset")
 # what the form's buttons do: assess, download a format of the table that has a button,
