@@ -77,6 +77,11 @@ def did_you_mean(wanted: str, known: list[str], *, most: int = 3, cutoff: float 
     return "; did you mean " + ", ".join(f"'{c}'" if quoted else c for c in close) + "?"
 
 
+def bracket_source(label: str, author: str, title: str, date: str) -> str:
+    """One report behind a label of the guidance's brackets: label, publisher, title, date."""
+    return f"{label}: {author}, {title}, {date}"
+
+
 def record_words(value: Any) -> str:
     """A code in words: its underscores as spaces (`not_in_force` -> `not in force`)."""
     return str(value).replace("_", " ")

@@ -95,3 +95,16 @@ def test_the_service_answers_every_served_format_with_its_media_type(name):
     assert answer.media_type == fmt.media_type and answer.content
     if fmt.binary:
         assert answer.filename and answer.filename.endswith(fmt.extension())
+
+
+def test_every_batch_line_and_fast_format_has_its_writer():
+    """A batch writes its lines, and the cold start its answers, from compiled bytes: each
+    format the table marks so must have its writer there, or it would print something else."""
+    from riskassess.assess import batch
+    from riskassess.cli import fast
+
+    for fmt in formats.FORMATS:
+        if fmt.batch_line:
+            assert fmt.name == "text" or fmt.name in batch.LINES, fmt.name
+        if fmt.fast:
+            assert fmt.name in fast.ANSWERS, fmt.name

@@ -20,7 +20,7 @@ LAYERS = [
     {"", "errors", "words", "textcheck"},  # the package, its errors, its English, odd characters
     {"io"},  # the safe reader and writer
     {"law"},  # vocabulary, case and report models, rule sets, editions
-    {"engine"},  # evaluation, compiled tables and their cache, checks, explanations
+    {"engine"},  # evaluation, compiled tables, checks, explanations
     {"render"},  # reports as text, JSON and documents
     {"assess"},  # use cases: a file, a batch, a caseload, browsing the rules
     {"teach"},  # quiz and interview

@@ -68,11 +68,27 @@ def refusal(exc: BaseException, shown: str) -> tuple[list, int]:
     return [f"{shown}: cannot be read ({reason})"], int(ExitCode.INVALID_INPUT)
 
 
-def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
-    """Assess one file for a batch line (fmt: text, jsonl or outcomes), or refuse it.
-    A RuleSetError is raised: a broken rule set stops the batch."""
+# How a batch writes a case in each batch-line format of the format table that is not
+# text (text lines are written by `run`, from what the case's tuple carries): from the
+# compiled bytes, the case and the file's name; and a refused file, where the format has a
+# line for one. tests/test_formats.py checks that every batch-line format is here.
+LINES = {
+    "jsonl": lambda done, shown: done.json() + b"\n",  # the JSON report, compact
+    "outcomes": lambda done, shown: done.outcomes_line(shown) + b"\n",
+}
+REFUSED_LINES = {"outcomes": lambda shown, problems, code: _refused_line(shown, problems,
+                                                                         code) + b"\n"}
+
+
+def _refused_line(shown: str, problems: list, code: int) -> bytes:
     from riskassess.engine.compiled import refused_line
 
+    return refused_line(shown, problems, code)
+
+
+def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
+    """Assess one file for a batch line (fmt: text, or a format of LINES), or refuse it.
+    A RuleSetError is raised: a broken rule set stops the batch."""
     shown = path.as_posix()
     try:
         done = assessor.assess_fast(path)
@@ -86,13 +102,11 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
         # only the first problems are kept, with a count of the rest: a bad file's
         # thousands of lines would otherwise fill the summary and the memory
         problems = capped(found, PROBLEMS_SHOWN)
-        line = refused_line(shown, problems, code) + b"\n" if fmt == "outcomes" else None
+        refused = REFUSED_LINES.get(fmt)
+        line = refused(shown, problems, code) if refused else None
         return ("refused", shown, problems, len(found), code, line)
-    line = None
-    if fmt == "jsonl":  # the JSON report, compact, on one line
-        line = done.json() + b"\n"
-    elif fmt == "outcomes":
-        line = done.outcomes_line(shown) + b"\n"
+    write = LINES.get(fmt)
+    line = write(done, shown) if write else None
     return ("ok", shown, done.case_id, done.day.isoformat(), done.ruleset_id,
             tuple(done.outcomes), tuple(done.warning_codes), tuple(done.open_facts), line)
 

@@ -98,8 +98,6 @@ def profile_picker(values: dict, rules_dir: Path, day: dt.date,
     return pick
 
 
-
-
 # ----------------------------------------------------------------------- batches
 
 

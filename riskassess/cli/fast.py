@@ -62,7 +62,7 @@ def _parse(args: list[str]) -> dict | None:
     from riskassess.render.formats import BY_NAME
 
     fmt = BY_NAME.get(found["format"] or "text")
-    if found["case"] is None or fmt is None or not fmt.fast or fmt.name not in _ANSWERS:
+    if found["case"] is None or fmt is None or not fmt.fast or fmt.name not in ANSWERS:
         return None
     if found["today"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                                                        found["today"]):
@@ -117,7 +117,7 @@ def answer(args: list[str]) -> str | None:
     if program is None:
         return None
     done = program.assess(plain.case_id, day, plain.values, choice)
-    return _ANSWERS[fmt](done, opts["case"], bundle.texts[choice.entry.id])
+    return ANSWERS[fmt](done, opts["case"], bundle.texts[choice.entry.id])
 
 
 def _posix(case: str) -> str:
@@ -137,7 +137,7 @@ def _text(done, case: str, words) -> str:
 
 # How the fast path writes each format the table marks `fast`, from the compiled bytes;
 # the same bytes as the format's renderer (tests/test_fast_path.py).
-_ANSWERS = {
+ANSWERS = {
     "text": _text,
     "json": lambda done, case, words: done.pretty_json(),
     "jsonl": lambda done, case, words: done.json().decode() + "\n",

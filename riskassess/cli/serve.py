@@ -42,7 +42,8 @@ def serve(
     """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
     encoded rule sets. Stops on Ctrl-C or SIGTERM, after answering what is in flight.
 
-    Nothing is stored and nothing is logged but method, path, status and time.
+    Nothing is stored, and nothing is logged but the client address, method, path,
+    status and time.
 
     Example: riskassess serve   (then open http://127.0.0.1:8765/)"""
     import signal

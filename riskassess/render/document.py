@@ -33,7 +33,6 @@ from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.report import Report
 from riskassess.law.ruleset import RuleSet, warning_rank
 from riskassess.law.vocabulary import item_text as record_text
-from riskassess.render.common import bracket_source_text
 from riskassess.words import long_date, sentence_case, window
 
 
@@ -48,7 +47,7 @@ class Note:
     locator: str
     summary: str
     url: str | None
-    # the reports behind the labels of the guidance's brackets, as bracket_source_text
+    # the reports behind the labels of the guidance's brackets, as words.bracket_source
     reports: list[str] = field(default_factory=list)
 
     @property
@@ -186,7 +185,8 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                 src = ruleset.sources[c.source_id]
                 notes.append(Note(numbers[pid], pid, src.title, src.author, src.date, c.section,
                                   c.locator, c.summary, c.url,
-                                  [bracket_source_text(b) for b in c.bracket_sources]))
+                                  [words.bracket_source(b.label, b.author, b.title, b.date)
+                                   for b in c.bracket_sources]))
             out.append(numbers[pid])
         return sorted(dict.fromkeys(out))
 

@@ -6,10 +6,11 @@ without the report model), the HTTP service and its form (what can be asked for 
 downloaded, with which media type) and the OpenAPI document. Adding a format is an entry
 here and its renderer module; nothing else changes (docs/changing.md).
 
-A renderer has one signature: `render(outcome, options) -> str | bytes`. `outcome` is an
-assessed case (assess.core.Outcome: report, rule set, case, edition choice); `options`
-says what the place asking for it knows (the case file's name, the terminal's width and
-colour, the time to stamp). Document formats are made from the annotated-reasoning
+A renderer has one signature: `render_outcome(outcome, options) -> str | bytes` (each
+module's; the table names it, and `render` below calls it). `outcome` is an assessed case
+(assess.core.Outcome: report, rule set, case, edition choice); `options` says what the
+place asking for it knows (the case file's name, the terminal's width and colour, the time
+to stamp). Document formats are made from the annotated-reasoning
 document (render/document.py), built once per outcome whichever formats ask for it.
 
 Light: no renderer module is imported until a format is rendered.

@@ -182,7 +182,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
         say(f"[{pid}] {c['source_short']}, {c['locator']}", 2, "bold")
         say(c["gist"], 4)
         for b in c["bracket_sources"]:
-            say(f"{b['label']}: {b['author']}, {b['title']}, {b['date']}", 4)
+            say(words.bracket_source(b["label"], b["author"], b["title"], b["date"]), 4)
     say()
     say(f"riskassess {data['tool']['version']}; rule set {rs['id']}; sha256 {rs['sha256']}",
         0, "dim")
