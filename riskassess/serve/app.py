@@ -1,4 +1,4 @@
-"""`riskassess serve`: the HTTP API and the web form, on Starlette and uvicorn.
+"""`riskassess serve`: the routes of the HTTP API and the web form, on Starlette.
 
 Why Starlette rather than FastAPI: the request bodies are case files that must be read
 by riskassess's own reader (positions, duplicate keys, size and depth limits) and
@@ -7,10 +7,12 @@ OpenAPI document is built from the vocabulary's own JSON Schemas. FastAPI's valu
 doing both from type hints, which here would be a second reader and a second schema to
 keep in step. Starlette gives the routing and the ASGI plumbing, and nothing else.
 
-Everything a request could abuse is bounded here: the Host header (against DNS
-rebinding), the token, the Origin and a CSRF token on form posts, the body's size and
-the time a request may take, and the number of assessments at once. No log line holds
-a request body, a query string or a fact: only method, path, status and time.
+Everything a request could abuse is bounded: the Host header (against DNS rebinding), the
+token, the security headers and the log line by the guard in front of the routes
+(guard.py, which also holds the sessions, the Origin check and the CSRF token of form
+posts); the body's size and the time a request may take, and the number of assessments at
+once, by the routes (responses.py). No log line holds a request body, a query string or a
+fact: only the client address, method, path, status and time. runner.py starts uvicorn.
 """
 
 from __future__ import annotations
