@@ -8,6 +8,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -36,9 +37,27 @@ os.environ["RISKASSESS_CACHE_DIR"] = "off"
 TOOL = [sys.executable, "-P", "-m", "riskassess"]
 
 
-# How long a test waits for a prompt or an answer of the tool at a terminal (pexpect). It
-# is a bound on a hang, not an expectation: on a busy machine a prompt may take seconds.
+# How long a test waits for a prompt or an answer of the tool at a terminal (pexpect): a
+# bound on a hang, not an expectation (on a busy machine a prompt may take seconds).
 PROMPT_TIMEOUT = 120
+
+
+def default_signals() -> None:
+    """In a child about to run the tool at a pseudo-terminal: Ctrl-C and Ctrl-\\ at their
+    defaults. A shell that starts the tests in the background (`pytest &` with no job
+    control) has them ignored, every child inherits that, and Python then installs no
+    KeyboardInterrupt handler: a test's Ctrl-C would be ignored and the test hang."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)
+
+
+def spawn_tool(*args: str, **kwargs):
+    """`riskassess ARGS` at a pseudo-terminal (pexpect), as a person would run it."""
+    import pexpect
+
+    kwargs.setdefault("encoding", "utf-8")
+    kwargs.setdefault("timeout", PROMPT_TIMEOUT)
+    return pexpect.spawn(TOOL[0], [*TOOL[1:], *args], preexec_fn=default_signals, **kwargs)
 
 
 def tool_env(**extra: str) -> dict[str, str]:

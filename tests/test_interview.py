@@ -8,7 +8,7 @@ import tempfile
 import time
 
 import pexpect
-from conftest import PROMPT_TIMEOUT, RULES, TOOL, VOCAB, run_cli, tool_env
+from conftest import RULES, VOCAB, run_cli, spawn_tool, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.io.reader import parse_yaml_text
@@ -39,9 +39,8 @@ WORK = tempfile.mkdtemp(prefix="riskassess-interview-")
 
 
 def spawn(*args: str) -> pexpect.spawn:
-    return pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", *args],
-                         env=tool_env(COLUMNS="120", NO_COLOR="1"), encoding="utf-8",
-                         timeout=PROMPT_TIMEOUT, dimensions=(50, 120), cwd=WORK)
+    return spawn_tool("interview", *args, env=tool_env(COLUMNS="120", NO_COLOR="1"),
+                      dimensions=(50, 120), cwd=WORK)
 
 
 def drive(child: pexpect.spawn, answers: dict[str, str], script: list[str] | None = None
@@ -356,9 +355,10 @@ def test_an_applicant_from_another_country_stops_the_interview_and_keeps_the_ans
 
 
 def test_ctrl_c_at_a_prompt_always_ends_the_interview():
-    """A Ctrl-C that comes at any moment around a prompt ends the interview (exit 130): one
-    that came just before the process began to wait for a key used to leave it waiting for
-    ever (io/prompt.py). Each try sends it at another moment after the prompt appears."""
+    """A Ctrl-C that comes at any moment around a prompt ends the interview (exit 130),
+    also when the tests run in the background, where a shell leaves Ctrl-C ignored and every
+    child would inherit that (conftest.spawn_tool restores it). Each try sends it at another
+    moment after the prompt appears."""
     for delay in (0.0, 0.001, 0.003, 0.01, 0.03, 0.0, 0.0, 0.002):
         child = spawn("--date", DAY)
         child.timeout = 20  # a hang, not a slow machine: each run ends in well under this

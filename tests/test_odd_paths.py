@@ -9,7 +9,7 @@ import subprocess
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, TOOL, run_cli, tool_env
+from conftest import EXAMPLES, TOOL, run_cli, spawn_tool, tool_env
 
 from riskassess.errors import ExitCode
 
@@ -61,9 +61,8 @@ def test_an_unreadable_file_named_on_the_command_line_is_a_located_refusal(tmp_p
 
 
 def test_an_invalid_case_id_is_refused_before_the_first_question(tmp_path):
-    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--case-id", "A 17",
-                                    "-o", str(tmp_path / "a.yaml")],
-                          env=ENV, encoding="utf-8", timeout=30, cwd=str(tmp_path))
+    child = spawn_tool("interview", "--case-id", "A 17", "-o", str(tmp_path / "a.yaml"),
+                       env=ENV, cwd=str(tmp_path))
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == ExitCode.USAGE

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, RULES, TOOL, VOCAB, run_cli, tool_env
+from conftest import EXAMPLES, RULES, TOOL, VOCAB, run_cli, spawn_tool, tool_env
 
 from riskassess.errors import CaseFileError, Problem, capped
 from riskassess.io.reader import MAX_DEPTH
@@ -205,9 +205,8 @@ def test_a_1kb_file_500_deep_is_refused_by_load_case(tmp_path):
 def test_interview_from_a_500_deep_file(tmp_path):
     path = tmp_path / "deep.yaml"
     path.write_text("- " * DEEP + "x\n", encoding="utf-8")
-    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--from", str(path)],
-                          env=tool_env(NO_COLOR="1"), encoding="utf-8", timeout=10,
-                          cwd=tmp_path)
+    child = spawn_tool("interview", "--from", str(path), env=tool_env(NO_COLOR="1"),
+                       timeout=10, cwd=tmp_path)
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 3

@@ -15,7 +15,7 @@ from pathlib import Path
 import jsonschema
 import pexpect
 import pytest
-from conftest import PROMPT_TIMEOUT, TOOL, run_cli, tool_env
+from conftest import run_cli, spawn_tool, tool_env
 
 from riskassess.errors import ExitCode
 
@@ -331,10 +331,8 @@ def test_schema_case(toy):
 def test_it_drives_the_interview(toy, tmp_path):
     out = tmp_path / "interviewed.yaml"
     env = tool_env(COLUMNS="120", NO_COLOR="1")
-    child = pexpect.spawn(TOOL[0], [*TOOL[1:], "interview", "--rules-dir",
-                                           str(toy), "--date", "2030-06-01", "-o", str(out)],
-                          env=env, encoding="utf-8", timeout=PROMPT_TIMEOUT,
-                          dimensions=(50, 120))
+    child = spawn_tool("interview", "--rules-dir", str(toy), "--date", "2030-06-01", "-o",
+                       str(out), env=env, dimensions=(50, 120))
     answers = {"homeland": "xf", "trade": "juggler", "fined": "true", "fined_on": "2029-07",
                "props": "knives"}
     asked = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pexpect
 import pytest
-from conftest import EXAMPLES, PROMPT_TIMEOUT, TOOL, run_cli, tool_env
+from conftest import EXAMPLES, run_cli, spawn_tool, tool_env
 
 from riskassess.errors import ExitCode
 from riskassess.law.scenarios import load_scenarios
@@ -164,8 +164,7 @@ def test_train_without_a_terminal_says_so_instead_of_hanging():
 
 def spawn(*args: str) -> pexpect.spawn:
     env = tool_env(COLUMNS="120", NO_COLOR="1")
-    return pexpect.spawn(TOOL[0], [*TOOL[1:], "train", *args], env=env,
-                         encoding="utf-8", timeout=PROMPT_TIMEOUT, dimensions=(50, 120))
+    return spawn_tool("train", *args, env=env, dimensions=(50, 120))
 
 
 def test_quiz_end_to_end_through_a_pseudo_terminal():

@@ -187,7 +187,6 @@ def train(
 
     Example: riskassess train --random --seed 7"""
     from riskassess.assess.core import assess_file
-    from riskassess.io.prompt import read_line
     from riskassess.render.terminal import render as render_text
     from riskassess.teach import training
 
@@ -224,7 +223,7 @@ def train(
                                  report.assessment_date.isoformat()))
     if given is None:
         try:
-            given = {item: training.ask(item, training.choices(out.ruleset)[item], read_line,
+            given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
                                         lambda text: typer.echo(text, nl=False), vocab)
                      for item in training.items(vocab)}
         except EOFError:

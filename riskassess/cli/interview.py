@@ -40,7 +40,6 @@ def interview(
     Example: riskassess interview --date 2024-06-01 -o case.yaml"""
     from pydantic import ValidationError
 
-    from riskassess.io.prompt import read_line
     from riskassess.io.reader import read_file_bytes
     from riskassess.io.writer import check_target, same_file, write_output
     from riskassess.law.case import load_case
@@ -99,7 +98,7 @@ def interview(
                "only facts that can still change a conclusion are asked.\n"
                f"Every answer is kept in {draft} as you go (resume with --from {draft}).")
     try:
-        run(session, read_line, lambda text: typer.echo(text, nl=False), save=save)
+        run(session, input, lambda text: typer.echo(text, nl=False), save=save)
     except (EOFError, KeyboardInterrupt):
         kept = (f"your {len(session.answers)} answer(s) are kept in {draft}; resume with "
                 f"riskassess interview --from {draft}"
@@ -117,7 +116,7 @@ def interview(
         return
     if output.exists() and not force:
         try:
-            reply = read_line(f"{output} exists; replace it? [y/N] ").strip().lower()
+            reply = input(f"{output} exists; replace it? [y/N] ").strip().lower()
         except (EOFError, KeyboardInterrupt):
             reply = ""
         if reply not in ("y", "yes"):
