@@ -112,6 +112,20 @@ def produce(case: Path, fmt: str, folder: Path) -> str:
     assert r.code == 0, r.err
     data = out.read_bytes()
     out.unlink()
+    return as_golden(data, fmt)
+
+
+def rendered(outcome, case: Path, fmt: str) -> str:
+    """The same from an outcome already assessed (the format table's renderer, which is
+    what `evaluate -o FILE` writes: tests/test_formats.py), so that the formats of one
+    example share one assessment and one annotated document."""
+    from riskassess.render import formats
+
+    data = formats.render(formats.get(fmt), outcome, formats.Options(path=case.as_posix()))
+    return as_golden(data.encode("utf-8") if isinstance(data, str) else data, fmt)
+
+
+def as_golden(data: bytes, fmt: str) -> str:
     return docx_structure(data) if fmt == "docx" else data.decode("utf-8")
 
 
@@ -167,7 +181,7 @@ def regenerate_goldens() -> None:
 
     from riskassess.law.scenarios import load_scenarios
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp:  # through the command line, as a user would
         for scenario in load_scenarios(EXAMPLES):
             for fmt in FORMATS:
                 golden_path(scenario.id, fmt).write_text(

@@ -40,12 +40,25 @@ def produce(scenario, fmt: str, tmp_path: Path) -> bytes:
     return out.read_bytes()
 
 
+@pytest.fixture(scope="module")
+def outcomes():
+    """Each example assessed once, for all its formats (as `evaluate` assesses it today)."""
+    import functools
+
+    @functools.lru_cache(maxsize=None)
+    def outcome(case_path: Path):
+        return assess_file(case_path, today=dt.date.today())
+
+    return lambda scenario: outcome(scenario.case_path)
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.id)
-def test_golden(scenario, fmt, tmp_path):
+def test_golden(scenario, fmt, outcomes):
     """Each example in each format against its golden file (tests/baselines.py says what
-    is compared; `python tests/baselines.py goldens` regenerates them)."""
-    text = baselines.produce(scenario.case_path, fmt, tmp_path)
+    is compared; `python tests/baselines.py goldens` regenerates them, through the command
+    line: tests/test_formats.py shows it writes what the renderers give)."""
+    text = baselines.rendered(outcomes(scenario), scenario.case_path, fmt)
     golden = baselines.golden_path(scenario.id, fmt)
     assert golden.exists(), f"missing {golden.name}: run python tests/baselines.py goldens"
     unread = baselines.unread_facts(load_ruleset(RULES / scenario.meta.expected.ruleset))
