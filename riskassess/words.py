@@ -159,6 +159,42 @@ def and_(parts: list[str]) -> str:
     return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+# ------------------------------------------------------ what an outcome rests on
+
+# The kinds of paragraph an outcome rests on (a report's `rests_on`; law/report.py BASES)
+BASIS_WORDS = {"guidance": "the guidance's conclusions", "press_release": "a press release",
+               "country_information": "country information", "law": "the law"}
+# ... and what one cited paragraph is, at the head of its note
+NOTE_BASIS = {"guidance": "The guidance.",
+              "press_release": "A press release, not the guidance.",
+              "country_information": "Country information, not a conclusion of the guidance.",
+              "law": "The law."}
+
+
+def rests_on(bases: list[str] | tuple[str, ...]) -> str:
+    """'Rests on: the guidance's conclusions; country information', saying so when no
+    conclusion of the guidance is among them."""
+    line = "Rests on: " + ("; ".join(BASIS_WORDS[b] for b in bases) or "no paragraph cited")
+    return line + ("" if "guidance" in bases else " (not a conclusion of the guidance)")
+
+
+def review_caveat(since: dt.date) -> str:
+    """The headline caveat of every outcome of an edition under review on the date."""
+    return (f"Under review since {long_date(since)}: this is the finding of the edition "
+            "applied, not to be relied on without current country information.")
+
+
+def frame_pointer(heading: str) -> str:
+    """The line at the head of a document that says where its frame is."""
+    return (f"Decision support, not a decision: what it leaves to the decision-maker is set "
+            f"out under “{heading}”, after the conclusions.")
+
+
+def with_quote(text: str, quote: str | None) -> str:
+    """A reason with the guidance's own words it restates, quoted after it."""
+    return f'{text} The guidance\'s words: "{quote}".' if quote else text
+
+
 # --------------------------------------------------------- conditional reasons
 
 PREFIX = "If it is established that "

@@ -126,7 +126,7 @@ def test_json_report_validates_and_keeps_the_contract(example):
     assert r.code == 0, r.err
     report = json.loads(r.out)
     jsonschema.validate(report, _report_schema())
-    assert report["format"] == 1 and report["tool"]["name"] == "riskassess"
+    assert report["format"] == 2 and report["tool"]["name"] == "riskassess"
     for qid in ("applicability", "persecution", "risk", "nexus", "exclusion"):
         for reason in report[qid]["reasons"]:
             assert reason["cites"], reason["rule"]

@@ -324,10 +324,13 @@ def test_the_issues_example_sentence():
             "religion (possible) would no longer be among the nexus grounds.") in sentences
     # Since the profile as drafted names neither women nor police or security personnel,
     # sex and force now decide applicability too, and so every later step (issue 14).
+    # (issue 24: the guidance neither names nor excludes them, so individual assessment)
     assert any(x.startswith("Had applicant.force been police instead of armed_forces, "
-                            "the nexus outcome would be not_assessed") for x in sentences)
+                            "the nexus outcome would be individual_assessment")
+               for x in sentences)
     assert any(x.startswith("Had applicant.sex been female instead of male, "
-                            "the nexus outcome would be not_assessed") for x in sentences)
+                            "the nexus outcome would be individual_assessment")
+               for x in sentences)
     assert ("applicant.conscientious_objection", "religious") in result.depends_on["nexus"]
 
 
@@ -347,7 +350,8 @@ def test_compare_two_editions():
     step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
     # outcomes by their labels, codes in parentheses (issue 15: prose, not codes)
     assert ('"the acts qualify as persecution" (qualifies) -> '
-            '"the acts do not qualify as persecution" (does_not_qualify) (CHANGED)') in step1
+            '"no acts of persecution reported (treatment by the Transitional Government)" '
+            '(no_acts_reported) (CHANGED)') in step1
     assert "explained by [cg25.4-3.step1]" in step1
     # each edition's warnings under its own heading, with their messages (tests/test_compare.py)
     older = r.out.split("Warnings under 'EUAA Country Guidance: Syria (April 2024)' "

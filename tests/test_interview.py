@@ -93,12 +93,14 @@ def test_an_in_profile_deserter(tmp_path):
 
 def test_a_draft_evader_leaves_the_profile_after_the_country_and_one_question(tmp_path):
     child = spawn("--date", DAY)
-    asked = drive(child, {"country_of_origin": "SY", "military_status": "draft_evader"})
+    asked = drive(child, {"country_of_origin": "SY", "military_status": "draft_evader",
+                          "exclusion_indicators": "none"})
     child.expect(r"\[outside_profile\]")
     child.expect("4.2.2 Draft evaders")
     child.expect(r"military_status: draft_evader")
     child.expect(pexpect.EOF)
-    assert asked == ["country_of_origin", "military_status"]
+    # exclusion is not bound to the profile (issue 24): its indicators are still asked
+    assert asked == ["country_of_origin", "military_status", "exclusion_indicators"]
 
 
 def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
@@ -133,6 +135,10 @@ def test_back_invalid_answers_and_stop(tmp_path):
     child.expect("applicant.military_status: ")
     child.expect("> ")
     child.sendline("never_served")
+    # exclusion is not bound to the profile (issue 24): its indicators are still asked
+    child.expect("applicant.exclusion_indicators: ")
+    child.expect("> ")
+    child.sendline("none")
     child.expect(r"question\(s\) asked")
     child.expect(pexpect.EOF)
     assert load_case(out, VOCAB).applicant.military_status == "never_served"
@@ -208,7 +214,8 @@ def load_case_text(text: str, vocab):
 def test_the_number_of_questions_is_the_minimum_the_rules_require():
     """A fact that is open even when every other fact is known must be asked by any
     strategy. For the deserter path every fact asked is such a fact; for the draft evader
-    no other fact can change anything once his status is known."""
+    only the exclusion indicators can change anything once his status is known (exclusion
+    is not bound to the profile)."""
     catalog, _ = load_catalog(RULES)
     day = dt.date(2024, 6, 1)
     full = {"sex": "male", "military_status": "deserter", "force": "armed_forces",
@@ -224,7 +231,10 @@ def test_the_number_of_questions_is_the_minimum_the_rules_require():
     assert sorted(required) == sorted(full)  # all nine must be asked: the interview asks nine
     evader, _ = Interview(catalog, RULES, day, answers={"military_status": "draft_evader"}
                           ).assess()
-    assert evader.open_questions == []  # after one answer nothing is left to ask
+    assert [q.fact for q in evader.open_questions] == ["applicant.exclusion_indicators"]
+    evader, _ = Interview(catalog, RULES, day, answers={"military_status": "draft_evader",
+                                                        "exclusion_indicators": []}).assess()
+    assert evader.open_questions == []  # after these two answers nothing is left to ask
     first = Interview(catalog, RULES, day).next_fact()
     assert first == VOCAB.scope.fact  # the country: no rule reads it, the scope needs it
     first = Interview(catalog, RULES, day, answers={"country_of_origin": "SY"}).next_fact()

@@ -18,6 +18,7 @@ from riskassess.engine.evaluate import evaluate
 from riskassess.io.reader import parse_yaml_text
 from riskassess.law.case import case_from_document
 from riskassess.law.editions import choose_edition
+from riskassess.law.report import FORMAT
 from riskassess.law.ruleset import load_catalog, ruleset_for
 from riskassess.render.json import render as render_json
 
@@ -116,4 +117,4 @@ def test_every_report_is_complete_cited_explained_and_deterministic(text):
     # deterministic: the same text gives the same bytes
     again, _ = assess(text)
     assert render_json(report) == render_json(again)
-    assert json.loads(render_json(report))["format"] == 1
+    assert json.loads(render_json(report))["format"] == FORMAT

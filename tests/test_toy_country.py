@@ -89,6 +89,11 @@ constraints:
 
 QUESTIONS = """\
 format: 1
+frame:
+  heading: Not decided here
+  intro: "The decision-maker decides:"
+  not_covered: ["whether the performer is believed ({instrument})"]
+  instruments: [{cited_as: Street Code}]
 profile_question: coverage
 profile_outcome: covered
 questions:
@@ -149,6 +154,7 @@ sources:
     author: The Toy Agency
     date: "2030"
     kind: guidance
+    consulted: "2030-05-01, the printed copy in full"
 paragraphs:
   - id: toy.scope
     source: toy-guidance
@@ -260,12 +266,15 @@ def test_it_evaluates_and_renders_every_format(toy, tmp_path):
     for fmt in ("markdown", "html"):
         out = run_cli("evaluate", str(case), "--rules-dir", str(toy), "-f", fmt).out
         assert "person.trade" in out and "juggler" in out and "return is gravely" in out
+        # the country's own frame, with the instrument cited as it declares
+        assert "Not decided here" in out and "believed (Street Code)" in out
     docx = tmp_path / "out.docx"
     r = run_cli("evaluate", str(case), "--rules-dir", str(toy), "-f", "docx", "-o", str(docx))
     assert r.code == 0, r.err
     with zipfile.ZipFile(docx) as z:
         body = z.read("word/document.xml").decode("utf-8")
     assert "person.trade" in body and "return is gravely dangerous" in body
+    assert "Not decided here" in body and "believed (Street Code)" in body
 
 
 def test_unknown_facts_become_open_questions(toy, tmp_path):

@@ -36,7 +36,8 @@ def test_examples_list_and_show():
     shown = run_cli("examples", "show", "police-captain-2012")
     assert shown.code == 0
     for part in ("police captain who walked away", "applicant.force = police",
-                 "[sd.bodies-delivered]", "Model answer:", "applicability: outside_profile"):
+                 "[sd.bodies-delivered]", "Model answer:",
+                 "applicability: individual_assessment"):
         assert part in shown.out
     assert run_cli("examples", "show", "police-captain").code == ExitCode.USAGE
 
@@ -55,27 +56,32 @@ def test_examples_run_reports_a_failure(tmp_path):
         shutil.copy(EXAMPLES / name, folder / name)
     sidecar = folder / "officer-fled-abroad.expected.yaml"
     text = sidecar.read_text()
-    assert "enhancing_factors: [officer_rank, external_desertion, " in text
-    sidecar.write_text(text.replace("enhancing_factors: [officer_rank, external_desertion, ",
-                                    "enhancing_factors: [officer_rank, "))
+    assert "enhancing_factors: [external_desertion, left_syria_after_desertion]" in text
+    sidecar.write_text(text.replace(
+        "enhancing_factors: [external_desertion, left_syria_after_desertion]",
+        "enhancing_factors: [external_desertion]"))
     r = run_cli("examples", "run", "officer-fled-abroad", "--examples", str(folder))
     assert r.code == ExitCode.FINDINGS
     assert "FAIL  officer-fled-abroad" in r.out
-    assert "risk.enhancing_factors: expected ['left_syria_after_desertion', 'officer_rank'], " \
-           "got" in r.out
+    assert "risk.enhancing_factors: expected ['external_desertion'], got" in r.out
 
 
 def test_examples_vary_uses_the_engine():
+    # The COI ties rank to the treatment of defectors (issue 24): a defector's rank counts
+    r = run_cli("examples", "vary", "defector-designated-group", "--fact",
+                "applicant.rank=conscript")
+    assert r.code == 0
+    assert ("officer_rank is no longer among the circumstances the country information links "
+            "to treatment") in r.out
     r = run_cli("examples", "vary", "religious-objector", "--fact", "applicant.rank=officer")
     assert r.code == 0
-    assert ("officer_rank is added to the circumstances the country information links to "
-            "treatment") in r.out
+    assert "officer_rank" not in r.out  # ... and a deserter's does not
     # The Art. 9(1) objector finding concerns service under conscription: an officer loses it.
     assert "persecution: qualifies -> qualifies (same outcome; lists CHANGED)" in r.out
     assert "art_9_1_conscientious_objection is no longer among the bases" in r.out
     dated = run_cli("examples", "vary", "deserter-2026", "--fact", "assessment_date=2024-06-01")
     assert "edition: euaa-syria-2025-12 -> euaa-syria-2024" in dated.out
-    assert "persecution: does_not_qualify -> qualifies (CHANGED)" in dated.out
+    assert "persecution: no_acts_reported -> qualifies (CHANGED)" in dated.out
     listed = run_cli("examples", "vary", "officer-fled-abroad", "--fact",
                      "applicant.exclusion_indicators=[senior_command_role]")
     assert "exclusion: could_be_relevant -> examination_indicated (CHANGED)" in listed.out

@@ -262,7 +262,7 @@ def test_a_full_file_system_is_exit_6(tmpfs):
 
 
 def test_an_immutable_file_is_kept(tmpfs):
-    folder = tmpfs("imm", "size=64k")
+    folder = tmpfs("imm", "size=512k")  # room for the report: only immutability stops it
     target = folder / "out.md"
     target.write_bytes(b"previous")
     proc = subprocess.run(["chattr", "+i", str(target)], capture_output=True, text=True)
@@ -354,8 +354,8 @@ def test_a_closed_pipe_ends_quietly(command, mode):
 EXTENSIONS = {
     ".md": "# Assessment of case", ".markdown": "# Assessment of case",
     ".MD": "# Assessment of case", ".html": "<!DOCTYPE html>", ".htm": "<!DOCTYPE html>",
-    ".Html": "<!DOCTYPE html>", ".docx": "PK", ".json": '{\n  "format": 1',
-    ".jsonl": '{"format":1', ".txt": "riskassess assessment of case", "": "riskassess assessment",
+    ".Html": "<!DOCTYPE html>", ".docx": "PK", ".json": '{\n  "format": 2',
+    ".jsonl": '{"format":2', ".txt": "riskassess assessment of case", "": "riskassess assessment",
     ".out": "riskassess assessment of case",
 }
 
@@ -384,7 +384,7 @@ def test_a_format_contradicting_the_extension_is_refused(fmt, name, tmp_path):
 def test_agreeing_format_and_extension_and_free_extensions(tmp_path):
     assert run_cli("evaluate", CASE, "-f", "html", "-o", str(tmp_path / "r.htm")).code == 0
     assert run_cli("evaluate", CASE, "-f", "json", "-o", str(tmp_path / "r.txt")).code == 0
-    assert json.loads((tmp_path / "r.txt").read_text())["format"] == 1
+    assert json.loads((tmp_path / "r.txt").read_text())["format"] == 2
 
 
 def test_a_batch_takes_jsonl_from_the_extension(tmp_path):
@@ -392,7 +392,7 @@ def test_a_batch_takes_jsonl_from_the_extension(tmp_path):
     r = run_cli("evaluate", CASE, OTHER, "-o", str(target))
     assert r.code == 0, r.err
     lines = target.read_text().splitlines()
-    assert len(lines) == 2 and all(json.loads(line)["format"] == 1 for line in lines)
+    assert len(lines) == 2 and all(json.loads(line)["format"] == 2 for line in lines)
     r = run_cli("evaluate", CASE, OTHER, "-o", str(tmp_path / "reports.md"))
     assert r.code == ExitCode.USAGE and "a batch prints text, jsonl or outcomes" in r.err
 

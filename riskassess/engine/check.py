@@ -36,8 +36,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from riskassess.engine.evaluate import question_outcome
-from riskassess.engine.parts import GapError
-from riskassess.engine.parts import domains as fact_domains
+from riskassess.engine.parts import GapError, rule_domains
 from riskassess.errors import RuleSetError
 from riskassess.law.case import UNKNOWN
 from riskassess.law.dates import date_candidates
@@ -143,7 +142,7 @@ def _domain(rs: RuleSet, var: str, reachable: dict[str, tuple[str, ...]]) -> tup
         return reachable[var.split(":", 1)[1]]
     if rs.vocabulary.facts[var].kind == "date":
         return date_candidates(UNKNOWN, rs.thresholds.get(var, ()))
-    return fact_domains(rs.vocabulary)[var]
+    return rule_domains(rs)[var]
 
 
 def _space(rs: RuleSet, variables: set[str], reachable: dict[str, tuple[str, ...]]):
@@ -288,7 +287,7 @@ def _engine_pass(rs: RuleSet, q: QuestionSpec, possible_sets: dict[str, set[tupl
             if rs.thresholds.get(fact):
                 values.append("1990-01-01")
         elif spec.kind == "set":
-            values += list(fact_domains(rs.vocabulary)[fact])
+            values += list(rule_domains(rs)[fact])
         else:
             values += list(spec.values)
         domains.append(values)

@@ -26,7 +26,7 @@ from typing import Any
 
 from riskassess.engine.effect import Effect
 from riskassess.law.dates import date_candidates
-from riskassess.law.plain import QUESTION_PREFIX, UNKNOWN
+from riskassess.law.plain import QUESTION_PREFIX, UNKNOWN, set_class
 from riskassess.words import why_parts, why_sentence, why_words
 
 # Caches of results per combination, bounded so that memory stays flat over a batch of
@@ -60,7 +60,7 @@ class _Part:
     """A computed part, ready to join: its reasons, items, warning and notes as bytes."""
 
     __slots__ = ("outcomes", "token", "outcome", "outcome_vars", "reasons", "certain",
-                 "possible", "warning", "notes")
+                 "possible", "warning", "notes", "rests_on")
 
     def __init__(self, **kw: Any):
         for k in self.__slots__:
@@ -138,8 +138,8 @@ class Program:
 
     def __init__(self, ruleset: Any, *, build: bool = True):
         from riskassess import __version__
-        from riskassess.engine.parts import citations, domains, rule_positions
-        from riskassess.law.report import Tool, question_model
+        from riskassess.engine.parts import citations, rule_domains, rule_positions, set_classes
+        from riskassess.law.report import FORMAT, Tool, question_model
 
         self.ruleset = ruleset
         vocab = ruleset.vocabulary
@@ -147,7 +147,10 @@ class Program:
         self.id = ruleset.id
         self.sha256 = ruleset.sha256
         self.misses = 0  # part computations not found in the tables (should stay 0)
-        self.domains = domains(vocab)
+        self.domains = rule_domains(ruleset)
+        # set facts whose values are cut down to classes: the codes the rules name, and all
+        self.classes = {p: (named, vocab.testable[p].values)
+                        for p, named in set_classes(ruleset).items()}
         self.thresholds = dict(ruleset.thresholds)
         self.facts = [p for p, s in vocab.testable.items()]
         self.dates = [p for p, s in vocab.testable.items() if s.kind == "date"]
@@ -159,7 +162,8 @@ class Program:
                                              " ".join(vocab.scope.message.split()), None, []),
                               (), vocab.scope.warning)
         self.tool = Tool(version=__version__).model_dump_json().encode()
-        self.head = b'{"format":1,"tool":' + self.tool + b',"case_id":'
+        self.head = b'{"format":' + str(FORMAT).encode() + b',"tool":' + self.tool + \
+            b',"case_id":'
         self.review_cites = list(ruleset.edition.review_cites)
         self.question_ids = [q.id for q in ruleset.questions]
         ed = ruleset.edition
@@ -209,6 +213,10 @@ class Program:
         for path in self.plain:
             if tokens[path] == UNKNOWN:
                 tokens[path] = doms[path]
+        for path, (named, codes) in self.classes.items():
+            value = tokens[path]
+            if value.__class__ is frozenset:
+                tokens[path] = set_class(value, named, codes)
         for path in self.dates:
             value = values[path]
             key = (path, value, day if path in self.not_after else None)
@@ -336,7 +344,7 @@ class Program:
         key = (part.outcomes, part.outcome, part.outcome_vars, part.reasons,
                tuple((i.coll, i.pos, i.key) for i in part.certain),
                tuple((i.coll, i.pos, i.key) for i in part.possible),
-               part.warning, part.notes)
+               part.warning, part.notes, part.rests_on)
         return self._interned.setdefault(key, part)
 
     def _outcome_part(self, spec: Any, tokens: dict[str, Any]) -> _Part:
@@ -348,7 +356,7 @@ class Program:
             reasons=tuple(_reason(pos, r) for pos, r in part.reasons),
             certain=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.certain),
             possible=tuple(self._item(spec.id, c, pos, it) for c, pos, it in part.possible),
-            warning=None, notes=part.notes))
+            warning=None, notes=part.notes, rests_on=part.rests_on))
 
     def _rule_part(self, spec: Any, rule: Any, tokens: dict[str, Any]) -> _Part:
         part = self._evaluator(tokens).rule_part(rule)
@@ -452,8 +460,14 @@ class Program:
                 maybe.setdefault(item.coll, []).append(item)
         # the keys in the question model's order (its lists, then the shared keys)
         chunks = [b'{"outcome":', _dumps(opart.outcome)]
+        head = b""
         for field in q.fields_order:
-            if field == "possible_outcomes":
+            if field == "rests_on":
+                chunks += [b',"rests_on":', _dumps(list(opart.rests_on))]
+            elif field == "under_review":  # the whole report's (see _Whole.body)
+                chunks.append(b',"under_review":')
+                head, chunks = b"".join(chunks), []
+            elif field == "possible_outcomes":
                 outs = opart.outcomes if len(opart.outcomes) > 1 else ()
                 chunks += [b',"possible_outcomes":', _dumps(list(outs))]
             elif field == "possible":
@@ -470,7 +484,7 @@ class Program:
                        else None, effect)
                       for p in (opart, *rparts) for (var,), effect in p.notes)
         return _Merged(
-            json=b"".join(chunks), cites=tuple(c for r in reasons for c in r[2]),
+            json=(head, b"".join(chunks)), cites=tuple(c for r in reasons for c in r[2]),
             warnings=tuple(p.warning for p in rparts if p.warning is not None),
             notes=notes, outcome_vars=opart.outcome_vars, outcome=opart.outcome,
             opart=opart, reasons=tuple(reasons), final=final, maybe=maybe, fields=q.fields_order)
@@ -482,16 +496,17 @@ class Program:
         scope_unknown = values.get(self.scope_fact, UNKNOWN) == UNKNOWN
         # everything but the case id and the date follows from the questions' results,
         # the edition's choice and whether the country is given: made once, joined once
-        key = (id(choice), scope_unknown, *[id(m) for _, m in results])
+        review = self.edition[3] is not None and day >= self.edition[3]
+        key = (id(choice), scope_unknown, review, *[id(m) for _, m in results])
         whole = self._wholes.get(key)
         if whole is None or whole.choice is not choice:
-            whole = self._whole(results, choice, scope_unknown)
+            whole = self._whole(results, choice, scope_unknown, review)
             if len(self._wholes) > WHOLES_KEPT:  # bounded over a long batch
                 self._wholes.clear()
             self._wholes[key] = whole  # it holds what the key's ids are ids of
         return Assessed(self, case_id, day, whole)
 
-    def _whole(self, results: list, choice: Any, scope_unknown: bool) -> _Whole:
+    def _whole(self, results: list, choice: Any, scope_unknown: bool, review: bool) -> _Whole:
         # open questions: each note's fact, an open earlier question standing for the
         # facts that keep its outcome open
         behind: dict[str, list[str]] = {}
@@ -515,7 +530,7 @@ class Program:
         cited = [c for _, merged in results for c in merged.cites]
         cited += [c for w in warnings for c in w[1]]
         return _Whole(self, choice, results, open_facts, effects, warnings,
-                      list(dict.fromkeys(cited)))
+                      list(dict.fromkeys(cited)), review)
 
     def _choice_warnings(self, choice: Any) -> list[tuple[bytes, tuple, str]]:
         key = choice.warnings
@@ -636,8 +651,10 @@ class _Merged:
             out: dict[str, Any] = {"outcome": self.outcome}
             if len(self.opart.outcomes) > 1:
                 out["possible_outcomes"] = list(self.opart.outcomes)
+            out["rests_on"] = list(self.opart.rests_on)
             for field in self.fields:
-                if field not in ("possible_outcomes", "possible", "reasons"):
+                if field not in ("possible_outcomes", "possible", "reasons", "rests_on",
+                                 "under_review"):
                     out[field] = [i.item for i in self.final.get(field, ())]
             out["possible"] = {c: [i.item for i in self.maybe[c]] for c in sorted(self.maybe)}
             out["rules"] = [r[3] for r in self.reasons if not r[4]]
@@ -650,11 +667,12 @@ class _Whole:
     """A report but for its case id and date, for one combination of question results."""
 
     __slots__ = ("program", "choice", "results", "open_facts", "effects", "warnings",
-                 "cited", "_body", "_compact", "_used")
+                 "cited", "review", "_body", "_compact", "_used")
 
     def __init__(self, program: Program, choice: Any, results: list, open_facts: list[str],
-                 effects: dict, warnings: list, cited: list[str]):
+                 effects: dict, warnings: list, cited: list[str], review: bool):
         self.program, self.choice, self.results = program, choice, results
+        self.review = review  # the edition was under review on the assessment date
         self.open_facts, self.effects, self.warnings, self.cited = \
             open_facts, effects, warnings, cited
         self._body: bytes | None = None
@@ -666,8 +684,10 @@ class _Whole:
         if self._body is None:
             p = self.program
             chunks = [b',"ruleset":', p._ruleset_json(self.choice)]
+            flag = b"true" if self.review else b"false"
             for q, merged in self.results:
-                chunks += [b",", q.key, merged.json]
+                head, tail = merged.json
+                chunks += [b",", q.key, head, flag, tail]
             chunks += [b',"open_questions":[',
                        b",".join([p._open_question(f, self.effects[f])
                                   for f in self.open_facts]),

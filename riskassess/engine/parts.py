@@ -42,8 +42,9 @@ from riskassess.engine.effect import Effect
 from riskassess.engine.hypothesis import Words, describe, residual
 from riskassess.engine.hypothesis import variables as open_variables
 from riskassess.errors import RuleSetError
-from riskassess.law.plain import QUESTION_PREFIX
+from riskassess.law.plain import QUESTION_PREFIX, set_class
 from riskassess.law.report import (
+    BASES,
     BracketSource,
     Citation,
     Reason,
@@ -77,6 +78,50 @@ def domains(vocab: Any) -> dict[str, tuple[Any, ...]]:
     return vocab.models["domains"]
 
 
+def set_classes(ruleset: RuleSet) -> dict[str, frozenset]:
+    """Per set fact the rule set may cut down, the codes its conditions name. A condition
+    reads a set fact only through `contains_any` and `empty`, so two values with the same
+    named codes and the same emptiness answer every rule alike. Facts in the vocabulary's
+    constraints keep every value (a constraint may read the value itself)."""
+    found = ruleset.cache.get("set_classes")
+    if found is None:
+        vocab = ruleset.vocabulary
+        constrained = {f for f, (other, _) in vocab.given_only_if.items()} | {
+            other for other, _ in vocab.given_only_if.values()} | {
+            p for i in vocab.implications for p in (i.fact, i.when_fact)}
+        named: dict[str, set] = {p: set() for p, s in vocab.testable.items()
+                                 if s.kind == "set" and p not in constrained}
+
+        def walk(tree: tuple) -> None:
+            if tree[0] in ("all", "any"):
+                for c in tree[1]:
+                    walk(c.tree)
+            elif tree[0] == "not":
+                walk(tree[1].tree)
+            elif tree[0] == "fact" and tree[2] == "contains_any" and tree[1] in named:
+                named[tree[1]].update(tree[3])
+
+        for rule in ruleset.rules.values():
+            walk(rule.condition.tree)
+        found = ruleset.cache["set_classes"] = {p: frozenset(n) for p, n in named.items()}
+    return found
+
+
+def rule_domains(ruleset: RuleSet) -> dict[str, tuple[Any, ...]]:
+    """The vocabulary's domains as far as this rule set can tell values apart: each set
+    fact's subsets cut down to one per class (set_classes). Checking and compiling enumerate
+    these, not the 2^n subsets of a list of n codes."""
+    found = ruleset.cache.get("domains")
+    if found is None:
+        found = dict(domains(ruleset.vocabulary))
+        facts = ruleset.vocabulary.testable
+        for path, named in set_classes(ruleset).items():
+            found[path] = tuple(dict.fromkeys(set_class(v, named, facts[path].values)
+                                              for v in found[path]))
+        ruleset.cache["domains"] = found
+    return found
+
+
 def item_key(item: Any) -> Any:
     return tuple(sorted(item.items())) if isinstance(item, dict) else item
 
@@ -105,6 +150,7 @@ class OutcomePart:
     certain: tuple[tuple[str, int, Any], ...]  # (list, rule position, item)
     possible: tuple[tuple[str, int, Any], ...]
     notes: tuple[tuple[tuple[str, ...], Effect], ...]  # open-question notes
+    rests_on: tuple[str, ...] = ()  # the kinds of paragraph its deciding rules cite
 
 
 @dataclass(frozen=True)
@@ -226,8 +272,10 @@ class PartEvaluator:
                                                       _item_label(item, self.vocab),
                                                       self._rules_reading(var, winners),
                                                       coll)))
+        bases = {self.rs.basis(c) for r in winners for c in r.cites}
         return OutcomePart(outcomes, outcome, tuple(outcome_vars), tuple(reasons),
-                           tuple(certain), tuple(possible), tuple(notes))
+                           tuple(certain), tuple(possible), tuple(notes),
+                           tuple(b for b in BASES if b in bases))
 
     def rule_part(self, r: CompiledRule) -> RulePart:
         """Whether an adds or warns rule applies (true, false, or open), and what follows."""
@@ -299,7 +347,8 @@ class PartEvaluator:
 @lru_cache(maxsize=16)
 def reasons_of(ruleset: RuleSet) -> dict[str, Reason]:
     """Each rule's unconditional reason: built once per rule set."""
-    return {rid: Reason(rule=rid, text=r.reasoning, cites=list(r.cites))
+    return {rid: Reason(rule=rid, text=r.reasoning, cites=list(r.cites),
+                        quote=r.quote.model_dump() if r.quote else None)
             for rid, r in ruleset.rules.items()}
 
 
@@ -316,6 +365,7 @@ def citations(ruleset: RuleSet) -> dict[str, Citation]:
         out[pid] = Citation(
             source=f"{s.author}, {s.title}, {s.date}", locator=p.locator,
             summary=" ".join(p.summary.split()), gist=p.gist, source_id=s.id,
-            source_short=s.short, section=p.section, references=p.references,
-            footnote=p.footnote, facts=list(p.facts), url=s.url, bracket_sources=behind)
+            source_short=s.short, basis=ruleset.basis(pid), section=p.section,
+            references=p.references, footnote=p.footnote, facts=list(p.facts), url=s.url,
+            bracket_sources=behind)
     return out

@@ -205,3 +205,25 @@ def plain_reader(spec: ReaderSpec):
         return Plain(case_id, day, values)
 
     return read
+
+
+def frame_lines(intro: str, not_covered: tuple[str, ...] | list[str],
+                instruments: tuple[tuple[str, dt.date | None, dt.date | None, str | None], ...],
+                day: dt.date) -> tuple[str, list[str], str | None]:
+    """What an assessment does not decide, on an assessment date (the vocabulary's frame:
+    law/vocabulary.py Frame): the intro, each matter not covered with `{instrument}`
+    replaced by how the instrument is cited on `day`, and that instrument's note."""
+    cited_as, note = next((c, n) for c, start, until, n in instruments
+                          if (start is None or start <= day) and (until is None or day <= until))
+    return (intro, [" ".join(line.split()).replace("{instrument}", cited_as)
+                    for line in not_covered], " ".join(note.split()) if note else None)
+
+
+def set_class(value: frozenset, named: frozenset, codes: tuple[str, ...]) -> frozenset:
+    """The one value standing for every value of a set fact that no condition can tell from
+    it: its codes that some `contains_any` names, or, if it has none of those, the empty set
+    or the first code no condition names."""
+    shared = value & named
+    if shared or not value:
+        return shared
+    return frozenset((next(c for c in codes if c not in named),))

@@ -23,9 +23,22 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
+# What a cited paragraph is, for a reader who must tell the guidance's conclusions from
+# the rest: a conclusion (or definition) of the guidance itself; a press release about
+# it; country information (the guidance's own COI summary, or a report it did not
+# write); or the law itself (an article of the Qualification Directive). A question's
+# `rests_on` lists these, in this order.
+Basis = Literal["guidance", "press_release", "country_information", "law"]
+BASES: tuple[str, ...] = ("guidance", "press_release", "country_information", "law")
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Quote(_Frozen):
+    text: str = Field(description="The guidance's own words, at most eleven of them.")
+    cite: str = Field(description="The paragraph they are from (see citations).")
 
 
 class Reason(_Frozen):
@@ -41,6 +54,8 @@ class Reason(_Frozen):
     depends_on: list[str] = Field(
         [], description="For a conditional reason: the facts not given (paths) and open "
                         "earlier questions (question:<id>) the hypothesis is about.")
+    quote: Quote | None = Field(
+        None, description="The guidance's operative words the reason restates, quoted.")
 
 
 class _Question(_Frozen):
@@ -49,6 +64,8 @@ class _Question(_Frozen):
 
     if TYPE_CHECKING:
         outcome: str
+        rests_on: list[str]
+        under_review: bool
         possible_outcomes: list[str]
         possible: dict[str, list[Any]]
         notes: list[str]
@@ -61,6 +78,14 @@ def _question(name: str, doc: str, outcome: Any, item: Any, **lists: Any) -> typ
     return create_model(  # type: ignore[call-overload, no-any-return]
         name, __base__=_Question, __doc__=doc,
         outcome=(outcome, ...),
+        rests_on=(list[Basis], Field(
+            description="What the outcome rests on: the kinds of the paragraphs its deciding "
+                        "rules cite, among guidance (a conclusion of the guidance), "
+                        "press_release, country_information and law.")),
+        under_review=(bool, Field(
+            description="True when the edition applied was under review on the assessment "
+                        "date: the outcome is then the edition's finding, not to be relied "
+                        "on without current country information.")),
         **lists,
         possible_outcomes=(list[str], Field(
             [], description="When the outcome depends on facts not given: the outcomes still "
@@ -102,7 +127,7 @@ def build_report_model(vocab: Any) -> type[Report]:
         questions[q.id] = (_question(q.title, q.description, Literal[q.outcomes], item,
                                      **lists), ...)
     return create_model(  # type: ignore[call-overload, no-any-return]
-        "Report", __base__=Report, __doc__="One assessment, format 1.",
+        "Report", __base__=Report, __doc__=f"One assessment, format {FORMAT}.",
         **questions,
         open_questions=(list[OpenQuestion], ...),
         warnings=(list[Warning], ...),
@@ -165,7 +190,7 @@ def build_outcomes_model(vocab: Any) -> type[_Frozen]:
                                   "possible_outcomes": (list[str], Field(
                                       [], description="Present when the outcome is open."))}
         for name, info in full.model_fields.items():
-            if name not in ("outcome", "possible_outcomes", "reasons"):
+            if name not in ("outcome", "possible_outcomes", "reasons", "under_review"):
                 fields[name] = (info.annotation, ...)
         fields["rules"] = (list[str], Field(description="Rules whose reasons apply."))
         fields["if_established"] = (list[str], Field(
@@ -222,6 +247,8 @@ class Citation(_Frozen):
     gist: str = Field(description="The same in one line.")
     source_id: str
     source_short: str
+    basis: Basis = Field(description="What the paragraph is: a conclusion of the guidance, "
+                                     "a press release, country information, or the law.")
     section: str
     references: list[str] = Field(
         [], description="The guidance's bracketed references, as printed.")
@@ -260,13 +287,19 @@ class RulesetInfo(_Frozen):
         description="Editions that took effect after the one applied, encoded or not.")
 
 
+# The report's format: 2 since each question says what its outcome rests on, whether
+# the edition was under review, and nexus `established` became `indicated` (see
+# docs/report-json.md, "Changes").
+FORMAT = 2
+
+
 class Report(_Frozen):
-    """One assessment, format 1: the base of every report model.
+    """One assessment: the base of every report model.
 
     The questions (for the shipped rules: applicability, persecution, risk, nexus,
     exclusion) and the keys after them are added by `build_report_model`."""
 
-    format: Literal[1] = 1
+    format: Literal[2] = FORMAT
     tool: Tool
     case_id: str | None
     assessment_date: dt.date

@@ -26,14 +26,14 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
 
 from riskassess.errors import Problem, RuleSetError
 from riskassess.io.reader import Document, read_yaml_file
 from riskassess.law.conditions import Condition, ConditionCompiler
 from riskassess.law.editions import DATE_SEVERITY, DATE_WARNING_CODES
 from riskassess.law.located import validate
-from riskassess.law.report import question_model
+from riskassess.law.report import Basis, question_model
 from riskassess.law.shipped import candidates, shipped_examples_dir, shipped_rules_dir
 from riskassess.law.vocabulary import Vocabulary, load_vocabulary
 from riskassess.words import one_of
@@ -150,9 +150,23 @@ class Source(_Strict):
     author: str
     date: str
     kind: str
+    # what its paragraphs are, unless a paragraph says otherwise (default: guidance for a
+    # source of kind guidance, otherwise country information)
+    basis: Basis | None = None
     url: str | None = None
     seed_file: str | None = None
     note: str | None = None
+    # when the text was read, and which part of it was at hand (a web source must say, since
+    # a page may have been read only in part): the bibliography prints both
+    consulted: str
+    at_hand: str | None = None
+
+    @model_validator(mode="after")
+    def _web_source_says_what_was_at_hand(self) -> Source:
+        if self.url and not self.at_hand:
+            raise ValueError("a source with a url must say which part of it was at hand "
+                             "(at_hand)")
+        return self
 
 
 class Cite(_Strict):
@@ -174,6 +188,7 @@ class Paragraph(_Strict):
     footnote: str | None = None
     facts: list[str] = []
     summary: str
+    basis: Basis | None = None  # default: its source's (see Source.basis)
 
     @property
     def references(self) -> list[str]:
@@ -198,6 +213,15 @@ class CoiRegistry(_Strict):
     paragraphs: list[Paragraph]
 
 
+class Quote(_Strict):
+    """The guidance's operative words a rule restates, quoted beside its own paraphrase: at
+    most eleven words (the project never copies a source's sentence), from one paragraph
+    the rule cites."""
+
+    text: str
+    cite: Id
+
+
 class Rule(_Strict):
     id: Id
     when: Any
@@ -209,6 +233,7 @@ class Rule(_Strict):
     prevails_over: list[Id] = []
     reasoning: str
     cites: list[Id]
+    quote: Quote | None = None
 
 
 class RuleFile(_Strict):
@@ -235,6 +260,7 @@ class CompiledRule:
     line: int | None
     column: int | None = None
     prevails_over: tuple[str, ...] = ()
+    quote: Quote | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +298,14 @@ class RuleSet:
     # what is built once per loaded rule set: its compiled program (engine/compiled.py) and the
     # words of its text report (render/layout.py)
     cache: dict = field(default_factory=dict, repr=False)
+
+    def basis(self, pid: str) -> str:
+        """What a paragraph is: its own `basis`, else its source's, else guidance for a
+        source of kind guidance and country information for any other."""
+        p = self.paragraphs[pid]
+        s = self.sources[p.source]
+        return p.basis or s.basis or ("guidance" if s.kind == "guidance" else
+                                      "country_information")
 
     @property
     def bracket_sources(self) -> dict[str, Source]:
@@ -589,12 +623,29 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
                 elif not any(r.get("id") == other for r in _raw_rules(rdoc)):
                     problems.append(rdoc.problem(here + ("prevails_over", pi),
                                                  f"'{other}' is not a rule of {qid}"))
+            if rule.quote is not None:
+                words = len(rule.quote.text.split())
+                if not 1 <= words <= 11:
+                    problems.append(rdoc.problem(
+                        here + ("quote", "text"), f"a quote is 1 to 11 words of the guidance "
+                        f"(this one has {words}): the project never copies a sentence"))
+                if rule.quote.cite not in rule.cites:
+                    problems.append(rdoc.problem(here + ("quote", "cite"),
+                                                 f"'{rule.quote.cite}' is not among the "
+                                                 "paragraphs this rule cites"))
+                elif rule.quote.cite in paragraphs and \
+                        sources[paragraphs[rule.quote.cite].source].kind != "guidance":
+                    problems.append(rdoc.problem(here + ("quote", "cite"),
+                                                 f"'{rule.quote.cite}' is not a paragraph of the "
+                                                 "guidance: quotes are the guidance's words"))
             compiled = CompiledRule(
                 id=rule.id, question=qid, kind=kinds[0], condition=cond, outcome=rule.outcome,
                 adds={k: tuple(v) for k, v in rule.adds.items()}, warns=rule.warns,
                 reasoning=" ".join(rule.reasoning.split()), cites=tuple(rule.cites),
                 file=rdoc.file, line=line, column=column,
-                prevails_over=tuple(rule.prevails_over))
+                prevails_over=tuple(rule.prevails_over),
+                quote=rule.quote.model_copy(update={"text": " ".join(rule.quote.text.split())})
+                if rule.quote else None)
             rules[rule.id] = compiled
             rules_by_q[qid].append(compiled)
         problems += compiler.problems

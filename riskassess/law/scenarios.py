@@ -46,6 +46,8 @@ def sidecar_model(vocab: Vocabulary) -> type[ScenarioFile]:
         for q in vocab.questions:
             lists = {s.name: (list[str] | None, None) for s in q.lists}
             model = create_model(f"Expected{q.title}", __base__=_Strict, outcome=(str, ...),
+                                 rests_on=(list[str] | None, None),
+                                 under_review=(bool | None, None),
                                  **lists, notes=(list[str] | None, None))
             questions[q.id] = (model, ...)
         expected = create_model(
@@ -102,6 +104,14 @@ def compare(report: Report, expected: Any) -> list[str]:
             diffs.append(f"{qid}.outcome: expected {want.outcome}, got {got.outcome}")
         for key, value in want.model_dump(exclude={"outcome"}).items():
             if value is None:
+                continue
+            if key == "under_review":
+                if got.under_review is not value:
+                    diffs.append(f"{qid}.under_review: expected {value}, got {got.under_review}")
+                continue
+            if key == "rests_on":  # an order of its own (guidance first), compared as is
+                if list(got.rests_on) != value:
+                    diffs.append(f"{qid}.rests_on: expected {value}, got {list(got.rests_on)}")
                 continue
             have = _names(getattr(got, key), vocab)
             if have != sorted(value):

@@ -21,19 +21,20 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import itertools
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from riskassess.errors import Problem, RuleSetError
 from riskassess.io.reader import read_yaml_file
 from riskassess.law.dates import UNKNOWN
 from riskassess.law.located import validate
-from riskassess.law.plain import Implication
+from riskassess.law.plain import Implication, frame_lines
 from riskassess.words import record_words
 
 FACTS_FILE = "facts.yaml"
@@ -161,8 +162,51 @@ class QuizEntry(_Strict):
     prompt: str
 
 
+class Instrument(_Strict):
+    """How the instrument of the law is cited on a range of assessment dates."""
+
+    cited_as: str
+    from_: dt.date | None = Field(None, alias="from")
+    until: dt.date | None = None  # the last day
+    note: str | None = None
+
+
+class Frame(_Strict):
+    """What an assessment does not decide: printed in every document. `{instrument}` in
+    a line stands for how the instrument is cited on the assessment date."""
+
+    heading: str
+    intro: str
+    not_covered: list[str]
+    instruments: list[Instrument]
+
+    @model_validator(mode="after")
+    def _every_day_covered(self) -> Frame:
+        ins = self.instruments
+        ok = bool(ins) and ins[0].from_ is None and ins[-1].until is None and all(
+            a.until is not None and b.from_ == a.until + dt.timedelta(days=1)
+            for a, b in itertools.pairwise(ins))
+        if not ok:
+            raise ValueError("instruments must cover every date in order: the first without "
+                             "'from', the last without 'until', each 'from' the day after "
+                             "the 'until' before it")
+        return self
+
+    @property
+    def plain(self) -> tuple:
+        """The frame as plain data, for law/plain.py frame_lines (and the cold path)."""
+        return (" ".join(self.intro.split()), tuple(self.not_covered),
+                tuple((i.cited_as, i.from_, i.until, i.note) for i in self.instruments))
+
+    def lines(self, day: dt.date) -> tuple[str, list[str], str | None]:
+        """The frame on an assessment date: the intro, each matter not covered, and the
+        instrument's note (if any)."""
+        return frame_lines(*self.plain, day)
+
+
 class QuestionsFile(_Strict):
     format: Literal[1]
+    frame: Frame
     item_types: dict[str, ItemType] = {}
     profile_question: str
     profile_outcome: str
@@ -263,6 +307,7 @@ class Vocabulary:
     questions: tuple[QuestionVocab, ...]
     item_types: dict[str, ItemType]
     outcome_labels: dict[str, str]
+    frame: Frame
     quiz: tuple[QuizEntry, ...]
     profile_question: str
     profile_outcome: str
@@ -590,7 +635,8 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         given_only_if=given_only_if, not_after_assessment=frozenset(not_after),
         implications=tuple(implications),
         questions=tuple(questions), item_types=dict(questions_file.item_types),
-        outcome_labels=dict(questions_file.outcome_labels), quiz=tuple(questions_file.quiz),
+        outcome_labels=dict(questions_file.outcome_labels), frame=questions_file.frame,
+        quiz=tuple(questions_file.quiz),
         profile_question=questions_file.profile_question,
         profile_outcome=questions_file.profile_outcome, sha256=h.hexdigest(),
         files=(str(directory / FACTS_FILE), str(directory / QUESTIONS_FILE)),

@@ -49,6 +49,7 @@ class Note:
     url: str | None
     # the reports behind the labels of the guidance's brackets, as words.bracket_source
     reports: list[str] = field(default_factory=list)
+    basis: str = "guidance"  # what the paragraph is (law/report.py BASES)
 
     @property
     def where(self) -> str:
@@ -58,7 +59,8 @@ class Note:
     @property
     def lines(self) -> list[str]:
         """The note as a reader sees it, one line each: source, place, summary, reports."""
-        out = [_end(f"{self.author}, {self.source}, {self.date}"), self.where, self.summary]
+        out = [_end(f"{self.author}, {self.source}, {self.date}"), self.where,
+               words.NOTE_BASIS[self.basis], self.summary]
         if self.reports:
             out.append("Reports in the brackets: " + "; ".join(self.reports) + ".")
         if self.url:
@@ -68,7 +70,7 @@ class Note:
 
 @dataclass
 class Reason:
-    text: str
+    text: str  # the rule's reasoning, with the guidance's words it restates (if quoted)
     rule: str
     notes: list[int]
 
@@ -94,6 +96,8 @@ class Question:
     hypotheses: list[Hypotheses]
     depends_on: list[tuple[str, str]]
     decisive: list[str]
+    rests_on: str = ""  # what the outcome rests on, in words
+    caveat: str | None = None  # the edition was under review on the assessment date
 
     @property
     def outcome_line(self) -> str:
@@ -119,6 +123,19 @@ class Source:
     title: str
     date: str
     url: str | None
+    consulted: str | None = None
+    at_hand: str | None = None
+
+    @property
+    def line(self) -> str:
+        """The entry as one line: author, title, date, address, when consulted, what was
+        at hand."""
+        out = f"{self.author}, {self.title}, {self.date}." + (f" {self.url}" if self.url else "")
+        if self.consulted:
+            out += f" Consulted: {_end(self.consulted)}"
+        if self.at_hand:
+            out += f" At hand: {_end(self.at_hand)}"
+        return out
 
 
 @dataclass
@@ -135,6 +152,10 @@ class Document:
     facts_not_given: list[str]  # labels
     questions: list[Question]
     open_questions: list[tuple[str, str, str]]  # fact label, affects (titles), why
+    frame_heading: str = ""  # what the assessment does not decide:
+    frame_intro: str = ""
+    frame: list[str] = field(default_factory=list)  # each matter not covered
+    frame_note: str | None = None  # how the instrument is cited on the date, if need be
     notes: list[Note] = field(default_factory=list)
     bibliography: list[Source] = field(default_factory=list)
     codes: list[tuple[str, str]] = field(default_factory=list)  # code, words (small print)
@@ -186,7 +207,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                 notes.append(Note(numbers[pid], pid, src.title, src.author, src.date, c.section,
                                   c.locator, c.summary, c.url,
                                   [words.bracket_source(b.label, b.author, b.title, b.date)
-                                   for b in c.bracket_sources]))
+                                   for b in c.bracket_sources], c.basis))
             out.append(numbers[pid])
         return sorted(dict.fromkeys(out))
 
@@ -254,12 +275,15 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                  for coll, label in list_labels.items() if getattr(q, coll, None)]
         possible = [(list_labels.get(coll, coll), [item(coll, i) for i in items])
                     for coll, items in q.possible.items()]
-        firm = [Reason(r.text, r.rule, cite(list(r.cites))) for r in q.reasons if not r.conditional]
+        def reason(r: Any) -> Reason:
+            return Reason(words.with_quote(r.text, r.quote.text if r.quote else None), r.rule,
+                          cite(list(r.cites)))
+
+        firm = [reason(r) for r in q.reasons if not r.conditional]
         groups: dict[tuple[str, ...], list[Reason]] = {}
         for r in q.reasons:
             if r.conditional:
-                groups.setdefault(tuple(r.depends_on), []).append(
-                    Reason(r.text, r.rule, cite(list(r.cites))))
+                groups.setdefault(tuple(r.depends_on), []).append(reason(r))
         hypotheses = [Hypotheses("Depending on " + words.and_([variable_label(v) for v in key])
                                  if key else words.DEPENDING, reasons)
                       for key, reasons in groups.items()]
@@ -268,16 +292,19 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             [outcome(o) for o in q.possible_outcomes], lists, possible, firm, hypotheses,
             [(fact_label(f), vocab.facts[f].words(values[f]))
              for f, _ in explanation.depends_on.get(spec.id, [])],
-            [c.prose(vocab) for c in explanation.decisive.get(spec.id, [])]))
+            [c.prose(vocab) for c in explanation.decisive.get(spec.id, [])],
+            words.rests_on(q.rests_on),
+            words.review_caveat(rs.under_review_from) if q.under_review and
+            rs.under_review_from else None))
 
     titles = {q.id: q.title for q in vocab.questions}
     open_questions = [(fact_label(o.fact), ", ".join(titles.get(a, a) for a in o.affects), o.why)
                       for o in report.open_questions]
 
     cited_sources = list(dict.fromkeys(report.citations[n.pid].source_id for n in notes))
-    bibliography = [Source(ruleset.sources[s].author, ruleset.sources[s].title,
-                           ruleset.sources[s].date, ruleset.sources[s].url)
-                    for s in cited_sources]
+    bibliography = [Source(src.author, src.title, src.date, src.url, src.consulted, src.at_hand)
+                    for src in (ruleset.sources[s] for s in cited_sources)]
+    frame_intro, frame, frame_note = vocab.frame.lines(report.assessment_date)
     footer = (f"riskassess {report.tool.version}; rule set {rs.id}, sha256 {rs.sha256}; "
               f"assessment date {report.assessment_date.isoformat()}")
     return Document(
@@ -286,7 +313,9 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         date_defaulted="assessment_date_defaulted" in codes_now,
         edition_title=rs.title, edition_status=status, edition_lines=lines,
         warnings=warnings, facts_given=given, facts_not_given=missing, questions=questions,
-        open_questions=open_questions, notes=notes, bibliography=bibliography,
+        open_questions=open_questions, frame_heading=vocab.frame.heading,
+        frame_intro=frame_intro, frame=frame, frame_note=frame_note, notes=notes,
+        bibliography=bibliography,
         codes=sorted(used_codes.items()) + [(f"note {n.number}", n.pid) for n in notes],
         footer=footer,
         generated_at=generated_at.isoformat(timespec="seconds") if generated_at else None)

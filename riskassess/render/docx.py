@@ -191,9 +191,7 @@ def render(doc: Document) -> bytes:
         for r in (lead, body):
             r.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
         marks(p, w.notes)
-    para("This is decision support, not a decision: it applies the guidance's general "
-         "conclusions to the facts given; credibility, the weighing of evidence and exclusion "
-         "remain with the decision-maker.")
+    para(words.frame_pointer(doc.frame_heading))
 
     heading("Case facts", level=1)
     if doc.facts_given:
@@ -212,7 +210,11 @@ def render(doc: Document) -> bytes:
 
     for q in doc.questions:
         heading(q.heading, level=1)
+        if q.caveat:
+            p = para(q.caveat, bold=True)
+            p.runs[0].font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
         para(q.outcome_line, bold=True)
+        para(q.rests_on + ".")
         for label, items in q.lists:
             para(f"{label}:")
             for item in items:
@@ -240,6 +242,13 @@ def render(doc: Document) -> bytes:
         else:
             para("No single change of a given fact would change this conclusion.")
 
+    heading(doc.frame_heading, level=1)
+    para(doc.frame_intro)
+    for line in doc.frame:
+        para(line, style="List Bullet")
+    if doc.frame_note:
+        para(doc.frame_note)
+
     heading("Open questions (facts to establish)", level=1)
     if doc.open_questions:
         for fact, affects, why in doc.open_questions:
@@ -251,8 +260,7 @@ def render(doc: Document) -> bytes:
          "summarised in riskassess's own words; check the source before relying on it.")
     heading("Bibliography", level=1)
     for s in doc.bibliography:
-        para(f"{s.author}, {s.title}, {s.date}." + (f" {s.url}" if s.url else ""),
-             style="List Bullet")
+        para(s.line, style="List Bullet")
     heading("Reference: codes used", level=2)
     for code, meaning in doc.codes:
         para(f"{code}: {meaning}", size=8)

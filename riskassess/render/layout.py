@@ -15,6 +15,7 @@ cites, open questions, warnings, cited paragraphs.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import unicodedata
@@ -23,6 +24,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from riskassess import words
+from riskassess.law.plain import frame_lines
 
 # A block: ("text", [(words, style), ...], indent) | ("bullet", words, indent, style)
 #        | ("panel", title, words) | ("blank",)
@@ -41,6 +43,7 @@ class TextInfo:
     top: tuple[str, ...]  # warning codes shown at the top
     scope_warning: str
     records: dict[str, str]  # a record item (JSON, keys sorted) -> its words
+    frame: tuple = ("", "", (), ())  # heading, then law/plain.py frame_lines' arguments
 
 
 def text_info(ruleset: Any) -> TextInfo:
@@ -68,7 +71,8 @@ def _text_info(ruleset: Any) -> TextInfo:
         outcome_labels=dict(vocab.outcome_labels), list_labels=vocab.list_labels(),
         codes={k: dict(v) for k, v in ruleset.edition.codes.items()},
         rank=warning_rank(ruleset), top=tuple(top_warning_codes(ruleset)),
-        scope_warning=vocab.scope.warning, records=records)
+        scope_warning=vocab.scope.warning, records=records,
+        frame=(vocab.frame.heading, *vocab.frame.plain))
 
 
 def _record_key(item: Any) -> str:
@@ -139,7 +143,10 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     for qid, heading in info.headings:
         q = data[qid]
         out.append(("text", [(heading, "bold underline")], 0))
+        if q["under_review"] and rs["under_review_from"]:
+            say(words.review_caveat(dt.date.fromisoformat(rs["under_review_from"])), 2, PANEL)
         say(words.outcome_line(labels.get(q["outcome"], q["outcome"]), q["outcome"]), 2, "bold")
+        say(words.rests_on(q["rests_on"]), 2)
         if q["possible_outcomes"]:
             say(f"{words.OPEN_BETWEEN}: {', '.join(q['possible_outcomes'])}", 2)
         for coll, label in list_labels.items():
@@ -158,7 +165,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
             if reasons:
                 say(heading_, 2)
             for r in reasons:
-                say(f"- {r['text']}", 4)
+                say(f"- {words.with_quote(r['text'], r['quote'] and r['quote']['text'])}", 4)
                 say(f"rule {r['rule']}; cites {', '.join(r['cites'])}", 6, "dim")
         say()
 
@@ -180,9 +187,18 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     out.append(("text", [("Cited paragraphs", "bold underline")], 0))
     for pid, c in data["citations"].items():
         say(f"[{pid}] {c['source_short']}, {c['locator']}", 2, "bold")
-        say(c["gist"], 4)
+        say(f"{words.NOTE_BASIS[c['basis']]} {c['gist']}", 4)
         for b in c["bracket_sources"]:
             say(words.bracket_source(b["label"], b["author"], b["title"], b["date"]), 4)
+    say()
+    heading_, *plain = info.frame
+    out.append(("text", [(heading_, "bold underline")], 0))
+    intro, matters, note = frame_lines(*plain, dt.date.fromisoformat(data["assessment_date"]))
+    say(intro, 2)
+    for line in matters:
+        say(f"- {line}", 2)
+    if note:
+        say(note, 2)
     say()
     say(f"riskassess {data['tool']['version']}; rule set {rs['id']}; sha256 {rs['sha256']}",
         0, "dim")

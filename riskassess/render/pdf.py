@@ -57,9 +57,6 @@ SHADE = colors.HexColor("#EEEEEE")
 MARGIN = 20 * mm
 TOP = 24 * mm
 BOTTOM = 20 * mm
-DISCLAIMER = ("This is decision support, not a decision: it applies the guidance's general "
-              "conclusions to the facts given; credibility, the weighing of evidence and "
-              "exclusion remain with the decision-maker.")
 NOTES_INTRO = ("Each note is a paragraph the rules cite, summarised in riskassess's own words; "
                "check the source before relying on it.")
 
@@ -253,7 +250,7 @@ def render(doc: Document) -> bytes:
             ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
         ]))
         story += [box, Spacer(0, 8)]
-    para(_t(DISCLAIMER))
+    para(_t(words.frame_pointer(doc.frame_heading)))
 
     heading("Case facts", 0)
     if doc.facts_given:
@@ -280,7 +277,10 @@ def render(doc: Document) -> bytes:
 
     for q in doc.questions:
         heading(q.heading, 0)
+        if q.caveat:
+            para('<font color="#B3261E"><b>' + _t(q.caveat) + "</b></font>")
         para("<b>" + _t(q.outcome_line) + "</b>")
+        para(_t(q.rests_on + "."))
         for label, items in q.lists:
             para(_t(f"{label}:"))
             for text in items:
@@ -310,6 +310,13 @@ def render(doc: Document) -> bytes:
         else:
             para("No single change of a given fact would change this conclusion.")
 
+    heading(doc.frame_heading, 0)
+    para(_t(doc.frame_intro))
+    for line in doc.frame:
+        item(line)
+    if doc.frame_note:
+        para(_t(doc.frame_note))
+
     heading("Open questions (facts to establish)", 0)
     if doc.open_questions:
         for fact, affects, why in doc.open_questions:
@@ -333,6 +340,10 @@ def render(doc: Document) -> bytes:
             text = _t(f"{s.author}, ") + "<i>" + _t(s.title) + "</i>" + _t(f", {s.date}.")
             if s.url:
                 text += f' <a href="{_href(s.url)}" color="#1A4E8A">{_t(s.url)}</a>'
+            if s.consulted:
+                text += _t(f" Consulted: {s.consulted}.")
+            if s.at_hand:
+                text += _t(f" At hand: {s.at_hand}.")
             para(text, "bullet", bullet="•")
     else:
         para("No source is cited.")
