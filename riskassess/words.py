@@ -162,7 +162,7 @@ def and_(parts: list[str]) -> str:
 # ------------------------------------------------------ what an outcome rests on
 
 # The kinds of paragraph an outcome rests on (a report's `rests_on`; law/report.py BASES)
-BASIS_WORDS = {"guidance": "the guidance's conclusions", "press_release": "a press release",
+BASIS_WORDS = {"guidance": "the guidance", "press_release": "a press release",
                "country_information": "country information", "law": "the law"}
 # ... and what one cited paragraph is, at the head of its note
 NOTE_BASIS = {"guidance": "The guidance.",

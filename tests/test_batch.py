@@ -90,7 +90,8 @@ def test_summary_csv(caseload, tmp_path):
 def test_exit_codes_of_a_batch(tmp_path):
     good = tmp_path / "good"
     good.mkdir()
-    shutil.copy(CASES[0], good / "a.yaml")
+    # a case dated under the April 2024 edition, whose rule set is broken below
+    shutil.copy(EXAMPLES / "religious-objector.yaml", good / "a.yaml")
     assert run_cli("evaluate", str(good)).code == 0
     (good / "b.yaml").write_text("applicant:\n  military_status: deserter\n", encoding="utf-8")
     refused = run_cli("evaluate", str(good), "--today", "2025-08-01")  # interim: not encoded

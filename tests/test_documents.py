@@ -350,7 +350,7 @@ def test_compare_two_editions():
     step1 = r.out.split("Step 1.")[1].split("Step 2.")[0]
     # outcomes by their labels, codes in parentheses (issue 15: prose, not codes)
     assert ('"the acts qualify as persecution" (qualifies) -> '
-            '"no acts of persecution reported (treatment by the Transitional Government)" '
+            '"no acts of persecution reported (the only sentence of Step 1 at hand)" '
             '(no_acts_reported) (CHANGED)') in step1
     assert "explained by [cg25.4-3.step1]" in step1
     # each edition's warnings under its own heading, with their messages (tests/test_compare.py)

@@ -278,12 +278,13 @@ def test_a_constraint_on_a_value_that_does_not_exist(rules):
 
 def test_a_fact_cites_a_paragraph_no_edition_has(rules):
     path = rules / "syria" / "facts.yaml"
-    edit(path, "    cites: [cg24.coi.penalties]\n", "    cites: [cg24.coi.penalty]\n")
+    # the first fact citing this paragraph is applicant.rank
+    edit(path, "    cites: [cg24.coi.nature-of-escape]\n", "    cites: [cg24.coi.escape]\n")
     r = run_cli("rules", "check", str(rules))
     assert r.code == ExitCode.FINDINGS
     [finding] = findings(r)
     assert finding.startswith(f"{path}:{line_of(path, 'path: applicant.rank')}:")
-    assert "cites 'cg24.coi.penalty', a paragraph of no edition" in finding
+    assert "cites 'cg24.coi.escape', a paragraph of no edition" in finding
 
 
 def test_a_bad_vocabulary_file_is_a_located_rule_set_error(rules):

@@ -26,7 +26,7 @@ from typing import Any
 
 from riskassess.engine.effect import Effect
 from riskassess.law.dates import date_candidates
-from riskassess.law.plain import QUESTION_PREFIX, UNKNOWN, set_class
+from riskassess.law.plain import QUESTION_PREFIX, UNKNOWN, set_signature
 from riskassess.words import why_parts, why_sentence, why_words
 
 # Caches of results per combination, bounded so that memory stays flat over a batch of
@@ -148,9 +148,9 @@ class Program:
         self.sha256 = ruleset.sha256
         self.misses = 0  # part computations not found in the tables (should stay 0)
         self.domains = rule_domains(ruleset)
-        # set facts whose values are cut down to classes: the codes the rules name, and all
-        self.classes = {p: (named, vocab.testable[p].values)
-                        for p, named in set_classes(ruleset).items()}
+        # set facts whose values are cut down to classes: the code sets the rules test, and
+        # the value standing for each class
+        self.classes = set_classes(ruleset)
         self.thresholds = dict(ruleset.thresholds)
         self.facts = [p for p, s in vocab.testable.items()]
         self.dates = [p for p, s in vocab.testable.items() if s.kind == "date"]
@@ -213,10 +213,10 @@ class Program:
         for path in self.plain:
             if tokens[path] == UNKNOWN:
                 tokens[path] = doms[path]
-        for path, (named, codes) in self.classes.items():
+        for path, (tests, representatives) in self.classes.items():
             value = tokens[path]
             if value.__class__ is frozenset:
-                tokens[path] = set_class(value, named, codes)
+                tokens[path] = representatives[set_signature(value, tests)]
         for path in self.dates:
             value = values[path]
             key = (path, value, day if path in self.not_after else None)

@@ -42,7 +42,7 @@ from riskassess.engine.effect import Effect
 from riskassess.engine.hypothesis import Words, describe, residual
 from riskassess.engine.hypothesis import variables as open_variables
 from riskassess.errors import RuleSetError
-from riskassess.law.plain import QUESTION_PREFIX, set_class
+from riskassess.law.plain import QUESTION_PREFIX, set_signature
 from riskassess.law.report import (
     BASES,
     BracketSource,
@@ -78,19 +78,20 @@ def domains(vocab: Any) -> dict[str, tuple[Any, ...]]:
     return vocab.models["domains"]
 
 
-def set_classes(ruleset: RuleSet) -> dict[str, frozenset]:
-    """Per set fact the rule set may cut down, the codes its conditions name. A condition
-    reads a set fact only through `contains_any` and `empty`, so two values with the same
-    named codes and the same emptiness answer every rule alike. Facts in the vocabulary's
-    constraints keep every value (a constraint may read the value itself)."""
+def set_classes(ruleset: RuleSet) -> dict[str, tuple[tuple[frozenset, ...], dict]]:
+    """Per set fact the rule set may cut down: the code sets its `contains_any` conditions
+    test, and one value standing for each class of values those tests and `empty` cannot
+    tell apart (keyed by law/plain.py set_signature). A condition reads a set fact only
+    through those two tests, so every value of a class answers every rule alike. Facts in
+    the vocabulary's constraints keep every value (a constraint may read the value itself)."""
     found = ruleset.cache.get("set_classes")
     if found is None:
         vocab = ruleset.vocabulary
         constrained = {f for f, (other, _) in vocab.given_only_if.items()} | {
             other for other, _ in vocab.given_only_if.values()} | {
             p for i in vocab.implications for p in (i.fact, i.when_fact)}
-        named: dict[str, set] = {p: set() for p, s in vocab.testable.items()
-                                 if s.kind == "set" and p not in constrained}
+        tests: dict[str, dict[frozenset, None]] = {
+            p: {} for p, s in vocab.testable.items() if s.kind == "set" and p not in constrained}
 
         def walk(tree: tuple) -> None:
             if tree[0] in ("all", "any"):
@@ -98,26 +99,32 @@ def set_classes(ruleset: RuleSet) -> dict[str, frozenset]:
                     walk(c.tree)
             elif tree[0] == "not":
                 walk(tree[1].tree)
-            elif tree[0] == "fact" and tree[2] == "contains_any" and tree[1] in named:
-                named[tree[1]].update(tree[3])
+            elif tree[0] == "fact" and tree[2] == "contains_any" and tree[1] in tests:
+                tests[tree[1]].setdefault(frozenset(tree[3]), None)
 
         for rule in ruleset.rules.values():
             walk(rule.condition.tree)
-        found = ruleset.cache["set_classes"] = {p: frozenset(n) for p, n in named.items()}
+        everything = domains(vocab)
+        found = {}
+        for path, seen in tests.items():
+            ordered = tuple(sorted(seen, key=sorted))
+            representatives: dict[tuple, frozenset] = {}
+            for value in everything[path]:  # smallest values first
+                representatives.setdefault(set_signature(value, ordered), value)
+            found[path] = (ordered, representatives)
+        ruleset.cache["set_classes"] = found
     return found
 
 
 def rule_domains(ruleset: RuleSet) -> dict[str, tuple[Any, ...]]:
     """The vocabulary's domains as far as this rule set can tell values apart: each set
-    fact's subsets cut down to one per class (set_classes). Checking and compiling enumerate
+    fact's values cut down to one per class (set_classes). Checking and compiling enumerate
     these, not the 2^n subsets of a list of n codes."""
     found = ruleset.cache.get("domains")
     if found is None:
         found = dict(domains(ruleset.vocabulary))
-        facts = ruleset.vocabulary.testable
-        for path, named in set_classes(ruleset).items():
-            found[path] = tuple(dict.fromkeys(set_class(v, named, facts[path].values)
-                                              for v in found[path]))
+        for path, (_, representatives) in set_classes(ruleset).items():
+            found[path] = tuple(representatives.values())
         ruleset.cache["domains"] = found
     return found
 

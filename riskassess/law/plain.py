@@ -219,11 +219,7 @@ def frame_lines(intro: str, not_covered: tuple[str, ...] | list[str],
                     for line in not_covered], " ".join(note.split()) if note else None)
 
 
-def set_class(value: frozenset, named: frozenset, codes: tuple[str, ...]) -> frozenset:
-    """The one value standing for every value of a set fact that no condition can tell from
-    it: its codes that some `contains_any` names, or, if it has none of those, the empty set
-    or the first code no condition names."""
-    shared = value & named
-    if shared or not value:
-        return shared
-    return frozenset((next(c for c in codes if c not in named),))
+def set_signature(value: frozenset, tests: tuple[frozenset, ...]) -> tuple[bool, ...]:
+    """What the rules can see of a set fact's value: whether it meets each code set a
+    `contains_any` tests, and whether it is empty."""
+    return (*(bool(value & codes) for codes in tests), not value)
