@@ -54,7 +54,7 @@ def test_unknown_fact(rules):
     assert r.code == ExitCode.FINDINGS
     [finding] = findings(r)
     assert finding.startswith(f"{path}:{line_of(path, 'applicant.grade')}:")
-    assert ("risk.officer-rank-enhances: when.all[2].fact: 'applicant.grade' is not a fact"
+    assert ("risk.officer-rank-circumstance: when.all[2].fact: 'applicant.grade' is not a fact"
             in finding)
 
 
@@ -137,8 +137,8 @@ def test_dead_rule_and_unused_code_are_warnings(rules):
     r = run_cli("rules", "check", str(rules))
     assert r.code == 0  # warnings only
     out = r.out
-    assert f"{path}:{line_of(path, 'id: risk.officer-rank-enhances')}:" in out
-    assert "risk.officer-rank-enhances: warning: dead rule: it applies to no case" in out
+    assert f"{path}:{line_of(path, 'id: risk.officer-rank-circumstance')}:" in out
+    assert "risk.officer-rank-circumstance: warning: dead rule: it applies to no case" in out
     edition = rules / E24 / "edition.yaml"
     edit(edition, "  enhancing_factors:\n",
          "  enhancing_factors:\n    tall: \"A code no rule adds.\"\n")
@@ -188,7 +188,7 @@ def test_rules_show():
     assert both.out.count("Rule persecution.not-assessed-outside-profile") == 2
     missing = run_cli("rules", "show", "risk.officer-rank")
     assert missing.code == ExitCode.USAGE
-    assert "did you mean risk.officer-rank-enhances" in missing.err
+    assert "did you mean risk.officer-rank-circumstance" in missing.err
 
 
 def test_coi_show_and_search():
@@ -221,4 +221,4 @@ def test_coverage_fails_when_a_rule_is_not_exercised(tmp_path):
         encoding="utf-8")
     r = run_cli("rules", "coverage", "--examples", str(examples))
     assert r.code == ExitCode.FINDINGS
-    assert "  NO risk.officer-rank-enhances" in r.out
+    assert "  NO risk.officer-rank-circumstance" in r.out

@@ -208,7 +208,7 @@ def test_unknown_rank_is_an_open_question_for_risk_only():
     report = evaluate(case, RULESET, CHOICE, DAY)
     [oq] = report.open_questions
     assert (oq.fact, oq.affects, oq.rules) == ("applicant.rank", ["risk"],
-                                              ["risk.officer-rank-enhances"])
+                                              ["risk.officer-rank-circumstance"])
     assert "officer rank" in oq.why
     assert report.risk.possible == {"enhancing_factors": ["officer_rank"]}
     assert "officer_rank" not in report.risk.enhancing_factors

@@ -81,7 +81,7 @@ COMMANDS = [
     ["evaluate", CASE, "-f", "html"], ["explain", CASE],
     ["compare", CASE, "--editions", "euaa-syria-2024", "euaa-syria-2025-12"],
     ["schema", "case"], ["schema", "report"], ["rules", "list"], ["rules", "check"],
-    ["rules", "show", "risk.officer-rank-enhances"], ["rules", "coverage"],
+    ["rules", "show", "risk.officer-rank-circumstance"], ["rules", "coverage"],
     ["coi", "show", "cg24.profile"], ["coi", "search", "amnesty"], ["examples", "list"],
     ["examples", "show", "draft-evader"], ["examples", "run", "--all"],
     ["examples", "vary", "draft-evader", "--fact", "applicant.military_status=deserter"],

@@ -46,7 +46,7 @@ BREAKAGES = [
     ("risk.yaml", "{question: applicability, is: outside_profile}",
      "{question: nexus, is: established}",
      "'nexus' is not a question answered before this one"),
-    ("risk.yaml", "  - id: risk.officer-rank-enhances", "  - id: risk.family-members-note",
+    ("risk.yaml", "  - id: risk.officer-rank-circumstance", "  - id: risk.family-members-note",
      "rule id 'risk.family-members-note' repeats"),
     ("coi.yaml", "    section: \"4.2.3, profile definition\"\n",
      "    section: \"4.2.3, profile definition\"\n    section: again\n",

@@ -402,7 +402,7 @@ _RULE_PATH = re.compile(r"^rules\[(\d+)\]\.?(.*)$")
 
 
 def _relabel(problems: list[Problem], docs: list[Document]) -> list[Problem]:
-    """Name the rule a problem is in (`risk.officer-rank-enhances: when.all[1].fact: ...`)
+    """Name the rule a problem is in (`risk.officer-rank-circumstance: when.all[1].fact: ...`)
     instead of its index (`rules[6].when.all[1].fact`), as lawyers know rules by id."""
     ids = {doc.file: [r.get("id") for r in _raw_rules(doc)] for doc in docs}
     out = []
