@@ -143,10 +143,14 @@ DEPENDING = "Depending on facts not given"  # conditional reasons
 OPEN_BETWEEN = "Still open between"  # the outcomes still possible
 
 
-def outcome_line(label: str, code: str | None = None, open_between: list[str] = ()) -> str:
+def outcome_line(label: str, code: str | None = None, open_between: list[str] = (),
+                 review_since: dt.date | None = None) -> str:
     """The frame of a question's outcome: its label (and code, in the terminal), and the
-    outcomes still open (in documents)."""
-    line = f"Outcome: {label}" + (f" [{code}]" if code is not None else "")
+    outcomes still open (in documents); for an edition under review on the assessment date,
+    the headline itself says whose finding it is."""
+    head = (f"Outcome found by the edition applied, under review since {long_date(review_since)}"
+            if review_since else "Outcome")
+    line = f"{head}: {label}" + (f" [{code}]" if code is not None else "")
     if open_between:
         line += "; still open between " + and_(list(open_between))
     return line
@@ -179,9 +183,16 @@ def rests_on(bases: list[str] | tuple[str, ...]) -> str:
 
 
 def review_caveat(since: dt.date) -> str:
-    """The headline caveat of every outcome of an edition under review on the date."""
-    return (f"Under review since {long_date(since)}: this is the finding of the edition "
-            "applied, not to be relied on without current country information.")
+    """The caveat above every outcome of an edition under review on the date (the outcome's
+    headline itself says that it is that edition's finding, under review since when)."""
+    return (f"Not to be relied on without current country information: the edition applied "
+            f"has been under review since {long_date(since)}, and some of its conclusions may "
+            "no longer hold.")
+
+
+# Under "Open questions" when there are none
+NO_OPEN_QUESTION = ("None: no unknown fact could change a conclusion of these rules (facts "
+                    "recorded only, such as role and unit, are read by no rule).")
 
 
 def frame_pointer(heading: str) -> str:

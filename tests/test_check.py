@@ -179,7 +179,7 @@ def test_rules_show():
     assert r.code == 0
     for part in ("applies when: applicability is in_profile and "
                  "applicant.reconciliation_status is amnesty_surrender",
-                 "adds to circumstances that do not lower it: amnesty_surrender",
+                 "adds to points on an amnesty or settlement: amnesty_surrender",
                  "why: The guidance's conclusion that amnesty decrees would generally not",
                  "[cg24.concl.risk-amnesty]", "summary: ",
                  "locator: 4.2.3, Conclusions and guidance, level of risk, para. 4"):

@@ -185,7 +185,7 @@ LATER_FACTS_KNOWN = {
     "left_syria_after_desertion": False, "non_armed_opposition_activity": False,
     "suspected_opposition_sympathy": False, "from_reconciled_area": False,
     "returned_to_service": False, "deserted_again": False, "family_targeted": False,
-    "prior_measures": [], "charged_under_antiterrorism_law": False}
+    "prior_measures": [], "charged_under_antiterrorism_law": False, "armed_groups": []}
 
 
 def test_a_fact_no_rule_reads_is_never_an_open_question():

@@ -24,6 +24,9 @@ DESERTER = {"country_of_origin": "sy", "sex": "male", "military_status": "desert
             "rank": "officer", "desertion_date": "2016-08", "desertion_type": "external",
             "fought_against_government": "false", "reconciliation_status": "none",
             "conscientious_objection": "religious", "exclusion_indicators": "none",
+            # the armed groups he belonged to: joining an opposition armed group is a COI
+            # circumstance (issue 24)
+            "armed_groups": "none",
             # the circumstances the COI links to treatment (issue 14); an external escape
             # answers left_syria_after_desertion by itself, and no return to service leaves
             # no second desertion to ask about
@@ -164,7 +167,7 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
                "suspected_opposition_sympathy": "false", "from_reconciled_area": "true",
                "returned_to_service": "true", "deserted_again": "false",
                "family_targeted": "false", "prior_measures": "none",
-               "charged_under_antiterrorism_law": "false",
+               "charged_under_antiterrorism_law": "false", "armed_groups": "none",
                # the file names no country: that is asked too (first)
                "country_of_origin": "SY"}
     asked = drive(child, answers)

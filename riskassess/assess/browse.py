@@ -68,8 +68,8 @@ def show_rule(rulesets: list[RuleSet], rule_id: str) -> str:
         for coll, items in r.adds.items():
             for item in items:
                 meaning = codes.get(coll, {}).get(item, "") if isinstance(item, str) else ""
-                label = rs.vocabulary.list_labels().get(coll, coll)
-                lines.append(f"  adds to {label.lower()}: "
+                noun = rs.vocabulary.list_nouns().get(coll, coll)
+                lines.append(f"  adds to {noun}: "
                              f"{item}{': ' + meaning if meaning else ''}")
         if r.prevails_over:
             lines.append(f"  prevails over: {', '.join(r.prevails_over)}")

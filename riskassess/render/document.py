@@ -98,10 +98,12 @@ class Question:
     decisive: list[str]
     rests_on: str = ""  # what the outcome rests on, in words
     caveat: str | None = None  # the edition was under review on the assessment date
+    review_since: dt.date | None = None  # ... since this day
 
     @property
     def outcome_line(self) -> str:
-        return words.outcome_line(self.outcome_label, open_between=self.possible_labels)
+        return words.outcome_line(self.outcome_label, open_between=self.possible_labels,
+                                  review_since=self.review_since)
 
     @property
     def conditional(self) -> list[Reason]:
@@ -295,7 +297,8 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             [c.prose(vocab) for c in explanation.decisive.get(spec.id, [])],
             words.rests_on(q.rests_on),
             words.review_caveat(rs.under_review_from) if q.under_review and
-            rs.under_review_from else None))
+            rs.under_review_from else None,
+            rs.under_review_from if q.under_review else None))
 
     titles = {q.id: q.title for q in vocab.questions}
     open_questions = [(fact_label(o.fact), ", ".join(titles.get(a, a) for a in o.affects), o.why)

@@ -254,7 +254,7 @@ def render(doc: Document) -> bytes:
         for fact, affects, why in doc.open_questions:
             para(f"{fact} (affects {affects}): {why}", style="List Bullet")
     else:
-        para("None: no unknown fact could change a conclusion.")
+        para(words.NO_OPEN_QUESTION)
     heading("Notes", level=1)
     para("The notes are the numbered footnotes: each is a paragraph the rules cite, "
          "summarised in riskassess's own words; check the source before relying on it.")

@@ -143,9 +143,12 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     for qid, heading in info.headings:
         q = data[qid]
         out.append(("text", [(heading, "bold underline")], 0))
-        if q["under_review"] and rs["under_review_from"]:
-            say(words.review_caveat(dt.date.fromisoformat(rs["under_review_from"])), 2, PANEL)
-        say(words.outcome_line(labels.get(q["outcome"], q["outcome"]), q["outcome"]), 2, "bold")
+        since = (dt.date.fromisoformat(rs["under_review_from"])
+                 if q["under_review"] and rs["under_review_from"] else None)
+        if since:
+            say(words.review_caveat(since), 2, PANEL)
+        say(words.outcome_line(labels.get(q["outcome"], q["outcome"]), q["outcome"],
+                               review_since=since), 2, "bold")
         say(words.rests_on(q["rests_on"]), 2)
         if q["possible_outcomes"]:
             say(f"{words.OPEN_BETWEEN}: {', '.join(q['possible_outcomes'])}", 2)
@@ -171,7 +174,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
 
     out.append(("text", [("Open questions (facts to establish)", "bold underline")], 0))
     if not data["open_questions"]:
-        say("None: no unknown fact could change a conclusion.", 2)
+        say(words.NO_OPEN_QUESTION, 2)
     for oq in data["open_questions"]:
         say(f"- {oq['fact']} (affects {', '.join(oq['affects'])})", 2)
         say(oq["why"], 4)

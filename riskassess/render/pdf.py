@@ -323,7 +323,7 @@ def render(doc: Document) -> bytes:
             para("<b>" + _t(fact) + "</b>" + _t(f" (affects {affects}): {why}"), "bullet",
                  bullet="•")
     else:
-        para("None: no unknown fact could change a conclusion.")
+        para(_t(words.NO_OPEN_QUESTION))
 
     heading("Notes", 0)
     para(_t(NOTES_INTRO))
