@@ -191,8 +191,8 @@ def review_caveat(since: dt.date) -> str:
 
 
 # Under "Open questions" when there are none
-NO_OPEN_QUESTION = ("None: no unknown fact could change a conclusion of these rules (facts "
-                    "recorded only, such as role and unit, are read by no rule).")
+NO_OPEN_QUESTION = ("None among the facts these rules read. Facts recorded only are read by no "
+                    "rule and may still need establishing, for exclusion above all.")
 
 
 def frame_pointer(heading: str) -> str:

@@ -73,10 +73,15 @@ class Words:
     """Reads residual conditions in words, from one vocabulary and rule set."""
 
     def __init__(self, vocab: Any, outcomes_of: dict[str, tuple[str, ...]],
-                 thresholds: dict[str, Any] | None = None):
+                 thresholds: dict[str, Any] | None = None,
+                 set_tests: dict[str, tuple] | None = None):
         self.vocab = vocab
         self.outcomes_of = outcomes_of  # question id -> outcomes still possible
         self.thresholds = thresholds or {}  # date fact -> the dates rules compare it with
+        # set fact -> the code sets the rules' `contains_any` test (engine/parts.py
+        # set_classes): a domain cut down to classes holds one value per class, so a
+        # class is read back through the test that defines it
+        self.set_tests = set_tests or {}
 
     def __call__(self, node: Node, negated: bool = False) -> str:
         if isinstance(node, Condition):
@@ -148,6 +153,10 @@ class Words:
                 return self.leaf(("fact", var, "empty", True), False)
             if set(ordered) == set(domain) - {empty}:
                 return self.leaf(("fact", var, "empty", False), False)
+            for tested in self.set_tests.get(var, ((), {}))[0]:
+                if set(ordered) == {s for s in domain if s & tested}:
+                    codes = tuple(m for m in spec.values if m in tested)
+                    return self.leaf(("fact", var, "contains_any", codes), False)
             codes = tuple(m for m in spec.values if frozenset({m}) in values)
             if set(ordered) == {s for s in domain if s & set(codes)}:
                 return self.leaf(("fact", var, "contains_any", codes), False)

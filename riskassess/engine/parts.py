@@ -337,7 +337,8 @@ class PartEvaluator:
             known, unknown = self._split(open_vars)
             assignments = [a for _, a in self._completions(known, unknown)]
             words = describe(rest, open_vars, assignments, self._domain,
-                             Words(self.vocab, outcomes, self.rs.thresholds))
+                             Words(self.vocab, outcomes, self.rs.thresholds,
+                                   set_classes(self.rs)))
         return plain.model_copy(update={
             "text": sentence(words, plain.text), "conditional": True,
             "hypothesis": words, "depends_on": open_vars})
