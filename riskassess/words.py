@@ -190,6 +190,10 @@ def review_caveat(since: dt.date) -> str:
             "no longer hold.")
 
 
+# When the catalog lists no edition after the one applied: it lists what was known when it
+# was last written, so "catalogued", not "exists"
+NO_NEWER_EDITION = "no newer edition is catalogued"
+
 # Under "Open questions" when there are none
 NO_OPEN_QUESTION = ("None among the facts these rules read. Facts recorded only are read by no "
                     "rule and may still need establishing, for exclusion above all.")

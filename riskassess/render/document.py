@@ -259,7 +259,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     lines.append("Newer editions: " + "; ".join(
         f"{e.title}, from {long_date(e.in_force_from)}"
         f"{'' if e.encoded else ' (not encoded)'}" for e in rs.newer_editions) + "."
-        if rs.newer_editions else "No newer edition is known.")
+        if rs.newer_editions else words.sentence_case(words.NO_NEWER_EDITION) + ".")
 
     given, missing = [], []
     values = dict(given_facts(case))

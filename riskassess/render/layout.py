@@ -132,7 +132,7 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
             f"{e['title']} ({e['id']}, from {e['in_force_from']}"
             f"{'' if e['encoded'] else ', not encoded'})" for e in rs["newer_editions"]), 2)
     else:
-        say("no newer edition is known", 2)
+        say(words.NO_NEWER_EDITION, 2)
     rank = info.rank
     for w in sorted(warnings, key=lambda w: rank.get(w["code"], len(rank))):
         if w["code"] in info.top and w["code"] != info.scope_warning:
