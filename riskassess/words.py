@@ -138,6 +138,12 @@ def edition_status(e: Any, day: dt.date) -> str:
 # -------------------------------------------------------------------- outcomes
 
 # Headings every format gives a question's parts (the terminal, the documents' templates)
+NOT_GIVEN = "not given"  # a fact left unknown, where its value would be shown
+
+
+def implied(value_words: str, from_label: str) -> str:
+    """A fact not given whose value another fact given settles (a constraint)."""
+    return f"{value_words} (not given; follows from {from_label.lower()})"
 POSSIBLE = "Could be added once facts are known"  # items facts not given could add
 DEPENDING = "Depending on facts not given"  # conditional reasons
 OPEN_BETWEEN = "Still open between"  # the outcomes still possible

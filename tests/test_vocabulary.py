@@ -16,6 +16,7 @@ import pytest
 from conftest import DATA, EXAMPLES, RULES, VOCAB, edit, line_of, run_cli
 
 from riskassess.errors import ExitCode
+from riskassess.law.plain import UNKNOWN
 
 E24 = "euaa-syria-2024"
 FACTS = RULES / "syria" / "facts.yaml"
@@ -350,3 +351,20 @@ def test_an_interview_resumed_from_an_out_of_scope_file_is_refused(tmp_path):
     with pytest.raises(OutOfScopeError, match="'AF'") as caught:
         session.next_fact()
     assert caught.value.exit_code == ExitCode.OUT_OF_SCOPE
+
+
+def test_a_fact_left_unknown_reads_as_not_given_in_every_kind():
+    """A document's "depends on" list once printed an unknown yes/no fact as "yes" and an
+    unknown list of codes as the letters of "unknown" (found by a lawyer's review)."""
+    kinds = {}
+    for spec in VOCAB.facts.values():
+        kinds.setdefault(spec.kind, spec)
+    assert {"bool", "set", "enum"} <= set(kinds)
+    for spec in kinds.values():
+        assert spec.words(UNKNOWN) == "not given", spec.path
+    text = run_cli("evaluate", str(EXAMPLES / "deserter-2026.yaml"), "-f", "markdown").out
+    assert "- Put back into service: not given" in text
+    assert "- Armed groups belonged to: not given" in text
+    # ... and a fact not given that a fact given settles reads as that value, saying so
+    text = run_cli("evaluate", str(EXAMPLES / "religious-objector.yaml"), "-f", "markdown").out
+    assert "- Left Syria after deserting: yes (not given; follows from manner of escape)" in text

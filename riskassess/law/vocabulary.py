@@ -35,7 +35,7 @@ from riskassess.io.reader import read_yaml_file
 from riskassess.law.dates import UNKNOWN
 from riskassess.law.located import validate
 from riskassess.law.plain import Implication, frame_lines
-from riskassess.words import record_words
+from riskassess.words import NOT_GIVEN, record_words
 
 FACTS_FILE = "facts.yaml"
 QUESTIONS_FILE = "questions.yaml"
@@ -254,7 +254,10 @@ class FactSpec:
         return self.label[:1].lower() + self.label[1:]
 
     def words(self, value: Any) -> str:
-        """A given value as a reader reads it: a choice or code by its meaning, yes or no."""
+        """A value as a reader reads it: a choice or code by its meaning, yes or no, and a
+        fact left unknown as not given (never as a truthy "yes" or its letters)."""
+        if value is None or (isinstance(value, str) and value == UNKNOWN):
+            return NOT_GIVEN
         if self.kind == "bool":
             return "yes" if value else "no"
         if self.kind == "set":

@@ -226,6 +226,17 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     def outcome(value: str) -> str:
         return code("outcome", value, vocab.outcome_labels.get(value, value))
 
+    def shown_value(path: str) -> str:
+        """A fact's value as the engine used it: a fact not given that a constraint settles
+        from a fact given reads as that value, saying so."""
+        value = values[path]
+        if value == UNKNOWN:
+            for imp in vocab.implications:
+                if imp.fact == path and imp.condition_holds(values.get(imp.when_fact, UNKNOWN)):
+                    return words.implied(vocab.facts[path].words(imp.value),
+                                         fact_label(imp.when_fact))
+        return vocab.facts[path].words(value)
+
     def fact_label(path: str) -> str:
         spec = vocab.facts.get(path)
         return code("fact", path, spec.label) if spec else path
@@ -292,8 +303,7 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         questions.append(Question(
             spec.id, spec.heading, q.outcome, outcome(q.outcome),
             [outcome(o) for o in q.possible_outcomes], lists, possible, firm, hypotheses,
-            [(fact_label(f), vocab.facts[f].words(values[f]))
-             for f, _ in explanation.depends_on.get(spec.id, [])],
+            [(fact_label(f), shown_value(f)) for f, _ in explanation.depends_on.get(spec.id, [])],
             [c.prose(vocab) for c in explanation.decisive.get(spec.id, [])],
             words.rests_on(q.rests_on),
             words.review_caveat(rs.under_review_from) if q.under_review and
