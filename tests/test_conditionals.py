@@ -31,6 +31,10 @@ SCENARIOS = load_scenarios(EXAMPLES)
 TODAY = dt.date(2026, 12, 1)
 
 
+# the examples whose Word and PDF documents are checked too: every other one, in id order
+HEAVY = {s.id: i % 2 == 0 for i, s in enumerate(sorted(SCENARIOS, key=lambda s: s.id))}
+
+
 def _squash(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
@@ -116,17 +120,20 @@ def test_no_conditional_reason_is_printed_as_a_fact_in_any_format(outcomes):
                     conditional.setdefault(plain, set()).add(_squash(PREFIX + r.hypothesis + ":"))
                 else:
                     firm.add(plain)
-        # every format for the examples as dated; the re-dated ones (conditional reasons of
-        # the same kinds, under the other edition) in the light formats
-        for fmt, text in _texts(outcome, heavy="@" not in name).items():
+        # every format for every other example as dated (Word and PDF render the same
+        # annotated document as Markdown and HTML, and take most of this test's time); the
+        # rest, and the re-dated ones (conditional reasons of the same kinds, under the other
+        # edition), in the light formats
+        heavy = "@" not in name and HEAVY.get(name, False)
+        for fmt, text in _texts(outcome, heavy=heavy).items():
             flat = _squash(text)
             for plain, prefixes in conditional.items():
                 if plain in firm:  # also given unconditionally (another question)
                     continue
                 start = 0
                 while (at := flat.find(plain, start)) >= 0:
-                    before = flat[:at]
-                    assert any(before.endswith(p) for p in prefixes), (
+                    # the text just before it (endswith with an end: no copy of the prefix)
+                    assert any(flat.endswith(p, 0, at) for p in prefixes), (
                         f"{name} ({fmt}): a conditional reason is printed without its "
                         f"hypothesis: {plain[:80]}")
                     checked += 1
