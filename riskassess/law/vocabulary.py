@@ -256,7 +256,7 @@ class FactSpec:
     def words(self, value: Any) -> str:
         """A value as a reader reads it: a choice or code by its meaning, yes or no, and a
         fact left unknown as not given (never as a truthy "yes" or its letters)."""
-        if value is None or (isinstance(value, str) and value == UNKNOWN):
+        if value is None or value == UNKNOWN:
             return NOT_GIVEN
         if self.kind == "bool":
             return "yes" if value else "no"
