@@ -182,10 +182,80 @@ NOTE_BASIS = {"guidance": "The guidance.",
 
 
 def rests_on(bases: list[str] | tuple[str, ...]) -> str:
-    """'Rests on: the guidance's conclusions; country information', saying so when no
-    conclusion of the guidance is among them."""
-    line = "Rests on: " + ("; ".join(BASIS_WORDS[b] for b in bases) or "no paragraph cited")
+    """'Rests on: the guidance; country information', saying so when no conclusion of the
+    guidance is among them."""
+    return "Rests on: " + rests_on_short(bases)
+
+
+def rests_on_short(bases: list[str] | tuple[str, ...]) -> str:
+    """'the guidance; country information' (a cell of the glance)."""
+    line = "; ".join(BASIS_WORDS[b] for b in bases) or "no paragraph cited"
     return line + ("" if "guidance" in bases else " (not a conclusion of the guidance)")
+
+
+# ------------------------------------------------------------ at a glance
+# The block that opens every report (render/glance.py)
+
+GLANCE_HEADING = "At a glance"
+GLANCE_COLUMNS = ("Question", "Outcome", "The guidance's words", "Rests on", "Open questions")
+GLANCE_NO_QUOTE = "no words of the guidance quoted"  # no deciding rule quotes them
+
+
+def glance_review(since: dt.date) -> str:
+    """After an outcome found by an edition under review on the assessment date."""
+    return f" (finding of the edition applied, under review since {long_date(since)})"
+
+
+def glance_open(count: int, between: list[str]) -> str:
+    """How many open questions could change an answer, and the outcomes still open."""
+    if not count:
+        said = "none"
+    else:
+        said = f"{count} could change this answer" + (
+            "" if between else " (not its outcome)")
+    if between:
+        said += "; outcome still open between " + and_(between)
+    return said
+
+
+# Where no reason applies firmly on the facts given (the summary of the terminal report)
+NO_FIRM_REASON = ("No reason applies on the facts given alone; the answer depends on facts "
+                  "not given.")
+
+# The annex of a document: the analysis aids, apart from what a decision drafts from
+ANNEX_HEADING = "Annex: analysis aids"
+ANNEX_INTRO = ("For preparing the case, not for filing: per question, the facts the conclusion "
+               "depended on, what a single change of a given fact would change and what facts "
+               "not given could add; then the open questions in full and the codes used.")
+CONDITIONALS_IN_ANNEX = ("Reasons that would hold only if facts not given were established: "
+                         "in the annex.")
+DEPENDS_ON = "What this conclusion depends on"
+DEPENDS_ON_NONE = "No fact given was read by the rules that reached it."
+SINGLE_CHANGES = "What a single change of a given fact would change"
+SINGLE_CHANGES_NONE = "No single change of a given fact would change this conclusion."
+OPEN_QUESTIONS = "Open questions (facts to establish)"
+CODES_HEADING = "Reference: codes used"
+# In the bibliography, after the sources cited
+BRACKET_REPORTS = "Reports named by label in the guidance's bracketed references"
+
+
+def open_facts(labels: list[str], annex: bool) -> str:
+    """The body's line on the facts still to establish (the annex has them in full)."""
+    if not labels:
+        return NO_OPEN_QUESTION
+    return ("Still to be established: " + "; ".join(labels) + "."
+            + (" What establishing each could change: see the annex." if annex else ""))
+
+
+# How a reader gets what the default terminal report leaves out
+FULL_REPORT = ("This is the summary; in full (every reason, list, open question and cited "
+               "paragraph): --full. What decided each answer: riskassess explain.")
+
+
+def more_reasons(count: int) -> str:
+    """Under a question's deciding reasons in the default terminal report."""
+    return (f"{count} further reason{'s' if count != 1 else ''}, notes and conditionals: "
+            "--full")
 
 
 def review_caveat(since: dt.date) -> str:

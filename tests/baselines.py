@@ -32,13 +32,16 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
 GOLDEN = TESTS / "golden"
-FORMATS = ["text", "json", "markdown", "html", "docx"]
+FORMATS = ["text", "text-full", "json", "markdown", "markdown-no-annex", "html", "docx"]
+# A golden "format" that is a format with an option: (format, its option, Options' field)
+VARIANTS = {"text-full": ("text", "--full", {"full": True}),
+            "markdown-no-annex": ("markdown", "--no-annex", {"annex": False})}
 DIGESTS = TESTS / "data" / "generated-10k.sha256"
 PARAMS = TESTS / "data" / "generated-10k.json"
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 _VERSION = re.compile(r'(riskassess |"version": ?")[0-9]+(?:\.[0-9]+)+(?:[a-z0-9.+-]*)')
-_SHA256 = re.compile(r"\b[0-9a-f]{64}\b")
+_SHA256 = re.compile(r"\b[0-9a-f]{64}\b|\b[0-9a-f]{16}…")  # (the summary shows 16 digits)
 _NOT_GIVEN = re.compile(r"^(.*Facts not given:(?:</b>)? )(.*?)(\.(?:</p>)?)$")
 
 
@@ -107,8 +110,10 @@ def produce(case: Path, fmt: str, folder: Path) -> str:
     (a Word file by its structure)."""
     from conftest import run_cli
 
+    fmt, option, _ = VARIANTS.get(fmt, (fmt, None, {}))
     out = folder / f"{case.stem}.{fmt}"
-    r = run_cli("evaluate", str(case), "--format", fmt, "--output", str(out))
+    r = run_cli("evaluate", str(case), "--format", fmt, "--output", str(out),
+                *([option] if option else []))
     assert r.code == 0, r.err
     data = out.read_bytes()
     out.unlink()
@@ -121,7 +126,9 @@ def rendered(outcome, case: Path, fmt: str) -> str:
     example share one assessment and one annotated document."""
     from riskassess.render import formats
 
-    data = formats.render(formats.get(fmt), outcome, formats.Options(path=case.as_posix()))
+    fmt, _, fields = VARIANTS.get(fmt, (fmt, None, {}))
+    data = formats.render(formats.get(fmt), outcome, formats.Options(path=case.as_posix(),
+                                                                     **fields))
     return as_golden(data.encode("utf-8") if isinstance(data, str) else data, fmt)
 
 

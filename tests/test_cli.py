@@ -98,13 +98,13 @@ def test_version():
 
 
 def test_text_report_follows_the_guidance_order():
-    r = run_cli("evaluate", DEMO)
+    r = run_cli("evaluate", DEMO, "--full")
     assert r.code == 0, r.err
-    order = ["Guidance applied", "EUAA Country Guidance: Syria (April 2024)",
+    order = ["Guidance applied", "EUAA Country Guidance: Syria (April 2024)", "At a glance",
              "Does the applicant fall within the profile?",
              "Step 1. Do the acts qualify as persecution under Article 9 QD?",
              "Step 2. What is the level of risk", "Step 3. Are the reasons for persecution",
-             "Exclusion", "Open questions", "Warnings", "Cited paragraphs"]
+             "\nExclusion\n", "Open questions", "Warnings", "Cited paragraphs"]
     positions = [r.out.index(heading) for heading in order]
     assert positions == sorted(positions)
     # the cited paragraphs show source, exact locator and a one-line gist

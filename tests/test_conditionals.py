@@ -149,7 +149,7 @@ def test_mutually_exclusive_hypotheses_are_grouped_under_their_fact(outcomes):
     doc = document(outcome)
     q = next(q for q in doc.questions if q.id == "applicability")
     label = outcome.ruleset.vocabulary.facts["applicant.active_at_regime_fall"].label
-    group = next(h for h in q.hypotheses if label.lower() in h.heading.lower()
+    group = next(h for h in q.hypotheses + q.annex_hypotheses if label.lower() in h.heading.lower()
                  or label in h.heading)
     phrases = outcome.ruleset.vocabulary.facts["applicant.active_at_regime_fall"].phrases
     texts = " ".join(r.text for r in group.reasons)

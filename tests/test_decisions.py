@@ -49,11 +49,18 @@ def test_in_the_review_window_every_outcome_carries_the_caveat():
     data = report("d09-at-bvwg-2025-01-27-police")
     assert data["ruleset"]["id"] == "euaa-syria-2024"
     assert [data[q]["under_review"] for q in QUESTIONS] == [True] * 5
-    text = run_cli("evaluate", str(DECISIONS / "d09-at-bvwg-2025-01-27-police.yaml")).out
+    case = str(DECISIONS / "d09-at-bvwg-2025-01-27-police.yaml")
+    text = run_cli("evaluate", case, "--full").out
     # each outcome's own headline says whose finding it is, with the caution above it
     assert text.count("Outcome found by the edition applied, under review since 8 December "
                       "2024") == len(QUESTIONS)
     assert text.count("Not to be relied on without current country information") == \
+        len(QUESTIONS)
+    # the summary too: each entry of the glance, and the caution above each question's reasons
+    short = " ".join(run_cli("evaluate", case).out.split())
+    assert short.count("(finding of the edition applied, under review since 8 December "
+                       "2024)") == len(QUESTIONS)
+    assert short.count("Not to be relied on without current country information") == \
         len(QUESTIONS)
     later = report("d09-at-bvwg-2025-01-27-police", "--ruleset", "euaa-syria-2025-12")
     assert [later[q]["under_review"] for q in QUESTIONS] == [False] * 5

@@ -102,13 +102,14 @@ def test_documents_follow_the_guidance_order_with_warnings_first():
     r = run_cli("evaluate", str(EXAMPLES / "nabek-moral-objector.yaml"), "-f", "markdown")
     order = ["- Case: EX-NABEK", "- Assessment date: ", "- Guidance applied: ",
              "- Status of that guidance: under review on the assessment date",
-             "> **Warning:** On the assessment date", "## Case facts", "## Guidance applied",
+             "> **Warning:** On the assessment date", "## At a glance", "## Case facts",
+             "## Guidance applied",
              "## Does the applicant fall within the profile?", "## Step 1.", "## Step 2.",
              "## Step 3.", "## Exclusion", "## Open questions", "## Notes", "## Bibliography",
-             "## Reference: codes used"]
+             "# Annex: analysis aids", "## Reference: codes used"]
     positions = [r.out.index(part) for part in order]
     assert positions == sorted(positions)
-    assert "Art. 9(2)(e) QD" in r.out and "[^1]: European Union Agency for Asylum" in r.out
+    assert "Art. 9(2)(e) QD" in r.out and "[^1]: EUAA CG Syria 2024, review notice" in r.out
     assert "- `note 1`: cg24.review-notice" in r.out  # the paragraph id, in small print
 
 
@@ -117,7 +118,8 @@ def test_every_note_is_referenced_and_numbered_in_reading_order():
 
     r = run_cli("evaluate", str(EXAMPLES / "religious-objector.yaml"), "-f", "markdown")
     body, sources = r.out.split("## Notes", 1)
-    refs = [int(n) for n in re.findall(r"\[\^(\d+)\](?!:)", body)]
+    annex = sources.split("# Annex: analysis aids", 1)[1]  # read after the body
+    refs = [int(n) for n in re.findall(r"\[\^(\d+)\](?!:)", body + annex)]
     first_seen = list(dict.fromkeys(refs))
     assert first_seen == list(range(1, len(first_seen) + 1))
     defined = [int(n) for n in re.findall(r"^\[\^(\d+)\]:", sources, flags=re.M)]
@@ -144,8 +146,7 @@ def test_word_file_has_real_footnotes():
     data = render(doc)
     structure = baselines.docx_structure(data)
     assert structure.count("\nFootnote ") == len(doc.notes) == len(out.report.citations)
-    assert "Footnote 1: European Union Agency for Asylum (EUAA), Country Guidance: Syria" \
-        in structure
+    assert "Footnote 1: EUAA CG Syria 2024, 4.2.3, profile definition" in structure
     with zipfile.ZipFile(io.BytesIO(data)) as z:
         body = z.read("word/document.xml").decode()
         footers = "".join(z.read(n).decode() for n in z.namelist() if "footer" in n)
@@ -186,13 +187,13 @@ def test_every_citation_names_the_reports_behind_its_bracket_labels(tmp_path):
             for ref in bracket.strip("[]").split("; ")}
     shown = "Syria: Targeting of individuals, COI report"
     for fmt in ("text", "markdown", "html"):
-        out = run_cli("evaluate", str(case), "-f", fmt).out
+        out = run_cli("evaluate", str(case), "-f", fmt, *(["--full"] if fmt == "text" else [])).out
         assert shown in " ".join(out.split()), fmt
     target = tmp_path / "case.docx"
     assert run_cli("evaluate", str(case), "-f", "docx", "-o", str(target)).code == 0
     structure = baselines.docx_structure(target.read_bytes())
-    assert "Reports in the brackets: Targeting 2022: European Union Agency for Asylum " \
-           "(EUAA), " + shown in structure
+    assert "Reports named by label in the guidance's bracketed references:\nListBullet: " \
+           "Targeting 2022: European Union Agency for Asylum (EUAA), " + shown in structure
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None and shutil.which("libreoffice") is None,

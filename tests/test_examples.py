@@ -118,7 +118,18 @@ def test_the_demo_case_of_the_case_file_spec():
 def test_example_outcomes_show_in_the_terminal_report(scenario):
     from conftest import run_cli
 
-    r = run_cli("evaluate", str(scenario.case_path))
+    short = run_cli("evaluate", str(scenario.case_path))
+    assert short.code == 0, short.err
+    glance = short.out.split("At a glance\n", 1)[1].split("\n\n", 1)[0]
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    for q in shipped_vocabulary().questions:  # the glance: each outcome under its title
+        qid, title = q.id, q.title
+        outcome = getattr(scenario.meta.expected, qid).outcome
+        assert re.search(rf"  - {title}: [^\[]*\[{outcome}\]", glance), (qid, glance)
+    for code in scenario.meta.expected.warnings:  # every warning, in the summary too
+        assert code in short.out
+    r = run_cli("evaluate", str(scenario.case_path), "--full")
     assert r.code == 0, r.err
     headings = ["Does the applicant fall within the profile?", "Step 1.", "Step 2.", "Step 3.",
                 "Exclusion\n", "Open questions"]

@@ -42,10 +42,11 @@ def built(tmp_path_factory):
         os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
 
 
-@pytest.mark.parametrize("fmt", ["text", "json", "jsonl", "outcomes"])
+@pytest.mark.parametrize("fmt", ["text", "text --full", "json", "jsonl", "outcomes"])
 def test_every_example_prints_what_the_full_path_prints(built, monkeypatch, fmt):
+    fmt, *more = fmt.split()
     for case in CASES:
-        args = ["evaluate", str(case), "-f", fmt, *TODAY]
+        args = ["evaluate", str(case), "-f", fmt, *more, *TODAY]
         monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
         quick = fast.answer(args)
         assert quick is not None, f"{case.name} was not answered by the fast path"
@@ -114,6 +115,7 @@ def test_an_unwritable_cache_costs_nothing(tmp_path, monkeypatch):
     ["evaluate", "x.yaml", "-f", "markdown"], ["evaluate", "x.yaml", "--bogus"],
     ["evaluate", "x.yaml", "--today", "2026-13-01"], ["rules", "list"], ["-h"],
     ["evaluate", "x.yaml", "-f"], ["evaluate", "x.yaml", "--format=json", "--format=text"],
+    ["evaluate", "x.yaml", "-f", "json", "--full"], ["evaluate", "x.yaml", "--full", "--full"],
 ])
 def test_anything_else_goes_to_the_full_path(built, monkeypatch, args):
     monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))

@@ -50,11 +50,14 @@ def rendered(request):
 
 def markers(doc) -> list[list[int]]:
     """The note markers of each place, in reading order: warnings, then each question's
-    reasons and its conditional reasons."""
+    reasons and its conditional reasons on other answers; then, in the annex, each
+    question's conditional reasons on facts not given."""
     places = [w.notes for w in doc.warnings]
     for q in doc.questions:
         places += [r.notes for r in q.reasons]
         places += [r.notes for h in q.hypotheses for r in h.reasons]
+    for q in doc.questions:
+        places += [r.notes for h in q.annex_hypotheses for r in h.reasons]
     return [p for p in places if p]
 
 
@@ -96,7 +99,7 @@ def test_warnings_come_first_in_order(rendered):
     assert all(i >= 0 for i in at), "every warning is on the first page"
     assert at == sorted(at), "most severe first: the order of doc.warnings"
     if doc.warnings:
-        assert at[0] < first.find("Case facts")
+        assert at[0] < first.find("At a glance")
 
 
 def test_every_page_has_running_head_and_page_x_of_y(rendered):
@@ -114,7 +117,8 @@ def test_markers_are_separated_and_follow_their_text(rendered):
     text = re.sub(footer, "", bare(" ".join(pages)))
     places = [(w.message, w.notes) for w in doc.warnings]
     places += [(r.text, r.notes) for q in doc.questions
-               for r in q.reasons + [r for h in q.hypotheses for r in h.reasons]]
+               for r in q.reasons + [r for h in q.hypotheses + q.annex_hypotheses
+                                     for r in h.reasons]]
     several = [(t, n) for t, n in places if len(n) > 1]
     assert several, "each example has a place citing several notes"
     for words, numbers in places:
@@ -147,10 +151,12 @@ def test_markers_link_to_their_notes(rendered):
 def test_outline_names_the_sections(rendered):
     doc, _, reader, _ = rendered
     titles = [o.title for o in reader.outline if not isinstance(o, list)]
-    assert titles[:2] == ["Case facts", "Guidance applied"]
-    assert titles[-4:] == [doc.frame_heading, "Open questions (facts to establish)", "Notes",
-                           "Bibliography"]
-    assert [flat(drawn(q.heading)) for q in doc.questions] == [flat(t) for t in titles[2:-4]]
+    assert titles[:3] == ["At a glance", "Case facts", "Guidance applied"]
+    annex = titles.index("Annex: analysis aids")
+    assert titles[annex - 4:annex] == [doc.frame_heading, "Open questions (facts to establish)",
+                                       "Notes", "Bibliography"]
+    assert [flat(drawn(q.heading)) for q in doc.questions] == [flat(t)
+                                                               for t in titles[3:annex - 4]]
 
 
 def test_same_document_same_bytes(rendered):

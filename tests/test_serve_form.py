@@ -249,11 +249,14 @@ def test_a_real_chromium_fills_in_and_submits_the_form(server, tmp_path):
             page.focus("#f-case-id")
             page.keyboard.press("Enter")
             page.wait_for_selector("text=Conclusions")
+            assert "At a glance" in page.inner_text(".conclusions")
             text = page.inner_text("main")
             for line in md.splitlines():  # each question's conclusion, as the CLI says it
                 if line.startswith("**Outcome"):
                     assert line.strip("*").split(":", 1)[1].strip().rstrip("*") in text
-            assert page.locator(".conclusions dl.outcomes dd").count() == len(VOCAB.questions)
+            # the conclusions at a glance, one row per question
+            rows = page.locator(".conclusions table.glance-table tbody tr")
+            assert rows.count() == len(VOCAB.questions)
             # an open question's link moves the focus to its field
             link = page.locator(".conclusions li a").first
             target = link.get_attribute("href")

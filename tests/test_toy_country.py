@@ -261,6 +261,8 @@ def test_it_evaluates_and_renders_every_format(toy, tmp_path):
     schema = json.loads(run_cli("schema", "report", "--rules-dir", str(toy)).out)
     jsonschema.validate(report, schema)
     text = run_cli("evaluate", str(case), "--rules-dir", str(toy)).out
+    assert "Danger: return is gravely dangerous [grave]" in text  # the glance
+    text = run_cli("evaluate", str(case), "--rules-dir", str(toy), "--full").out
     assert "Outcome: return is gravely dangerous [grave]" in text
     assert "Props of concern:" in text and "torches: Burning torches alarm" in text
     for fmt in ("markdown", "html"):

@@ -307,9 +307,10 @@ class Documents:
     file or the --summary-csv file."""
 
     def __init__(self, folder: Path, fmt: formats.OutputFormat, *, force: bool,
-                 summary_csv: Path | None = None, timestamp: bool = False):
+                 summary_csv: Path | None = None, timestamp: bool = False,
+                 annex: bool = True):
         self.folder, self.format, self.force = Path(folder), fmt, force
-        self.summary_csv, self.timestamp = summary_csv, timestamp
+        self.summary_csv, self.timestamp, self.annex = summary_csv, timestamp, annex
         self.extension = fmt.extension()
 
     def target(self, case: Path) -> Path:
@@ -352,8 +353,8 @@ class Documents:
 
         when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) \
             if self.timestamp else None
-        data = formats.render(self.format, outcome, formats.Options(path=case.as_posix(),
-                                                                    generated_at=when))
+        data = formats.render(self.format, outcome, formats.Options(
+            path=case.as_posix(), generated_at=when, annex=self.annex))
         target = self.target(case)
         write_output(target, data.encode("utf-8") if isinstance(data, str) else data,
                      force=self.force, inputs=[p for p in (case, self.summary_csv) if p])

@@ -48,6 +48,15 @@ def evaluate(
         "--jobs", "-j", min=1, show_default=False,
         help="A batch's worker processes (default: the machine's cores). The output is in "
              "path order whatever the number.")] = None,
+    full: Annotated[bool, typer.Option(
+        "--full", help="The terminal report in full: every reason and conditional, the "
+                       "lists, the open questions, every cited paragraph and what the "
+                       "assessment does not decide (by default: the conclusions at a glance "
+                       "and the reasons that decide them).")] = False,
+    no_annex: Annotated[bool, typer.Option(
+        "--no-annex", help="Documents without their annex of analysis aids (single changes "
+                           "of a fact, what facts not given could add, the open questions "
+                           "in full, the codes): the pages to file.")] = False,
     today: Annotated[Optional[str], typer.Option(
         "--today", hidden=True,
         help="Pretend today is this date (for tests and training).")] = None,
@@ -72,8 +81,9 @@ def evaluate(
     # documents goes; it has no extension to take a format from, so -f must say.
     into = output is not None and (output.endswith(("/", os.sep)) or is_folder(Path(output)))
     if fmt is not None and fmt.document and (many or into):
+        _no_full(full)
         _batch(cases, fmt, output, force, summary_csv, parse_today(today), ruleset,
-               rules_dir, timestamp=timestamp)
+               rules_dir, timestamp=timestamp, annex=not no_annex)
         return
     if into:
         named = "is a directory" if is_folder(Path(output)) else "names a folder (it ends in /)"
@@ -91,10 +101,18 @@ def evaluate(
                          f"{output} "
                          f"names a {fmt.name} document; for one document per case, give "
                          f"the format and a folder: -f {fmt.name} -o FOLDER/")
+    if no_annex and not fmt.document:
+        raise UsageError(f"--no-annex leaves the annex out of a document ("
+                         f"{', '.join(formats.document_names())}); {fmt.name} has none")
     if many:
+        _no_full(full)
         _batch(cases, fmt, output, force, summary_csv, parse_today(today), ruleset,
                rules_dir, jobs=jobs or os.cpu_count() or 1)
         return
+    if full and fmt.name != "text":
+        raise UsageError(f"--full gives the complete text report; {fmt.name} is always "
+                         "complete" + (" (--no-annex leaves its annex out)" if fmt.document
+                                       else ""))
     case = cases[0]
     if fmt.binary and output is None:
         raise typer.BadParameter(f"the {fmt.name} format needs --output FILE",
@@ -105,12 +123,20 @@ def evaluate(
     width = max(60, shutil.get_terminal_size().columns if tty else 100)
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) if timestamp else None
     data = formats.render(fmt, outcome, formats.Options(path=case.as_posix(), width=width,
-                                                        color=tty, generated_at=when))
+                                                        color=tty, generated_at=when,
+                                                        full=full, annex=not no_annex))
     _emit(data, output, force, case)
     if fmt.fast:
         from riskassess.assess.cache import ensure
 
         ensure(rules_dir or outcome.ruleset.directory.parent)  # the next cold start is fast
+
+
+def _no_full(full: bool) -> None:
+    if full:
+        raise UsageError("--full gives the complete text report of one case; a batch prints "
+                         "one line per case (for every reason of each, -f jsonl or a "
+                         "document format)")
 
 
 def _lines() -> str:
@@ -133,7 +159,8 @@ def _emit(data: str | bytes, output: Path | None, force: bool, case: Path) -> No
 
 def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | None, force: bool,
            summary_csv: Optional[Path], today: dt.date, ruleset: Optional[str],
-           rules_dir: Optional[Path], *, timestamp: bool = False, jobs: int = 1) -> None:
+           rules_dir: Optional[Path], *, timestamp: bool = False, jobs: int = 1,
+           annex: bool = True) -> None:
     """A batch: one line per case (a batch-line format: text, jsonl, outcomes) to standard
     output or the --output file; or, for a document format, one document per case into the
     --output folder (given as written, to see its final slash) and the text lines to
@@ -160,7 +187,7 @@ def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | No
         check_distinct({"--summary-csv": summary_csv, "--output": folder})
         missing = check_folder(folder, create=str(output).endswith(("/", os.sep)))
         documents = batch.Documents(folder, fmt, force=force, summary_csv=summary_csv,
-                                    timestamp=timestamp)
+                                    timestamp=timestamp, annex=annex)
         output = None  # the lines go to standard output
     elif not fmt.batch_line:
         raise UsageError(f"a batch prints {_lines()}, not {fmt.name}; for one document per "

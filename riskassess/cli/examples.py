@@ -233,4 +233,4 @@ def train(
     typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
                                                   training.lists(vocab))))
     typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
-    typer.echo(render_text(report, out.ruleset, width=100, color=False))
+    typer.echo(render_text(report, out.ruleset, width=100, color=False, full=True))

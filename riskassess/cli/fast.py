@@ -40,12 +40,14 @@ def _parse(args: list[str]) -> dict | None:
     if len(args) < 2 or args[0] != "evaluate":
         return None
     found: dict = {"case": None, "format": None, "ruleset": None, "rules_dir": None,
-                   "today": None}
+                   "today": None, "full": False}
     names = {"-f": "format", "--format": "format", "--ruleset": "ruleset",
              "--rules-dir": "rules_dir", "--today": "today"}
     rest = iter(args[1:])
     for arg in rest:
-        if arg.startswith("-"):
+        if arg == "--full" and not found["full"]:
+            found["full"] = True
+        elif arg.startswith("-"):
             name, eq, value = arg.partition("=")
             option = names.get(name)
             if option is None or found[option] is not None or (eq and name == "-f"):
@@ -64,6 +66,8 @@ def _parse(args: list[str]) -> dict | None:
     fmt = BY_NAME.get(found["format"] or "text")
     if found["case"] is None or fmt is None or not fmt.fast or fmt.name not in ANSWERS:
         return None
+    if found["full"] and fmt.name != "text":
+        return None  # the full command line says what --full applies to
     if found["today"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                                                        found["today"]):
         return None
@@ -117,7 +121,7 @@ def answer(args: list[str]) -> str | None:
     if program is None:
         return None
     done = program.assess(plain.case_id, day, plain.values, choice)
-    return ANSWERS[fmt](done, opts["case"], bundle.texts[choice.entry.id])
+    return ANSWERS[fmt](done, opts, bundle.texts[choice.entry.id])
 
 
 def _posix(case: str) -> str:
@@ -127,21 +131,22 @@ def _posix(case: str) -> str:
     return Path(case).as_posix()
 
 
-def _text(done, case: str, words) -> str:
+def _text(done, opts: dict, words) -> str:
     import json
 
     from riskassess.render.layout import render
 
-    return render(json.loads(done.json()), words, width=100)
+    return render(json.loads(done.json()), words, width=100, full=opts["full"])
 
 
 # How the fast path writes each format the table marks `fast`, from the compiled bytes;
 # the same bytes as the format's renderer (tests/test_fast_path.py).
 ANSWERS = {
     "text": _text,
-    "json": lambda done, case, words: done.pretty_json(),
-    "jsonl": lambda done, case, words: done.json().decode() + "\n",
-    "outcomes": lambda done, case, words: done.outcomes_line(_posix(case)).decode() + "\n",
+    "json": lambda done, opts, words: done.pretty_json(),
+    "jsonl": lambda done, opts, words: done.json().decode() + "\n",
+    "outcomes": lambda done, opts, words: done.outcomes_line(_posix(opts["case"])).decode()
+    + "\n",
 }
 
 

@@ -1,19 +1,22 @@
 """The annotated reasoning as a neutral document, shared by Markdown, HTML, Word and PDF.
 
-The document follows the guidance's order:
+The body is what a decision drafts from, in the guidance's order:
 1. a header block: case id, assessment date (and whether it was defaulted), the edition
    and its status, and every warning, most severe first (the rule set declares the order
    of its own warnings; see ruleset.warning_rank);
-2. the case facts as given (labels and value meanings from the vocabulary), and those not
+2. the conclusions at a glance (render/glance.py: the one definition every format shares);
+3. the case facts as given (labels and value meanings from the vocabulary), and those not
    given;
-3. applicability, then Steps 1, 2 and 3, then exclusion. Each conclusion comes with its
-   reasons; reasons that hold only if facts not given turn out a certain way are grouped
-   under the facts they depend on and written as conditionals ("If it is established
-   that ...: ..."); then the facts it depended on and the single changes that would
-   alter it;
-4. the open questions;
-5. the notes (the cited paragraphs), the bibliography of the reports behind them, and a
-   small-print reference of the codes used (codes appear nowhere else a person reads).
+4. applicability, then Steps 1, 2 and 3, then exclusion. Each conclusion comes with its
+   lists and reasons; reasons that hold only if facts not given turn out a certain way are
+   grouped under the facts they depend on and written as conditionals ("If it is
+   established that ...: ...");
+5. what the assessment does not decide (the frame), and the facts still to establish;
+6. the notes (the cited paragraphs) and the bibliography of the reports behind them.
+Then the annex of analysis aids, which a document to file leaves out (`--no-annex`): per
+question the facts it depended on, the single changes that would alter it and what facts
+not given could add; the open questions in full; the codes used (codes appear nowhere
+else a person reads).
 
 Each cited paragraph becomes a numbered note, numbered by its first appearance in the
 document, so note numbers follow the reading order; the markers of one place are in
@@ -33,6 +36,9 @@ from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.report import Report
 from riskassess.law.ruleset import RuleSet, warning_rank
 from riskassess.law.vocabulary import item_text as record_text
+from riskassess.render.glance import Row
+from riskassess.render.glance import rows as glance_rows
+from riskassess.render.layout import text_info
 from riskassess.words import long_date, sentence_case, window
 
 
@@ -50,20 +56,27 @@ class Note:
     # the reports behind the labels of the guidance's brackets, as words.bracket_source
     reports: list[str] = field(default_factory=list)
     basis: str = "guidance"  # what the paragraph is (law/report.py BASES)
+    short: str = ""  # the source's short name (the bibliography has it in full)
+    source_url: str | None = None  # the source's address (the bibliography's)
 
     @property
     def where(self) -> str:
-        """'Section S; locator L.' with no doubled punctuation (a section may be a question)."""
-        return _end(f"{_trim(self.section)}; {self.locator}" if self.section else self.locator)
+        """'Section S; locator L.' with no doubled punctuation (a section may be a question),
+        or the locator alone when it opens with the section."""
+        section = _trim(self.section)
+        if not section or self.locator.startswith(section):
+            return _end(self.locator)
+        return _end(f"{section}; {self.locator}")
 
     @property
     def lines(self) -> list[str]:
-        """The note as a reader sees it, one line each: source, place, summary, reports."""
-        out = [_end(f"{self.author}, {self.source}, {self.date}"), self.where,
-               words.NOTE_BASIS[self.basis], self.summary]
-        if self.reports:
-            out.append("Reports in the brackets: " + "; ".join(self.reports) + ".")
-        if self.url:
+        """The note as a reader sees it, one line each: the source's short name and the
+        place, what the paragraph is, its summary, and its own address if it has one apart
+        from the source's. The source in full, and the reports the brackets name, are in
+        the bibliography."""
+        out = [f"{self.short or self.source}, {self.where}", words.NOTE_BASIS[self.basis],
+               self.summary]
+        if self.url and self.url != self.source_url:
             out.append(self.url)
         return out
 
@@ -93,12 +106,14 @@ class Question:
     lists: list[tuple[str, list[str]]]
     possible: list[tuple[str, list[str]]]
     reasons: list[Reason]
-    hypotheses: list[Hypotheses]
+    hypotheses: list[Hypotheses]  # conditionals on other questions' answers only (body)
     depends_on: list[tuple[str, str]]
     decisive: list[str]
     rests_on: str = ""  # what the outcome rests on, in words
     caveat: str | None = None  # the edition was under review on the assessment date
     review_since: dt.date | None = None  # ... since this day
+    # conditionals on facts not given: analysis aids, in the annex
+    annex_hypotheses: list[Hypotheses] = field(default_factory=list)
 
     @property
     def outcome_line(self) -> str:
@@ -107,7 +122,7 @@ class Question:
 
     @property
     def conditional(self) -> list[Reason]:
-        return [r for h in self.hypotheses for r in h.reasons]
+        return [r for h in self.hypotheses + self.annex_hypotheses for r in h.reasons]
 
 
 @dataclass
@@ -127,6 +142,7 @@ class Source:
     url: str | None
     consulted: str | None = None
     at_hand: str | None = None
+    first_note: int = 0  # the number of the first note citing it
 
     @property
     def line(self) -> str:
@@ -163,6 +179,27 @@ class Document:
     codes: list[tuple[str, str]] = field(default_factory=list)  # code, words (small print)
     footer: str = ""
     generated_at: str | None = None
+    glance: list[Row] = field(default_factory=list)  # the conclusions at a glance
+    body_notes: int = 0  # notes 1..body_notes are cited in the body; the rest in the annex only
+
+    def notes_for(self, annex: bool) -> list[Note]:
+        """The notes of the document with or without its annex."""
+        return self.notes if annex else self.notes[:self.body_notes]
+
+    def bracket_reports(self, annex: bool) -> list[str]:
+        """The reports the guidance's bracketed references name by label, in the notes
+        kept, each once, in order of first citation."""
+        return list(dict.fromkeys(r for n in self.notes_for(annex) for r in n.reports))
+
+    def bibliography_for(self, annex: bool) -> list[Source]:
+        """The sources of those notes."""
+        return self.bibliography if annex else [
+            s for s in self.bibliography if s.first_note <= self.body_notes]
+
+    @property
+    def open_facts(self) -> list[str]:
+        """The open questions' facts, by label (the body names them; the annex explains)."""
+        return [fact for fact, _, _ in self.open_questions]
 
     @property
     def header(self) -> list[tuple[str, str]]:
@@ -209,7 +246,8 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
                 notes.append(Note(numbers[pid], pid, src.title, src.author, src.date, c.section,
                                   c.locator, c.summary, c.url,
                                   [words.bracket_source(b.label, b.author, b.title, b.date)
-                                   for b in c.bracket_sources], c.basis))
+                                   for b in c.bracket_sources], c.basis, c.source_short,
+                                  src.url))
             out.append(numbers[pid])
         return sorted(dict.fromkeys(out))
 
@@ -281,25 +319,36 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             given.append((fact_label(path), vocab.facts[path].words(value)))
 
     list_labels = vocab.list_labels()
-    questions = []
+    questions: list[Question] = []
+    deferred: list[tuple[int, list[tuple[tuple[str, ...], list[Any]]]]] = []
+
+    def heading(key: tuple[str, ...]) -> str:
+        return ("Depending on " + words.and_([variable_label(v) for v in key])
+                if key else words.DEPENDING)
+
+    def reason(r: Any) -> Reason:
+        return Reason(words.with_quote(r.text, r.quote.text if r.quote else None), r.rule,
+                      cite(list(r.cites)))
+
     for spec in ruleset.questions:
         q = report.question(spec.id)
         lists = [(label, [item(coll, i) for i in getattr(q, coll)])
                  for coll, label in list_labels.items() if getattr(q, coll, None)]
         possible = [(list_labels.get(coll, coll), [item(coll, i) for i in items])
                     for coll, items in q.possible.items()]
-        def reason(r: Any) -> Reason:
-            return Reason(words.with_quote(r.text, r.quote.text if r.quote else None), r.rule,
-                          cite(list(r.cites)))
-
         firm = [reason(r) for r in q.reasons if not r.conditional]
-        groups: dict[tuple[str, ...], list[Reason]] = {}
+        groups: dict[tuple[str, ...], list[Any]] = {}
         for r in q.reasons:
             if r.conditional:
-                groups.setdefault(tuple(r.depends_on), []).append(reason(r))
-        hypotheses = [Hypotheses("Depending on " + words.and_([variable_label(v) for v in key])
-                                 if key else words.DEPENDING, reasons)
-                      for key, reasons in groups.items()]
+                groups.setdefault(tuple(r.depends_on), []).append(r)
+        # A conditional on other questions' answers only states the guidance's conclusions
+        # for a case they leave open: the body's. One on facts not given is an aid: annex.
+        on_answers = {key: bool(key) and all(v.startswith(QUESTION_PREFIX) for v in key)
+                      for key in groups}
+        hypotheses = [Hypotheses(heading(key), [reason(r) for r in rs])
+                      for key, rs in groups.items() if on_answers[key]]
+        deferred.append((len(questions), [(key, rs) for key, rs in groups.items()
+                                          if not on_answers[key]]))
         questions.append(Question(
             spec.id, spec.heading, q.outcome, outcome(q.outcome),
             [outcome(o) for o in q.possible_outcomes], lists, possible, firm, hypotheses,
@@ -310,13 +359,20 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
             rs.under_review_from else None,
             rs.under_review_from if q.under_review else None))
 
+    body_notes = len(notes)
+    for index, keyed in deferred:  # cited after the body, so the body's notes come first
+        questions[index].annex_hypotheses = [Hypotheses(heading(key), [reason(r) for r in rs])
+                                             for key, rs in keyed]
     titles = {q.id: q.title for q in vocab.questions}
     open_questions = [(fact_label(o.fact), ", ".join(titles.get(a, a) for a in o.affects), o.why)
                       for o in report.open_questions]
 
     cited_sources = list(dict.fromkeys(report.citations[n.pid].source_id for n in notes))
-    bibliography = [Source(src.author, src.title, src.date, src.url, src.consulted, src.at_hand)
-                    for src in (ruleset.sources[s] for s in cited_sources)]
+    first = {}
+    for n in notes:
+        first.setdefault(report.citations[n.pid].source_id, n.number)
+    bibliography = [Source(src.author, src.title, src.date, src.url, src.consulted, src.at_hand,
+                           first[s]) for s, src in ((s, ruleset.sources[s]) for s in cited_sources)]
     frame_intro, frame, frame_note = vocab.frame.lines(report.assessment_date)
     footer = (f"riskassess {report.tool.version}; rule set {rs.id}, sha256 {rs.sha256}; "
               f"assessment date {report.assessment_date.isoformat()}")
@@ -331,7 +387,9 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
         bibliography=bibliography,
         codes=sorted(used_codes.items()) + [(f"note {n.number}", n.pid) for n in notes],
         footer=footer,
-        generated_at=generated_at.isoformat(timespec="seconds") if generated_at else None)
+        generated_at=generated_at.isoformat(timespec="seconds") if generated_at else None,
+        glance=glance_rows(report.model_dump(mode="json"), text_info(ruleset)),
+        body_notes=body_notes)
 
 
 def _trim(text: str) -> str:

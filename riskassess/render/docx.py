@@ -18,7 +18,7 @@ from xml.sax.saxutils import escape
 
 import docx
 from docx.enum.style import WD_STYLE_TYPE
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.opc.packuri import PackURI
 from docx.opc.part import XmlPart
@@ -122,7 +122,7 @@ def _xml_ok(ch: str) -> bool:
         0xFFFE, 0xFFFF)
 
 
-def render(doc: Document) -> bytes:
+def render(doc: Document, *, annex: bool = True) -> bytes:
     d = docx.Document()
     styles = d.styles
     styles["Normal"].font.name = "Calibri"
@@ -191,6 +191,18 @@ def render(doc: Document) -> bytes:
         for r in (lead, body):
             r.font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
         marks(p, w.notes)
+    heading(words.GLANCE_HEADING, level=1)
+    table = d.add_table(rows=1, cols=len(words.GLANCE_COLUMNS))
+    table.style = "Table Grid"
+    for cell, text in zip(table.rows[0].cells, words.GLANCE_COLUMNS, strict=True):
+        cell.text = text
+        cell.paragraphs[0].runs[0].bold = True
+    for row in doc.glance:
+        cells = table.add_row().cells
+        for cell, text in zip(cells, (row.title, row.outcome_words, row.quote_words,
+                                      row.rests_on, row.open_words), strict=True):
+            cell.text = text
+        cells[1].paragraphs[0].runs[0].bold = True
     para(words.frame_pointer(doc.frame_heading))
 
     heading("Case facts", level=1)
@@ -215,32 +227,14 @@ def render(doc: Document) -> bytes:
             p.runs[0].font.color.rgb = RGBColor(0xB3, 0x26, 0x1E)
         para(q.outcome_line, bold=True)
         para(q.rests_on + ".")
-        for label, items in q.lists:
-            para(f"{label}:")
-            for item in items:
-                para(item, style="List Bullet")
-        for label, items in q.possible:
-            para(f"{words.POSSIBLE} ({label}):")
-            for item in items:
-                para(item, style="List Bullet")
         groups = ([("Reasons", q.reasons)] if q.reasons else []) + \
             [(h.heading, h.reasons) for h in q.hypotheses]
         for title, reasons in groups:
             heading(title, level=2)
             for r in reasons:
                 para(r.text, style="List Bullet", numbers=r.notes)
-        heading("What this conclusion depends on", level=2)
-        if q.depends_on:
-            for fact, value in q.depends_on:
-                para(f"{fact}: {value}", style="List Bullet")
-        else:
-            para("No fact given was read by the rules that reached it.")
-        heading("What a single change of a given fact would change", level=2)
-        if q.decisive:
-            for sentence in q.decisive:
-                para(sentence, style="List Bullet")
-        else:
-            para("No single change of a given fact would change this conclusion.")
+        if annex and q.annex_hypotheses:
+            para(words.CONDITIONALS_IN_ANNEX)
 
     heading(doc.frame_heading, level=1)
     para(doc.frame_intro)
@@ -249,21 +243,20 @@ def render(doc: Document) -> bytes:
     if doc.frame_note:
         para(doc.frame_note)
 
-    heading("Open questions (facts to establish)", level=1)
-    if doc.open_questions:
-        for fact, affects, why in doc.open_questions:
-            para(f"{fact} (affects {affects}): {why}", style="List Bullet")
-    else:
-        para(words.NO_OPEN_QUESTION)
+    heading(words.OPEN_QUESTIONS, level=1)
+    para(words.open_facts(doc.open_facts, annex))
     heading("Notes", level=1)
     para("The notes are the numbered footnotes: each is a paragraph the rules cite, "
          "summarised in riskassess's own words; check the source before relying on it.")
     heading("Bibliography", level=1)
-    for s in doc.bibliography:
+    for s in doc.bibliography_for(annex):
         para(s.line, style="List Bullet")
-    heading("Reference: codes used", level=2)
-    for code, meaning in doc.codes:
-        para(f"{code}: {meaning}", size=8)
+    if doc.bracket_reports(annex):
+        para(words.BRACKET_REPORTS + ":")
+        for r in doc.bracket_reports(annex):
+            para(r, style="List Bullet")
+    if annex:
+        _annex(doc, heading, para)
     para(doc.provenance, size=8)
 
     props = d.core_properties
@@ -273,6 +266,48 @@ def render(doc: Document) -> bytes:
     raw = io.BytesIO()
     d.save(raw)
     return _stable_zip(raw.getvalue())
+
+
+def _annex(doc: Document, heading: Any, para: Any) -> None:
+    """The analysis aids, after the body, on a page of their own."""
+    para().add_run().add_break(WD_BREAK.PAGE)
+    heading(words.ANNEX_HEADING, level=1)
+    para(words.ANNEX_INTRO)
+    for q in doc.questions:
+        heading(q.heading, level=2)
+        for label, items in q.lists:
+            heading(label, level=3)
+            for item in items:
+                para(item, style="List Bullet")
+        for h in q.annex_hypotheses:
+            heading(h.heading, level=3)
+            for r in h.reasons:
+                para(r.text, style="List Bullet", numbers=r.notes)
+        heading(words.DEPENDS_ON, level=3)
+        if q.depends_on:
+            for fact, value in q.depends_on:
+                para(f"{fact}: {value}", style="List Bullet")
+        else:
+            para(words.DEPENDS_ON_NONE)
+        heading(words.SINGLE_CHANGES, level=3)
+        if q.decisive:
+            for sentence in q.decisive:
+                para(sentence, style="List Bullet")
+        else:
+            para(words.SINGLE_CHANGES_NONE)
+        for label, items in q.possible:
+            heading(f"{words.POSSIBLE} ({label})", level=3)
+            for item in items:
+                para(item, style="List Bullet")
+    heading(words.OPEN_QUESTIONS, level=2)
+    if doc.open_questions:
+        for fact, affects, why in doc.open_questions:
+            para(f"{fact} (affects {affects}): {why}", style="List Bullet")
+    else:
+        para(words.NO_OPEN_QUESTION)
+    heading(words.CODES_HEADING, level=2)
+    for code, meaning in doc.codes:
+        para(f"{code}: {meaning}", size=8)
 
 
 def _stable_zip(data: bytes) -> bytes:
@@ -290,4 +325,4 @@ def _stable_zip(data: bytes) -> bytes:
 
 def render_outcome(outcome: Any, options: Options) -> bytes:
     """The renderer of the format table (render/formats.py)."""
-    return render(document_of(outcome, options.generated_at))
+    return render(document_of(outcome, options.generated_at), annex=options.annex)

@@ -37,6 +37,8 @@ class Options:
     width: int = 100  # columns of the terminal report
     color: bool = False  # colour on a terminal
     generated_at: dt.datetime | None = None  # stamped into documents on request
+    full: bool = False  # the terminal report: complete, not the summary
+    annex: bool = True  # documents: with the annex of analysis aids
 
 
 Renderer = Callable[[Any, Options], "str | bytes"]

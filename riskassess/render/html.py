@@ -15,9 +15,9 @@ from riskassess.render.formats import Options
 from riskassess.render.templating import render as render_template
 
 
-def backlinks(doc: Document) -> dict[int, list[str]]:
+def backlinks(doc: Document, annex: bool = True) -> dict[int, list[str]]:
     """Note number -> the ids of the markers citing it, in reading order (the ids the
-    template's refs macro gives)."""
+    template's refs macro gives), with or without the annex's."""
     out: dict[int, list[str]] = {}
 
     def add(numbers: list[int], where: str) -> None:
@@ -32,6 +32,10 @@ def backlinks(doc: Document) -> dict[int, list[str]]:
         for hi, h in enumerate(q.hypotheses, 1):
             for i, r in enumerate(h.reasons, 1):
                 add(r.notes, f"{q.id}-h{hi}-{i}")
+    for q in doc.questions if annex else ():  # the annex, after the body
+        for hi, h in enumerate(q.annex_hypotheses, 1):
+            for i, r in enumerate(h.reasons, 1):
+                add(r.notes, f"{q.id}-a{hi}-{i}")
     return out
 
 
@@ -42,11 +46,11 @@ def css_string(text: str) -> Markup:
     return Markup(f'"{safe}"')
 
 
-def render(doc: Document) -> str:
-    return render_template("report.html.j2", doc=doc, backlinks=backlinks(doc),
-                           running_head=css_string(doc.running_head))
+def render(doc: Document, *, annex: bool = True) -> str:
+    return render_template("report.html.j2", doc=doc, backlinks=backlinks(doc, annex),
+                           running_head=css_string(doc.running_head), annex=annex)
 
 
 def render_outcome(outcome: Any, options: Options) -> str:
     """The renderer of the format table (render/formats.py)."""
-    return render(document_of(outcome, options.generated_at))
+    return render(document_of(outcome, options.generated_at), annex=options.annex)

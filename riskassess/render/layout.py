@@ -25,6 +25,7 @@ from typing import Any
 
 from riskassess import words
 from riskassess.law.plain import frame_lines
+from riskassess.render import glance
 
 # A block: ("text", [(words, style), ...], indent) | ("bullet", words, indent, style)
 #        | ("panel", title, words) | ("blank",)
@@ -36,6 +37,8 @@ class TextInfo:
     """What the terminal report needs of a rule set, as plain data."""
 
     headings: tuple[tuple[str, str], ...]  # (question id, heading), in order
+    titles: dict[str, str]  # question id -> its short title (Risk)
+    outcome_rules: frozenset[str]  # ids of the rules that decide an outcome
     outcome_labels: dict[str, str]
     list_labels: dict[str, str]  # list name -> label, in the order reports show them
     codes: dict[str, dict[str, str]]  # list name -> code -> meaning
@@ -68,6 +71,8 @@ def _text_info(ruleset: Any) -> TextInfo:
                     records[_record_key(item)] = item_text(item, vocab)
     return TextInfo(
         headings=tuple((q.id, q.heading) for q in ruleset.questions),
+        titles={q.id: q.title for q in vocab.questions},
+        outcome_rules=frozenset(r.id for r in ruleset.rules.values() if r.kind == "outcome"),
         outcome_labels=dict(vocab.outcome_labels), list_labels=vocab.list_labels(),
         codes={k: dict(v) for k, v in ruleset.edition.codes.items()},
         rank=warning_rank(ruleset), top=tuple(top_warning_codes(ruleset)),
@@ -87,7 +92,10 @@ def _item_text(item: Any, codes: dict[str, str], info: TextInfo) -> str:
     return f"{item}: {meaning}" if meaning else str(item)
 
 
-def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
+def blocks(data: dict[str, Any], info: TextInfo, *, full: bool = False) -> list[Block]:
+    """The report's blocks: the summary (the default), or the complete report (`full`).
+    Both open with the header and the glance; the summary then gives each question's
+    deciding reasons with their cites, the complete report everything."""
     out: list[Block] = []
 
     def say(text: str = "", indent: int = 0, style: str = "") -> None:
@@ -115,30 +123,20 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     rs = data["ruleset"]
     out.append(("text", [("Guidance applied", "bold underline")], 0))
     say(rs["title"], 2)
-    dates = f"edition {rs['id']}; " + words.window(SimpleNamespace(**rs), str, "; ")
-    if rs["superseded_on"] and rs["successor"]:
-        dates += f" (successor: {rs['successor']})"
-    say(dates, 2)
-    say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
-        else "forced with --ruleset (not chosen by the assessment date)", 2)
-    current = rs["in_force_on_assessment_date"]
-    if current is None:
-        say("edition in force on the assessment date: none catalogued", 2)
-    elif current["id"] != rs["id"]:
-        say(f"edition in force on the assessment date: {current['title']} ({current['id']}"
-            f"{'' if current['encoded'] else ', not encoded'})", 2)
-    if rs["newer_editions"]:
-        say("newer editions: " + "; ".join(
-            f"{e['title']} ({e['id']}, from {e['in_force_from']}"
-            f"{'' if e['encoded'] else ', not encoded'})" for e in rs["newer_editions"]), 2)
+    if full:
+        _edition_full(rs, say)
     else:
-        say(words.NO_NEWER_EDITION, 2)
+        _edition_short(rs, say)
     rank = info.rank
     for w in sorted(warnings, key=lambda w: rank.get(w["code"], len(rank))):
         if w["code"] in info.top and w["code"] != info.scope_warning:
             panel(w)
     say()
 
+    _glance(data, info, say, out)
+    if not full:
+        _summary(data, info, say, out)
+        return out
     labels, list_labels = info.outcome_labels, info.list_labels
     for qid, heading in info.headings:
         q = data[qid]
@@ -208,6 +206,90 @@ def blocks(data: dict[str, Any], info: TextInfo) -> list[Block]:
     return out
 
 
+def _edition_full(rs: dict[str, Any], say: Any) -> None:
+    """The edition applied: its dates, how it was chosen, the one in force, newer ones."""
+    dates = f"edition {rs['id']}; " + words.window(SimpleNamespace(**rs), str, "; ")
+    if rs["superseded_on"] and rs["successor"]:
+        dates += f" (successor: {rs['successor']})"
+    say(dates, 2)
+    say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
+        else "forced with --ruleset (not chosen by the assessment date)", 2)
+    current = rs["in_force_on_assessment_date"]
+    if current is None:
+        say("edition in force on the assessment date: none catalogued", 2)
+    elif current["id"] != rs["id"]:
+        say(f"edition in force on the assessment date: {current['title']} ({current['id']}"
+            f"{'' if current['encoded'] else ', not encoded'})", 2)
+    if rs["newer_editions"]:
+        say("newer editions: " + "; ".join(
+            f"{e['title']} ({e['id']}, from {e['in_force_from']}"
+            f"{'' if e['encoded'] else ', not encoded'})" for e in rs["newer_editions"]), 2)
+    else:
+        say(words.NO_NEWER_EDITION, 2)
+
+
+def _edition_short(rs: dict[str, Any], say: Any) -> None:
+    """The edition applied in two or three lines: its dates and how it was chosen; the
+    edition in force if another; newer editions by id."""
+    chosen = ("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
+              else "forced with --ruleset")
+    say(f"edition {rs['id']}, {chosen}; " + words.window(SimpleNamespace(**rs), str, ", "), 2)
+    current = rs["in_force_on_assessment_date"]
+    if current is None:
+        say("edition in force on the assessment date: none catalogued", 2)
+    elif current["id"] != rs["id"]:
+        say(f"edition in force on the assessment date: {current['id']}"
+            f"{'' if current['encoded'] else ' (not encoded)'}", 2)
+    if rs["newer_editions"]:
+        say("newer editions: " + ", ".join(
+            f"{e['id']}{'' if e['encoded'] else ' (not encoded)'}"
+            for e in rs["newer_editions"]), 2)
+    else:
+        say(words.NO_NEWER_EDITION, 2)
+
+
+def _glance(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) -> None:
+    """The conclusions at a glance (render/glance.py), one entry per question."""
+    out.append(("text", [(words.GLANCE_HEADING, "bold underline")], 0))
+    for row in glance.rows(data, info):
+        out.append(("bullet", f"{row.title}: {row.outcome_words} [{row.code}]", 2, "bold"))
+        out.append(("text", [(row.quote_words, ""), (f" · rests on {row.rests_on} · open "
+                                                      f"questions: {row.open_words}", "dim")], 4))
+    say()
+
+
+def _summary(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) -> None:
+    """Per question, the reasons that decide it with their cites; then the warnings not
+    already at the top, and how to get the rest."""
+    rs = data["ruleset"]
+    quoted = {row.qid: row.quote for row in glance.rows(data, info)}
+    for qid, heading in info.headings:
+        q = data[qid]
+        out.append(("text", [(heading, "bold underline")], 0))
+        if q["under_review"] and rs["under_review_from"]:
+            say(words.review_caveat(dt.date.fromisoformat(rs["under_review_from"])), 2, PANEL)
+        decided = glance.deciding(q, info.outcome_rules)
+        if not decided:
+            say(words.NO_FIRM_REASON, 2)
+        for r in decided:  # (the quotation the glance shows is not repeated)
+            quote = r["quote"] and r["quote"]["text"]
+            say(f"- {words.with_quote(r['text'], None if quote == quoted[qid] else quote)}", 2)
+            say(f"cites {', '.join(r['cites'])}", 4, "dim")
+        rest = len(q["reasons"]) - len(decided)
+        if rest:
+            say(words.more_reasons(rest), 2, "dim")
+        say()
+    rest = [w for w in data["warnings"] if w["code"] not in info.top]
+    if rest:
+        out.append(("text", [("Other warnings", "bold underline")], 0))
+        for w in rest:
+            say(f"- {w['code']}: {w['message']}", 2)
+        say()
+    say(words.FULL_REPORT, 0, "dim")
+    say(f"riskassess {data['tool']['version']}; rule set {rs['id']}; sha256 "
+        f"{rs['sha256'][:16]}… (in full: --full, -f json)", 0, "dim")
+
+
 # ------------------------------------------------------------------------ layout
 
 Segment = tuple[str, str]  # (text, style)
@@ -253,9 +335,11 @@ def plain(lines: list[Line]) -> str:
     return "\n".join(["".join(t for t, _ in line).rstrip() for line in lines] + [""])
 
 
-def render(data: dict[str, Any], info: TextInfo, *, width: int = 100) -> str:
-    """The report as plain text at `width` columns (for a pipe or a file)."""
-    return plain(lay_out(blocks(data, info), width))
+def render(data: dict[str, Any], info: TextInfo, *, width: int = 100,
+           full: bool = False) -> str:
+    """The report as plain text at `width` columns (for a pipe or a file): the summary, or
+    the complete report (`full`)."""
+    return plain(lay_out(blocks(data, info, full=full), width))
 
 
 def wrap(text: str, width: int) -> list[str]:

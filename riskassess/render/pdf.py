@@ -33,7 +33,9 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
@@ -54,9 +56,9 @@ PINK = colors.HexColor("#FDECEA")
 GREY = colors.HexColor("#555555")
 RULE = colors.HexColor("#BBBBBB")
 SHADE = colors.HexColor("#EEEEEE")
-MARGIN = 20 * mm
-TOP = 24 * mm
-BOTTOM = 20 * mm
+MARGIN = 18 * mm
+TOP = 21 * mm
+BOTTOM = 17 * mm
 NOTES_INTRO = ("Each note is a paragraph the rules cite, summarised in riskassess's own words; "
                "check the source before relying on it.")
 
@@ -101,26 +103,28 @@ def _href(url: str) -> str:
 
 
 def _styles() -> dict[str, ParagraphStyle]:
-    body = ParagraphStyle("body", fontName=FONT, fontSize=10.5, leading=14.5, spaceAfter=5,
+    body = ParagraphStyle("body", fontName=FONT, fontSize=9.5, leading=13, spaceAfter=4,
                           alignment=TA_LEFT)
     return {
         "body": body,
         "title": ParagraphStyle("title", parent=body, fontName=f"{FONT}-Bold", fontSize=17,
                                 leading=21, spaceAfter=8),
         "header": ParagraphStyle("header", parent=body, spaceAfter=1),
-        "h1": ParagraphStyle("h1", parent=body, fontName=f"{FONT}-Bold", fontSize=13.5,
-                             leading=17, spaceBefore=12, spaceAfter=5, keepWithNext=1),
-        "h2": ParagraphStyle("h2", parent=body, fontName=f"{FONT}-Bold", fontSize=11,
-                             leading=14.5, spaceBefore=7, spaceAfter=3, keepWithNext=1,
+        "h1": ParagraphStyle("h1", parent=body, fontName=f"{FONT}-Bold", fontSize=12.5,
+                             leading=16, spaceBefore=10, spaceAfter=4, keepWithNext=1),
+        "h1-free": ParagraphStyle("h1-free", parent=body, fontName=f"{FONT}-Bold",
+                                  fontSize=12.5, leading=16, spaceBefore=10, spaceAfter=4),
+        "h2": ParagraphStyle("h2", parent=body, fontName=f"{FONT}-Bold", fontSize=10,
+                             leading=13, spaceBefore=6, spaceAfter=2, keepWithNext=1,
                              textColor=colors.HexColor("#333333")),
         "bullet": ParagraphStyle("bullet", parent=body, leftIndent=14, bulletIndent=3,
-                                 bulletFontName=FONT, spaceAfter=3),
+                                 bulletFontName=FONT, spaceAfter=2),
         "warning": ParagraphStyle("warning", parent=body, textColor=DARK_RED, spaceAfter=0),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12.5, spaceAfter=0),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=8.5, leading=11, spaceAfter=0),
         "cellhead": ParagraphStyle("cellhead", parent=body, fontName=f"{FONT}-Bold",
-                                   fontSize=9.5, leading=12.5, spaceAfter=0),
-        "note": ParagraphStyle("note", parent=body, fontSize=9.5, leading=12.5, leftIndent=20,
-                               bulletIndent=0, bulletFontName=f"{FONT}-Bold", spaceAfter=5),
+                                   fontSize=8.5, leading=11, spaceAfter=0),
+        "note": ParagraphStyle("note", parent=body, fontSize=8.5, leading=10.5, leftIndent=18,
+                               bulletIndent=0, bulletFontName=f"{FONT}-Bold", spaceAfter=4),
         "small": ParagraphStyle("small", parent=body, fontSize=8, leading=10.5, spaceAfter=1,
                                 textColor=GREY),
         "code": ParagraphStyle("code", parent=body, fontSize=8, leading=10.5, spaceAfter=1,
@@ -206,10 +210,10 @@ def _canvas_maker(running_head: str):
     return NumberedCanvas
 
 
-def render(doc: Document) -> bytes:
+def render(doc: Document, *, annex: bool = True) -> bytes:
     _fonts()
     st = _styles()
-    known = {n.number for n in doc.notes}
+    known = {n.number for n in doc.notes_for(annex)}
     story: list = []
     keys = iter(range(1, 10_000))
 
@@ -250,9 +254,27 @@ def render(doc: Document) -> bytes:
             ("TOPPADDING", (0, 0), (-1, -1), 5), ("BOTTOMPADDING", (0, 0), (-1, -1), 6),
         ]))
         story += [box, Spacer(0, 8)]
+    heading(words.GLANCE_HEADING, 0)
+    width = A4[0] - 2 * MARGIN
+    rows = [[Paragraph(_t(c), st["cellhead"]) for c in words.GLANCE_COLUMNS]]
+    rows += [[Paragraph(_t(row.title), st["cell"]),
+              Paragraph("<b>" + _t(row.outcome_words) + "</b>", st["cell"]),
+              Paragraph(_t(row.quote_words), st["cell"]),
+              Paragraph(_t(row.rests_on), st["cell"]),
+              Paragraph(_t(row.open_words), st["cell"])] for row in doc.glance]
+    table = Table(rows, colWidths=[width * f for f in (0.16, 0.22, 0.26, 0.17, 0.19)],
+                  repeatRows=1)
+    table.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]))
+    story += [table, Spacer(0, 8)]
     para(_t(words.frame_pointer(doc.frame_heading)))
 
-    heading("Case facts", 0)
+    story.append(CondPageBreak(40 * mm))  # the table may split: no half-empty page before it
+    story.append(_Heading(_t("Case facts"), st["h1-free"], 0, f"h-{next(keys)}"))
     if doc.facts_given:
         rows = [[Paragraph("Fact", st["cellhead"]), Paragraph("Value", st["cellhead"])]]
         rows += [[Paragraph(_t(fact), st["cell"]), Paragraph(_t(value), st["cell"])]
@@ -281,14 +303,6 @@ def render(doc: Document) -> bytes:
             para('<font color="#B3261E"><b>' + _t(q.caveat) + "</b></font>")
         para("<b>" + _t(q.outcome_line) + "</b>")
         para(_t(q.rests_on + "."))
-        for label, items in q.lists:
-            para(_t(f"{label}:"))
-            for text in items:
-                item(text)
-        for label, items in q.possible:
-            para(_t(f"{words.POSSIBLE} ({label}):"))
-            for text in items:
-                item(text)
         if q.reasons:
             heading("Reasons", 1)
             for r in q.reasons:
@@ -297,18 +311,8 @@ def render(doc: Document) -> bytes:
             heading(h.heading, 1)
             for r in h.reasons:
                 item(r.text, r.notes)
-        heading("What this conclusion depends on", 1)
-        if q.depends_on:
-            for fact, value in q.depends_on:
-                item(f"{fact}: {value}")
-        else:
-            para("No fact given was read by the rules that reached it.")
-        heading("What a single change of a given fact would change", 1)
-        if q.decisive:
-            for sentence in q.decisive:
-                item(sentence)
-        else:
-            para("No single change of a given fact would change this conclusion.")
+        if annex and q.annex_hypotheses:
+            para(_t(words.CONDITIONALS_IN_ANNEX))
 
     heading(doc.frame_heading, 0)
     para(_t(doc.frame_intro))
@@ -317,26 +321,22 @@ def render(doc: Document) -> bytes:
     if doc.frame_note:
         para(_t(doc.frame_note))
 
-    heading("Open questions (facts to establish)", 0)
-    if doc.open_questions:
-        for fact, affects, why in doc.open_questions:
-            para("<b>" + _t(fact) + "</b>" + _t(f" (affects {affects}): {why}"), "bullet",
-                 bullet="•")
-    else:
-        para(_t(words.NO_OPEN_QUESTION))
-
+    heading(words.OPEN_QUESTIONS, 0)
+    para(_t(words.open_facts(doc.open_facts, annex)))
     heading("Notes", 0)
     para(_t(NOTES_INTRO))
-    for n in doc.notes:
+    for n in doc.notes_for(annex):
         lines = [_t(line) for line in n.lines]
         if n.url and n.lines and n.lines[-1] == n.url:
             lines[-1] = f'<a href="{_href(n.url)}" color="#1A4E8A">{_t(n.url)}</a>'
-        story.append(Paragraph(f'<a name="note-{n.number}"/>' + "<br/>".join(lines),
-                               st["note"], bulletText=f"{n.number}."))
+        # one run of text: the place, what it is (in italics), the summary
+        lines[1] = f"<i>{lines[1]}</i>"
+        story.append(Paragraph(f'<a name="note-{n.number}"/>' + " ".join(lines), st["note"],
+                               bulletText=f"{n.number}."))
 
     heading("Bibliography", 0)
     if doc.bibliography:
-        for s in doc.bibliography:
+        for s in doc.bibliography_for(annex):
             text = _t(f"{s.author}, ") + "<i>" + _t(s.title) + "</i>" + _t(f", {s.date}.")
             if s.url:
                 text += f' <a href="{_href(s.url)}" color="#1A4E8A">{_t(s.url)}</a>'
@@ -347,11 +347,52 @@ def render(doc: Document) -> bytes:
             para(text, "bullet", bullet="•")
     else:
         para("No source is cited.")
+    if doc.bracket_reports(annex):
+        para(_t(words.BRACKET_REPORTS + ":"))
+        for r in doc.bracket_reports(annex):
+            item(r)
 
-    if doc.codes:
-        small = [Paragraph("<b>Reference: codes used</b>", st["small"])]
-        small += [Paragraph(_t(f"{code}: {meaning}"), st["code"]) for code, meaning in doc.codes]
-        story += [Spacer(0, 10), *small]
+    if annex:
+        story.append(PageBreak())
+        heading(words.ANNEX_HEADING, 0)
+        para(_t(words.ANNEX_INTRO))
+        for q in doc.questions:
+            heading(q.heading, 1)
+            for label, items in q.lists:
+                para("<b>" + _t(label) + "</b>")
+                for text in items:
+                    item(text)
+            for h in q.annex_hypotheses:
+                para("<b>" + _t(h.heading) + "</b>")
+                for r in h.reasons:
+                    item(r.text, r.notes)
+            para("<b>" + _t(words.DEPENDS_ON) + "</b>")
+            if q.depends_on:
+                for fact, value in q.depends_on:
+                    item(f"{fact}: {value}")
+            else:
+                para(_t(words.DEPENDS_ON_NONE))
+            para("<b>" + _t(words.SINGLE_CHANGES) + "</b>")
+            if q.decisive:
+                for sentence in q.decisive:
+                    item(sentence)
+            else:
+                para(_t(words.SINGLE_CHANGES_NONE))
+            for label, items in q.possible:
+                para("<b>" + _t(f"{words.POSSIBLE} ({label})") + "</b>")
+                for text in items:
+                    item(text)
+        heading(words.OPEN_QUESTIONS, 1)
+        if doc.open_questions:
+            for fact, affects, why in doc.open_questions:
+                para("<b>" + _t(fact) + "</b>" + _t(f" (affects {affects}): {why}"), "bullet",
+                     bullet="•")
+        else:
+            para(_t(words.NO_OPEN_QUESTION))
+        if doc.codes:
+            heading(words.CODES_HEADING, 1)
+            story += [Paragraph(_t(f"{code}: {meaning}"), st["code"])
+                      for code, meaning in doc.codes]
     story += [Spacer(0, 10), KeepTogether([Paragraph(_t(doc.provenance), st["small"])])]
 
     out = io.BytesIO()
@@ -366,4 +407,4 @@ def render(doc: Document) -> bytes:
 
 def render_outcome(outcome: Any, options: Options) -> bytes:
     """The renderer of the format table (render/formats.py)."""
-    return render(document_of(outcome, options.generated_at))
+    return render(document_of(outcome, options.generated_at), annex=options.annex)

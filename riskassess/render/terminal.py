@@ -17,9 +17,12 @@ from riskassess.render.formats import Options
 from riskassess.render.layout import blocks, lay_out, plain, text_info
 
 
-def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False) -> str:
-    """The report laid out at `width` columns; in colour (ANSI, by rich) when `color`."""
-    lines = lay_out(blocks(report.model_dump(mode="json"), text_info(ruleset)), width)
+def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = False,
+           full: bool = False) -> str:
+    """The report laid out at `width` columns; in colour (ANSI, by rich) when `color`: the
+    summary, or the complete report (`full`)."""
+    lines = lay_out(blocks(report.model_dump(mode="json"), text_info(ruleset), full=full),
+                    width)
     if not color:
         return plain(lines)
     from rich.console import Console
@@ -35,4 +38,5 @@ def render(report: Report, ruleset: RuleSet, *, width: int = 100, color: bool = 
 
 def render_outcome(outcome: Any, options: Options) -> str:
     """The renderer of the format table (render/formats.py)."""
-    return render(outcome.report, outcome.ruleset, width=options.width, color=options.color)
+    return render(outcome.report, outcome.ruleset, width=options.width, color=options.color,
+                  full=options.full)

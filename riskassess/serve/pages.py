@@ -69,7 +69,7 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
         links = [field_id(o.fact) for o in report.open_questions]
         report_html = Markup(render_template("report_body.html.j2", doc=document,
                                              backlinks=backlinks(document), embedded=True,
-                                             open_links=links))
+                                             open_links=links, annex=True))
         titles = {q.id: q.title for q in vocab.questions}
         open_questions = [(o.fact, labels.get(o.fact, o.fact),
                            and_([titles.get(a, a) for a in o.affects]))
