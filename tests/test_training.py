@@ -125,6 +125,19 @@ def test_train_grades_an_answers_file(answers):
     assert "Model answer, with the reasoning" in r.out and "[cg24.concl.nexus]" in r.out
 
 
+def test_the_score_comes_last_after_the_long_model_answer(answers):
+    """The model answer runs to hundreds of lines: the marks and the score follow it, so
+    that they are on screen when it has scrolled by."""
+    r = run_cli("train", "religious-objector", "--answers", answers(RIGHT))
+    lines = r.out.rstrip("\n").split("\n")
+    assert lines[-1] == "Score: 5 / 5"
+    model = lines.index("Model answer, with the reasoning and the paragraphs it rests on:")
+    marks = lines.index("Your answers against the model answer:")
+    cited = next(i for i, line in enumerate(lines) if line.startswith("Cited paragraphs"))
+    assert model < cited < marks and len(lines) - marks <= 12
+    assert marks - model > 100  # the long model answer really is above the score
+
+
 def test_train_grades_wrong_and_partial_answers(answers):
     text = RIGHT.replace("grounds: [political_opinion, religion]", "grounds: [political_opinion]")
     text = text.replace("persecution: qualifies", "persecution: does_not_qualify")
@@ -195,11 +208,12 @@ def test_quiz_end_to_end_through_a_pseudo_terminal():
     child.expect("What does the guidance say on exclusion")
     child.expect("> ")
     child.sendline("could_be_relevant")
-    child.expect(r"bases\s+0\.67")
-    child.expect(r"Score: 4\.67 / 5")
     child.expect("Model answer, with the reasoning")
     child.expect("Cited paragraphs")
+    child.expect(r"bases\s+0\.67")  # the marks and the score last, after the model answer
+    child.expect(r"Score: 4\.67 / 5")
     child.expect(pexpect.EOF)
+    assert child.before.strip() == ""  # nothing after the score
     child.close()
     assert child.exitstatus == 0
 

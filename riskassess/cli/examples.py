@@ -183,7 +183,7 @@ def train(
     examples: ExamplesDir = None,
 ) -> None:
     """Quiz: read a scenario, answer the guidance's questions, then see the model answer with
-    its reasoning and citations, and a score.
+    its reasoning and citations, and last your score.
 
     Example: riskassess train --random --seed 7"""
     from riskassess.assess.core import assess_file
@@ -230,7 +230,8 @@ def train(
             typer.echo("\nquiz abandoned", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     typer.echo("")
-    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
-                                                  training.lists(vocab))))
     typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
     typer.echo(render_text(report, out.ruleset, width=100, color=False))
+    # the score last, where the trainee is looking when the long model answer has scrolled by
+    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
+                                                  training.lists(vocab))), nl=False)
