@@ -186,6 +186,8 @@ def train(
     its reasoning and citations, and last your score.
 
     Example: riskassess train --random --seed 7"""
+    import shutil
+
     from riskassess.assess.core import assess_file
     from riskassess.render.terminal import render as render_text
     from riskassess.teach import training
@@ -218,13 +220,14 @@ def train(
     from riskassess.words import fact_value
 
     vocab = out.ruleset.vocabulary
+    width = shutil.get_terminal_size((100, 24)).columns
     facts = [(path, fact_value(v)) for path, v in given_facts(out.case) if v != "unknown"]
     typer.echo(training.briefing(scenario, facts, report.ruleset.title,
-                                 report.assessment_date.isoformat()))
+                                 report.assessment_date.isoformat(), width))
     if given is None:
         try:
             given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
-                                        lambda text: typer.echo(text, nl=False), vocab)
+                                        lambda text: typer.echo(text, nl=False), vocab, width)
                      for item in training.items(vocab)}
         except EOFError:
             typer.echo("\nquiz abandoned", err=True)
@@ -234,4 +237,4 @@ def train(
     typer.echo(render_text(report, out.ruleset, width=100, color=False))
     # the score last, where the trainee is looking when the long model answer has scrolled by
     typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
-                                                  training.lists(vocab))), nl=False)
+                                                  training.lists(vocab)), width), nl=False)
