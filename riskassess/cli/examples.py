@@ -11,6 +11,7 @@ import typer
 
 from riskassess.cli.options import (
     ExamplesDir,
+    complete_scenario,
 )
 from riskassess.errors import ExitCode, OutOfScopeError, UsageError, UserError
 
@@ -33,7 +34,8 @@ def examples_list(examples: ExamplesDir = None) -> None:
 
 def examples_show(
     scenario_id: Annotated[str, typer.Argument(help="A scenario id (see examples list).",
-                                               show_default=False)],
+                                               show_default=False,
+                                               autocompletion=complete_scenario)],
     examples: ExamplesDir = None,
 ) -> None:
     """Print a scenario: its narrative, the facts, the sources it draws on, the model answer.
@@ -71,7 +73,8 @@ def examples_show(
 
 def examples_run(
     scenario_id: Annotated[Optional[str], typer.Argument(
-        help="A scenario id; or use --all.", show_default=False)] = None,
+        help="A scenario id; or use --all.", show_default=False,
+        autocompletion=complete_scenario)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every scenario.")] = False,
     examples: ExamplesDir = None,
 ) -> None:
@@ -106,7 +109,8 @@ def examples_run(
 
 
 def examples_vary(
-    scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False)],
+    scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False,
+                                               autocompletion=complete_scenario)],
     fact: Annotated[list[str], typer.Option(
         "--fact", help="A change PATH=VALUE: a fact's dotted path (see schema case) or "
                        "assessment_date, e.g. assessment_date=2026-01-15; repeat for several.")],
@@ -172,7 +176,8 @@ def examples_vary(
 
 def train(
     scenario_id: Annotated[Optional[str], typer.Argument(
-        help="A scenario id; default: a random one.", show_default=False)] = None,
+        help="A scenario id; default: a random one.", show_default=False,
+        autocompletion=complete_scenario)] = None,
     random_: Annotated[bool, typer.Option("--random", help="Pick a scenario at random.")] = False,
     seed: Annotated[Optional[int], typer.Option(
         "--seed", help="Make --random repeatable.")] = None,
