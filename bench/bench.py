@@ -60,16 +60,28 @@ def verdict(ok: bool) -> str:
 # ------------------------------------------------------------------ 1. cold start
 
 
-def cold_start(pairs: int, cache: Path) -> None:
+def cold_start(pairs: int, cache: Path, against: str | None = None) -> None:
+    """The cold start beside its floors; with `against` (another riskassess executable, e.g.
+    an install of the commit before a change), that one too, in the same alternation and
+    with a cache of its own, so that a before and after are measured side by side."""
     env = {**os.environ, "RISKASSESS_CACHE_DIR": str(cache)}
     off = {**os.environ, "RISKASSESS_CACHE_DIR": "off"}
-    ours = tool() + ["evaluate", str(EXAMPLE), "--today", TODAY]
+    args = ["evaluate", str(EXAMPLE), "--today", TODAY]
+    ours = tool() + args
     runs = {
         "riskassess evaluate (cache warm)": (ours, env),
         "riskassess evaluate (cache off)": (ours, off),
         "typer hello-world": ([sys.executable, str(ROOT / "bench" / "hello.py")], env),
         "python -c pass": ([sys.executable, "-c", "pass"], env),
     }
+    if against:
+        theirs = cache / "against"
+        theirs.mkdir(mode=0o700)
+        runs["--against (cache warm)"] = ([against, *args],
+                                          {**os.environ, "RISKASSESS_CACHE_DIR": str(theirs)})
+        # builds its cache
+        subprocess.run(runs["--against (cache warm)"][0], check=True,
+                       stdout=subprocess.DEVNULL, env=runs["--against (cache warm)"][1])
     subprocess.run(ours, check=True, stdout=subprocess.DEVNULL, env=env)  # builds the cache
     times: dict[str, list[float]] = {name: [] for name in runs}
     with tempfile.TemporaryFile() as sink:  # a file: not a terminal
@@ -86,6 +98,11 @@ def cold_start(pairs: int, cache: Path) -> None:
     ratio = med["riskassess evaluate (cache warm)"] / hello
     print(f"     target: at most {TARGETS['cold']:.1f} x hello-world: {ratio:.2f}, "
           f"{verdict(ratio <= TARGETS['cold'])}")
+    if against:
+        mine, theirs = times["riskassess evaluate (cache warm)"], times["--against (cache warm)"]
+        faster = sum(a < b for a, b in zip(mine, theirs, strict=True))
+        share = med["riskassess evaluate (cache warm)"] / med["--against (cache warm)"]
+        print(f"     this one / --against: {share:.3f} (faster in {faster} of {pairs} pairs)")
 
 
 # ---------------------------------------------------------------------- 2. engine
@@ -345,6 +362,9 @@ def main() -> None:
     parser.add_argument("--full", action="store_true", help="also 100k files")
     parser.add_argument("--pairs", type=int, default=11)
     parser.add_argument("--only", choices=["cold", "engine", "files"], default=None)
+    parser.add_argument("--against", metavar="EXE", default=None,
+                        help="another riskassess executable (e.g. the previous commit's, "
+                             "installed in another venv) timed in the same cold-start runs")
     args = parser.parse_args()
     print(f"machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.platform()}")
@@ -352,7 +372,7 @@ def main() -> None:
     os.chmod(cache, 0o700)
     try:
         if args.only in (None, "cold"):
-            cold_start(args.pairs, cache)
+            cold_start(args.pairs, cache, args.against)
         if args.only in (None, "engine"):
             engine(10_000)
         if args.only in (None, "files"):

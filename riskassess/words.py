@@ -48,6 +48,17 @@ def one_of(words: list[str]) -> str:
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+def not_allowed(shown: str, allowed: str, hint: str = "") -> str:
+    """Why a value is refused: it is not among those allowed (a case file's words, which
+    an interview's answer and a quiz's answer are refused in too)."""
+    return f"{shown} is not an allowed value{hint} (allowed: {allowed})"
+
+
+# How a person says yes or no at a prompt (besides true and false)
+YES = ("yes", "y")
+NO = ("no", "n")
+
+
 def fact_value(value: Any) -> str:
     """A fact's value in a line of facts: as the file spells it, a list in brackets."""
     if isinstance(value, (list, tuple, frozenset, set)):

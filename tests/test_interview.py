@@ -30,8 +30,8 @@ DESERTER = {"country_of_origin": "sy", "sex": "male", "military_status": "desert
             # the circumstances the COI links to treatment (issue 14); an external escape
             # answers left_syria_after_desertion by itself, and no return to service leaves
             # no second desertion to ask about
-            "non_armed_opposition_activity": "false", "suspected_opposition_sympathy": "false",
-            "from_reconciled_area": "false", "returned_to_service": "false",
+            "non_armed_opposition_activity": "no", "suspected_opposition_sympathy": "N",
+            "from_reconciled_area": "false", "returned_to_service": "  No ",
             "family_targeted": "false", "prior_measures": "none",
             "charged_under_antiterrorism_law": "false"}
 
@@ -89,6 +89,10 @@ def test_an_in_profile_deserter(tmp_path):
     assert case.applicant.conscientious_objection == "religious"
     assert case.applicant.exclusion_indicators == []
     assert case.applicant.desertion_date == UNKNOWN
+    # yes and no read as a person says them (no, N, "  No ")
+    assert case.applicant.non_armed_opposition_activity is False
+    assert case.applicant.suspected_opposition_sympathy is False
+    assert case.applicant.returned_to_service is False
     # each key carries its meaning as a comment
     text = out.read_text()
     assert "  # The rank or kind of service held when he left.\n  rank: officer" in text
@@ -128,7 +132,10 @@ def test_back_invalid_answers_and_stop(tmp_path):
     child.expect("applicant.military_status: ")
     child.expect("> ")
     child.sendline("soldier")
-    child.expect("not accepted: 'soldier' is not valid")
+    # refused in the words a case file with the same value gets, which say what is allowed
+    refused = case_file_problem(tmp_path, "military_status", "soldier")
+    assert refused.startswith("'soldier' is not an allowed value (allowed: ")
+    child.expect_exact("not accepted: " + refused)
     child.expect("> ")
     child.sendline("deserter")
     child.expect(r"\napplicant\.(\w+): ")
@@ -189,6 +196,94 @@ def test_resume_asks_only_what_is_open_and_confirms_before_replacing(tmp_path):
     again.expect(pexpect.EOF)
     assert load_case(out, VOCAB).applicant.reconciliation_status == "settled"
     assert not draft.exists()
+
+
+def case_file_problem(tmp_path, key: str, value: str, day: str = DAY) -> str:
+    """The message `evaluate` gives for a case file with one fact's value refused."""
+    bad = tmp_path / f"bad-{key}.yaml"
+    others = "" if key == "military_status" else "  military_status: deserter\n"
+    bad.write_text(f"assessment_date: {day}\napplicant:\n{others}  {key}: {value}\n",
+                   encoding="utf-8")
+    r = run_cli("evaluate", str(bad))
+    assert r.code == ExitCode.INVALID_INPUT, r.err
+    return r.err.split(f"applicant.{key}: ", 1)[1].splitlines()[0]
+
+
+def test_a_refused_answer_says_why_in_a_refused_case_files_words(tmp_path):
+    """An answer is checked as a case file is: by the case model and by the vocabulary's
+    constraints (a date after the assessment date), in the same words."""
+    from riskassess.errors import CaseFileError
+    from riskassess.teach.interview import refusal
+
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1))
+    spec = FACTS["applicant.desertion_date"]
+    for typed in ("1850", "2023-13", "2025-03", "soon"):
+        try:
+            session.case({"military_status": "deserter", "desertion_date": typed})
+        except CaseFileError as exc:
+            said = refusal(exc, spec)
+        else:
+            raise AssertionError(f"{typed} was accepted")
+        assert said == case_file_problem(tmp_path, "desertion_date", f'"{typed}"'), typed
+    assert said.startswith("'soon'") and "YYYY" in said  # what is allowed
+    spec = FACTS["applicant.exclusion_indicators"]
+    try:
+        session.case({"exclusion_indicators": ["senior_command_role", "spying"]})
+    except CaseFileError as exc:
+        said = refusal(exc, spec)
+    assert said.startswith("'spying' is not an allowed value (allowed: ") and \
+        "senior_command_role" in said
+
+
+def test_an_answer_typed_is_not_given_a_files_yaml_hints(tmp_path):
+    """At a prompt `y` is not YAML: the case file's hint about YAML 1.1 words is left out."""
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1))
+    from riskassess.errors import CaseFileError
+    from riskassess.teach.interview import refusal
+
+    try:
+        session.case({"force": "y"})
+    except CaseFileError as exc:
+        said = refusal(exc, FACTS["applicant.force"])
+    assert said.startswith("'y' is not an allowed value (allowed: ") and "YAML" not in said
+    assert "YAML 1.1" in case_file_problem(tmp_path, "force", "y")
+
+
+def test_questions_wrap_at_words_to_the_terminals_width(tmp_path):
+    child = spawn_tool("interview", "--date", DAY, env=tool_env(COLUMNS="50", NO_COLOR="1"),
+                       dimensions=(40, 50), cwd=WORK)
+    answer_country(child)
+    child.expect("applicant.military_status: ")
+    child.expect("> ")
+    shown = child.before
+    description = FACTS["applicant.military_status"].description
+    assert len(description) > 200  # long enough to need several lines
+    assert max(len(line) for line in shown.splitlines()) <= 50
+    assert len(shown.splitlines()) > 5
+    # no word broken: the lines joined by blanks give the description back whole
+    assert " ".join(description.split()) in " ".join(shown.split())
+    child.sendline("a soldier who left without leave")
+    child.expect("> ")
+    refused = child.before.splitlines()
+    assert max(len(line) for line in refused) <= 50 and len(refused) > 2
+    child.sendline("stop")
+    child.expect(pexpect.EOF)
+    child.close()
+
+
+def test_resumed_facts_that_cannot_hold_on_the_date_are_refused_before_any_question(tmp_path):
+    resumed = tmp_path / "case.yaml"
+    resumed.write_text("assessment_date: 2024-06-01\napplicant:\n  military_status: deserter\n"
+                       "  desertion_date: 2024-05\n", encoding="utf-8")
+    child = spawn("--from", str(resumed), "--date", "2024-04-20")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.USAGE
+    assert "applicant.desertion_date: '2024-05' is after the assessment_date 2024-04-20" \
+        in child.before
+    assert "--case-id" not in child.before and "> " not in child.before
 
 
 def test_without_a_terminal_it_says_so():
@@ -328,16 +423,15 @@ def test_answers_in_any_case_and_a_refused_date_says_why(tmp_path):
     assert load_case(out, VOCAB).applicant.military_status == "deserter"
     # No rule of the shipped editions makes the interview ask a date today, so the
     # message for a refused date is checked on the answer check the prompt uses.
-    from pydantic import ValidationError
-
-    from riskassess.teach.interview import why_refused
+    from riskassess.errors import CaseFileError
+    from riskassess.teach.interview import refusal
 
     catalog, _ = load_catalog(RULES)
     session = Interview(catalog, RULES, dt.date(2026, 3, 1))
     try:
         session.case({"military_status": "deserter", "desertion_date": "2024-02-30"})
-    except ValidationError as exc:
-        assert why_refused(exc, session.vocabulary) == \
+    except CaseFileError as exc:
+        assert refusal(exc, FACTS["applicant.desertion_date"]) == \
             "'2024-02-30': day 30 does not exist in 2024-02"
     else:
         raise AssertionError("2024-02-30 was accepted")

@@ -125,6 +125,31 @@ def test_train_grades_an_answers_file(answers):
     assert "Model answer, with the reasoning" in r.out and "[cg24.concl.nexus]" in r.out
 
 
+def test_the_score_comes_last_after_the_long_model_answer(answers):
+    """The model answer runs to hundreds of lines: the marks and the score follow it, so
+    that they are on screen when it has scrolled by."""
+    r = run_cli("train", "religious-objector", "--answers", answers(RIGHT))
+    lines = r.out.rstrip("\n").split("\n")
+    assert lines[-1] == "Score: 5 / 5"
+    model = lines.index("Model answer, with the reasoning and the paragraphs it rests on:")
+    marks = lines.index("Your answers against the model answer:")
+    cited = next(i for i, line in enumerate(lines) if line.startswith("Cited paragraphs"))
+    assert model < cited < marks and len(lines) - marks <= 12
+    assert marks - model > 100  # the long model answer really is above the score
+
+
+def test_an_answers_file_is_read_as_the_interview_reads_answers(answers):
+    """Any case, blanks around a value, an outcome by its label, a list as text."""
+    text = ("persecution: QUALIFIES\n"
+            "bases: ' Art_9_1_Severe_Acts, art_9_2_e ,art 9 1 conscientious objection'\n"
+            "risk: Well-founded fear in general substantiated\n"
+            "grounds: [Political_Opinion, religion]\n"
+            "exclusion: ' could be relevant '\n")
+    r = run_cli("train", "religious-objector", "--answers", answers(text))
+    assert r.code == 0, r.err
+    assert "Score: 5 / 5" in r.out
+
+
 def test_train_grades_wrong_and_partial_answers(answers):
     text = RIGHT.replace("grounds: [political_opinion, religion]", "grounds: [political_opinion]")
     text = text.replace("persecution: qualifies", "persecution: does_not_qualify")
@@ -146,7 +171,8 @@ def test_a_bad_answers_file_is_refused_with_locations(answers):
                    "grounds: [political_opinion]\n")
     r = run_cli("train", "religious-objector", "--answers", path)
     assert r.code == ExitCode.INVALID_INPUT
-    assert f"{path}:1:14: persecution: 'maybe' is not an allowed value" in r.err
+    assert f"{path}:1:14: persecution: 'maybe' is not an allowed value (allowed: qualifies, " \
+        in r.err
     assert f"{path}:2:8: bases: 'art_9_9' is not an allowed value" in r.err
     assert f"{path}:3:1: riks: unknown key 'riks'" in r.err
     assert "missing answer 'risk'" in r.err and "missing answer 'exclusion'" in r.err
@@ -179,8 +205,8 @@ def test_quiz_end_to_end_through_a_pseudo_terminal():
     child.expect("Facts given:")
     child.expect("Step 1. Do the acts qualify as persecution")
     child.expect("> ")
-    child.sendline("probably")  # not an allowed answer: asked again
-    child.expect("'probably' is not one of")
+    child.sendline("probably")  # not an allowed answer: asked again, in a case file's words
+    child.expect(r"'probably' is not an allowed value \(allowed: qualifies, ")
     child.expect("> ")
     child.sendline("qualifies")
     child.expect("Which bases of persecution apply")
@@ -195,13 +221,32 @@ def test_quiz_end_to_end_through_a_pseudo_terminal():
     child.expect("What does the guidance say on exclusion")
     child.expect("> ")
     child.sendline("could_be_relevant")
-    child.expect(r"bases\s+0\.67")
-    child.expect(r"Score: 4\.67 / 5")
     child.expect("Model answer, with the reasoning")
     child.expect("Cited paragraphs")
+    child.expect(r"bases\s+0\.67")  # the marks and the score last, after the model answer
+    child.expect(r"Score: 4\.67 / 5")
     child.expect(pexpect.EOF)
+    assert child.before.strip() == ""  # nothing after the score
     child.close()
     assert child.exitstatus == 0
+
+
+def test_the_quiz_wraps_at_words_to_the_terminals_width():
+    child = spawn_tool("train", "religious-objector", dimensions=(40, 50),
+                       env=tool_env(COLUMNS="50", NO_COLOR="1"))
+    child.expect("> ")
+    shown = child.before
+    scenario = next(s for s in SCENARIOS if s.id == "religious-objector")
+    assert max(len(line) for line in shown.splitlines()) <= 50
+    # every word of the narrative whole: the lines joined give the narrative back
+    assert " ".join(scenario.meta.narrative.split()) in " ".join(shown.split())
+    child.sendline("qualifies, but wrongly")
+    child.expect("> ")
+    refused = child.before.splitlines()
+    assert max(len(line) for line in refused) <= 50 and len(refused) > 2
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
 
 
 def test_quiz_random_with_seed_and_abandon():
@@ -224,8 +269,9 @@ def test_an_answers_file_is_graded_only_against_the_scenario_it_answers(answers)
 
 
 def test_quiz_answers_are_read_as_the_interview_reads_them():
-    """Any case, a list with or without brackets, 'none' or '[]' for no item; a word that is
-    not allowed is refused and asked again."""
+    """Any case, blanks around, a value by its code in words or its label, a list with or
+    without brackets, 'none' or '[]' for no item; a word that is not allowed is refused (in
+    a case file's words) and asked again."""
     from conftest import VOCAB
 
     from riskassess.teach.training import ask, items, lists
@@ -237,9 +283,30 @@ def test_quiz_answers_are_read_as_the_interview_reads_them():
     def quiz(item: str, allowed: list[str], typed: list[str]):
         return ask(item, allowed, lambda prompt: typed.pop(0), said.append, VOCAB)
 
-    assert quiz(single, ["qualifies", "does_not_qualify"], ["QUALIFIES"]) == "qualifies"
-    assert quiz(single, ["qualifies", "does_not_qualify"], ["maybe", "Does_Not_Qualify"]) \
-        == "does_not_qualify"
-    assert "'maybe' is not one of: qualifies, does_not_qualify" in "".join(said)
+    both = ["qualifies", "does_not_qualify"]
+    assert quiz(single, both, ["QUALIFIES"]) == "qualifies"
+    assert quiz(single, both, ["  qualifies  "]) == "qualifies"
+    assert quiz(single, both, ["maybe", "Does_Not_Qualify"]) == "does_not_qualify"
+    assert quiz(single, both, ["does not qualify"]) == "does_not_qualify"
+    label = VOCAB.outcome_labels["does_not_qualify"]
+    assert quiz(single, both, [label.upper()]) == "does_not_qualify"  # by its label
+    assert "'maybe' is not an allowed value (allowed: qualifies, does_not_qualify)" \
+        in "".join(said)
     assert quiz(listed, ["b", "a"], ["[A, B]"]) == ["a", "b"]
     assert quiz(listed, ["b", "a"], ["[]"]) == [] and quiz(listed, ["a"], ["None"]) == []
+
+
+def test_the_quiz_and_the_interview_share_one_reader_of_answers():
+    """What the interview reads a fact's answer as, the quiz reads an outcome's as: one
+    reader (teach/typed.py), so any spelling one accepts the other does too."""
+    from conftest import VOCAB
+
+    from riskassess.teach.interview import parse
+    from riskassess.teach.training import items, lists, read_answer
+
+    single = next(i for i in items(VOCAB) if i not in lists(VOCAB))
+    choice = next(s for s in VOCAB.facts.values() if s.kind == "enum")
+    value = choice.values[-1]
+    for typed in (value.upper(), f"  {value}  ", value.replace("_", " ").title()):
+        assert parse(choice, typed) == value
+        assert read_answer(single, list(choice.values), typed, VOCAB) == value

@@ -21,6 +21,22 @@ def encoded_rulesets(rules_dir: Path) -> list[RuleSet]:
     return [ruleset_for(rules_dir, e) for e in catalog.editions if e.encoded]
 
 
+def edition_ids(rules_dir: Path) -> list[str]:
+    """The ids of the encoded editions, in the catalog's order (what --ruleset accepts)."""
+    catalog, _ = load_catalog(rules_dir)
+    return [e.id for e in catalog.editions if e.encoded]
+
+
+def rule_ids(rules_dir: Path) -> list[str]:
+    """Every rule id of the encoded rule sets (what `rules show` accepts), sorted."""
+    return sorted({rid for rs in encoded_rulesets(rules_dir) for rid in rs.rules})
+
+
+def paragraph_ids(rules_dir: Path) -> list[str]:
+    """Every cited paragraph's id of the encoded rule sets (what `coi show` accepts), sorted."""
+    return sorted({pid for rs in encoded_rulesets(rules_dir) for pid in rs.paragraphs})
+
+
 def _not_found(kind: str, wanted: str, known: list[str]) -> UsageError:
     return UsageError(f"no {kind} '{wanted}' in the encoded rule sets"
                       f"{did_you_mean(wanted, known)}")

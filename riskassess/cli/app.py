@@ -28,7 +28,10 @@ app = typer.Typer(
     epilog=EXIT_CODE_HELP,
     context_settings={"help_option_names": ["-h", "--help"]},
     no_args_is_help=True,
-    add_completion=False,
+    # shell completion: `riskassess --install-completion` (or --show-completion for the
+    # script); the shell then runs riskassess with _RISKASSESS_COMPLETE set, which the fast
+    # path (cli/fast.py) hands here
+    add_completion=True,
     pretty_exceptions_enable=False,
     pretty_exceptions_show_locals=False,
     rich_markup_mode=None,

@@ -9,6 +9,7 @@ import typer
 
 from riskassess.cli.options import (
     RulesDir,
+    complete_edition,
     parse_today,
 )
 
@@ -18,7 +19,8 @@ def compare(
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml): a caseload, counted.", show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
-        "--editions", help="The two encoded editions to compare (ids from `rules list`), "
+        "--editions", autocompletion=complete_edition,
+        help="The two encoded editions to compare (ids from `rules list`), "
                            "e.g. --editions OLD NEW.")],
     summary_csv: Annotated[Optional[Path], typer.Option(
         "--summary-csv", readable=False,

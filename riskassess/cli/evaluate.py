@@ -12,6 +12,7 @@ import typer
 
 from riskassess.cli.options import (
     RulesDir,
+    complete_edition,
     parse_today,
 )
 from riskassess.errors import UsageError
@@ -37,8 +38,9 @@ def evaluate(
         "--timestamp", help="Add the generation time to documents (they are byte-stable "
                             "without it).")] = False,
     ruleset: Annotated[Optional[str], typer.Option(
-        "--ruleset", help="Force an encoded edition (an id from `rules list`) instead of the "
-                          "one in force on the assessment date; the report then warns.")] = None,
+        "--ruleset", autocompletion=complete_edition,
+        help="Force an encoded edition (an id from `rules list`) instead of the "
+             "one in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
     summary_csv: Annotated[Optional[Path], typer.Option(
         "--summary-csv", readable=False,
@@ -243,7 +245,8 @@ def explain(
     case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
                                          show_default=False)],
     ruleset: Annotated[Optional[str], typer.Option(
-        "--ruleset", help="Force an encoded edition instead of the one in force.")] = None,
+        "--ruleset", autocompletion=complete_edition,
+        help="Force an encoded edition instead of the one in force.")] = None,
     rules_dir: RulesDir = None,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:

@@ -11,6 +11,7 @@ import typer
 
 from riskassess.cli.options import (
     ExamplesDir,
+    complete_scenario,
 )
 from riskassess.errors import ExitCode, OutOfScopeError, UsageError, UserError
 
@@ -33,7 +34,8 @@ def examples_list(examples: ExamplesDir = None) -> None:
 
 def examples_show(
     scenario_id: Annotated[str, typer.Argument(help="A scenario id (see examples list).",
-                                               show_default=False)],
+                                               show_default=False,
+                                               autocompletion=complete_scenario)],
     examples: ExamplesDir = None,
 ) -> None:
     """Print a scenario: its narrative, the facts, the sources it draws on, the model answer.
@@ -71,7 +73,8 @@ def examples_show(
 
 def examples_run(
     scenario_id: Annotated[Optional[str], typer.Argument(
-        help="A scenario id; or use --all.", show_default=False)] = None,
+        help="A scenario id; or use --all.", show_default=False,
+        autocompletion=complete_scenario)] = None,
     all_: Annotated[bool, typer.Option("--all", help="Run every scenario.")] = False,
     examples: ExamplesDir = None,
 ) -> None:
@@ -106,7 +109,8 @@ def examples_run(
 
 
 def examples_vary(
-    scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False)],
+    scenario_id: Annotated[str, typer.Argument(help="A scenario id.", show_default=False,
+                                               autocompletion=complete_scenario)],
     fact: Annotated[list[str], typer.Option(
         "--fact", help="A change PATH=VALUE: a fact's dotted path (see schema case) or "
                        "assessment_date, e.g. assessment_date=2026-01-15; repeat for several.")],
@@ -172,7 +176,8 @@ def examples_vary(
 
 def train(
     scenario_id: Annotated[Optional[str], typer.Argument(
-        help="A scenario id; default: a random one.", show_default=False)] = None,
+        help="A scenario id; default: a random one.", show_default=False,
+        autocompletion=complete_scenario)] = None,
     random_: Annotated[bool, typer.Option("--random", help="Pick a scenario at random.")] = False,
     seed: Annotated[Optional[int], typer.Option(
         "--seed", help="Make --random repeatable.")] = None,
@@ -183,9 +188,11 @@ def train(
     examples: ExamplesDir = None,
 ) -> None:
     """Quiz: read a scenario, answer the guidance's questions, then see the model answer with
-    its reasoning and citations, and a score.
+    its reasoning and citations, and last your score.
 
     Example: riskassess train --random --seed 7"""
+    import shutil
+
     from riskassess.assess.core import assess_file
     from riskassess.render.terminal import render as render_text
     from riskassess.teach import training
@@ -218,19 +225,21 @@ def train(
     from riskassess.words import fact_value
 
     vocab = out.ruleset.vocabulary
+    width = shutil.get_terminal_size((100, 24)).columns
     facts = [(path, fact_value(v)) for path, v in given_facts(out.case) if v != "unknown"]
     typer.echo(training.briefing(scenario, facts, report.ruleset.title,
-                                 report.assessment_date.isoformat()))
+                                 report.assessment_date.isoformat(), width))
     if given is None:
         try:
             given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
-                                        lambda text: typer.echo(text, nl=False), vocab)
+                                        lambda text: typer.echo(text, nl=False), vocab, width)
                      for item in training.items(vocab)}
         except EOFError:
             typer.echo("\nquiz abandoned", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
     typer.echo("")
-    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
-                                                  training.lists(vocab))))
     typer.echo("Model answer, with the reasoning and the paragraphs it rests on:\n")
     typer.echo(render_text(report, out.ruleset, width=100, color=False, full=True))
+    # the score last, where the trainee is looking when the long model answer has scrolled by
+    typer.echo(training.score_text(training.grade(given, training.model_answer(scenario, vocab),
+                                                  training.lists(vocab)), width), nl=False)

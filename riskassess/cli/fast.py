@@ -5,7 +5,8 @@ case-management system calling it) is answered here when it can be, without type
 pydantic or rich: the compiled rule sets come from the cache (assess/cache.py), the case file
 is read by the one YAML reader and the plain reading of the vocabulary, and the report
 is joined from bytes. The output is byte-identical to the full path's
-(tests/test_fast_path.py). Anything else (another command or option, a terminal, a case
+(tests/test_fast_path.py). Anything else (another command or option, a terminal, a shell
+asking for completions, a case
 the plain reading defers, an error of any kind, no cache yet) goes to the full command
 line (cli/app.py), which then says what is wrong exactly as it always has, and builds the
 cache for next time.
@@ -19,11 +20,15 @@ import re
 import stat
 import sys
 
+# Set by a shell asking for completions (typer's; `riskassess --install-completion`): the
+# full command line answers, whatever the arguments
+COMPLETE_VAR = "_RISKASSESS_COMPLETE"
+
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
-        data = answer(args)
+        data = None if COMPLETE_VAR in os.environ else answer(args)
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import sys
 from pathlib import Path
@@ -38,8 +39,9 @@ def interview(
     conclusion are asked, chosen by the rules; then the assessment is shown.
 
     Example: riskassess interview --date 2024-06-01 -o case.yaml"""
-    from pydantic import ValidationError
+    import shutil
 
+    from riskassess.errors import CaseFileError
     from riskassess.io.reader import read_file_bytes
     from riskassess.io.writer import check_target, same_file, write_output
     from riskassess.law.case import load_case
@@ -50,7 +52,9 @@ def interview(
         load_catalog,
     )
     from riskassess.render.terminal import render as render_text
+    from riskassess.teach import typed
     from riskassess.teach.interview import Interview, answers_from, draft_text, run, to_yaml
+    from riskassess.teach.screen import fitted
 
     if not sys.stdin.isatty():
         raise UsageError("interview asks its questions at a terminal, and there is none; "
@@ -86,19 +90,25 @@ def interview(
     session = Interview(catalog, directory, day, case_id, answers=answers)
     try:  # the reference goes into the file: check it as the case file would
         session.case()
-    except ValidationError:
-        raise UsageError(f"--case-id '{case_id}' is not a valid reference (1-64 letters, "
-                         "digits, '.', '_' or '-')") from None
+    except CaseFileError as exc:
+        if any(p.path == "case_id" for p in exc.problems):
+            raise UsageError(f"--case-id '{case_id}' is not a valid reference (1-64 letters, "
+                             "digits, '.', '_' or '-')") from None
+        # the facts resumed cannot all hold on this assessment date (one after --date)
+        raise UsageError([dataclasses.replace(p, file=f"{from_} (--date {day})")
+                          for p in exc.problems]) from None
 
     def save() -> None:
         write_output(draft, draft_text(session).encode("utf-8"), force=True, inputs=[],
                      option="the interview draft")
 
-    typer.echo(f"Interview for an assessment on {day.isoformat()}. Answer each question; "
-               "only facts that can still change a conclusion are asked.\n"
-               f"Every answer is kept in {draft} as you go (resume with --from {draft}).")
+    width = shutil.get_terminal_size((100, 24)).columns
+    typer.echo(fitted(f"Interview for an assessment on {day.isoformat()}. Answer each "
+                      "question; only facts that can still change a conclusion are asked.\n"
+                      f"Every answer is kept in {draft} as you go (resume with --from "
+                      f"{draft}).", width, hang=0), nl=False)
     try:
-        run(session, input, lambda text: typer.echo(text, nl=False), save=save)
+        run(session, input, lambda text: typer.echo(text, nl=False), save=save, width=width)
     except (EOFError, KeyboardInterrupt):
         kept = (f"your {len(session.answers)} answer(s) are kept in {draft}; resume with "
                 f"riskassess interview --from {draft}"
@@ -116,10 +126,10 @@ def interview(
         return
     if output.exists() and not force:
         try:
-            reply = input(f"{output} exists; replace it? [y/N] ").strip().lower()
+            reply = input(f"{output} exists; replace it? [y/N] ")
         except (EOFError, KeyboardInterrupt):
             reply = ""
-        if reply not in ("y", "yes"):
+        if not typed.yes(reply):
             typer.echo("not replaced; here is the case file instead:\n")
             typer.echo(text, nl=False)
             if draft.exists():

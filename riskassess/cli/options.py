@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -33,3 +34,58 @@ def parse_date(value: Optional[str], option: str) -> dt.date:
 
 ExamplesDir = Annotated[Optional[Path], typer.Option(
     "--examples", readable=False, help="A folder of scenarios; default: the shipped examples.")]
+
+
+# ------------------------------------------------------------------ shell completion
+#
+# Typer's completion (`riskassess --install-completion`) offers commands, options and the
+# values of choice options by itself; these offer the ids the shipped data (or the folder a
+# --rules-dir or --examples already on the line names) holds. They read the data, never a
+# list of their own, and fail silently: a completion must never print into the shell.
+
+
+def _offered(ids: Callable[[], list[str]], incomplete: str) -> list[str]:
+    try:
+        return [i for i in ids() if i.startswith(incomplete)]
+    except Exception:  # a broken or missing folder: nothing to offer
+        return []
+
+
+def _rules_dir(ctx: typer.Context) -> Path:
+    from riskassess.law.ruleset import default_rules_dir
+
+    given = ctx.params.get("rules_dir")
+    return Path(given) if given else default_rules_dir()
+
+
+def complete_edition(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The encoded editions' ids (--ruleset, --editions)."""
+    from riskassess.assess.browse import edition_ids
+
+    return _offered(lambda: edition_ids(_rules_dir(ctx)), incomplete)
+
+
+def complete_rule(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The encoded rule sets' rule ids (rules show)."""
+    from riskassess.assess.browse import rule_ids
+
+    return _offered(lambda: rule_ids(_rules_dir(ctx)), incomplete)
+
+
+def complete_paragraph(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The ids of the paragraphs the encoded rule sets cite (coi show)."""
+    from riskassess.assess.browse import paragraph_ids
+
+    return _offered(lambda: paragraph_ids(_rules_dir(ctx)), incomplete)
+
+
+def complete_scenario(ctx: typer.Context, incomplete: str) -> list[str]:
+    """The examples' scenario ids (examples show|run|vary, train)."""
+    from riskassess.law.ruleset import default_examples_dir
+    from riskassess.law.scenarios import scenario_ids
+
+    def ids() -> list[str]:
+        given = ctx.params.get("examples")
+        return scenario_ids(Path(given) if given else default_examples_dir())
+
+    return _offered(ids, incomplete)

@@ -12,6 +12,8 @@ import typer
 from riskassess import words
 from riskassess.cli.options import (
     RulesDir,
+    complete_paragraph,
+    complete_rule,
 )
 from riskassess.errors import ExitCode, UsageError
 
@@ -115,7 +117,7 @@ def rules_check(
 
 def rules_show(
     rule_id: Annotated[str, typer.Argument(help="A rule id (QUESTION.NAME, see rules list).",
-                                           show_default=False)],
+                                           show_default=False, autocompletion=complete_rule)],
     rules_dir: RulesDir = None,
 ) -> None:
     """Print a rule in plain English: when it applies, what it concludes, why, and the
@@ -164,7 +166,8 @@ def rules_coverage(
 
 def coi_show(
     paragraph_id: Annotated[str, typer.Argument(help="A paragraph id, e.g. cg24.coi.penalties.",
-                                                show_default=False)],
+                                                show_default=False,
+                                                autocompletion=complete_paragraph)],
     rules_dir: RulesDir = None,
 ) -> None:
     """Print a cited paragraph in full: source, section, locator, summary, facts, and the

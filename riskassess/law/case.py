@@ -44,7 +44,7 @@ from riskassess.law.dates import (
 )
 from riskassess.law.plain import CASE_ID_PATTERN, COUNTRY_PATTERN
 from riskassess.textcheck import ascii_look_alike, odd_characters
-from riskassess.words import did_you_mean, echoed, kind_of, spelt
+from riskassess.words import did_you_mean, echoed, kind_of, not_allowed, spelt
 
 Unknown = Literal["unknown"]
 
@@ -246,14 +246,19 @@ def with_facts(case: Case, changes: dict[str, Any]) -> Case:
     return type(case).model_validate(data)
 
 
-def case_from_answers(vocab: Any, answers: dict[str, Any], **envelope: Any) -> Case:
-    """A case from answers keyed by fact key (keys are unique across groups)."""
-    data: dict[str, Any] = {g.key: {} for g in vocab.groups}
+def case_from_answers(vocab: Any, answers: dict[str, Any], *, source: str = "answers",
+                      **envelope: Any) -> Case:
+    """A case from answers keyed by fact key (keys are unique across groups), checked as a
+    case file is checked: a CaseFileError carries the problems in a refused case file's
+    words, the facts that cannot all be true together included. The envelope's values are
+    written as a file writes them (a date as YYYY-MM-DD), and left out when None."""
+    data: dict[str, Any] = {k: v.isoformat() if isinstance(v, dt.date) else v
+                            for k, v in envelope.items() if v is not None}
+    data.update({g.key: {} for g in vocab.groups})
     for key, value in answers.items():
         spec = vocab.by_key(key)
         data[spec.group if spec else vocab.groups[0].key][key] = value
-    return case_model(vocab)(**envelope, **{g: group_model(vocab, g).model_validate(v)
-                                            for g, v in data.items()})
+    return case_from_document(Document(source, data), vocab, typed=True)
 
 
 # --------------------------------------------------------------------------- loading
@@ -266,8 +271,10 @@ def load_case(path: Path | str, vocab: Any) -> Case:
     return case_from_document(doc, vocab)
 
 
-def case_from_document(doc: Document, vocab: Any) -> Case:
-    """A case file already read, validated with a vocabulary's case model."""
+def case_from_document(doc: Document, vocab: Any, *, typed: bool = False) -> Case:
+    """A case file already read, validated with a vocabulary's case model. `typed`: the
+    values were typed at a prompt, not written in YAML, so a refusal gives no hint on how
+    YAML reads a word (quotes, yes and no)."""
     model = case_model(vocab)
     if not isinstance(doc.data, dict):
         kind = "a list" if isinstance(doc.data, list) else "a single value"
@@ -278,7 +285,8 @@ def case_from_document(doc: Document, vocab: Any) -> Case:
     try:
         case = model.model_validate(doc.data)
     except ValidationError as exc:
-        raise CaseFileError(doc.merged(_translate(exc, doc, model) + problems)) from None
+        raise CaseFileError(doc.merged(_translate(exc, doc, model, typed) + problems)) \
+            from None
     problems = doc.merged(problems)
     if problems:
         raise CaseFileError(problems)
@@ -346,12 +354,6 @@ def _expected(path: tuple[str | int, ...], model: Any) -> str:
     return _describe(ann) if ann is not None else ""
 
 
-def allowed_words(vocab: Any, path: str) -> str:
-    """What a fact accepts, in the words of a refused case file's "(allowed: ...)"."""
-    spec = vocab.facts[path]
-    return _describe(group_model(vocab, spec.group).model_fields[spec.key].annotation)
-
-
 def _describe(ann: Any) -> str:
     origin = get_origin(ann)
     if origin is Annotated:
@@ -388,7 +390,8 @@ def _real_path(loc: tuple[Any, ...], extra: bool, model: Any) -> tuple[str | int
     return tuple(out)
 
 
-def _translate(exc: ValidationError, doc: Document, case_model: Any) -> list[Problem]:
+def _translate(exc: ValidationError, doc: Document, case_model: Any, typed: bool = False
+               ) -> list[Problem]:
     """Turn pydantic's errors into located problems, one per offending key."""
     by_path: dict[tuple, list[dict]] = {}
     for err in exc.errors(include_url=False):
@@ -411,7 +414,7 @@ def _translate(exc: ValidationError, doc: Document, case_model: Any) -> list[Pro
             continue
         value = errs[0].get("input")
         allowed = _expected(path, case_model) or _field_description(path, case_model)
-        message = _message(errs, value, allowed)
+        message = _message(errs, value, allowed, typed)
         problems.append(doc.problem(path, message))
     return problems
 
@@ -455,9 +458,9 @@ _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off"
                     "ON", "OFF", "Y", "N"}
 
 
-def _message(errs: list[dict], value: Any, allowed: str) -> str:
+def _message(errs: list[dict], value: Any, allowed: str, typed: bool = False) -> str:
     """Why a value is refused, and which of its characters are not what they seem."""
-    message = _refusal(errs, value, allowed)
+    message = _refusal(errs, value, allowed, typed)
     odd = odd_characters(value) if isinstance(value, str) else ""
     return f"{message}: {odd}" if odd else message
 
@@ -471,7 +474,7 @@ def _unquoted(text: str) -> str | None:
     return None
 
 
-def _refusal(errs: list[dict], value: Any, allowed: str) -> str:
+def _refusal(errs: list[dict], value: Any, allowed: str, typed: bool = False) -> str:
     types_ = {e["type"] for e in errs}
     custom = [e for e in errs if e["type"] in ("partial_date", "full_date")]
     if custom:
@@ -487,18 +490,18 @@ def _refusal(errs: list[dict], value: Any, allowed: str) -> str:
         return f"'{echoed(value)}' does not have the expected form ({allowed or errs[0]['msg']})"
     if "list_type" in types_ and isinstance(value, (dict,)):
         return f"expected a list or unknown, got a mapping (allowed: {allowed})"
-    word = _unquoted(value) if isinstance(value, str) else None
+    word = _unquoted(value) if isinstance(value, str) and not typed else None
     if word is not None and word in allowed.split(", "):
         return (f"'{echoed(value)}' is text here because of the quotes; write {word} without "
                 f"quotes (allowed: {allowed})")
     hint = ""
-    if isinstance(value, str) and value in _YAML11_BOOLEANS:
+    if isinstance(value, str) and value in _YAML11_BOOLEANS and not typed:
         hint = "; YAML 1.1 words such as yes/no/on/off are not read as true/false"
     if value is None:
         return ("no value given; write a value or 'unknown', or leave the key out "
                 f"(allowed: {allowed})")
     shown = f"'{echoed(value)}'" if not isinstance(value, (dict, list)) else kind_of(value)
-    return f"{shown} is not an allowed value{hint} (allowed: {allowed})" if allowed else \
+    return not_allowed(shown, allowed, hint) if allowed else \
         f"{shown} is not valid ({errs[0]['msg']})"
 
 

@@ -67,6 +67,12 @@ class Scenario:
     meta: ScenarioFile
 
 
+def scenario_ids(directory: Path) -> list[str]:
+    """The ids of the examples in `directory` that have a sidecar, sorted, without reading
+    them (a scenario's id is its sidecar's name less the suffix)."""
+    return sorted(p.name[: -len(SUFFIX)] for p in directory.glob(f"*{SUFFIX}"))
+
+
 def load_scenarios(directory: Path, vocab: Vocabulary | None = None) -> list[Scenario]:
     """Every example in `directory` that has a sidecar, sorted by id (sidecars read with
     `vocab`, by default the shipped rules' vocabulary)."""
@@ -76,8 +82,8 @@ def load_scenarios(directory: Path, vocab: Vocabulary | None = None) -> list[Sce
         vocab = shipped_vocabulary()
     model = sidecar_model(vocab)
     out = []
-    for sidecar in sorted(directory.glob(f"*{SUFFIX}")):
-        sid = sidecar.name[: -len(SUFFIX)]
+    for sid in scenario_ids(directory):
+        sidecar = directory / f"{sid}{SUFFIX}"
         doc = read_yaml_file(sidecar, error=CaseFileError)
         meta = model.model_validate(doc.data)
         out.append(Scenario(sid, directory / f"{sid}.yaml", meta))

@@ -10,9 +10,12 @@ vocabulary's order). So under the shipped Syria rules a draft evader is asked fo
 military status first and then nothing else, because nothing else can change a conclusion
 about someone outside the profile.
 
-Answers are checked by the case model itself. The allowed values and their meanings come
-from its documentation, not from text repeated here. The user may answer `unknown`, go
-`back` to change the last answer, or `stop`.
+Answers are read as typed.py reads them (any case, a value's code or its label, yes and
+no) and checked as a case file is checked, by the case model and the vocabulary's
+constraints: a refused answer is refused in the words a refused case file would get. The
+allowed values and their meanings come from the vocabulary, not from text repeated here.
+The user may answer `unknown`, go `back` to change the last answer, or `stop`. What is
+said is wrapped at words to the width of the terminal (render/layout.py `wrap`).
 """
 
 from __future__ import annotations
@@ -23,20 +26,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import ValidationError
-
 from riskassess.errors import UserError
 from riskassess.law.case import (
     UNKNOWN,
     Case,
-    allowed_words,
     case_from_answers,
     given_facts,
     vocabulary_of,
 )
 from riskassess.law.ruleset import Catalog
 from riskassess.law.vocabulary import FactSpec, load_vocabulary
+from riskassess.render.layout import wrap
 from riskassess.teach import typed
+from riskassess.teach.screen import fitted
 from riskassess.words import fact_value
 
 BACK, STOP = "back", "stop"
@@ -57,6 +59,7 @@ class Interview:
         return load_vocabulary(self.rules_dir / self.catalog.vocabulary)
 
     def case(self, answers: dict[str, Any] | None = None) -> Case:
+        """The case the answers make, checked as a case file is (CaseFileError if not)."""
         return case_from_answers(self.vocabulary, self.answers if answers is None else answers,
                                  case_id=self.case_id, assessment_date=self.day)
 
@@ -93,22 +96,22 @@ class Interview:
 def parse(spec: FactSpec, raw: str) -> Any:
     """Turn what was typed into the value the case model expects (it validates it), as
     typed.py reads it: a caseworker typing at a prompt need not match the file format's
-    spelling."""
+    spelling. A value's label is what the tool shows for it (FactSpec.words)."""
     text = raw.strip()
     if text.lower() == UNKNOWN:
         return UNKNOWN
-    if spec.kind == "bool":
-        return {"true": True, "false": False}.get(text.lower(), text)
+    labels = {v: spec.words(v) for v in spec.values}
+    if spec.kind in ("bool", "enum"):
+        return typed.choice(spec.values, text, labels)
     if spec.kind == "set":
-        return typed.items(spec.values, text)
-    if spec.kind == "enum":
-        return typed.choice(spec.values, text)
+        return typed.items(spec.values, text, labels)
     if spec.kind == "country" and len(text) == 2:
         return text.upper()  # codes are capitals: sy means SY
     return text
 
 
-def prompt_text(spec: FactSpec) -> str:
+def prompt_text(spec: FactSpec, width: int = 100) -> str:
+    """A fact's question, wrapped at words to `width` columns."""
     fact = spec.path
     if spec.kind == "set":
         allowed = "a comma-separated list of: " + ", ".join(spec.values) + "; or none"
@@ -118,26 +121,41 @@ def prompt_text(spec: FactSpec) -> str:
         allowed = "a two-letter country code (ISO 3166-1 alpha-2)"
     elif spec.kind == "text":
         allowed = "any text"
+    elif spec.kind == "bool":
+        allowed = "yes (true), no (false)"
     else:
         allowed = ", ".join(fact_value(v) for v in spec.values)
-    return (f"\n{fact}: {spec.description}\n  answer: {allowed}; or unknown. "
-            f"(back: change the last answer; stop: finish now)\n")
+    return "\n" + fitted(f"{fact}: {' '.join(spec.description.split())}", width) + \
+        fitted(f"  answer: {allowed}; or unknown. (back: change the last answer; stop: "
+               "finish now)", width)
+
+
+def refusal(exc: UserError, spec: FactSpec) -> str:
+    """Why an answer is refused, in the words of a refused case file: the problem found at
+    the fact asked, or else the first other one, named by its fact (an answer can clash with
+    an earlier one)."""
+    problems = exc.problems
+    mine = [p for p in problems if p.path == spec.path or p.path.startswith(spec.path + "[")]
+    if mine:
+        return mine[0].message
+    first = problems[0]
+    return f"{first.path}: {first.message}" if first.path else first.message
 
 
 def run(interview: Interview, read: Callable[[str], str], write: Callable[[str], None],
-        save: Callable[[], None] | None = None) -> None:
+        save: Callable[[], None] | None = None, width: int = 100) -> None:
     """Ask until no open question remains or the user stops. `save` is called after every
     change of the answers (an answer, or `back`), so that a draft on disk always holds
-    every answer given so far."""
+    every answer given so far. What is said is wrapped at words to `width` columns."""
     while True:
         fact = interview.next_fact()
         if fact is None:
-            write("\nNo open question remains: every fact that could change a conclusion is "
-                  "answered or marked unknown.\n")
+            write("\n" + fitted("No open question remains: every fact that could change a "
+                                "conclusion is answered or marked unknown.", width))
             return
         spec = interview.vocabulary.facts[fact]
         key = spec.key
-        write(prompt_text(spec))
+        write(prompt_text(spec, width))
         while True:
             raw = read("> ")
             word = raw.strip().lower()
@@ -159,11 +177,8 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             trial = {**interview.answers, key: value}
             try:
                 interview.case(trial)
-            except ValidationError as exc:
-                write(f"  not accepted: {why_refused(exc, interview.vocabulary)}\n")
-                continue
-            except UserError as exc:  # pragma: no cover - the model raises ValidationError
-                write(f"  not accepted: {exc}\n")
+            except UserError as exc:
+                write(fitted(f"  not accepted: {refusal(exc, spec)}", width))
                 continue
             interview.answers[key] = value
             interview.history.append(key)
@@ -171,20 +186,6 @@ def run(interview: Interview, read: Callable[[str], str], write: Callable[[str],
             if save:
                 save()
             break
-
-
-def why_refused(exc: ValidationError, vocab: Any) -> str:
-    errors = exc.errors(include_url=False)
-    err = errors[0]
-    spec = next((vocab.by_key(p) for p in reversed(err["loc"]) if isinstance(p, str)
-                 and vocab.by_key(p) is not None), None)
-    allowed = allowed_words(vocab, spec.path) if spec else ""  # as case-file errors say it
-    value = err.get("input")
-    # A date the calendar does not have, or one after the assessment date, says why.
-    why = next((e["msg"] for e in errors if e["type"] in ("partial_date", "full_date")), None)
-    if why:
-        return f"'{fact_value(value)}': {why}"
-    return f"'{fact_value(value)}' is not valid" + (f" (allowed: {allowed})" if allowed else "")
 
 
 DRAFT_MARK = "# interview draft; facts answered unknown:"
@@ -233,7 +234,7 @@ def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
         if spec.group != group:
             group = spec.group
             lines.append(f"{group}:")
-        for chunk in _wrap(spec.description, 86):
+        for chunk in wrap(" ".join(spec.description.split()), 86):
             lines.append(f"  # {chunk}")
         if isinstance(value, list):
             shown = "[" + ", ".join(value) + "]"
@@ -260,14 +261,3 @@ def _yaml_quoted(text: str) -> str:
 def _yaml_unsafe(ch: str) -> bool:
     o = ord(ch)
     return 0x7F <= o <= 0x9F or o in (0x2028, 0x2029, 0xFFFE, 0xFFFF) or 0xD800 <= o <= 0xDFFF
-
-
-def _wrap(text: str, width: int) -> list[str]:
-    out, line = [], ""
-    for word in text.split():
-        if line and len(line) + 1 + len(word) > width:
-            out.append(line)
-            line = word
-        else:
-            line = f"{line} {word}".strip()
-    return out + ([line] if line else [])

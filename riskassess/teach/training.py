@@ -9,6 +9,10 @@ agreement with the engine. The reasoning and citations shown afterwards are the 
 report. Grading gives one point per question. A list (bases, grounds) earns partial
 credit: the share of the model's items and the trainee's items they have in common
 (|A ∩ B| / |A ∪ B|).
+
+Answers, typed at the prompt or written in an answers file, are read as the interview reads
+its answers (typed.py: any case, an outcome by its code or its label), and refused in the
+words a refused case file gets.
 """
 
 from __future__ import annotations
@@ -24,7 +28,8 @@ from riskassess.law.ruleset import RuleSet
 from riskassess.law.scenarios import Scenario
 from riskassess.law.vocabulary import Vocabulary
 from riskassess.teach import typed
-from riskassess.words import did_you_mean
+from riskassess.teach.screen import fitted
+from riskassess.words import did_you_mean, echoed, not_allowed
 
 
 def items(vocab: Vocabulary) -> tuple[str, ...]:
@@ -131,6 +136,25 @@ def grade(answers: dict[str, Any], model: dict[str, Any],
     return marks
 
 
+def refused(value: Any, allowed: list[str]) -> str:
+    """Why a quiz answer is refused: in a refused case file's words."""
+    return not_allowed(f"'{echoed(value)}'", ", ".join(allowed) or "none")
+
+
+def read_answer(item: str, allowed: list[str], value: Any, vocab: Vocabulary) -> Any:
+    """An answer as typed.py reads it: one value, or a list for a list item (from the text
+    of a prompt, or a file's text or list); a word that is not allowed is kept as typed."""
+    labels = vocab.outcome_labels
+    if item not in lists(vocab):
+        return typed.choice(allowed, value, labels) if isinstance(value, str) else value
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return typed.items(allowed, value, labels)
+    return [typed.choice(allowed, v, labels) if isinstance(v, str) else v
+            for v in (value if isinstance(value, list) else [value])]
+
+
 def answers_from_document(doc: Document, allowed: dict[str, list[str]], vocab: Vocabulary
                           ) -> tuple[dict[str, Any], str | None]:
     ITEMS, LISTS = items(vocab), lists(vocab)
@@ -146,20 +170,16 @@ def answers_from_document(doc: Document, allowed: dict[str, list[str]], vocab: V
             problems.append(doc.problem((key,), f"unknown key '{key}' (allowed: scenario, "
                                                 + ", ".join(ITEMS) + ")", prefer_key=True))
             continue
+        read = read_answer(key, allowed[key], value, vocab)
         if key in LISTS:
-            values = [] if value in (None, "none") else value
-            if not isinstance(values, list):
-                values = [values]
-            bad = [v for v in values if v not in allowed[key]]
+            bad = [v for v in read if v not in allowed[key]]
             if bad:
-                problems.append(doc.problem((key,), f"'{bad[0]}' is not an allowed value "
-                                                    f"(allowed: {', '.join(allowed[key])})"))
-            answers[key] = sorted(str(v) for v in values)
+                problems.append(doc.problem((key,), refused(bad[0], allowed[key])))
+            answers[key] = sorted(str(v) for v in read)
         else:
-            if value not in allowed[key]:
-                problems.append(doc.problem((key,), f"'{value}' is not an allowed value "
-                                                    f"(allowed: {', '.join(allowed[key])})"))
-            answers[key] = value
+            if read not in allowed[key]:
+                problems.append(doc.problem((key,), refused(read, allowed[key])))
+            answers[key] = read
     for item in ITEMS:
         if item not in doc.data:
             problems.append(doc.problem((), f"missing answer '{item}'"))
@@ -170,29 +190,26 @@ def answers_from_document(doc: Document, allowed: dict[str, list[str]], vocab: V
 
 
 def ask(item: str, allowed: list[str], read: Callable[[str], str],
-        write: Callable[[str], None], vocab: Vocabulary) -> Any:
-    """Ask one question until the answer is one of the allowed values."""
-    LISTS = lists(vocab)
-    write(f"\n{prompts(vocab)[item]}\n  allowed: {', '.join(allowed) or 'none'}\n")
+        write: Callable[[str], None], vocab: Vocabulary, width: int = 100) -> Any:
+    """Ask one question until the answer is one of the allowed values (what is said is
+    wrapped at words to `width` columns)."""
+    shown = fitted(f"  allowed: {', '.join(allowed) or 'none'}", width)
+    write("\n" + fitted(prompts(vocab)[item], width) + shown)
     while True:
         raw = read("> ").strip()
         if raw in ("", "?"):
-            write(f"  allowed: {', '.join(allowed) or 'none'}\n")
+            write(shown)
             continue
-        if item in LISTS:  # read as the interview reads a list (typed.py)
-            values = typed.items(allowed, raw)
-            bad = [v for v in values if v not in allowed]
-            if not bad:
-                return sorted(values)
-            write(f"  '{bad[0]}' is not one of: {', '.join(allowed) or 'none'}\n")
-        else:
-            value = typed.choice(allowed, raw)
-            if value in allowed:
-                return value
-            write(f"  '{raw}' is not one of: {', '.join(allowed)}\n")
+        value = read_answer(item, allowed, raw, vocab)
+        bad = [v for v in value if v not in allowed] if item in lists(vocab) else \
+            ([] if value in allowed else [value])
+        if not bad:
+            return sorted(value) if item in lists(vocab) else value
+        write(fitted(f"  {refused(bad[0], allowed)}", width))
 
 
-def score_text(marks: list[Mark]) -> str:
+def score_text(marks: list[Mark], width: int = 100) -> str:
+    """The marks, one a line (wrapped at words to `width` columns), the score last."""
     lines = ["Your answers against the model answer:"]
     for m in marks:
         given = ", ".join(m.given) if isinstance(m.given, list) else m.given
@@ -201,12 +218,14 @@ def score_text(marks: list[Mark]) -> str:
                      f"model: {model or 'none'} ({m.comment})")
     total = sum(m.points for m in marks)
     lines.append(f"Score: {total:g} / {len(marks)}")
-    return "\n".join(lines) + "\n"
+    return fitted("\n".join(lines), width, hang=4)
 
 
-def briefing(scenario: Scenario, facts: list[tuple[str, str]], edition: str, day: str) -> str:
+def briefing(scenario: Scenario, facts: list[tuple[str, str]], edition: str, day: str,
+             width: int = 100) -> str:
+    """The scenario as a trainee reads it first, wrapped at words to `width` columns."""
     lines = [f"Scenario {scenario.id}: {scenario.meta.title}", "",
              " ".join(scenario.meta.narrative.split()), "",
              f"Assessment date {day}; guidance applied: {edition}.", "Facts given:"]
     lines += [f"  {fact} = {value}" for fact, value in facts] or ["  none"]
-    return "\n".join(lines) + "\n"
+    return fitted("\n".join(lines), width, hang=0)
