@@ -35,6 +35,7 @@ from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
+    CondPageBreak,
     KeepTogether,
     LayoutError,
     Paragraph,
@@ -159,8 +160,8 @@ def _reshaper():
 
 def _prepared(text: object, lines: bool = False) -> str:
     """The text composed (NFC), control and invisible format characters dropped (no glyph
-    stands for them), tabs and line ends as spaces (or, with `lines`, line ends as \\n), Arabic letters in their joined forms
-    (still in logical order)."""
+    stands for them), tabs and line ends as spaces (or, with `lines`, line ends as \\n),
+    Arabic letters in their joined forms (still in logical order)."""
     text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n")
     text = text.replace("\r", "\n").replace("\t", " ")
     if not lines:
@@ -411,10 +412,11 @@ def _canvas_maker(running_head: str, tx: _Text):
 
 
 def _facts_table(facts: list[tuple[str, str]], st: dict[str, ParagraphStyle],
-                 tx: _Text) -> Table:
-    """The facts given, a row each; a long value is continued over rows of CHUNK lines
-    (broken here, in the order the bidirectional algorithm gives each line), so that no row
-    is taller than a page and the table splits between any two of them."""
+                 tx: _Text) -> tuple[Table, int]:
+    """The facts given, a row each, and how many lines their values take; a long value is
+    continued over rows of CHUNK lines (broken here, in the order the bidirectional algorithm
+    gives each line), so that no row is taller than a page and the table splits between any
+    two of them."""
     width = A4[0] - 2 * MARGIN
     cell = st["cell"]
     pad = 6  # the table's default left and right padding
@@ -427,8 +429,10 @@ def _facts_table(facts: list[tuple[str, str]], st: dict[str, ParagraphStyle],
         ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
     ]
     right = ParagraphStyle("cellrtl", parent=cell, alignment=TA_RIGHT)
+    total = 0
     for fact, value in facts:
         lines, rtl = tx.lines(value, width * 0.55 - 2 * pad - 0.01, cell.fontSize)
+        total += len(lines)
         first = len(rows)
         style.append(("LINEABOVE", (0, first), (-1, first), 0.5, RULE))
         for at in range(0, len(lines), CHUNK):
@@ -440,7 +444,7 @@ def _facts_table(facts: list[tuple[str, str]], st: dict[str, ParagraphStyle],
                       ("TOPPADDING", (0, first + 1), (-1, last), 0)]
     table = Table(rows, colWidths=[width * 0.45, width * 0.55], repeatRows=1)
     table.setStyle(TableStyle(style))
-    return table
+    return table, total
 
 
 def render(doc: Document) -> bytes:
@@ -491,9 +495,18 @@ def render(doc: Document) -> bytes:
         story += [box, Spacer(0, 8)]
     para(_t(words.frame_pointer(doc.frame_heading)))
 
-    heading("Case facts", 0)
-    if doc.facts_given:
-        story += [_facts_table(doc.facts_given, st, tx), Spacer(0, 6)]
+    facts, lines = _facts_table(doc.facts_given, st, tx) if doc.facts_given else (None, 0)
+    if lines * st["cell"].leading > A4[1] - TOP - BOTTOM:
+        # A table longer than a page starts where it is (its rows split between pages),
+        # the heading with at least its first rows, instead of kept whole with the heading
+        story.append(CondPageBreak(st["h1"].leading * 2 + st["cell"].leading * 6))
+        story.append(_Heading(_t("Case facts"), ParagraphStyle("h1-split", parent=st["h1"],
+                                                               keepWithNext=0),
+                              0, f"h-{next(keys)}"))
+    else:
+        heading("Case facts", 0)
+    if facts is not None:
+        story += [facts, Spacer(0, 6)]
     else:
         para("No fact is given.")
     para("<b>Facts not given:</b> " + _t("; ".join(doc.facts_not_given) or "none") + ".")
