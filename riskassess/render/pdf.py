@@ -2,8 +2,23 @@
 
 Built with reportlab's platypus (a pure-Python library from the package registry; no
 external program). The text is set in the Bitstream Vera fonts that ship inside reportlab,
-registered as TrueType so that typographic characters (’ “ ” – § ·) render; a character
-none of the four faces has is replaced by '?' rather than drawn as a blank box or raising.
+registered as TrueType so that typographic characters (’ “ ” – § ·) render. reportlab has no
+font fallback of its own: each character Vera lacks is set, as a `<font>` run, in the first
+font of riskassess/render/fonts/ that has it (Noto Sans Arabic for Arabic, DejaVu Sans for
+Greek, Cyrillic, Hebrew and the rest of Latin, Droid Sans Fallback for Chinese, Japanese and
+Korean; loaded only when a document needs them; reportlab embeds only the glyphs used). A
+character none of them has is drawn '?', and a note under the header names each such one.
+
+reportlab neither joins Arabic letters nor orders right-to-left text: arabic-reshaper gives
+each letter its joined form (a presentation form, which the fonts have and text extraction
+maps back), and python-bidi's bidirectional algorithm the order each line is drawn in. Lines
+must be broken before they are reordered, so a fact's value is broken into lines here, in
+logical order, measured with the fonts reportlab will use, each line reordered (and a value
+whose first strong letter reads right to left set flush right); other text is reordered whole,
+as one line. The facts table holds a long value in rows of CHUNK lines, so that no row is
+taller than a page: a free-text fact of any length the case file allows runs over pages
+(900,000 characters: about 400 pages, 15 s). A document reportlab still cannot lay out is the
+case's DocumentError (exit 6), a refusal in a batch.
 
 Note markers are superscript numbers in ascending order, separated by commas ("5,6"),
 each a link to its endnote under "Notes"; the bibliography follows. Every page carries a
