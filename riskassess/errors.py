@@ -23,7 +23,7 @@ class ExitCode(IntEnum):
     INVALID_INPUT = 3  # a case file could not be read or is not valid
     RULESET_ERROR = 4  # a rule set or the editions catalog is not valid
     NO_ENCODED_EDITION = 5  # the guidance in force on the assessment date is not encoded
-    CANNOT_WRITE = 6  # an output file could not be written (nothing partial is left)
+    CANNOT_WRITE = 6  # an output file could not be written or its document made (nothing partial)
     OUT_OF_SCOPE = 7  # the applicant is from a country the encoded guidance does not concern
     INTERNAL = 70  # a bug: please report it with the traceback
     INTERRUPTED = 130  # Ctrl-C or end of input at a prompt (the shells' 128 + SIGINT)
@@ -32,7 +32,8 @@ class ExitCode(IntEnum):
 EXIT_CODE_HELP = (
     "Exit codes: 0 success; 1 findings; 2 usage error; 3 invalid input (case file); "
     "4 rule-set error; 5 the guidance in force on the assessment date is not encoded "
-    "(use --ruleset to force one); 6 an output file could not be written; 7 the applicant's "
+    "(use --ruleset to force one); 6 an output file could not be written or its document "
+    "made; 7 the applicant's "
     "country is outside the guidance's scope; 70 internal error; 130 interrupted (Ctrl-C, or "
     "end of input at a prompt)."
 )
@@ -117,6 +118,11 @@ class OutputError(UserError):
     """An output file could not be written (disk full, no permission)."""
 
     exit_code = ExitCode.CANNOT_WRITE
+
+
+class DocumentError(OutputError):
+    """A case's document cannot be made in the format asked for (its content cannot be laid
+    out); nothing is written. In a batch it is that case's refusal, not the batch's end."""
 
 
 MAX_SHOWN = 50  # problems listed before the rest is only counted

@@ -395,6 +395,12 @@ def warning_raised(code: str, message: str | None = None) -> str:
     return f"the warning {code} would be raised"
 
 
+def document_not_made(fmt: str, why: str) -> str:
+    """Why a case's document was not written (a refusal of that case, exit 6)."""
+    return (f"its {fmt} document cannot be made: {why}; nothing was written (the other "
+            "formats may still be)")
+
+
 def made(sentence: str) -> str:
     """'... would be added to ...' -> '... is added to ...' (a change made, not supposed)."""
     for was, now in ((" would be added to ", " is added to "),

@@ -142,7 +142,8 @@ def test_a_cold_start_imports_no_typer_pydantic_or_rich(built):
             f"fast.main(['evaluate', {str(EXAMPLES / 'deserter-2026.yaml')!r}, "
             "'--today', '2026-12-01'])\n"
             "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
-            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab', "
+            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab', 'bidi', "
+            "'arabic_reshaper', "
             "'starlette', 'uvicorn', 'anyio', 'h11'})\n"
             "sys.stderr.write(repr(heavy))\n")
     r = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,

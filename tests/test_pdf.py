@@ -164,18 +164,24 @@ def test_same_document_same_bytes(rendered):
     assert pdf().render(doc) == data
 
 
-def test_characters_outside_the_fonts_do_not_crash():
+def test_characters_outside_the_fonts_are_named_never_fatal():
+    """Arabic and an emoji are drawn (shipped fonts); a control character has no glyph and is
+    left out; a letter no shipped font has (Devanagari) is printed '?' and named at the top."""
     doc = document(assess_file(ROOT / "examples" / "deserter-2026.yaml", today=TODAY))
-    odd = "EX-ش-\U0001F600-\x00<b>&"
+    odd = "EX-ش-\U0001F600-\x00<b>&-\u0915"
     doc = dataclasses.replace(
         doc, case_id=odd, title=f"Assessment of case {odd}",
         facts_given=[(label, value + " ش") for label, value in doc.facts_given],
         notes=[dataclasses.replace(n, summary=n.summary + " 😀 →") for n in doc.notes])
     data = pdf().render(doc)
-    text = flat(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages))
-    assert "Assessment of case EX-?-?-?<b>&" in text
-    assert "Case: EX-?-?-?<b>&" in text
-    assert "EX-?-?-?<b>& ·" in text  # the running head
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(data)).pages]
+    text = flat(" ".join(pages))
+    shown = "EX-\ufeb5-\U0001F600-<b>&-?"  # ش alone is drawn in its isolated form
+    assert f"Assessment of case {shown}" in text
+    assert f"Case: {shown}" in text
+    assert bare(f"{shown} ·") in bare(pages[-1])  # the running head, drawn run by run
+    assert "Characters not drawn: U+0915 DEVANAGARI LETTER KA." in flat(pages[0])
+    assert text.count("&-?") == 2 + len(pages)  # the title, the header line, every head
     assert pdf().render(doc) == data
 
 

@@ -7,7 +7,8 @@ number of cases. A refused file is reported and counted; it does not stop the ba
 A broken rule set does: every case would be affected.
 
 A batch of documents (`Documents`) writes each assessed case's document into a folder as
-the case is assessed, and prints the text line for it.
+the case is assessed, and prints the text line for it; a case whose document cannot be made
+(a DocumentError) is refused and counted like a case file that cannot be read.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from riskassess.assess.core import Assessor, Outcome
-from riskassess.errors import ExitCode, RuleSetError, UsageError, UserError, capped
+from riskassess.errors import (
+    DocumentError,
+    ExitCode,
+    RuleSetError,
+    UsageError,
+    UserError,
+    capped,
+)
 from riskassess.render import formats
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
@@ -257,7 +265,12 @@ def _documents(files: list[Path], assessor: Assessor, documents: Documents):
             yield assess_one(assessor, path, "text")  # the same refusal, said the same way
             continue
         report = outcome.report
-        written = documents.write(path, outcome)
+        try:
+            written = documents.write(path, outcome)
+        except DocumentError as exc:  # this case's document cannot be made: its refusal
+            problems = capped(exc.problems, PROBLEMS_SHOWN)
+            yield ("refused", shown, problems, len(exc.problems), int(exc.exit_code), None)
+            continue
         yield ("ok", shown, report.case_id, report.assessment_date.isoformat(),
                report.ruleset.id, tuple(report.question(q).outcome
                                         for q in assessor.vocabulary.question_ids),

@@ -2,8 +2,23 @@
 
 Built with reportlab's platypus (a pure-Python library from the package registry; no
 external program). The text is set in the Bitstream Vera fonts that ship inside reportlab,
-registered as TrueType so that typographic characters (’ “ ” – § ·) render; a character
-none of the four faces has is replaced by '?' rather than drawn as a blank box or raising.
+registered as TrueType so that typographic characters (’ “ ” – § ·) render. reportlab has no
+font fallback of its own: each character Vera lacks is set, as a `<font>` run, in the first
+font of riskassess/render/fonts/ that has it (Noto Sans Arabic for Arabic, DejaVu Sans for
+Greek, Cyrillic, Hebrew and the rest of Latin, Droid Sans Fallback for Chinese, Japanese and
+Korean; loaded only when a document needs them; reportlab embeds only the glyphs used). A
+character none of them has is drawn '?', and a note under the header names each such one.
+
+reportlab neither joins Arabic letters nor orders right-to-left text: arabic-reshaper gives
+each letter its joined form (a presentation form, which the fonts have and text extraction
+maps back), and python-bidi's bidirectional algorithm the order each line is drawn in. Lines
+must be broken before they are reordered, so a fact's value is broken into lines here, in
+logical order, measured with the fonts reportlab will use, each line reordered (and a value
+whose first strong letter reads right to left set flush right); other text is reordered whole,
+as one line. The facts table holds a long value in rows of CHUNK lines, so that no row is
+taller than a page: a free-text fact of any length the case file allows runs over pages
+(900,000 characters: about 400 pages, 15 s). A document reportlab still cannot lay out is the
+case's DocumentError (exit 6), a refusal in a batch.
 
 Note markers are superscript numbers in ascending order, separated by commas ("5,6"),
 each a link to its endnote under "Notes"; the bibliography follows. Every page carries a
@@ -18,6 +33,8 @@ from __future__ import annotations
 
 import io
 import os
+import re
+import unicodedata
 from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
@@ -25,16 +42,17 @@ from xml.sax.saxutils import escape
 
 import reportlab
 from reportlab.lib import colors
-from reportlab.lib.enums import TA_LEFT
+from reportlab.lib.enums import TA_LEFT, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase import pdfdoc, pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     CondPageBreak,
     KeepTogether,
+    LayoutError,
     PageBreak,
     Paragraph,
     SimpleDocTemplate,
@@ -44,12 +62,24 @@ from reportlab.platypus import (
 )
 
 from riskassess import words
+from riskassess.errors import DocumentError, Problem
 from riskassess.render.document import Document, document_of
 from riskassess.render.formats import Options
 
 FONT = "RiskassessVera"
 FACES = {FONT: "Vera.ttf", f"{FONT}-Bold": "VeraBd.ttf", f"{FONT}-Italic": "VeraIt.ttf",
          f"{FONT}-BoldItalic": "VeraBI.ttf"}
+# The fonts shipped in riskassess/render/fonts/ (each with its licence file), tried in this
+# order for a character Vera lacks: (name, regular face, bold face, the code points it is
+# tried for: None for any). Each is loaded the first time a document needs it.
+FONT_FOLDER = os.path.join(os.path.dirname(__file__), "fonts")
+ARABIC_BLOCKS = ((0x0600, 0x06FF), (0x0750, 0x077F), (0x08A0, 0x08FF), (0xFB50, 0xFDFF),
+                 (0xFE70, 0xFEFF))
+FALLBACKS = (
+    ("RiskassessArabic", "NotoSansArabic-Regular.ttf", "NotoSansArabic-Bold.ttf", ARABIC_BLOCKS),
+    ("RiskassessDejaVu", "DejaVuSans.ttf", "DejaVuSans-Bold.ttf", None),
+    ("RiskassessCJK", "DroidSansFallback.ttf", None, None),
+)
 RED = colors.HexColor("#B3261E")
 DARK_RED = colors.HexColor("#7A1A14")
 PINK = colors.HexColor("#FDECEA")
@@ -61,6 +91,29 @@ TOP = 21 * mm
 BOTTOM = 17 * mm
 NOTES_INTRO = ("Each note is a paragraph the rules cite, summarised in riskassess's own words; "
                "check the source before relying on it.")
+CHUNK = 10  # lines of a fact's value per row of the facts table: a row never outgrows a page
+MISSING_SHOWN = 12  # characters no font can draw, named in the note at the top
+
+_RTL = re.compile("[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF\U00010800-\U00010FFF"
+                  "\U0001E800-\U0001EFFF]")
+_ARABIC = re.compile("[\u0600-\u06FF\u0750-\u077F\u08A0-\u08FF]")
+_JOINERS = "\u200c\u200d"  # zero-width (non-)joiner: read by the reshaper, then dropped
+
+
+def _to_unicode_cmap(fontname: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode map of a font subset, with a character beyond U+FFFF (an emoji,
+    a rare CJK ideograph) written as its UTF-16 pair, as PDF readers expect, instead of as
+    five hex digits, which they misread: the text read back is the text drawn."""
+    text = _REPORTLAB_CMAP(fontname, subset)
+    for i, v in enumerate(subset):
+        if v > 0xFFFF:
+            text = text.replace(f"<{i:02X}> <{v:04X}>",
+                                f"<{i:02X}> <{chr(v).encode('utf-16-be').hex().upper()}>")
+    return text
+
+
+_REPORTLAB_CMAP = ttfonts.makeToUnicodeCMap
+ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
 @lru_cache(maxsize=1)
@@ -78,23 +131,184 @@ def _fonts() -> frozenset[int]:
     return frozenset(covered or ())
 
 
+@lru_cache(maxsize=None)
+def _fallback(index: int) -> frozenset[int]:
+    """Register a shipped fallback font (and its bold face, or the regular one in its place)
+    as a family; the code points its faces can all draw."""
+    name, regular, bold, _ = FALLBACKS[index]
+    faces = {name: regular, f"{name}-Bold": bold or regular}
+    covered: set[int] | None = None
+    for face, file in faces.items():
+        if face not in pdfmetrics.getRegisteredFontNames():
+            pdfmetrics.registerFont(TTFont(face, os.path.join(FONT_FOLDER, file)))
+        chars = set(pdfmetrics.getFont(face).face.charToGlyph)
+        covered = chars if covered is None else covered & chars
+    # the shipped faces have no italic: a fallback run in italics is set upright
+    pdfmetrics.registerFontFamily(name, normal=name, bold=f"{name}-Bold", italic=name,
+                                  boldItalic=f"{name}-Bold")
+    return frozenset(covered or ())
+
+
+@lru_cache(maxsize=None)
+def _font_of(ch: str) -> str | None:
+    """The font that draws this character: Vera, else the first shipped font that has it;
+    None if none has it."""
+    code = ord(ch)
+    if code in _fonts():
+        return FONT
+    for index, (name, _, _, blocks) in enumerate(FALLBACKS):
+        if blocks is not None and not any(low <= code <= high for low, high in blocks):
+            continue
+        if code in _fallback(index):
+            return name
+    return None
+
+
+@lru_cache(maxsize=1)
+def _reshaper():
+    import arabic_reshaper
+
+    # harakat kept (they are the text); no ligature of whole words, only the letters' own
+    # (lam-alef), so that the text read back from the PDF is the letters written
+    return arabic_reshaper.ArabicReshaper(configuration={
+        "delete_harakat": False, "ARABIC LIGATURE ALLAH": False})
+
+
+def _prepared(text: object, lines: bool = False) -> str:
+    """The text composed (NFC), control and invisible format characters dropped (no glyph
+    stands for them), tabs and line ends as spaces (or, with `lines`, line ends as \\n),
+    Arabic letters in their joined forms (still in logical order)."""
+    text = unicodedata.normalize("NFC", str(text)).replace("\r\n", "\n")
+    text = text.replace("\r", "\n").replace("\t", " ")
+    if not lines:
+        text = text.replace("\n", " ")
+    if not text.isprintable():  # (a line end is not printable: it is kept)
+        text = "".join(ch for ch in text if ch in _JOINERS or ch == "\n"
+                       or unicodedata.category(ch) not in ("Cc", "Cf"))
+    if not text.isascii():
+        if _ARABIC.search(text):
+            text = _reshaper().reshape(text)
+        text = text.replace("\u200c", "").replace("\u200d", "")
+    return text
+
+
+def _visual(line: str, rtl: bool = False) -> str:
+    """One line in the order it is drawn, left to right (the Unicode bidirectional algorithm,
+    with mirrored brackets), in a paragraph whose direction is right to left if `rtl`."""
+    if not _RTL.search(line):
+        return line
+    from bidi.algorithm import get_display
+
+    return get_display(line, base_dir="R" if rtl else "L")
+
+
+def _is_rtl(text: str) -> bool:
+    """Whether a paragraph reads right to left: its first strong character does (UBA P2)."""
+    if not _RTL.search(text):
+        return False
+    for ch in text:
+        kind = unicodedata.bidirectional(ch)
+        if kind == "L":
+            return False
+        if kind in ("R", "AL"):
+            return True
+    return False
+
+
+class _Text:
+    """Text as the PDF draws it: split into runs by the font that has each character, in
+    drawing order; the characters no shipped font has are drawn '?' and remembered, for the
+    note at the top of the document."""
+
+    def __init__(self) -> None:
+        self.missing: dict[str, None] = {}  # in order of first appearance
+
+    def runs(self, visual: str) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for ch in visual:
+            font = _font_of(ch)
+            if font is None:
+                self.missing.setdefault(ch)
+                font, ch = FONT, "?"
+            if out and out[-1][0] == font:
+                out[-1] = (font, out[-1][1] + ch)
+            else:
+                out.append((font, ch))
+        return out
+
+    def markup(self, visual: str) -> str:
+        """Paragraph markup of a line already in drawing order: & < > escaped, each run
+        outside Vera in its font."""
+        if visual.isascii():
+            return escape(self.runs(visual)[0][1]) if visual else ""
+        return "".join(escape(s) if font == FONT else f'<font name="{font}">{escape(s)}</font>'
+                       for font, s in self.runs(visual))
+
+    def t(self, text: object) -> str:
+        """Plain text as Paragraph markup, in a left-to-right paragraph."""
+        return self.markup(_visual(_prepared(text)))
+
+    def width(self, text: str, size: float) -> float:
+        return sum(pdfmetrics.stringWidth(s, font, size) for font, s in self.runs(text))
+
+    def lines(self, text: object, width: float, size: float) -> tuple[list[str], bool]:
+        """The text broken into lines of at most `width` points (at this size of the regular
+        face), each as markup in drawing order, and whether the text reads right to left.
+        Line ends in the text are kept. Lines are broken in logical order, then each is
+        reordered (as the bidirectional algorithm does), which reportlab cannot do."""
+        text = _prepared(text, lines=True)
+        rtl = _is_rtl(text)
+        space = pdfmetrics.stringWidth(" ", FONT, size)
+        out: list[str] = []
+        for hard in text.split("\n"):
+            line: list[str] = []
+            used = 0.0
+            for word in (w for w in hard.split(" ") if w):
+                wide = self.width(word, size)
+                if line and used + space + wide > width:
+                    out.append(" ".join(line))
+                    line, used = [], 0.0
+                if wide > width:  # a word longer than the line: cut it where it must
+                    piece, used = "", 0.0
+                    for ch in word:
+                        cw = self.width(ch, size)
+                        if piece and used + cw > width:
+                            out.append(piece)
+                            piece, used = "", 0.0
+                        piece += ch
+                        used += cw
+                    line = [piece]
+                    continue
+                used += (space if line else 0.0) + wide
+                line.append(word)
+            out.append(" ".join(line))
+        return [self.markup(_visual(line, rtl)) for line in out], rtl
+
+    def note(self) -> str | None:
+        """The note naming the characters that could not be drawn, if any."""
+        if not self.missing:
+            return None
+        named = [f"U+{ord(ch):04X} {unicodedata.name(ch, 'unnamed character')}"
+                 for ch in list(self.missing)[:MISSING_SHOWN]]
+        more = len(self.missing) - len(named)
+        listed = "; ".join(named) + (f"; and {more:,} more" if more > 0 else "")
+        return ("<b>Characters not drawn:</b> " + escape(listed) + ". No font of this "
+                "document has them: each is printed as \u201c?\u201d. The case file has them "
+                "as written.")
+
+
 def _clean(text: object) -> str:
-    """The text with every character the fonts cannot draw replaced by '?' (never raises)."""
-    covered = _fonts()
+    """The text as the PDF draws it, in logical order: line ends and tabs as spaces, every
+    character no shipped font has as '?' (never raises)."""
     out = []
     for ch in str(text):
         if ch in "\t\r\n":
             out.append(" ")
-        elif ord(ch) in covered:
+        elif _font_of(ch) is not None:
             out.append(ch)
         else:
             out.append("?")
     return "".join(out)
-
-
-def _t(text: object) -> str:
-    """Plain text as Paragraph markup: drawable characters, & < > escaped."""
-    return escape(_clean(text))
 
 
 def _href(url: str) -> str:
@@ -149,22 +363,23 @@ class _Template(SimpleDocTemplate):
             self.canv.addOutlineEntry(flowable.getPlainText(), key, level=level, closed=True)
 
 
-def _fit(text: str, width: float, size: float) -> str:
-    """The text cut (with an ellipsis) to fit in width at this size of the body font."""
-    if pdfmetrics.stringWidth(text, FONT, size) <= width:
+def _fit(text: str, width: float, size: float, tx: _Text | None = None) -> str:
+    """The text (logical order) cut, with an ellipsis, to fit in width at this size."""
+    tx = tx or _Text()
+    if tx.width(text, size) <= width:
         return text
     low, high = 0, len(text)  # the longest prefix that fits with the ellipsis: binary search
     while low < high:
         mid = (low + high + 1) // 2
-        if pdfmetrics.stringWidth(text[:mid] + "…", FONT, size) <= width:
+        if tx.width(text[:mid] + "…", size) <= width:
             low = mid
         else:
             high = mid - 1
     return text[:low] + "…"
 
 
-def _canvas_maker(running_head: str):
-    head = _fit(_clean(running_head), A4[0] - 2 * MARGIN, 8)
+def _canvas_maker(running_head: str, tx: _Text):
+    head = tx.runs(_visual(_fit(_prepared(running_head), A4[0] - 2 * MARGIN, 8, tx)))
 
     class NumberedCanvas(canvas.Canvas):
         """Keeps every page until save(), then draws 'page X of Y' and the running head."""
@@ -198,9 +413,13 @@ def _canvas_maker(running_head: str):
         def _furniture(self, total: int) -> None:
             width, height = self._pagesize
             self.saveState()
-            self.setFont(FONT, 8)
             self.setFillColor(GREY)
-            self.drawString(MARGIN, height - 14 * mm, head)
+            x = MARGIN
+            for font, text in head:
+                self.setFont(font, 8)
+                self.drawString(x, height - 14 * mm, text)
+                x += pdfmetrics.stringWidth(text, font, 8)
+            self.setFont(FONT, 8)
             self.setStrokeColor(RULE)
             self.setLineWidth(0.5)
             self.line(MARGIN, height - 15.5 * mm, width - MARGIN, height - 15.5 * mm)
@@ -210,9 +429,47 @@ def _canvas_maker(running_head: str):
     return NumberedCanvas
 
 
+def _facts_table(facts: list[tuple[str, str]], st: dict[str, ParagraphStyle],
+                 tx: _Text) -> tuple[Table, int]:
+    """The facts given, a row each, and how many lines their values take; a long value is
+    continued over rows of CHUNK lines (broken here, in the order the bidirectional algorithm
+    gives each line), so that no row is taller than a page and the table splits between any
+    two of them."""
+    width = A4[0] - 2 * MARGIN
+    cell = st["cell"]
+    pad = 6  # the table's default left and right padding
+    rows = [[Paragraph("Fact", st["cellhead"]), Paragraph("Value", st["cellhead"])]]
+    style = [
+        ("BOX", (0, 0), (-1, -1), 0.5, RULE),
+        ("LINEAFTER", (0, 0), (0, -1), 0.5, RULE),
+        ("BACKGROUND", (0, 0), (-1, 0), SHADE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+    ]
+    right = ParagraphStyle("cellrtl", parent=cell, alignment=TA_RIGHT)
+    total = 0
+    for fact, value in facts:
+        lines, rtl = tx.lines(value, width * 0.55 - 2 * pad - 0.01, cell.fontSize)
+        total += len(lines)
+        first = len(rows)
+        style.append(("LINEABOVE", (0, first), (-1, first), 0.5, RULE))
+        for at in range(0, len(lines), CHUNK):
+            rows.append([Paragraph(tx.t(fact), cell) if at == 0 else "",
+                         Paragraph("<br/>".join(lines[at:at + CHUNK]), right if rtl else cell)])
+        last = len(rows) - 1
+        if last > first:  # a value continued: no gap between its rows
+            style += [("BOTTOMPADDING", (0, first), (-1, last - 1), 0),
+                      ("TOPPADDING", (0, first + 1), (-1, last), 0)]
+    table = Table(rows, colWidths=[width * 0.45, width * 0.55], repeatRows=1)
+    table.setStyle(TableStyle(style))
+    return table, total
+
+
 def render(doc: Document, *, annex: bool = True) -> bytes:
     _fonts()
     st = _styles()
+    tx = _Text()
+    _t = tx.t
     known = {n.number for n in doc.notes_for(annex)}
     story: list = []
     keys = iter(range(1, 10_000))
@@ -273,21 +530,13 @@ def render(doc: Document, *, annex: bool = True) -> bytes:
     story += [table, Spacer(0, 8)]
     para(_t(words.frame_pointer(doc.frame_heading)))
 
-    story.append(CondPageBreak(40 * mm))  # the table may split: no half-empty page before it
+    facts, _ = _facts_table(doc.facts_given, st, tx) if doc.facts_given else (None, 0)
+    # the table's rows split between pages: the heading needs room for its first rows only,
+    # not for the whole table (which would leave a half-empty page before a long one)
+    story.append(CondPageBreak(40 * mm))
     story.append(_Heading(_t("Case facts"), st["h1-free"], 0, f"h-{next(keys)}"))
-    if doc.facts_given:
-        rows = [[Paragraph("Fact", st["cellhead"]), Paragraph("Value", st["cellhead"])]]
-        rows += [[Paragraph(_t(fact), st["cell"]), Paragraph(_t(value), st["cell"])]
-                 for fact, value in doc.facts_given]
-        width = A4[0] - 2 * MARGIN
-        table = Table(rows, colWidths=[width * 0.45, width * 0.55], repeatRows=1)
-        table.setStyle(TableStyle([
-            ("GRID", (0, 0), (-1, -1), 0.5, RULE),
-            ("BACKGROUND", (0, 0), (-1, 0), SHADE),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("TOPPADDING", (0, 0), (-1, -1), 3), ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
-        ]))
-        story += [table, Spacer(0, 6)]
+    if facts is not None:
+        story += [facts, Spacer(0, 6)]
     else:
         para("No fact is given.")
     para("<b>Facts not given:</b> " + _t("; ".join(doc.facts_not_given) or "none") + ".")
@@ -395,16 +644,30 @@ def render(doc: Document, *, annex: bool = True) -> bytes:
                       for code, meaning in doc.codes]
     story += [Spacer(0, 10), KeepTogether([Paragraph(_t(doc.provenance), st["small"])])]
 
+    canvasmaker = _canvas_maker(doc.running_head, tx)
+    note = tx.note()
+    if note:  # after the header lines, before the warnings: it says what the page lacks
+        story.insert(1 + len(doc.header_lines), Paragraph(note, st["warning"]))
     out = io.BytesIO()
     template = _Template(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=TOP,
         bottomMargin=BOTTOM, title=doc.title, author="riskassess", creator="riskassess",
-        subject=_clean(doc.edition_title), keywords="",
+        subject=doc.edition_title, keywords="",
         producer="riskassess (reportlab)", invariant=1, pageCompression=1)
-    template.build(story, canvasmaker=_canvas_maker(doc.running_head))
+    template.build(story, canvasmaker=canvasmaker)
     return out.getvalue()
 
 
 def render_outcome(outcome: Any, options: Options) -> bytes:
-    """The renderer of the format table (render/formats.py)."""
-    return render(document_of(outcome, options.generated_at), annex=options.annex)
+    """The renderer of the format table (render/formats.py). A document reportlab cannot lay
+    out (a part taller than a page, which the facts table no longer makes) is refused as
+    that case's DocumentError, naming neither the case's text nor reportlab's objects."""
+    doc = document_of(outcome, options.generated_at)
+    try:
+        return render(doc, annex=options.annex)
+    except LayoutError:
+        why = "a part of it is too large to lay out on a page"
+    except RecursionError:
+        why = "it is nested too deeply to lay out"
+    raise DocumentError(Problem(options.path or "riskassess", None, None, "",
+                                words.document_not_made("PDF", why)))
