@@ -5,11 +5,10 @@ pages; a document that cannot be made is that case's refusal, in a batch as alon
 
 from __future__ import annotations
 
-import re
-
 import csv
 import io
 import json
+import re
 import shutil
 import subprocess
 import unicodedata
