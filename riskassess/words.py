@@ -217,16 +217,15 @@ def glance_review(since: dt.date) -> str:
     return f" (finding of the edition applied, under review since {long_date(since)})"
 
 
-def glance_open(count: int, between: list[str]) -> str:
-    """How many open questions could change an answer, and the outcomes still open."""
-    if not count:
-        said = "none"
-    else:
-        said = f"{count} could change this answer" + (
-            "" if between else " (not its outcome)")
-    if between:
-        said += "; outcome still open between " + and_(between)
-    return said
+def glance_open(facts: list[str], between: list[str]) -> str:
+    """The open questions that could change an answer (named, if there are few; else how
+    many), and the outcomes still open."""
+    if not facts:
+        return "none"
+    said = "; ".join(facts) if len(facts) <= 3 else str(len(facts))
+    if not between:
+        return f"{said}, which could add to the reasons but not change the outcome"
+    return f"{said}; the outcome is still open between " + and_(between)
 
 
 # Where no reason applies firmly on the facts given (the summary of the terminal report)
@@ -263,10 +262,6 @@ FULL_REPORT = ("This is the summary; in full (every reason, list, open question 
                "paragraph): --full. What decided each answer: riskassess explain.")
 
 
-def more_reasons(count: int) -> str:
-    """Under a question's deciding reasons in the default terminal report."""
-    return (f"{count} further reason{'s' if count != 1 else ''}, notes and conditionals: "
-            "--full")
 
 
 def review_caveat(since: dt.date) -> str:

@@ -41,7 +41,7 @@ def test_commands_and_options_are_completed():
             "rules", "coi", "schema"} <= set(top)
     assert complete("riskassess ex") == ["explain", "examples"]
     assert set(complete("riskassess rules ")) == {"list", "check", "show", "coverage"}
-    assert set(complete("riskassess evaluate case.yaml --f")) == {"--format", "--force"}
+    assert set(complete("riskassess evaluate case.yaml --f")) == {"--format", "--force", "--full"}
     assert "markdown" in complete("riskassess evaluate case.yaml -f ")
 
 

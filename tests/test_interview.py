@@ -73,7 +73,7 @@ def test_an_in_profile_deserter(tmp_path):
     out = tmp_path / "case.yaml"
     child = spawn("--date", DAY, "--case-id", "IV-1", "-o", str(out))
     asked = drive(child, DESERTER)
-    child.expect(r"\[qualifies\]")  # the glance, then the reasons
+    child.expect("Persecution: the acts qualify as persecution")  # the glance, then reasons
     child.expect("Step 1. Do the acts qualify as persecution")
     child.expect(f"wrote {out}")
     child.expect(pexpect.EOF)
@@ -102,7 +102,7 @@ def test_a_draft_evader_leaves_the_profile_after_the_country_and_one_question(tm
     child = spawn("--date", DAY)
     asked = drive(child, {"country_of_origin": "SY", "military_status": "draft_evader",
                           "exclusion_indicators": "none"})
-    child.expect(r"\[outside_profile\]")
+    child.expect("Applicability: outside the profile")
     child.expect("its own profile for draft evaders")
     child.expect(r"military_status: draft_evader")
     child.expect(pexpect.EOF)
@@ -116,7 +116,7 @@ def test_unknown_facts_are_accepted_and_not_asked_again(tmp_path):
     answers = {"country_of_origin": "SY", "military_status": "deserter",
                "sex": "male"}  # everything else: unknown
     asked = drive(child, answers)
-    child.expect(r"open questions: \d+ could change")
+    child.expect("Still to be established: ")
     child.expect(pexpect.EOF)
     assert len(asked) == len(set(asked))  # nothing asked twice
     case = load_case(out, VOCAB)

@@ -261,7 +261,7 @@ def test_it_evaluates_and_renders_every_format(toy, tmp_path):
     schema = json.loads(run_cli("schema", "report", "--rules-dir", str(toy)).out)
     jsonschema.validate(report, schema)
     text = run_cli("evaluate", str(case), "--rules-dir", str(toy)).out
-    assert "Danger: return is gravely dangerous [grave]" in text  # the glance
+    assert "Danger: return is gravely dangerous" in text  # the glance
     text = run_cli("evaluate", str(case), "--rules-dir", str(toy), "--full").out
     assert "Outcome: return is gravely dangerous [grave]" in text
     assert "Props of concern:" in text and "torches: Burning torches alarm" in text
@@ -355,7 +355,7 @@ def test_it_drives_the_interview(toy, tmp_path):
         child.expect("> ")
         child.sendline(answers[asked[-1]])
     child.expect(r"question\(s\) asked")
-    child.expect(r"\[grave\]")
+    child.expect("Danger: return is gravely dangerous")
     child.expect(f"wrote {out}")
     child.expect(pexpect.EOF)
     # the scope fact first (typed in small letters, read as the code), then the rules' own

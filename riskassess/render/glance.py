@@ -30,7 +30,7 @@ class Row:
     code: str  # the outcome's code (the terminal shows it; documents put codes in the annex)
     quote: str | None  # the guidance's operative words, if a deciding rule quotes them
     rests_on: str  # what the outcome rests on, in words
-    open_count: int  # open questions that could change this answer
+    open_facts: tuple[str, ...]  # the open questions that could change this answer, by label
     open_between: tuple[str, ...]  # the outcomes still possible, in words, if undecided
     review_since: dt.date | None  # the edition applied was under review on the date
 
@@ -45,8 +45,12 @@ class Row:
         return f"“{self.quote}”" if self.quote else words.GLANCE_NO_QUOTE
 
     @property
+    def open_count(self) -> int:
+        return len(self.open_facts)
+
+    @property
     def open_words(self) -> str:
-        return words.glance_open(self.open_count, list(self.open_between))
+        return words.glance_open(list(self.open_facts), list(self.open_between))
 
 
 def deciding(q: dict[str, Any], outcome_rules: frozenset[str]) -> list[dict[str, Any]]:
@@ -54,6 +58,11 @@ def deciding(q: dict[str, Any], outcome_rules: frozenset[str]) -> list[dict[str,
     (or, when none applies firmly, its firm reasons of any kind)."""
     firm = [r for r in q["reasons"] if not r["conditional"]]
     return [r for r in firm if r["rule"] in outcome_rules] or firm
+
+
+def open_facts(data: dict[str, Any], info: Any) -> list[str]:
+    """The facts still to establish (the open questions), by label."""
+    return [info.fact_labels.get(o["fact"], o["fact"]) for o in data["open_questions"]]
 
 
 def rows(data: dict[str, Any], info: Any) -> list[Row]:
@@ -72,7 +81,8 @@ def rows(data: dict[str, Any], info: Any) -> list[Row]:
         out.append(Row(
             qid, info.titles.get(qid, qid), labels.get(q["outcome"], q["outcome"]),
             q["outcome"], quote, words.rests_on_short(q["rests_on"]),
-            sum(1 for o in data["open_questions"] if qid in o["affects"]),
+            tuple(info.fact_labels.get(o["fact"], o["fact"]) for o in data["open_questions"]
+                  if qid in o["affects"]),
             tuple(labels.get(o, o) for o in q["possible_outcomes"]),
             since if q["under_review"] else None))
     return out

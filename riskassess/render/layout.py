@@ -46,6 +46,7 @@ class TextInfo:
     top: tuple[str, ...]  # warning codes shown at the top
     scope_warning: str
     records: dict[str, str]  # a record item (JSON, keys sorted) -> its words
+    fact_labels: dict[str, str]  # fact path -> its label
     frame: tuple = ("", "", (), ())  # heading, then law/plain.py frame_lines' arguments
 
 
@@ -77,6 +78,7 @@ def _text_info(ruleset: Any) -> TextInfo:
         codes={k: dict(v) for k, v in ruleset.edition.codes.items()},
         rank=warning_rank(ruleset), top=tuple(top_warning_codes(ruleset)),
         scope_warning=vocab.scope.warning, records=records,
+        fact_labels={path: spec.label for path, spec in vocab.facts.items()},
         frame=(vocab.frame.heading, *vocab.frame.plain))
 
 
@@ -252,9 +254,11 @@ def _glance(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) ->
     """The conclusions at a glance (render/glance.py), one entry per question."""
     out.append(("text", [(words.GLANCE_HEADING, "bold underline")], 0))
     for row in glance.rows(data, info):
-        out.append(("bullet", f"{row.title}: {row.outcome_words} [{row.code}]", 2, "bold"))
-        out.append(("text", [(row.quote_words, ""), (f" · rests on {row.rests_on} · open "
-                                                      f"questions: {row.open_words}", "dim")], 4))
+        out.append(("bullet", f"{row.title}: {row.outcome_words}", 2, "bold"))
+        detail = f"rests on {row.rests_on} · open questions: {row.open_words}"
+        out.append(("text", [(f"{row.quote_words} · ", ""), (detail, "dim")] if row.quote
+                    else [(detail, "dim")], 4))
+    say(words.open_facts(glance.open_facts(data, info), annex=False), 2)
     say()
 
 
@@ -275,9 +279,6 @@ def _summary(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) -
             quote = r["quote"] and r["quote"]["text"]
             say(f"- {words.with_quote(r['text'], None if quote == quoted[qid] else quote)}", 2)
             say(f"cites {', '.join(r['cites'])}", 4, "dim")
-        rest = len(q["reasons"]) - len(decided)
-        if rest:
-            say(words.more_reasons(rest), 2, "dim")
         say()
     rest = [w for w in data["warnings"] if w["code"] not in info.top]
     if rest:
