@@ -56,7 +56,7 @@ def test_the_readmes_first_case_file_is_valid_and_assessed(tmp_path):
     path.write_text(case, encoding="utf-8")
     r = run_cli("evaluate", str(path))
     assert r.code == 0, r.err
-    assert "At a glance" in r.out and "[in_profile]" in r.out
+    assert "At a glance" in r.out and "Applicability: within the profile" in r.out
 
 
 def test_the_readme_is_a_readme_and_the_docs_it_links_exist():
