@@ -125,10 +125,7 @@ def blocks(data: dict[str, Any], info: TextInfo, *, full: bool = False) -> list[
     rs = data["ruleset"]
     out.append(("text", [("Guidance applied", "bold underline")], 0))
     say(rs["title"], 2)
-    if full:
-        _edition_full(rs, say)
-    else:
-        _edition_short(rs, say)
+    _edition(rs, say, full)
     rank = info.rank
     for w in sorted(warnings, key=lambda w: rank.get(w["code"], len(rank))):
         if w["code"] in info.top and w["code"] != info.scope_warning:
@@ -208,44 +205,35 @@ def blocks(data: dict[str, Any], info: TextInfo, *, full: bool = False) -> list[
     return out
 
 
-def _edition_full(rs: dict[str, Any], say: Any) -> None:
-    """The edition applied: its dates, how it was chosen, the one in force, newer ones."""
-    dates = f"edition {rs['id']}; " + words.window(SimpleNamespace(**rs), str, "; ")
-    if rs["superseded_on"] and rs["successor"]:
-        dates += f" (successor: {rs['successor']})"
-    say(dates, 2)
-    say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
-        else "forced with --ruleset (not chosen by the assessment date)", 2)
-    current = rs["in_force_on_assessment_date"]
-    if current is None:
-        say("edition in force on the assessment date: none catalogued", 2)
-    elif current["id"] != rs["id"]:
-        say(f"edition in force on the assessment date: {current['title']} ({current['id']}"
-            f"{'' if current['encoded'] else ', not encoded'})", 2)
-    if rs["newer_editions"]:
-        say("newer editions: " + "; ".join(
-            f"{e['title']} ({e['id']}, from {e['in_force_from']}"
-            f"{'' if e['encoded'] else ', not encoded'})" for e in rs["newer_editions"]), 2)
+def _edition(rs: dict[str, Any], say: Any, full: bool) -> None:
+    """The edition applied: its dates and how it was chosen, the edition in force if another,
+    newer ones; by title in the complete report, by id in the summary."""
+    window = words.window(SimpleNamespace(**rs), str, "; " if full else ", ")
+    if full:
+        dates = f"edition {rs['id']}; {window}"
+        if rs["superseded_on"] and rs["successor"]:
+            dates += f" (successor: {rs['successor']})"
+        say(dates, 2)
+        say("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
+            else "forced with --ruleset (not chosen by the assessment date)", 2)
     else:
-        say(words.NO_NEWER_EDITION, 2)
+        chosen = ("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
+                  else "forced with --ruleset")
+        say(f"edition {rs['id']}, {chosen}; {window}", 2)
 
+    def named(e: dict[str, Any], more: str = "") -> str:
+        if full:
+            return f"{e['title']} ({e['id']}{more}{'' if e['encoded'] else ', not encoded'})"
+        return f"{e['id']}{'' if e['encoded'] else ' (not encoded)'}"
 
-def _edition_short(rs: dict[str, Any], say: Any) -> None:
-    """The edition applied in two or three lines: its dates and how it was chosen; the
-    edition in force if another; newer editions by id."""
-    chosen = ("chosen by the assessment date" if rs["selected_by"] == "assessment_date"
-              else "forced with --ruleset")
-    say(f"edition {rs['id']}, {chosen}; " + words.window(SimpleNamespace(**rs), str, ", "), 2)
     current = rs["in_force_on_assessment_date"]
     if current is None:
         say("edition in force on the assessment date: none catalogued", 2)
     elif current["id"] != rs["id"]:
-        say(f"edition in force on the assessment date: {current['id']}"
-            f"{'' if current['encoded'] else ' (not encoded)'}", 2)
+        say(f"edition in force on the assessment date: {named(current)}", 2)
     if rs["newer_editions"]:
-        say("newer editions: " + ", ".join(
-            f"{e['id']}{'' if e['encoded'] else ' (not encoded)'}"
-            for e in rs["newer_editions"]), 2)
+        say("newer editions: " + ("; " if full else ", ").join(
+            named(e, f", from {e['in_force_from']}") for e in rs["newer_editions"]), 2)
     else:
         say(words.NO_NEWER_EDITION, 2)
 

@@ -116,19 +116,25 @@ _REPORTLAB_CMAP = ttfonts.makeToUnicodeCMap
 ttfonts.makeToUnicodeCMap = _to_unicode_cmap
 
 
-@lru_cache(maxsize=1)
-def _fonts() -> frozenset[int]:
-    """Register the Vera faces once; the code points all four of them can draw."""
-    folder = os.path.join(os.path.dirname(reportlab.__file__), "fonts")
+def _register(faces: dict[str, str], folder: str) -> set[int]:
+    """Register TrueType faces (name -> file in folder) once; the code points all of them
+    can draw."""
     covered: set[int] | None = None
-    for name, file in FACES.items():
+    for name, file in faces.items():
         if name not in pdfmetrics.getRegisteredFontNames():
             pdfmetrics.registerFont(TTFont(name, os.path.join(folder, file)))
         chars = set(pdfmetrics.getFont(name).face.charToGlyph)
         covered = chars if covered is None else covered & chars
+    return covered or set()
+
+
+@lru_cache(maxsize=1)
+def _fonts() -> frozenset[int]:
+    """Register the Vera faces once; the code points all four of them can draw."""
+    covered = _register(FACES, os.path.join(os.path.dirname(reportlab.__file__), "fonts"))
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=f"{FONT}-Bold",
                                   italic=f"{FONT}-Italic", boldItalic=f"{FONT}-BoldItalic")
-    return frozenset(covered or ())
+    return frozenset(covered)
 
 
 @lru_cache(maxsize=None)
@@ -136,17 +142,11 @@ def _fallback(index: int) -> frozenset[int]:
     """Register a shipped fallback font (and its bold face, or the regular one in its place)
     as a family; the code points its faces can all draw."""
     name, regular, bold, _ = FALLBACKS[index]
-    faces = {name: regular, f"{name}-Bold": bold or regular}
-    covered: set[int] | None = None
-    for face, file in faces.items():
-        if face not in pdfmetrics.getRegisteredFontNames():
-            pdfmetrics.registerFont(TTFont(face, os.path.join(FONT_FOLDER, file)))
-        chars = set(pdfmetrics.getFont(face).face.charToGlyph)
-        covered = chars if covered is None else covered & chars
+    covered = _register({name: regular, f"{name}-Bold": bold or regular}, FONT_FOLDER)
     # the shipped faces have no italic: a fallback run in italics is set upright
     pdfmetrics.registerFontFamily(name, normal=name, bold=f"{name}-Bold", italic=name,
                                   boldItalic=f"{name}-Bold")
-    return frozenset(covered or ())
+    return frozenset(covered)
 
 
 @lru_cache(maxsize=None)
