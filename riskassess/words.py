@@ -134,6 +134,16 @@ STATUS_WORDS = {
 IN_FORCE = "in force on the assessment date"
 
 
+def since_then(e: Any, day: dt.date) -> str | None:
+    """What became of an edition after the assessment date (a decision taken later must
+    not miss it): superseded, or else put under review, on a later day."""
+    if e.superseded_on and e.superseded_on > day:
+        return f"superseded on {long_date(e.superseded_on)}, after the assessment date"
+    if e.under_review_from and e.under_review_from > day:
+        return f"under review from {long_date(e.under_review_from)}, after the assessment date"
+    return None
+
+
 def edition_status(e: Any, day: dt.date) -> str:
     """An edition's standing on an assessment date (a report's `ruleset`), in words."""
     current = e.in_force_on_assessment_date
@@ -210,6 +220,8 @@ def rests_on_short(bases: list[str] | tuple[str, ...]) -> str:
 GLANCE_HEADING = "At a glance"
 GLANCE_COLUMNS = ("Question", "Outcome", "The guidance's words", "Rests on", "Open questions")
 GLANCE_NO_QUOTE = "no words of the guidance quoted"  # no deciding rule quotes them
+# an outcome whose reasons state the guidance's conclusions only as conditionals
+GLANCE_UNQUOTED = "none for this outcome (see the reasons)"
 
 
 def glance_review(since: dt.date) -> str:
@@ -222,7 +234,7 @@ def glance_open(facts: list[str], between: list[str]) -> str:
     many), and the outcomes still open."""
     if not facts:
         return "none"
-    said = "; ".join(facts) if len(facts) <= 3 else str(len(facts))
+    said = "; ".join(facts) if len(facts) <= 3 else f"{len(facts)} facts"
     if not between:
         return f"{said}, which could add to the reasons but not change the outcome"
     return f"{said}; the outcome is still open between " + and_(between)

@@ -212,6 +212,9 @@ class QuestionsFile(_Strict):
     profile_outcome: str
     questions: list[QuestionEntry]
     outcome_labels: dict[str, str] = {}
+    # outcomes whose deciding reasons state the guidance's conclusions only as conditionals
+    # (or not at all): the conclusions at a glance quote no words of the guidance for them
+    unquoted_outcomes: list[str] = []
     quiz: list[QuizEntry] = []
 
 
@@ -318,6 +321,7 @@ class Vocabulary:
     files: tuple[str, ...]
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict, repr=False)  # built lazily
+    unquoted_outcomes: frozenset[str] = frozenset()  # (questions.yaml: no quotation at a glance)
 
     # -- facts -----------------------------------------------------------------
 
@@ -617,6 +621,11 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         problems.append(qdoc.problem(("profile_outcome",),
                                      f"'{questions_file.profile_outcome}' is not an outcome of "
                                      f"{questions_file.profile_question}"))
+    every_outcome = {o for q in questions for o in q.outcomes}
+    for i, code in enumerate(questions_file.unquoted_outcomes):
+        if code not in every_outcome:
+            problems.append(qdoc.problem(("unquoted_outcomes", i),
+                                         f"'{code}' is not an outcome of any question"))
     for i, entry in enumerate(questions_file.quiz):
         q = by_id.get(entry.question)
         if q is None:
@@ -643,7 +652,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         profile_question=questions_file.profile_question,
         profile_outcome=questions_file.profile_outcome, sha256=h.hexdigest(),
         files=(str(directory / FACTS_FILE), str(directory / QUESTIONS_FILE)),
-        locations=locations)
+        locations=locations, unquoted_outcomes=frozenset(questions_file.unquoted_outcomes))
 
 
 # ------------------------------------------------------------- showing items

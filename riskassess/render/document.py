@@ -295,6 +295,9 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     codes_now = {w.code for w in warnings}
     status = next((words.STATUS_WORDS[c] for c in words.STATUS_WORDS if c in codes_now),
                   words.IN_FORCE)
+    later = words.since_then(rs, report.assessment_date)
+    if later:
+        status += f"; {later}"
     if rs.selected_by != "assessment_date":
         status += "; chosen with --ruleset, not by the assessment date"
 
@@ -313,10 +316,11 @@ def build(report: Report, ruleset: RuleSet, case: Case, explanation: Explanation
     given, missing = [], []
     values = dict(given_facts(case))
     for path, value in values.items():
-        if value == UNKNOWN:
+        shown = shown_value(path)  # a fact not given that a fact given settles: shown so
+        if value == UNKNOWN and shown == vocab.facts[path].words(UNKNOWN):
             missing.append(fact_label(path))
         else:
-            given.append((fact_label(path), vocab.facts[path].words(value)))
+            given.append((fact_label(path), shown))
 
     list_labels = vocab.list_labels()
     questions: list[Question] = []

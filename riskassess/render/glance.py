@@ -33,6 +33,7 @@ class Row:
     open_facts: tuple[str, ...]  # the open questions that could change this answer, by label
     open_between: tuple[str, ...]  # the outcomes still possible, in words, if undecided
     review_since: dt.date | None  # the edition applied was under review on the date
+    unquoted: bool = False  # an outcome the rules quote no words for (the steps' conditionals)
 
     @property
     def outcome_words(self) -> str:
@@ -42,6 +43,8 @@ class Row:
 
     @property
     def quote_words(self) -> str:
+        if self.unquoted:
+            return words.GLANCE_UNQUOTED
         return f"“{self.quote}”" if self.quote else words.GLANCE_NO_QUOTE
 
     @property
@@ -74,8 +77,10 @@ def rows(data: dict[str, Any], info: Any) -> list[Row]:
     for qid, _heading in info.headings:
         q = data[qid]
         decided = deciding(q, info.outcome_rules)
-        quote = next((r["quote"]["text"] for r in decided if r["quote"]), None)
-        if quote is None:
+        unquoted = q["outcome"] in info.unquoted
+        quote = None if unquoted else next((r["quote"]["text"] for r in decided if r["quote"]),
+                                           None)
+        if quote is None and not unquoted:
             quote = next((r["quote"]["text"] for r in q["reasons"]
                           if r["quote"] and not r["conditional"]), None)
         out.append(Row(
@@ -84,5 +89,5 @@ def rows(data: dict[str, Any], info: Any) -> list[Row]:
             tuple(info.fact_labels.get(o["fact"], o["fact"]) for o in data["open_questions"]
                   if qid in o["affects"]),
             tuple(labels.get(o, o) for o in q["possible_outcomes"]),
-            since if q["under_review"] else None))
+            since if q["under_review"] else None, unquoted))
     return out

@@ -47,6 +47,7 @@ class TextInfo:
     scope_warning: str
     records: dict[str, str]  # a record item (JSON, keys sorted) -> its words
     fact_labels: dict[str, str]  # fact path -> its label
+    unquoted: frozenset[str]  # outcomes the glance quotes no words of the guidance for
     frame: tuple = ("", "", (), ())  # heading, then law/plain.py frame_lines' arguments
 
 
@@ -79,6 +80,7 @@ def _text_info(ruleset: Any) -> TextInfo:
         rank=warning_rank(ruleset), top=tuple(top_warning_codes(ruleset)),
         scope_warning=vocab.scope.warning, records=records,
         fact_labels={path: spec.label for path, spec in vocab.facts.items()},
+        unquoted=vocab.unquoted_outcomes,
         frame=(vocab.frame.heading, *vocab.frame.plain))
 
 
