@@ -73,3 +73,16 @@ def test_the_docs_link_only_to_files_that_exist():
         text = doc.read_text(encoding="utf-8")
         for link in re.findall(r"\]\(([\w./-]+\.md)(?:#[\w-]+)?\)", text):
             assert (doc.parent / link).resolve().is_file(), f"{doc.name}: {link}"
+
+
+def test_no_file_keeps_a_merge_conflict():
+    """A merge resolved in one file and committed with another still marked (it happened:
+    docs/architecture.md) is caught here, in the text files a newcomer reads or runs."""
+    marker = re.compile(r"^(<{7} |={7}$|>{7} )", re.M)
+    kept = [str(path.relative_to(ROOT)) for folder in ("docs", "riskassess", "rules", "tests",
+                                                       "examples", "bench", ".ci")
+            for path in (ROOT / folder).rglob("*")
+            if path.is_file() and path.suffix in (".md", ".py", ".yaml", ".j2", ".css", "")
+            and marker.search(path.read_text(encoding="utf-8", errors="replace"))]
+    kept += ["README.md"] if marker.search(README) else []
+    assert kept == []
