@@ -290,6 +290,9 @@ class RuleSet:
     directory: Path
     vocabulary: Vocabulary
     files: tuple[str, ...] = field(default=())
+    # each file read (its path as read) -> the sha256 of its bytes; with the vocabulary's,
+    # exactly the files of the rule set (what the compiled cache checks, assess/cache.py)
+    digests: dict[str, str] = field(default_factory=dict)
     # per date fact, the sorted dates its conditions compare with
     thresholds: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
     # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
@@ -432,13 +435,14 @@ def _item_types(vocab: Vocabulary) -> dict[str, dict[str, Any]]:
     return vocab.models["item_types"]
 
 
-def _hash_files(directory: Path, names: list[str], vocabulary: str = "") -> str:
-    """One digest of the rule set's files and its vocabulary's (the law it applies)."""
+def _hash_files(files: dict[str, bytes], vocabulary: str = "") -> str:
+    """One digest of the rule set's files and its vocabulary's (the law it applies), over
+    the bytes the reader read (a file is never read a second time, outside the reader)."""
     h = hashlib.sha256()
     if vocabulary:
         h.update(b"vocabulary\0" + vocabulary.encode())
-    for name in sorted(names):
-        data = (directory / name).read_bytes()
+    for name in sorted(files):
+        data = files[name]
         h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
 
@@ -531,6 +535,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     rules_by_q: dict[str, list[CompiledRule]] = {q: [] for q in contract}
     rules: dict[str, CompiledRule] = {}
     files = ["edition.yaml", "coi.yaml"]
+    docs_read = {"edition.yaml": edoc, "coi.yaml": cdoc}  # name -> the document read
     order = {q: i for i, q in enumerate(contract)}
     rule_docs = []
     rule_docs_all: list[Document] = []
@@ -541,6 +546,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         files.append(name)
         # the reader says why a file that is there cannot be read (a loop, a device...)
         rdoc = read_yaml_file(directory / name, error=RuleSetError)
+        docs_read[name] = rdoc
         rule_docs_all.append(rdoc)
         rfile, found = validate(RuleFile, rdoc)
         problems += found
@@ -694,9 +700,9 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
             thresholds.setdefault(imp.when_fact, set()).add(imp.when_date)
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
-                   sha256=_hash_files(directory, files, vocab.sha256), directory=directory,
-                   vocabulary=vocab,
-                   files=tuple(files),
+                   sha256=_hash_files({n: d.raw for n, d in docs_read.items()}, vocab.sha256),
+                   directory=directory, vocabulary=vocab, files=tuple(files),
+                   digests={d.file: d.sha256 for d in docs_read.values()},
                    thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())},
                    locations=locations)
 
