@@ -178,7 +178,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
         return error(Problem(name, None, None, "", message))
 
     try:
-        kind = _special_kind(os.stat(path).st_mode)  # follows symlinks, like open
+        kind = special_kind(os.stat(path).st_mode)  # follows symlinks, like open
         if kind:
             raise refused(f"is {kind}, not a YAML file")
         fd = os.open(path, _OPEN_FLAGS)
@@ -186,7 +186,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
         raise refused(_os_reason(exc)) from None
     try:
         status = os.fstat(fd)
-        kind = _special_kind(status.st_mode)
+        kind = special_kind(status.st_mode)
         if kind:
             raise refused(f"is {kind}, not a YAML file")
         if status.st_size > MAX_BYTES:
@@ -208,7 +208,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
     return b"".join(chunks)
 
 
-def _special_kind(mode: int) -> str | None:
+def special_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
         return None

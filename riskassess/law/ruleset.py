@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -445,6 +446,34 @@ def _hash_files(files: dict[str, bytes], vocabulary: str = "") -> str:
         data = files[name]
         h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
+
+
+def rule_set_files(rules_dir: Path, catalog_doc: Document,
+                   rulesets: list[RuleSet]) -> dict[str, str]:
+    """The files of a rules folder's rule sets, exactly: the catalog, each encoded edition's
+    edition.yaml, coi.yaml and rule files, and the vocabulary's two files; each by its path
+    relative to the folder -> the sha256 of the bytes read. Nothing else lying in the
+    folder is part of it."""
+    top = os.path.realpath(rules_dir)
+    found = {catalog_doc.file: catalog_doc.sha256}
+    for rs in rulesets:
+        found.update(rs.digests)
+        found.update(rs.vocabulary.digests)
+    return {os.path.relpath(same_file(name), top): digest
+            for name, digest in sorted(found.items())}
+
+
+def same_file(name: str | Path) -> str:
+    """A path with its folder resolved (not the file: a symlink is the name it was read
+    by), so that one file is named one way however it was reached."""
+    head, tail = os.path.split(os.path.abspath(name))
+    return os.path.join(os.path.realpath(head), tail)
+
+
+def files_digest(files: dict[str, str]) -> str:
+    """One digest of a rule-set file map (rule_set_files)."""
+    return hashlib.sha256("".join(f"{name}\0{digest}\n" for name, digest
+                                  in sorted(files.items())).encode()).hexdigest()
 
 
 def load_ruleset(directory: Path) -> RuleSet:
