@@ -39,13 +39,14 @@ from typing import Any, Literal
 from riskassess.engine.evaluate import question_outcome
 from riskassess.engine.parts import GapError, rule_domains
 from riskassess.errors import RuleSetError
+from riskassess.io.reader import MAX_BYTES, special_kind
 from riskassess.law.case import UNKNOWN
 from riskassess.law.dates import date_candidates
 from riskassess.law.plain import QUESTION_PREFIX
-from riskassess.io.reader import MAX_BYTES, special_kind
 from riskassess.law.ruleset import (
     QuestionSpec,
     RuleSet,
+    edition_folders,
     load_catalog,
     load_ruleset,
     rule_set_files,
@@ -67,6 +68,9 @@ class Finding:
     message: str
     # a cause that others follow from (a folder the catalog does not list): printed first
     cause: bool = field(default=False, compare=False)
+    # a file no edition names (stray): about the folder, not the rule sets, which loading
+    # refuses for every other error
+    stray: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         kind = "warning: " if self.severity == "warning" else ""
@@ -151,27 +155,19 @@ def _unlisted_folders(path: Path, catalog: Any, doc: Any, result: CheckResult) -
     entries = {e.id: e for e in catalog.editions}
     where = (doc.file, *(n or 0 for n in doc.position(("editions",), prefer_key=True)))
     unlisted = []
-    try:
-        with os.scandir(path) as listing:
-            folders = sorted((d for _, d in zip(range(MAX_SCANNED), listing) if d.is_dir()),
-                             key=lambda d: d.name)
-    except OSError:
-        return []
-    for d in folders:
-        if not os.path.isfile(os.path.join(d.path, "edition.yaml")):
-            continue
-        entry = entries.get(d.name)
+    for name in edition_folders(path):
+        entry = entries.get(name)
         if entry is None:
-            unlisted.append(d.name)
+            unlisted.append(name)
             result.findings.append(Finding(
-                *where, "", "error", f"no entry for the edition folder '{d.name}' (it holds "
-                f"{d.name}/edition.yaml): add its entry, with encoded: true, or remove the "
+                *where, "", "error", f"no entry for the edition folder '{name}' (it holds "
+                f"{name}/edition.yaml): add its entry, with encoded: true, or remove the "
                 "folder (until then, the vocabulary is not checked against the editions)",
                 cause=True))
         elif not entry.encoded:
             result.findings.append(Finding(
-                *where, "", "warning", f"the entry of '{d.name}' says encoded: false, but "
-                f"the folder {d.name}/ holds an edition: it is never applied"))
+                *where, "", "warning", f"the entry of '{name}' says encoded: false, but "
+                f"the folder {name}/ holds an edition: it is never applied"))
     return unlisted
 
 
@@ -194,7 +190,7 @@ def _stray_files(path: Path, result: CheckResult, edition_only: bool = False,
             if seen > MAX_SCANNED:
                 result.findings.append(Finding(str(path), 0, 0, "", "warning",
                                                f"more than {MAX_SCANNED:,} files: stopped "
-                                               "looking for stray ones"))
+                                               "looking for stray ones", stray=True))
                 return
             if not name.endswith((".yaml", ".yml")):
                 continue
@@ -207,20 +203,20 @@ def _stray_files(path: Path, result: CheckResult, edition_only: bool = False,
             except OSError as exc:
                 result.findings.append(Finding(full, 0, 0, "", "warning",
                                                f"{stray}, and it cannot be read "
-                                               f"({exc.strerror}): ignored"))
+                                               f"({exc.strerror}): ignored", stray=True))
                 continue
             kind = special_kind(st.st_mode)
             if kind:
                 result.findings.append(Finding(full, 0, 0, "", "error",
                                                f"is {kind}, not a YAML file; {stray}: "
-                                               "remove it from the rules folder"))
+                                               "remove it from the rules folder", stray=True))
             elif st.st_size > MAX_BYTES:
                 result.findings.append(Finding(
                     full, 0, 0, "", "warning", f"{stray}, and at {st.st_size:,} bytes it is "
-                    f"past the limit of {MAX_BYTES:,} bytes of a rule file: ignored"))
+                    f"past the limit of {MAX_BYTES:,} bytes of a rule file: ignored", stray=True))
             else:
                 result.findings.append(Finding(full, 0, 0, "", "warning",
-                                               f"{stray}: ignored"))
+                                               f"{stray}: ignored", stray=True))
 
 
 def _from_problems(exc: RuleSetError) -> list[Finding]:

@@ -463,6 +463,22 @@ def rule_set_files(rules_dir: Path, catalog_doc: Document,
             for name, digest in sorted(found.items())}
 
 
+MAX_FOLDERS = 10_000  # entries of a rules folder looked at for edition folders
+
+
+def edition_folders(rules_dir: Path) -> tuple[str, ...]:
+    """The folders of a rules folder that hold an edition.yaml (listed in the catalog or
+    not), by name, sorted; looked at without opening anything."""
+    try:
+        with os.scandir(rules_dir) as listing:
+            names = [d.name for _, d in zip(range(MAX_FOLDERS), listing, strict=False)
+                     if d.is_dir()]
+    except OSError:
+        return ()
+    return tuple(sorted(n for n in names
+                        if os.path.isfile(os.path.join(rules_dir, n, "edition.yaml"))))
+
+
 def same_file(name: str | Path) -> str:
     """A path with its folder resolved (not the file: a symlink is the name it was read
     by), so that one file is named one way however it was reached."""
