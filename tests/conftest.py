@@ -127,3 +127,63 @@ def pytest_xdist_auto_num_workers(config) -> int:
     """`-n auto`: one worker per core, and one more. Some tests wait on a server's time
     limits (seconds of sleep, no work), and the spare worker keeps the cores busy then."""
     return (os.cpu_count() or 1) + 1
+
+
+# ------------------------------------------------------------------ hostile folders
+# A rules folder is input too (tests/test_rules_folder.py); tests/test_limits.py runs every
+# command on each of these under its bounds.
+
+
+def plant_stray(rules: Path, kind: str) -> Path:
+    """A file no edition names, of one hostile kind, somewhere under a rules folder."""
+    if kind == "symlink to /dev/zero":
+        path = rules / "euaa-syria-2024" / "notes.yaml"
+        path.symlink_to("/dev/zero")
+    elif kind == "FIFO":
+        path = rules / "scratch.yaml"
+        os.mkfifo(path)
+    elif kind == "60 MB file":
+        path = rules / "syria" / "old-facts.yaml"
+        with open(path, "wb") as f:
+            f.truncate(60 * 1024 * 1024)  # sparse: no disk used
+    else:
+        raise ValueError(kind)
+    return path
+
+
+def plant_unchecked_rule(rules: Path) -> Path:
+    """An outcome rule before persecution.severe-acts concluding does_not_qualify: it
+    conflicts with severe-acts, which `rules check` reports."""
+    path = rules / "euaa-syria-2024" / "persecution.yaml"
+    edit(path, "  - id: persecution.severe-acts\n",
+         "  - id: persecution.deserters-excluded\n"
+         "    when: {question: applicability, is: in_profile}\n"
+         "    outcome: does_not_qualify\n"
+         "    reasoning: A planted rule that no check has passed.\n"
+         "    cites: [cg24.profile]\n\n"
+         "  - id: persecution.severe-acts\n")
+    return path
+
+
+CONSTRAINT = ("  - fact: applicant.left_syria_after_desertion\n"
+              "    must_be: true\n"
+              "    when: {fact: applicant.desertion_type, is: external}\n")
+
+
+def plant_contradiction(rules: Path) -> Path:
+    """A second must_be that cannot hold with the first: an external escape would need
+    left_syria_after_desertion to be both true and false."""
+    path = rules / "syria" / "facts.yaml"
+    edit(path, CONSTRAINT, CONSTRAINT + CONSTRAINT.replace("must_be: true", "must_be: false"))
+    return path
+
+
+def drop_catalog_entry(rules: Path) -> Path:
+    """The catalog without the entry of the encoded folder euaa-syria-2025-12 (and without
+    its predecessor's pointer to it, so that the catalog alone is valid)."""
+    path = rules / "editions.yaml"
+    text = path.read_text(encoding="utf-8")
+    text = text[:text.index("  - id: euaa-syria-2025-12\n")].rstrip() + "\n"
+    pointer = "    superseded_on: 2025-12-03\n    successor: euaa-syria-2025-12\n"
+    path.write_text(text.replace(pointer, ""), encoding="utf-8")
+    return path

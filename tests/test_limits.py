@@ -5,7 +5,8 @@ Each command runs as a real process (`python -m riskassess`), and its peak memor
 from the kernel's accounting of that one child (`os.wait4`), so the figure is the whole
 interpreter's resident set, not an estimate. The hostile inputs are the ones a new user
 produced by accident or on purpose: device files, a FIFO with no writer, a symlink loop, a
-folder, deep nesting, a file past the size limit, random bytes, UTF-16 text.
+folder, deep nesting, a file past the size limit, random bytes, UTF-16 text; and rules
+folders holding such files where no edition names them, or rule sets the check rejects.
 """
 
 from __future__ import annotations
@@ -18,7 +19,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, ROOT, tool_env
+from conftest import (
+    EXAMPLES,
+    ROOT,
+    drop_catalog_entry,
+    plant_contradiction,
+    plant_stray,
+    plant_unchecked_rule,
+    tool_env,
+)
 
 from riskassess.errors import ExitCode
 
@@ -130,3 +139,95 @@ def test_no_command_hangs_crashes_or_grows_on_a_hostile_input(kind, inputs, tmp_
         assert peak < LIMIT_BYTES, f"{name} on {kind}: {peak / 2**20:.0f} MiB"
         worst = (max(worst[0], seconds), max(worst[1], peak))
     print(f"{kind}: slowest {worst[0]:.2f} s, peak {worst[1] / 2**20:.0f} MiB")
+
+
+# A rules folder (--rules-dir) is input too: files no edition names (a symlink to /dev/zero,
+# a FIFO, a sparse 60 MB file), a rule set that `rules check` rejects, contradictory
+# constraints, a catalog without an edition's entry (tests/test_rules_folder.py builds them).
+HOSTILE_FOLDERS = {
+    "stray symlink to /dev/zero": (lambda r: plant_stray(r, "symlink to /dev/zero"),
+                                   "not a YAML file"),
+    "stray FIFO": (lambda r: plant_stray(r, "FIFO"), "not a YAML file"),
+    "stray 60 MB file": (lambda r: plant_stray(r, "60 MB file"), "62,914,560 bytes"),
+    "a rule the check rejects": (plant_unchecked_rule, "conflicts with"),
+    "contradictory constraints": (plant_contradiction, "contradict each other"),
+    "a folder the catalog does not list": (drop_catalog_entry, "no entry for the edition"),
+}
+STRAY = {"stray symlink to /dev/zero", "stray FIFO", "stray 60 MB file"}
+
+
+def folder_commands(rules: Path) -> dict[str, list[str]]:
+    case = str(EXAMPLES / "daraa-conscript-amnesty.yaml")  # dated 2024: an encoded edition
+    r = ["--rules-dir", str(rules)]
+    return {
+        "rules check": ["rules", "check", *r],
+        "evaluate (fast path, then full)": ["evaluate", case, *r],
+        "evaluate -f markdown": ["evaluate", case, "-f", "markdown", *r],
+        "explain": ["explain", case, *r],
+        "rules list": ["rules", "list", *r],
+    }
+
+
+@pytest.mark.parametrize("kind", list(HOSTILE_FOLDERS))
+def test_no_command_hangs_crashes_or_grows_on_a_hostile_rules_folder(kind, tmp_path):
+    rules = tmp_path / "rules"
+    shutil.copytree(ROOT / "rules", rules)
+    plant, said = HOSTILE_FOLDERS[kind]
+    plant(rules)
+    worst = (0.0, 0)
+    for name, args in folder_commands(rules).items():
+        # twice: the second run finds what the first left in the cache (a bundle or not)
+        for _ in range(2):
+            code, out, err, seconds, peak = run_measured_output(args)
+            assert "Traceback" not in err, f"{name} on {kind}: {err[-2000:]}"
+            assert code in CODES, f"{name} on {kind}: exit {code}: {err[-500:]}"
+            assert seconds < LIMIT_SECONDS, f"{name} on {kind}: {seconds:.1f} s"
+            assert peak < LIMIT_BYTES, f"{name} on {kind}: {peak / 2**20:.0f} MiB"
+            worst = (max(worst[0], seconds), max(worst[1], peak))
+            if name == "rules check":
+                assert said in out.splitlines()[0], f"{kind}: {out[:500]}"
+                assert code == (0 if kind == "stray 60 MB file" else ExitCode.FINDINGS)
+            elif kind in STRAY:  # never read: the rule sets themselves are sound
+                assert code == 0, f"{name} on {kind}: exit {code}: {err[-500:]}"
+            else:  # loading refuses what the check refuses
+                assert code == ExitCode.RULESET_ERROR, f"{name} on {kind}: exit {code}"
+                assert said in err, f"{name} on {kind}: {err[:500]}"
+    print(f"{kind}: slowest {worst[0]:.2f} s, peak {worst[1] / 2**20:.0f} MiB")
+
+
+def run_measured_output(args: list[str]) -> tuple[int, str, str, float, int]:
+    """As run_measured, with the command's standard output too (in a file: not a
+    terminal, so that `evaluate` may take its fast path)."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as out:
+        try:
+            proc = subprocess.run([sys.executable, "-c", LAUNCHER_TO_FILE, *args],
+                                  env=tool_env(), stdin=subprocess.DEVNULL, stdout=out,
+                                  stderr=subprocess.PIPE, timeout=LIMIT_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"riskassess {' '.join(args)} ran past {LIMIT_SECONDS} s")
+        out.seek(0)
+        text = out.read().decode("utf-8", "replace")
+    stats, _, output = text.partition("\n")
+    code, seconds, peak = stats.split()
+    return int(code), output, proc.stderr.decode("utf-8", "replace"), float(seconds), int(peak)
+
+
+# LAUNCHER, with the child's figures on the first line of standard output and the child's
+# own output after it
+LAUNCHER_TO_FILE = """
+import os, sys, tempfile, time
+with tempfile.TemporaryFile() as out:
+    start = time.monotonic()
+    pid = os.posix_spawn(sys.executable, [sys.executable, "-P", "-m", "riskassess",
+                                          *sys.argv[1:]], os.environ,
+                         file_actions=[(os.POSIX_SPAWN_DUP2, out.fileno(), 1)])
+    _, status, usage = os.wait4(pid, 0)
+    took = time.monotonic() - start
+    out.seek(0)
+    body = out.read()
+sys.stdout.write(f"{os.waitstatus_to_exitcode(status)} {took} {usage.ru_maxrss * 1024}\\n")
+sys.stdout.flush()
+sys.stdout.buffer.write(body)
+"""

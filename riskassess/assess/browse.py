@@ -11,14 +11,15 @@ import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskassess.assess.cache import sound
 from riskassess.errors import UsageError, UserError
-from riskassess.law.ruleset import RuleSet, load_catalog, ruleset_for
+from riskassess.law.ruleset import RuleSet, load_catalog
 from riskassess.words import did_you_mean
 
 
 def encoded_rulesets(rules_dir: Path) -> list[RuleSet]:
-    catalog, _ = load_catalog(rules_dir)
-    return [ruleset_for(rules_dir, e) for e in catalog.editions if e.encoded]
+    """The encoded rule sets, in the catalog's order, as loading gives them: sound."""
+    return list(sound(rules_dir).rulesets.values())
 
 
 def edition_ids(rules_dir: Path) -> list[str]:

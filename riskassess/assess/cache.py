@@ -1,17 +1,26 @@
 """The compiled rule sets, cached on disk, so that a cold `evaluate CASE` parses no rule
-YAML and builds no model.
+YAML and builds no model; and the record that `rules check` passed a rules folder, so that
+loading (which applies no rule set the check rejects) runs the check once per version.
 
 A bundle holds, for one rules folder, everything the fast path (cli/fast.py) needs as plain
 data: the catalog's editions, the plain reading of case files, and for every encoded
 edition its compiled program (tables and report fragments as bytes) and the words of its
-text report. It is keyed by a hash of the rule files' contents, of riskassess's own code
-and of the Python version, so any change to either makes a new one.
+text report. Its name is a hash of the folder's catalog and path, of riskassess's own code
+and of the Python version; it lists the files of the rule sets (the catalog, what it and
+each edition.yaml name, the vocabulary) with the sha256 of each, and is used only if every
+one still has those bytes. Nothing else in the folder is read: a stray file is not part of
+the rule set (`rules check` reports it).
 
-Where: $RISKASSESS_CACHE_DIR, else $XDG_CACHE_HOME/riskassess, else ~/.cache/riskassess;
-RISKASSESS_CACHE_DIR=off turns the cache off. The cache is never needed: a bundle that is
-missing, unreadable, corrupt, not owned by the user or writable by others is ignored (and
-the slow path runs); one that cannot be written is not written. It is a pickle, so it is
-only ever read from a folder only the user can write.
+Where: $RISKASSESS_CACHE_DIR, else $XDG_CACHE_HOME/riskassess, else $HOME/.cache/riskassess;
+RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME and HOME count only when they
+are absolute paths of existing folders owned by the user (and not the root of the file
+system): with neither, there is no cache, and no home or folder at the root is ever made.
+
+The cache is never needed: a bundle that is missing, unreadable, corrupt (its bytes do not
+match the sha256 written before them), not owned by the user or writable by others is
+ignored (and the slow path runs and rebuilds it); one that cannot be written is not
+written. It is a pickle, so it is only ever read from a folder only the user can write,
+and only after its digest matched.
 """
 
 from __future__ import annotations
@@ -23,12 +32,15 @@ import stat
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 1
+FORMAT = 2
+MAGIC = b"riskassess-bundle 2\n"  # then the sha256 of the pickle (32 bytes), then the pickle
 MAX_BYTES = 64 * 1024 * 1024
 KEEP = 8  # bundles kept in the folder (the most recent)
+KEEP_CHECKED = 32  # records of a check passed
 
 
 @dataclass
@@ -42,37 +54,79 @@ class Bundle:
     programs: dict[str, Any] = field(default_factory=dict)  # edition id -> compiled.Program
     texts: dict[str, Any] = field(default_factory=dict)  # edition id -> layout.TextInfo
     reader: Any = None  # built from reader_spec when loaded
+    # the rule sets' files (path relative to the rules folder -> sha256 of its bytes)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def cache_dir() -> Path | None:
     given = os.environ.get("RISKASSESS_CACHE_DIR")
     if given is not None:
         return None if given.strip().lower() in ("", "off", "0", "no") else Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "riskassess"
+    xdg = os.environ.get("XDG_CACHE_HOME", "")
+    if _usable_base(xdg):
+        return Path(xdg) / "riskassess"
+    home = os.environ.get("HOME", "")
+    if _usable_base(home):
+        return Path(home) / ".cache" / "riskassess"
+    return None  # no home (HOME unset, empty, /nonexistent...): no cache
 
 
-def key(rules_dir: Path) -> str | None:
-    """The hash of what a bundle is made from: the rule files, this package's code and the
-    Python version; None when a file of the rules folder is not one the reader would read
-    (a device, a FIFO, a file past its size limit): then there is no bundle, and the slow
-    path says what is wrong with the folder."""
-    from riskassess.errors import UserError
-    from riskassess.io.reader import read_file_bytes
+def _usable_base(path: str) -> bool:
+    """An absolute path of an existing folder owned by this user, not the root."""
+    if not path or not os.path.isabs(path):
+        return False
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return stat.S_ISDIR(st.st_mode) and st.st_uid == os.getuid() and \
+        os.path.realpath(path) != os.path.realpath(os.sep)
 
-    h = hashlib.sha256(f"riskassess-bundle {FORMAT} {sys.version}".encode())
-    rules_dir = Path(rules_dir)
-    for path in sorted(rules_dir.rglob("*.yaml")):
-        h.update(path.relative_to(rules_dir).as_posix().encode() + b"\0")
-        try:  # the one safe reader: it never blocks and never reads without bound
-            h.update(read_file_bytes(path) + b"\0")
-        except UserError:
-            return None
+
+@lru_cache(maxsize=1)
+def _code() -> bytes:
+    """A digest of this package's code and the Python version: a bundle or a check's
+    record is valid for them only."""
+    h = hashlib.sha256(f"riskassess {FORMAT} {sys.version}".encode())
     package = Path(__file__).resolve().parent.parent
     for path in sorted(package.rglob("*.py")):
         h.update(path.relative_to(package).as_posix().encode() + b"\0")
         h.update(path.read_bytes() + b"\0")
+    return h.digest()
+
+
+def key(rules_dir: Path) -> str | None:
+    """The name of a rules folder's bundle: a hash of its catalog's bytes and its path,
+    this package's code and the Python version; None when the catalog is not a file the
+    reader would read (then there is no bundle, and the slow path says what is wrong)."""
+    from riskassess.errors import UserError
+    from riskassess.io.reader import read_file_bytes
+
+    h = hashlib.sha256(b"riskassess-bundle\0" + _code())
+    h.update(os.path.realpath(rules_dir).encode() + b"\0")
+    try:  # the one safe reader: it never blocks and never reads without bound
+        h.update(read_file_bytes(Path(rules_dir) / "editions.yaml"))
+    except UserError:
+        return None
     return h.hexdigest()
+
+
+def _unchanged(rules_dir: Path, files: dict[str, str]) -> bool:
+    """Whether every file of a bundle's rule sets still has the bytes it was built from
+    (read by the safe reader: a file that became a FIFO or grew past the limit fails)."""
+    from riskassess.errors import UserError
+    from riskassess.io.reader import read_file_bytes
+
+    if not files:
+        return False
+    for name, digest in files.items():
+        try:
+            data = read_file_bytes(rules_dir / name)
+        except UserError:
+            return False
+        if hashlib.sha256(data).hexdigest() != digest:
+            return False
+    return True
 
 
 def _safe_folder(folder: Path) -> bool:
@@ -86,25 +140,44 @@ def _safe_folder(folder: Path) -> bool:
         not st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
 
 
+def _own_file(path: Path) -> os.stat_result | None:
+    """A regular file of this user that nobody else can write, or None."""
+    try:
+        st = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or \
+            st.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+        return None
+    return st
+
+
 def load(rules_dir: Path) -> Bundle | None:
     """The bundle of a rules folder, or None (no cache, none yet, or one not to trust)."""
     folder = cache_dir()
     if folder is None or not _safe_folder(folder):
         return None
+    rules_dir = Path(rules_dir)
     try:
         wanted = key(rules_dir)
         if wanted is None:
             return None
         path = folder / f"{wanted}.pickle"
-        st = os.lstat(path)
-        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.getuid() or \
-                st.st_mode & (stat.S_IWGRP | stat.S_IWOTH) or st.st_size > MAX_BYTES:
+        st = _own_file(path)
+        if st is None or st.st_size > MAX_BYTES:
             return None
         with open(path, "rb") as f:
-            found = pickle.load(f)  # noqa: S301 (a file only this user can write)
+            data = f.read(MAX_BYTES + 1)
+        head = len(MAGIC) + 32
+        # the digest first: a pickle whose bytes changed (a disk error) is never unpickled
+        if len(data) > MAX_BYTES or not data.startswith(MAGIC) or \
+                hashlib.sha256(memoryview(data)[head:]).digest() != data[len(MAGIC):head]:
+            return None
+        found = pickle.loads(memoryview(data)[head:])  # noqa: S301 (only this user's)
     except Exception:  # missing, unreadable or corrupt: the slow path runs
         return None
-    if not isinstance(found, Bundle) or found.key != wanted:
+    if not isinstance(found, Bundle) or found.key != wanted or \
+            not _unchanged(rules_dir, found.files):
         return None
     from riskassess.law.plain import plain_reader
 
@@ -112,26 +185,144 @@ def load(rules_dir: Path) -> Bundle | None:
     return found
 
 
+# ------------------------------------------------------------- sound rule sets
+
+
+@dataclass
+class Sound:
+    """A rules folder as every command but `rules check` loads it: its catalog and its
+    encoded rule sets, which the check passed."""
+
+    catalog: Any  # ruleset.Catalog
+    rulesets: dict[str, Any]  # edition id -> RuleSet, in catalog order
+    files: dict[str, str]  # ruleset.rule_set_files
+
+
+_PROVED: set[str] = set()  # digests of rule-set versions the check passed, this process
+
+
+def forget() -> None:
+    """Forget what this process proved (for tests)."""
+    _PROVED.clear()
+
+
+def check_errors(rules_dir: Path) -> Any:
+    """`rules check` of a folder (engine/check.py): the one validator."""
+    from riskassess.engine.check import check_path
+
+    return check_path(rules_dir)
+
+
+def sound(rules_dir: Path) -> Sound:
+    """Load a rules folder's catalog and rule sets, and refuse them (RuleSetError, exit 4)
+    with the errors `rules check` reports, whatever they are; the findings on files no
+    edition names (stray files) excepted, since nothing here reads them.
+
+    The check runs once per version of the rule sets: it is recorded as passed for the
+    sha256 of exactly the files it checked (with this package's code) in this process and,
+    when there is a cache folder, on disk."""
+    from riskassess.errors import Problem, RuleSetError
+    from riskassess.law.ruleset import (
+        edition_folders,
+        load_catalog,
+        rule_set_files,
+        ruleset_for,
+    )
+
+    rules_dir = Path(rules_dir)
+    for _ in range(3):
+        catalog, doc = load_catalog(rules_dir)
+        rulesets = {e.id: ruleset_for(rules_dir, e) for e in catalog.editions if e.encoded}
+        files = rule_set_files(rules_dir, doc, list(rulesets.values()))
+        folders = edition_folders(rules_dir)
+        digest = _version(files, folders)
+        found = Sound(catalog, rulesets, files)
+        if digest in _PROVED or _passed(digest):
+            _PROVED.add(digest)
+            return found
+        result = check_errors(rules_dir)
+        errors = [f for f in result.errors if not f.stray]
+        if errors:
+            raise RuleSetError([Problem(f.file, f.line or None, f.column or None, f.subject,
+                                        f.message) for f in errors])
+        if _version(result.files, edition_folders(rules_dir)) == digest:
+            _PROVED.add(digest)
+            _record(digest)
+            return found
+        # a file changed between loading and checking: load again
+    raise RuleSetError(f"the rules folder {rules_dir} changed while it was being checked; "
+                       "run the command again")
+
+
+def sound_ruleset(rules_dir: Path, entry: Any) -> Any:
+    """The rule set of one encoded catalog entry, from a sound rules folder."""
+    return sound(rules_dir).rulesets[entry.id]
+
+
+def _version(files: dict[str, str], folders: tuple[str, ...]) -> str:
+    from riskassess.law.ruleset import files_digest
+
+    return hashlib.sha256(_code() + files_digest(files).encode() + b"\0"
+                          + "\0".join(folders).encode()).hexdigest()
+
+
+def _passed(digest: str) -> bool:
+    folder = cache_dir()
+    return folder is not None and _safe_folder(folder) and \
+        _own_file(folder / f"checked-{digest}") is not None
+
+
+def _record(digest: str) -> None:
+    folder = cache_dir()
+    if folder is None or not _make(folder):
+        return
+    with _quietly():
+        os.close(os.open(folder / f"checked-{digest}", os.O_WRONLY | os.O_CREAT, 0o600))
+        records = sorted(folder.glob("checked-*"), key=lambda p: p.stat().st_mtime,
+                         reverse=True)
+        for old in records[KEEP_CHECKED:]:
+            old.unlink()
+
+
+def _make(folder: Path) -> bool:
+    """Make the cache folder, private, if missing (and its parent, as $HOME/.cache, but
+    never a folder whose parent does not exist or is the root); whether it is safe."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+    except FileNotFoundError:
+        parent = folder.parent
+        if parent.parent == parent or os.path.realpath(parent.parent) == os.sep or \
+                not parent.parent.is_dir():
+            return False
+        try:
+            parent.mkdir(mode=0o700)
+            folder.mkdir(mode=0o700)
+        except OSError:
+            return False
+    except OSError:
+        return False
+    return _safe_folder(folder)
+
+
 def build(rules_dir: Path) -> Bundle:
-    """Compile every encoded edition of a rules folder (the slow path's work, once)."""
+    """Compile every encoded edition of a sound rules folder (the slow path's work, once)."""
     from riskassess.engine.compiled import program
     from riskassess.law.editions import Catalog, Entry
     from riskassess.law.plain import reader_spec
-    from riskassess.law.ruleset import load_catalog, ruleset_for
     from riskassess.law.vocabulary import load_vocabulary
     from riskassess.render.layout import text_info
 
-    catalog, _ = load_catalog(rules_dir)
-    vocab = load_vocabulary(rules_dir / catalog.vocabulary)
+    found = sound(rules_dir)
+    catalog = found.catalog
+    vocab = load_vocabulary(Path(rules_dir) / catalog.vocabulary)
     bundle = Bundle(key=key(rules_dir), reader_spec=reader_spec(vocab),
                     scope_fact=vocab.scope.fact, country=vocab.country,
                     catalog=Catalog(tuple(Entry.of(e) for e in catalog.editions)),
-                    several_profiles=len({e.profile for e in catalog.editions}) > 1)
-    for entry in catalog.editions:
-        if entry.encoded:
-            rs = ruleset_for(rules_dir, entry)
-            bundle.programs[entry.id] = program(rs)
-            bundle.texts[entry.id] = text_info(rs)
+                    several_profiles=len({e.profile for e in catalog.editions}) > 1,
+                    files=found.files)
+    for entry_id, rs in found.rulesets.items():
+        bundle.programs[entry_id] = program(rs)
+        bundle.texts[entry_id] = text_info(rs)
     return bundle
 
 
@@ -139,17 +330,17 @@ def save(bundle: Bundle) -> bool:
     """Write a bundle atomically into the cache folder (made private if missing); False
     when it cannot be (no cache, a folder others can write, a full disk...)."""
     folder = cache_dir()
-    if folder is None:
+    if folder is None or bundle.key is None:
         return False
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not _safe_folder(folder):
+        if not _make(folder):
             return False
         reader, bundle.reader = bundle.reader, None
         try:
             data = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             bundle.reader = reader
+        data = MAGIC + hashlib.sha256(data).digest() + data
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from riskassess.assess.cache import sound_ruleset
 from riskassess.engine.evaluate import evaluate
 from riskassess.law.case import (
     Case,
@@ -26,7 +27,6 @@ from riskassess.law.ruleset import (
     RuleSet,
     default_rules_dir,
     load_catalog,
-    ruleset_for,
 )
 from riskassess.law.vocabulary import load_vocabulary
 
@@ -74,7 +74,7 @@ def _assess(case: Case, catalog, rules_dir: Path, today: dt.date, ruleset_id: st
                           lambda day: profile_picker(values, rules_dir, day, rulesets))
     ruleset = rulesets.get(choice.entry.id)
     if ruleset is None:
-        ruleset = rulesets[choice.entry.id] = ruleset_for(rules_dir, choice.entry)
+        ruleset = rulesets[choice.entry.id] = sound_ruleset(rules_dir, choice.entry)
     return Outcome(evaluate(case, ruleset, choice, day), ruleset, case, choice)
 
 
@@ -87,7 +87,7 @@ def profile_picker(values: dict, rules_dir: Path, day: dt.date,
 
     def pick(entries: list[CatalogEdition]) -> CatalogEdition:
         for entry in entries:
-            rs = (loaded or {}).get(entry.id) or ruleset_for(rules_dir, entry)
+            rs = (loaded or {}).get(entry.id) or sound_ruleset(rules_dir, entry)
             vocab = rs.vocabulary
             outcome, possible = question_outcome(rs, vocab.profile_question,
                                                  {k: v for k, v in values.items()
@@ -183,7 +183,7 @@ class Assessor:
             return self.bundle.programs[entry.id]
         ruleset = self.rulesets.get(entry.id)
         if ruleset is None:
-            ruleset = self.rulesets[entry.id] = ruleset_for(self.rules_dir, entry)
+            ruleset = self.rulesets[entry.id] = sound_ruleset(self.rules_dir, entry)
         return program(ruleset)
 
 

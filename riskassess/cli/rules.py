@@ -54,10 +54,12 @@ def rules_list(
     """List every known edition with its dates, and the rules of each encoded one.
 
     Example: riskassess rules list"""
-    from riskassess.law.ruleset import default_rules_dir, load_catalog, ruleset_for
+    from riskassess.assess.cache import sound
+    from riskassess.law.ruleset import default_rules_dir
 
     directory = rules_dir or default_rules_dir()
-    catalog, _ = load_catalog(directory)
+    loaded = sound(directory)  # what the check refuses is refused here too
+    catalog = loaded.catalog
     for e in catalog.editions:
         window = words.window(e, sep="; ", open_end="not superseded")
         status = "encoded" if e.encoded else "NOT ENCODED"
@@ -67,7 +69,7 @@ def rules_list(
             typer.echo(f"    successor: {e.successor}")
         typer.echo(f"    {e.url}")
         if e.encoded:
-            rs = ruleset_for(directory, e)
+            rs = loaded.rulesets[e.id]
             typer.echo(f"    rule set sha256 {rs.sha256}; {len(rs.rules)} rules, "
                        f"{len(rs.paragraphs)} cited paragraphs:")
             for rule in rs.rules.values():

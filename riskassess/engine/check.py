@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,15 +39,19 @@ from typing import Any, Literal
 from riskassess.engine.evaluate import question_outcome
 from riskassess.engine.parts import GapError, rule_domains
 from riskassess.errors import RuleSetError
+from riskassess.io.reader import MAX_BYTES, special_kind
 from riskassess.law.case import UNKNOWN
 from riskassess.law.dates import date_candidates
 from riskassess.law.plain import QUESTION_PREFIX
 from riskassess.law.ruleset import (
     QuestionSpec,
     RuleSet,
+    edition_folders,
     load_catalog,
     load_ruleset,
+    rule_set_files,
     ruleset_for,
+    same_file,
     top_warning_codes,
 )
 from riskassess.law.vocabulary import Vocabulary
@@ -61,6 +66,11 @@ class Finding:
     subject: str
     severity: Literal["error", "warning"]
     message: str
+    # a cause that others follow from (a folder the catalog does not list): printed first
+    cause: bool = field(default=False, compare=False)
+    # a file no edition names (stray): about the folder, not the rule sets, which loading
+    # refuses for every other error
+    stray: bool = field(default=False, compare=False)
 
     def __str__(self) -> str:
         kind = "warning: " if self.severity == "warning" else ""
@@ -74,6 +84,8 @@ class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     editions: list[str] = field(default_factory=list)
     cases: int = 0  # combinations enumerated
+    # the rule sets' files as checked (law/ruleset.py rule_set_files), when all loaded
+    files: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[Finding]:
@@ -91,10 +103,14 @@ def check_path(path: Path) -> CheckResult:
     broken = False
     if (path / "editions.yaml").is_file():
         try:
-            catalog, _ = load_catalog(path)
+            catalog, doc = load_catalog(path)
         except RuleSetError as exc:
             result.findings += _from_problems(exc)
             return _sorted(result)
+        # an edition folder the catalog does not list: the cause of what follows from it
+        # (paragraphs the vocabulary cites, facts only its rules read), so said first
+        unlisted = _unlisted_folders(path, catalog, doc, result)
+        loaded: list[RuleSet] = []
         for entry in catalog.editions:
             if not entry.encoded:
                 continue
@@ -105,10 +121,14 @@ def check_path(path: Path) -> CheckResult:
                 broken = True
                 continue
             _check_ruleset(rs, result)
+            loaded.append(rs)
             by_vocab.setdefault(rs.vocabulary, []).append(rs)
         # what a vocabulary's facts are read by is known only when every edition loaded
-        for vocab, rulesets in by_vocab.items() if not broken else ():
+        for vocab, rulesets in by_vocab.items() if not (broken or unlisted) else ():
             _check_vocabulary(vocab, rulesets, result)
+        if not broken:
+            result.files = rule_set_files(path, doc, loaded)
+            _stray_files(path, result, skip=set(unlisted))  # unlisted: said above
     elif (path / "edition.yaml").is_file():
         try:
             rs = load_ruleset(path.resolve())
@@ -116,6 +136,9 @@ def check_path(path: Path) -> CheckResult:
             result.findings += _from_problems(exc)
             return _sorted(result)
         _check_ruleset(rs, result)
+        result.files = {os.path.relpath(same_file(name), os.path.realpath(path)): digest
+                        for name, digest in rs.digests.items()}
+        _stray_files(path, result, edition_only=True)
     else:
         result.findings.append(Finding(str(path), 0, 0, "", "error",
                                        "neither editions.yaml nor edition.yaml is here"))
@@ -123,8 +146,77 @@ def check_path(path: Path) -> CheckResult:
 
 
 def _sorted(result: CheckResult) -> CheckResult:
-    result.findings.sort()
+    result.findings.sort(key=lambda f: (not f.cause, f))
     return result
+
+
+def _unlisted_folders(path: Path, catalog: Any, doc: Any, result: CheckResult) -> list[str]:
+    """Folders holding an edition.yaml that no catalog entry names as encoded."""
+    entries = {e.id: e for e in catalog.editions}
+    where = (doc.file, *(n or 0 for n in doc.position(("editions",), prefer_key=True)))
+    unlisted = []
+    for name in edition_folders(path):
+        entry = entries.get(name)
+        if entry is None:
+            unlisted.append(name)
+            result.findings.append(Finding(
+                *where, "", "error", f"no entry for the edition folder '{name}' (it holds "
+                f"{name}/edition.yaml): add its entry, with encoded: true, or remove the "
+                "folder (until then, the vocabulary is not checked against the editions)",
+                cause=True))
+        elif not entry.encoded:
+            result.findings.append(Finding(
+                *where, "", "warning", f"the entry of '{name}' says encoded: false, but "
+                f"the folder {name}/ holds an edition: it is never applied"))
+    return unlisted
+
+
+MAX_SCANNED = 10_000  # entries of a rules folder looked at for stray files
+
+
+def _stray_files(path: Path, result: CheckResult, edition_only: bool = False,
+                 skip: set[str] = frozenset()) -> None:
+    """YAML files in the folder that no catalog or edition names: never read by the tool,
+    so a warning; a device, FIFO or socket among them is an error (it has no place in a
+    rules folder, and a tool less careful would hang or grow on it)."""
+    top = os.path.realpath(path)
+    named = set(result.files)
+    seen = 0
+    for folder, dirs, names in os.walk(path):
+        dirs[:] = [] if edition_only else sorted(
+            d for d in dirs if not (folder == str(path) and d in skip))
+        for name in sorted(names):
+            seen += 1
+            if seen > MAX_SCANNED:
+                result.findings.append(Finding(str(path), 0, 0, "", "warning",
+                                               f"more than {MAX_SCANNED:,} files: stopped "
+                                               "looking for stray ones", stray=True))
+                return
+            if not name.endswith((".yaml", ".yml")):
+                continue
+            full = os.path.join(folder, name)
+            if os.path.relpath(same_file(full), top) in named:
+                continue
+            stray = "no edition names it (neither editions.yaml nor any edition.yaml)"
+            try:
+                st = os.stat(full)  # follows a symlink, never opens: nothing can block
+            except OSError as exc:
+                result.findings.append(Finding(full, 0, 0, "", "warning",
+                                               f"{stray}, and it cannot be read "
+                                               f"({exc.strerror}): ignored", stray=True))
+                continue
+            kind = special_kind(st.st_mode)
+            if kind:
+                result.findings.append(Finding(full, 0, 0, "", "error",
+                                               f"is {kind}, not a YAML file; {stray}: "
+                                               "remove it from the rules folder", stray=True))
+            elif st.st_size > MAX_BYTES:
+                result.findings.append(Finding(
+                    full, 0, 0, "", "warning", f"{stray}, and at {st.st_size:,} bytes it is "
+                    f"past the limit of {MAX_BYTES:,} bytes of a rule file: ignored", stray=True))
+            else:
+                result.findings.append(Finding(full, 0, 0, "", "warning",
+                                               f"{stray}: ignored", stray=True))
 
 
 def _from_problems(exc: RuleSetError) -> list[Finding]:

@@ -36,7 +36,9 @@ not depend on it.
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import errno
+import hashlib
 import os
 import re
 import stat
@@ -106,6 +108,10 @@ class Document:
     # Key paths whose value could not be read at all (a refused tag or alias): later
     # validation would only repeat "no value", so its messages there are dropped.
     voided: frozenset[str] = frozenset()
+    # The bytes the document was read from, and their sha256 (hex): what a digest of a
+    # file the tool read must cover, without reading it a second time.
+    raw: bytes = field(default=b"", repr=False, compare=False)
+    sha256: str = ""
 
     def merged(self, more: list[Problem]) -> list[Problem]:
         """This document's reading problems plus `more` (except at voided paths)."""
@@ -148,8 +154,9 @@ def read_yaml_file(path: Path | str, *, error: type[UserError] = CaseFileError,
                    display_name: str | None = None) -> Document:
     """Read one YAML file safely; raise `error` with located problems if it is unusable."""
     name = display_name or str(path)
-    return parse_yaml_bytes(read_file_bytes(path, error=error, display_name=name), name,
-                            error=error)
+    raw = read_file_bytes(path, error=error, display_name=name)
+    doc = parse_yaml_bytes(raw, name, error=error)
+    return dataclasses.replace(doc, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
 
 
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -171,7 +178,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
         return error(Problem(name, None, None, "", message))
 
     try:
-        kind = _special_kind(os.stat(path).st_mode)  # follows symlinks, like open
+        kind = special_kind(os.stat(path).st_mode)  # follows symlinks, like open
         if kind:
             raise refused(f"is {kind}, not a YAML file")
         fd = os.open(path, _OPEN_FLAGS)
@@ -179,7 +186,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
         raise refused(_os_reason(exc)) from None
     try:
         status = os.fstat(fd)
-        kind = _special_kind(status.st_mode)
+        kind = special_kind(status.st_mode)
         if kind:
             raise refused(f"is {kind}, not a YAML file")
         if status.st_size > MAX_BYTES:
@@ -201,7 +208,7 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
     return b"".join(chunks)
 
 
-def _special_kind(mode: int) -> str | None:
+def special_kind(mode: int) -> str | None:
     """What a file that is not a regular file is, in words; None for a regular file."""
     if stat.S_ISREG(mode):
         return None

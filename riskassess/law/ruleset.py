@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -290,6 +291,9 @@ class RuleSet:
     directory: Path
     vocabulary: Vocabulary
     files: tuple[str, ...] = field(default=())
+    # each file read (its path as read) -> the sha256 of its bytes; with the vocabulary's,
+    # exactly the files of the rule set (what the compiled cache checks, assess/cache.py)
+    digests: dict[str, str] = field(default_factory=dict)
     # per date fact, the sorted dates its conditions compare with
     thresholds: dict[str, tuple[dt.date, ...]] = field(default_factory=dict)
     # where things are written: rule id, paragraph id, question id or "codes.COLL.CODE"
@@ -432,15 +436,60 @@ def _item_types(vocab: Vocabulary) -> dict[str, dict[str, Any]]:
     return vocab.models["item_types"]
 
 
-def _hash_files(directory: Path, names: list[str], vocabulary: str = "") -> str:
-    """One digest of the rule set's files and its vocabulary's (the law it applies)."""
+def _hash_files(files: dict[str, bytes], vocabulary: str = "") -> str:
+    """One digest of the rule set's files and its vocabulary's (the law it applies), over
+    the bytes the reader read (a file is never read a second time, outside the reader)."""
     h = hashlib.sha256()
     if vocabulary:
         h.update(b"vocabulary\0" + vocabulary.encode())
-    for name in sorted(names):
-        data = (directory / name).read_bytes()
+    for name in sorted(files):
+        data = files[name]
         h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
     return h.hexdigest()
+
+
+def rule_set_files(rules_dir: Path, catalog_doc: Document,
+                   rulesets: list[RuleSet]) -> dict[str, str]:
+    """The files of a rules folder's rule sets, exactly: the catalog, each encoded edition's
+    edition.yaml, coi.yaml and rule files, and the vocabulary's two files; each by its path
+    relative to the folder -> the sha256 of the bytes read. Nothing else lying in the
+    folder is part of it."""
+    top = os.path.realpath(rules_dir)
+    found = {catalog_doc.file: catalog_doc.sha256}
+    for rs in rulesets:
+        found.update(rs.digests)
+        found.update(rs.vocabulary.digests)
+    return {os.path.relpath(same_file(name), top): digest
+            for name, digest in sorted(found.items())}
+
+
+MAX_FOLDERS = 10_000  # entries of a rules folder looked at for edition folders
+
+
+def edition_folders(rules_dir: Path) -> tuple[str, ...]:
+    """The folders of a rules folder that hold an edition.yaml (listed in the catalog or
+    not), by name, sorted; looked at without opening anything."""
+    try:
+        with os.scandir(rules_dir) as listing:
+            names = [d.name for _, d in zip(range(MAX_FOLDERS), listing, strict=False)
+                     if d.is_dir()]
+    except OSError:
+        return ()
+    return tuple(sorted(n for n in names
+                        if os.path.isfile(os.path.join(rules_dir, n, "edition.yaml"))))
+
+
+def same_file(name: str | Path) -> str:
+    """A path with its folder resolved (not the file: a symlink is the name it was read
+    by), so that one file is named one way however it was reached."""
+    head, tail = os.path.split(os.path.abspath(name))
+    return os.path.join(os.path.realpath(head), tail)
+
+
+def files_digest(files: dict[str, str]) -> str:
+    """One digest of a rule-set file map (rule_set_files)."""
+    return hashlib.sha256("".join(f"{name}\0{digest}\n" for name, digest
+                                  in sorted(files.items())).encode()).hexdigest()
 
 
 def load_ruleset(directory: Path) -> RuleSet:
@@ -531,6 +580,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     rules_by_q: dict[str, list[CompiledRule]] = {q: [] for q in contract}
     rules: dict[str, CompiledRule] = {}
     files = ["edition.yaml", "coi.yaml"]
+    docs_read = {"edition.yaml": edoc, "coi.yaml": cdoc}  # name -> the document read
     order = {q: i for i, q in enumerate(contract)}
     rule_docs = []
     rule_docs_all: list[Document] = []
@@ -541,6 +591,7 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
         files.append(name)
         # the reader says why a file that is there cannot be read (a loop, a device...)
         rdoc = read_yaml_file(directory / name, error=RuleSetError)
+        docs_read[name] = rdoc
         rule_docs_all.append(rdoc)
         rfile, found = validate(RuleFile, rdoc)
         problems += found
@@ -694,9 +745,9 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
             thresholds.setdefault(imp.when_fact, set()).add(imp.when_date)
     return RuleSet(edition=edition, coi=coi, questions=tuple(questions), rules=rules,
                    paragraphs=paragraphs, sources=sources,
-                   sha256=_hash_files(directory, files, vocab.sha256), directory=directory,
-                   vocabulary=vocab,
-                   files=tuple(files),
+                   sha256=_hash_files({n: d.raw for n, d in docs_read.items()}, vocab.sha256),
+                   directory=directory, vocabulary=vocab, files=tuple(files),
+                   digests={d.file: d.sha256 for d in docs_read.values()},
                    thresholds={k: tuple(sorted(v)) for k, v in sorted(thresholds.items())},
                    locations=locations)
 

@@ -319,6 +319,7 @@ class Vocabulary:
     profile_outcome: str
     sha256: str
     files: tuple[str, ...]
+    digests: dict[str, str] = field(default_factory=dict)  # file read -> sha256 of its bytes
     locations: dict[str, tuple[str, int | None, int | None]] = field(default_factory=dict)
     models: dict[str, Any] = field(default_factory=dict, repr=False)  # built lazily
     unquoted_outcomes: frozenset[str] = frozenset()  # (questions.yaml: no quotation at a glance)
@@ -416,6 +417,107 @@ def _implication(c: Constraint, spec: FactSpec, facts: dict[str, FactSpec], fdoc
     return Implication(spec.path, c.must_be, other.path, c.when.is_, c.when.on_or_after)
 
 
+_NOT_GIVEN = object()  # a fact that does not apply (its only_if does not hold)
+
+
+def _contradictions(facts: dict[str, FactSpec], written: list[tuple[str, Any, int]],
+                    fdoc: Any) -> list[Problem]:
+    """Values of a fact that no case can hold because the constraints contradict each other
+    (two must_be that cannot both hold, an only_if and a must_be at odds, ...).
+
+    Found by enumeration, from the declarations alone: for each value of each constrained
+    fact, is there an applicant (every fact linked to it by constraints given a value, or not
+    given where its only_if does not hold) for whom every constraint holds? If not, the value
+    is reported with the constraints that rule it out, at the last of them."""
+    links: dict[str, set[str]] = {}
+    for kind, c, _ in written:
+        a, b = (c[0], c[1]) if kind == "only_if" else (c.fact, c.when_fact)
+        links.setdefault(a, set()).add(b)
+        links.setdefault(b, set()).add(a)
+    cuts: dict[str, set[dt.date]] = {}
+    for kind, c, _ in written:
+        if kind == "implication" and c.when_date is not None:
+            cuts.setdefault(c.when_fact, set()).add(c.when_date)
+
+    def domain(path: str) -> tuple[Any, ...]:
+        spec = facts[path]
+        if spec.kind in ("enum", "bool"):
+            return tuple(spec.values)
+        if spec.kind == "date":
+            return (dt.date.min, *sorted(cuts.get(path, ())))
+        return ()  # lists, countries, text: no constraint here reads their values
+
+    only_if = {c[0]: c for kind, c, _ in written if kind == "only_if"}
+
+    def broken(values: dict[str, Any]) -> list[int]:
+        out = []
+        for kind, c, i in written:
+            if kind == "only_if":
+                fact, other, allowed = c
+                if (values.get(fact, _NOT_GIVEN) is not _NOT_GIVEN) != \
+                        (values.get(other, _NOT_GIVEN) in allowed):
+                    out.append(i)  # given where it does not apply, or missing where it does
+            elif values.get(c.fact, _NOT_GIVEN) is not _NOT_GIVEN and \
+                    c.broken_by(values[c.fact], values.get(c.when_fact, _NOT_GIVEN)):
+                out.append(i)
+        return out
+
+    musts = {i for kind, _, i in written if kind == "implication"}
+    best = 0
+    problems: list[Problem] = []
+    for path in links:
+        component, todo = {path}, [path]
+        while todo:
+            for other in links.get(todo.pop(), ()):
+                if other not in component:
+                    component.add(other)
+                    todo.append(other)
+        others = sorted(f for f in component - {path} if domain(f))
+        choices = [(*domain(f), *((_NOT_GIVEN,) if f in only_if else ())) for f in others]
+        for value in domain(path):
+            fewest: list[list[int]] = []
+            for combo in itertools.product(*choices):
+                values = dict(zip(others, combo, strict=True))
+                values[path] = value
+                found = broken(values)
+                if not found:
+                    break
+                # the culprits: the constraints the nearest misses break, a must_be
+                # counting less than an only_if (which says whom a fact concerns)
+                cost = sum(1 if i in musts else 100 for i in found)
+                if not fewest or cost < best:
+                    fewest, best = [found], cost
+                elif cost == best:
+                    fewest.append(found)
+            else:
+                culprits = sorted({i for found in fewest for i in found})
+                lines = [fdoc.position(("constraints", i))[0] for i in culprits]
+                named = sorted({_written_fact(written, i) for i in culprits} - {path})
+                shown = value.isoformat() if isinstance(value, dt.date) else \
+                    str(value).lower() if isinstance(value, bool) else str(value)
+                if isinstance(value, dt.date):
+                    shown = f"on or after {shown}" if value != dt.date.min else "any date"
+                where = (f"the constraints on lines {', '.join(map(str, lines[:-1]))} and "
+                         f"{lines[-1]}" if len(lines) > 1 else f"the constraint on line "
+                         f"{lines[0]}")
+                verb = "contradict each other" if len(lines) > 1 else "cannot be met"
+                problems.append(fdoc.problem(
+                    ("constraints", culprits[-1]),
+                    f"{where} {verb}: in a case where {path} is {shown}, "
+                    + (f"no value of {', '.join(named)} meets them"
+                       if named else "they cannot all hold")
+                    + " (every case file giving it would be refused)"))
+    return problems
+
+
+def _written_fact(written: list[tuple[str, Any, int]], index: int) -> str:
+    """The fact a constraint (by its index in facts.yaml) constrains."""
+    for kind, c, i in written:
+        if i == index:
+            return c[0] if kind == "only_if" else c.fact
+    return ""
+
+
 def load_vocabulary(directory: Path | str) -> Vocabulary:
     """Load and check a vocabulary folder; every problem located, in one RuleSetError."""
     directory = Path(directory).resolve()
@@ -495,6 +597,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
     not_after: set[str] = set()
     implications: list[Implication] = []
     required: dict[str, dict[str, set[str]]] = {}  # fact -> other fact -> values allowed
+    written: list[tuple[str, Any, int]] = []  # each only_if and must_be, with its index
     for i, c in enumerate(facts_file.constraints):
         here = ("constraints", i)
         spec = facts.get(c.fact)
@@ -510,6 +613,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
             imp = _implication(c, spec, facts, fdoc, here, problems)
             if imp is not None:
                 implications.append(imp)
+                written.append(("implication", imp, i))
             continue
         if c.not_after is not None:
             if spec.kind != "date":
@@ -548,12 +652,16 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
                                          f"value of {other.path} meets all its constraints)"))
             continue
         given_only_if[c.fact] = (other.path, frozenset(v for v in other.values if v in wanted))
+        written.append(("only_if", (c.fact, other.path, frozenset(c.only_if.in_)), i))
     # a fact may be given only if another is; that one's own condition must be compatible
     for fact, (other, _) in given_only_if.items():
         if other in given_only_if:
             problems.append(fdoc.problem(("constraints",), f"{fact} depends on {other}, which "
                                          "itself depends on another fact; chains of "
                                          "only_if are not supported"))
+
+    if not problems:
+        problems += _contradictions(facts, written, fdoc)
 
     scope = facts_file.scope
     scope_spec = facts.get(scope.fact)
@@ -637,9 +745,9 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
     if problems:
         raise RuleSetError(problems)
 
-    h = hashlib.sha256()
-    for name in (FACTS_FILE, QUESTIONS_FILE):
-        data = (directory / name).read_bytes()
+    h = hashlib.sha256()  # over the bytes the reader read, never read a second time
+    for name, doc in ((FACTS_FILE, fdoc), (QUESTIONS_FILE, qdoc)):
+        data = doc.raw
         h.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0" + data)
     return Vocabulary(
         directory=directory, country=facts_file.country, country_name=facts_file.country_name,
@@ -652,6 +760,7 @@ def _load(directory: Path, stamp: tuple) -> Vocabulary:
         profile_question=questions_file.profile_question,
         profile_outcome=questions_file.profile_outcome, sha256=h.hexdigest(),
         files=(str(directory / FACTS_FILE), str(directory / QUESTIONS_FILE)),
+        digests={fdoc.file: fdoc.sha256, qdoc.file: qdoc.sha256},
         locations=locations, unquoted_outcomes=frozenset(questions_file.unquoted_outcomes))
 
 
