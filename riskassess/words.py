@@ -54,6 +54,12 @@ def not_allowed(shown: str, allowed: str, hint: str = "") -> str:
     return f"{shown} is not an allowed value{hint} (allowed: {allowed})"
 
 
+# A path given on the command line as "" (an unset shell variable): as a path it would name
+# the current folder, and a command would read or write there
+EMPTY_PATH = ("an empty path names no file or folder (an unset shell variable?); give the "
+              "path itself")
+
+
 # How a person says yes or no at a prompt (besides true and false)
 YES = ("yes", "y")
 NO = ("no", "n")

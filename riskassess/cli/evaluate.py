@@ -13,6 +13,8 @@ import typer
 from riskassess.cli.options import (
     RulesDir,
     complete_edition,
+    given_name,
+    given_path,
     parse_today,
 )
 from riskassess.errors import UsageError
@@ -20,13 +22,13 @@ from riskassess.render import formats
 
 
 def evaluate(
-    cases: Annotated[list[Path], typer.Argument(readable=False,
+    cases: Annotated[list[Path], typer.Argument(parser=given_path,
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml) to assess as a batch.", show_default=False)],
     format: Annotated[Optional[formats.Format], typer.Option(
         "--format", "-f", show_default=False, help=formats.format_help())] = None,
     output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", metavar="<path>", show_default=False,
+        "--output", "-o", metavar="<path>", show_default=False, parser=given_name,
         help="Write to this regular file (atomically) instead of standard output; required "
              "for docx and pdf. For documents of a batch (-f markdown, html, docx, ...): a folder, "
              "FOLDER/ (made if missing, inside an existing folder), that gets one document "
@@ -43,7 +45,7 @@ def evaluate(
              "one in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
     summary_csv: Annotated[Optional[Path], typer.Option(
-        "--summary-csv", readable=False,
+        "--summary-csv", parser=given_path, metavar="<path>",
         help="Also write one CSV row per case (id, outcomes, open questions, "
                               "warnings, refusal) for spreadsheets.")] = None,
     jobs: Annotated[Optional[int], typer.Option(
@@ -242,7 +244,8 @@ def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | No
 
 
 def explain(
-    case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
+    case: Annotated[Path, typer.Argument(parser=given_path,
+                                         help="The case file (YAML, format 1).",
                                          show_default=False)],
     ruleset: Annotated[Optional[str], typer.Option(
         "--ruleset", autocompletion=complete_edition,

@@ -66,6 +66,8 @@ def _parse(args: list[str]) -> dict | None:
             found["case"] = arg
         else:
             return None  # several files: a batch
+    if "" in found.values():
+        return None  # an empty path or value: the full command line refuses it
     from riskassess.render.formats import BY_NAME
 
     fmt = BY_NAME.get(found["format"] or "text")

@@ -12,6 +12,7 @@ import typer
 
 from riskassess.cli.options import (
     RulesDir,
+    given_path,
     parse_date,
 )
 from riskassess.errors import ExitCode, UsageError
@@ -19,11 +20,11 @@ from riskassess.errors import ExitCode, UsageError
 
 def interview(
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", readable=False,
+        "--output", "-o", parser=given_path, metavar="<path>",
         help="Write the case file here (atomically); default: print it. "
                                "Answers are kept in OUTPUT.draft as you go.")] = None,
     from_: Annotated[Optional[Path], typer.Option(
-        "--from", readable=False,
+        "--from", parser=given_path, metavar="<path>",
         help="Resume from an existing case file, asking only what is still open.")
     ] = None,
     date: Annotated[Optional[str], typer.Option(

@@ -10,8 +10,26 @@ from typing import Annotated, Optional
 
 import typer
 
+
+def given_path(value: str | Path) -> Path:
+    """A path the command line gives (an argument or option), refused when empty: `""` is
+    what an unset shell variable gives, and as a path it would name the current folder."""
+    return Path(given_name(value))
+
+
+def given_name(value: str | Path) -> str:
+    """`given_path` for an option kept as written (its final slash says it is a folder)."""
+    if isinstance(value, Path):
+        return str(value)
+    if value == "":
+        from riskassess.words import EMPTY_PATH
+
+        raise typer.BadParameter(EMPTY_PATH)
+    return value
+
+
 RulesDir = Annotated[Optional[Path], typer.Option(
-    "--rules-dir", readable=False,
+    "--rules-dir", parser=given_path, metavar="<path>",
     help="Use rule sets from this folder instead of the shipped ones.")]
 
 
@@ -33,7 +51,8 @@ def parse_date(value: Optional[str], option: str) -> dt.date:
 
 
 ExamplesDir = Annotated[Optional[Path], typer.Option(
-    "--examples", readable=False, help="A folder of scenarios; default: the shipped examples.")]
+    "--examples", parser=given_path, metavar="<path>",
+    help="A folder of scenarios; default: the shipped examples.")]
 
 
 # ------------------------------------------------------------------ shell completion
