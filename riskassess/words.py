@@ -60,6 +60,14 @@ EMPTY_PATH = ("an empty path names no file or folder (an unset shell variable?);
               "path itself")
 
 
+def escaped_note(count: int, encoding: str) -> str:
+    """After a command whose standard output could not show some characters."""
+    return (f"note: standard output's encoding ({encoding}) cannot show {count:,} "
+            f"character{'s' if count != 1 else ''} of this output; each is written as its "
+            "escape (such as \\u0645). To see them, use a UTF-8 terminal or set "
+            "PYTHONIOENCODING=utf-8; files written with -o are always UTF-8")
+
+
 # How a person says yes or no at a prompt (besides true and false)
 YES = ("yes", "y")
 NO = ("no", "n")

@@ -17,6 +17,7 @@ from riskassess.cli.options import (
     given_path,
     parse_today,
 )
+from riskassess.cli.streams import colour
 from riskassess.errors import UsageError
 from riskassess.render import formats
 
@@ -126,8 +127,9 @@ def evaluate(
     tty = output is None and sys.stdout.isatty()
     width = max(60, shutil.get_terminal_size().columns if tty else 100)
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) if timestamp else None
+    color = output is None and colour(sys.stdout)  # not with NO_COLOR, nor TERM=dumb
     data = formats.render(fmt, outcome, formats.Options(path=case.as_posix(), width=width,
-                                                        color=tty, generated_at=when,
+                                                        color=color, generated_at=when,
                                                         full=full, annex=not no_annex))
     _emit(data, output, force, case)
     if fmt.fast:
@@ -220,7 +222,7 @@ def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | No
                 stack.enter_context(atomic_writer(summary_csv, force=force, inputs=files,
                                                   option="--summary-csv"))))
         tick = None
-        if sys.stderr.isatty() and len(files) >= 100:
+        if colour(sys.stderr) and len(files) >= 100:  # a bar drawn with escape sequences
             from rich.console import Console
             from rich.progress import Progress
 
