@@ -54,6 +54,14 @@ def not_allowed(shown: str, allowed: str, hint: str = "") -> str:
     return f"{shown} is not an allowed value{hint} (allowed: {allowed})"
 
 
+# What a value of a set form must look like, after "'VALUE' is not " (a case file's
+# case_id and country, the interview's --case-id)
+CASE_ID_FORM = ("a valid reference: write 1-64 letters, digits, '.', '_' or '-' (no spaces "
+                "or other characters)")
+COUNTRY_FORM = ("a country code: write the country's two capital letters (ISO 3166-1 "
+                "alpha-2), e.g. SY")
+
+
 # A path given on the command line as "" (an unset shell variable): as a path it would name
 # the current folder, and a command would read or write there
 EMPTY_PATH = ("an empty path names no file or folder (an unset shell variable?); give the "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
@@ -38,16 +37,18 @@ def parse_today(value: Optional[str]) -> dt.date:
 
 
 def parse_date(value: Optional[str], option: str) -> dt.date:
-    """A date option's value (default: today), refused with the reason and the option's name."""
+    """A date option's value (default: today), refused with the reason and the option's
+    name: by the rule a case file's assessment_date obeys (law/dates.py `full_date`), so
+    that no date given here makes a case file that `evaluate` would refuse."""
+    from riskassess.law.dates import full_date
+    from riskassess.words import echoed
+
     if value is None:
         return dt.date.today()
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint=option)
     try:
-        return dt.date.fromisoformat(value)
+        return full_date(value)
     except ValueError as exc:  # e.g. 2025-02-30: say which part does not exist
-        raise typer.BadParameter(f"'{value}' is not a date in the calendar ({exc})",
-                                 param_hint=option) from None
+        raise typer.BadParameter(f"'{echoed(value)}': {exc}", param_hint=option) from None
 
 
 ExamplesDir = Annotated[Optional[Path], typer.Option(

@@ -533,3 +533,41 @@ class _Builder:
                 self.name, event.start_mark.line + 1, event.start_mark.column + 1, "",
                 f"alias '*{printable(event.anchor)}': anchors and aliases ('&', '*') are not "
                 "supported; write the value out"))
+
+
+# ------------------------------------------------------------------ comments
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment of a YAML text: its line (1-based), its text from the '#', and whether it
+    stands on a line of its own (else it follows a value on its line)."""
+
+    line: int
+    text: str
+    own_line: bool
+
+
+def comments(text: str) -> list[Comment]:
+    """Every comment of a YAML text, in order: a '#' that starts a line or follows a blank
+    outside every token the scanner reads (a quoted value, a block scalar). [] for a text
+    that does not scan (it was read before, so that is not expected)."""
+    covered: dict[int, int] = {}  # line (0-based) -> where its last token ends
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            start, end = token.start_mark, token.end_mark
+            for line in range(start.line, end.line + 1):
+                upto = end.column if line == end.line else 1 << 30
+                if upto > covered.get(line, -1):
+                    covered[line] = upto
+    except yaml.YAMLError:
+        return []
+    found = []
+    for number, line in enumerate(text.split("\n")):
+        start = max(covered.get(number, 0), 0)
+        at = line.find("#", start)
+        while at > 0 and line[at - 1] not in " \t":
+            at = line.find("#", at + 1)
+        if at >= 0:
+            found.append(Comment(number + 1, line[at:].rstrip("\r"), not line[:at].strip()))
+    return found

@@ -38,7 +38,7 @@ from riskassess.law import plain
 from riskassess.law.dates import (
     PARTIAL_DATE_PATTERN,
     UNKNOWN,
-    YEARS,
+    full_date,
     parse_partial_date,
     year_to_text,
 )
@@ -62,16 +62,12 @@ def _check_partial_date(value: Any) -> Any:
 
 def _check_full_date(value: Any) -> Any:
     if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
         try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            raise PydanticCustomError("full_date", "not a date in the calendar") from None
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            raise PydanticCustomError("full_date", "the year is outside {lo}-{hi}",
-                                      {"lo": YEARS[0], "hi": YEARS[1]})
-        return day
+            return full_date(value)
+        except ValueError as exc:  # the same words as a desertion date's
+            raise PydanticCustomError("full_date", "{reason}", {"reason": str(exc)}) from None
+    if isinstance(value, (int, float)):  # 2024, 2024.06, true: not a date either
+        raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
     return value
 
 
