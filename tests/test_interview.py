@@ -247,8 +247,9 @@ def test_an_answer_typed_is_not_given_a_files_yaml_hints(tmp_path):
         session.case({"force": "y"})
     except CaseFileError as exc:
         said = refusal(exc, FACTS["applicant.force"])
-    assert said.startswith("'y' is not an allowed value (allowed: ") and "YAML" not in said
-    assert "YAML 1.1" in case_file_problem(tmp_path, "force", "y")
+    assert said.startswith("'y' is not an allowed value (allowed: ") and "as text" not in said
+    assert "write false (yes/no/on/off are read as text" in case_file_problem(
+        tmp_path, "fought_against_government", "n")
 
 
 def test_questions_wrap_at_words_to_the_terminals_width(tmp_path):
@@ -603,3 +604,20 @@ def test_escape_sequences_typed_or_given_are_shown_escaped_never_sent_to_the_ter
     # carry none
     assert "\x1b" not in shown and "\x07" not in shown
     assert "\\x1b[2J" in shown
+
+
+def test_a_refused_answer_that_clashes_with_another_is_refused_once_and_escaped():
+    """An answer refused on its own is not refused again as a clash with another fact (a
+    knock-on, which echoed it raw)."""
+    from riskassess.errors import CaseFileError
+    from riskassess.teach.interview import refusal
+
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1))
+    for key, status in (("desertion_type", "never_served"), ("desertion_date", "draft_evader")):
+        try:
+            session.case({"military_status": status, key: "\x1b[2J\x1b]0;t\x07"})
+        except CaseFileError as exc:
+            assert len([p for p in exc.problems if p.path == f"applicant.{key}"]) == 1
+            said = refusal(exc, FACTS[f"applicant.{key}"])
+        assert "\x1b" not in said and "\x07" not in said and "cannot be given" not in said
