@@ -54,6 +54,28 @@ def not_allowed(shown: str, allowed: str, hint: str = "") -> str:
     return f"{shown} is not an allowed value{hint} (allowed: {allowed})"
 
 
+# What a value of a set form must look like, after "'VALUE' is not " (a case file's
+# case_id and country, the interview's --case-id)
+CASE_ID_FORM = ("a valid reference: write 1-64 letters, digits, '.', '_' or '-' (no spaces "
+                "or other characters)")
+COUNTRY_FORM = ("a country code: write the country's two capital letters (ISO 3166-1 "
+                "alpha-2), e.g. SY")
+
+
+# A path given on the command line as "" (an unset shell variable): as a path it would name
+# the current folder, and a command would read or write there
+EMPTY_PATH = ("an empty path names no file or folder (an unset shell variable?); give the "
+              "path itself")
+
+
+def escaped_note(count: int, encoding: str) -> str:
+    """After a command whose standard output could not show some characters."""
+    return (f"note: standard output's encoding ({encoding}) cannot show {count:,} "
+            f"character{'s' if count != 1 else ''} of this output; each is written as its "
+            "escape (such as \\u0645). To see them, use a UTF-8 terminal or set "
+            "PYTHONIOENCODING=utf-8; files written with -o are always UTF-8")
+
+
 # How a person says yes or no at a prompt (besides true and false)
 YES = ("yes", "y")
 NO = ("no", "n")

@@ -247,8 +247,9 @@ def test_an_answer_typed_is_not_given_a_files_yaml_hints(tmp_path):
         session.case({"force": "y"})
     except CaseFileError as exc:
         said = refusal(exc, FACTS["applicant.force"])
-    assert said.startswith("'y' is not an allowed value (allowed: ") and "YAML" not in said
-    assert "YAML 1.1" in case_file_problem(tmp_path, "force", "y")
+    assert said.startswith("'y' is not an allowed value (allowed: ") and "as text" not in said
+    assert "write false (yes/no/on/off are read as text" in case_file_problem(
+        tmp_path, "fought_against_government", "n")
 
 
 def test_questions_wrap_at_words_to_the_terminals_width(tmp_path):
@@ -475,3 +476,148 @@ def test_ctrl_c_at_a_prompt_always_ends_the_interview():
         child.expect(pexpect.EOF)
         child.close()
         assert child.exitstatus == ExitCode.INTERRUPTED, (delay, child.before)
+
+
+# ----------------------------------------------------------------- issue points 9 to 11
+
+def test_a_date_no_case_file_can_hold_is_refused_before_the_first_question(tmp_path):
+    """--date obeys the rule of the case file's assessment_date: a typo such as 2205 once
+    ran the whole interview, wrote the file and exited 0, and evaluate then refused it."""
+    for day in ("9999-12-31", "2205-01-10", "1850-06-01"):
+        out = tmp_path / "case.yaml"
+        child = spawn("--date", day, "-o", str(out))
+        child.expect(pexpect.EOF)
+        child.close()
+        assert child.exitstatus == ExitCode.USAGE, child.before
+        said = " ".join(child.before.split())
+        assert f"Invalid value for --date: '{day}': year {day[:4]} is outside 1900-2100" in said
+        assert "applicant." not in said and "None" not in said  # no question; no "None (...)"
+        assert not out.exists() and not (tmp_path / "case.yaml.draft").exists()
+
+
+def test_options_are_checked_before_the_terminal_is(tmp_path):
+    import subprocess
+
+    from conftest import TOOL
+
+    for args, said in ((["--date", "2024-02-30"], "day 30 does not exist in 2024-02"),
+                       (["--case-id", "has spaces"], "is not a valid reference")):
+        r = subprocess.run([*TOOL, "interview", *args], env=tool_env(), capture_output=True,
+                           text=True, stdin=subprocess.DEVNULL, timeout=60)
+        assert r.returncode == ExitCode.USAGE and said in r.stderr, r.stderr
+
+
+COMMENTED = """\
+# Client interviewed on 3 May; notes by A.B.
+format: 1
+assessment_date: 2024-06-01   # the hearing date
+applicant:
+  country_of_origin: SY
+  # he said so twice, once in writing
+  military_status: deserter  # confirmed by his service booklet
+  sex: male
+  exclusion_indicators:
+    - senior_command_role   # to be checked with the unit's records
+# still to ask: the name of the unit
+"""
+
+
+def _resume_all_unknown(child: pexpect.spawn, reply: str = "y") -> str:
+    """Answer every question unknown, then `reply` to "replace it?"; what was said there."""
+    while child.expect([r"\napplicant\.(\w+): ", r"replace it"]) == 0:
+        child.expect("> ")
+        child.sendline("unknown")
+    child.expect(r"\[y/N\] ")
+    asked = child.before
+    child.sendline(reply)
+    child.expect(pexpect.EOF)
+    return asked + child.before
+
+
+def test_resuming_a_file_into_itself_keeps_the_caseworkers_comments_where_they_were(tmp_path):
+    out = tmp_path / "case.yaml"
+    out.write_text(COMMENTED, encoding="utf-8")
+    child = spawn("--from", str(out), "-o", str(out))
+    said = _resume_all_unknown(child)
+    assert "your 6 comment line(s) are carried over" in said
+    text = out.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    # each where it was: above the key, after the value, at the top and at the end
+    top = lines.index("# Client interviewed on 3 May; notes by A.B.")
+    assert lines[top + 1] == "format: 1"
+    assert "assessment_date: 2024-06-01  # the hearing date" in lines
+    status = lines.index("  military_status: deserter  # confirmed by his service booklet")
+    assert lines[status - 1] == "  # he said so twice, once in writing"
+    assert ("  exclusion_indicators: [senior_command_role]  # to be checked with the unit's "
+            "records") in lines
+    assert lines[-1] == "# still to ask: the name of the unit"
+    assert load_case(out, VOCAB).applicant.military_status == "deserter"
+    assert not list(tmp_path.glob("case.yaml~*")) and not (tmp_path / "case.yaml.draft").exists()
+    # resumed once more, nothing is doubled
+    again = spawn("--from", str(out), "-o", str(out))
+    _resume_all_unknown(again)
+    assert out.read_text(encoding="utf-8") == text
+
+
+def test_a_replaced_file_whose_comments_would_be_lost_is_kept_beside_it(tmp_path):
+    source, out = tmp_path / "source.yaml", tmp_path / "case.yaml"
+    source.write_text("assessment_date: 2024-06-01\napplicant:\n  military_status: deserter\n",
+                      encoding="utf-8")
+    out.write_text(COMMENTED, encoding="utf-8")
+    (tmp_path / "case.yaml~").write_text("an earlier backup\n", encoding="utf-8")
+    child = spawn("--from", str(source), "-o", str(out))
+    said = " ".join(_resume_all_unknown(child).split())
+    backup = tmp_path / "case.yaml.~1~"
+    assert f"the old one is kept as {backup}" in said
+    assert f"the file it replaced is kept as {backup}" in said
+    assert backup.read_text(encoding="utf-8") == COMMENTED  # whole, byte for byte
+    assert (tmp_path / "case.yaml~").read_text() == "an earlier backup\n"  # never replaced
+    assert "notes by A.B." not in out.read_text(encoding="utf-8")
+
+
+def test_escape_sequences_typed_or_given_are_shown_escaped_never_sent_to_the_terminal(tmp_path):
+    """A refused answer, or reference, is shown with its control characters escaped: typed
+    raw they would clear the screen, colour the text or retitle the terminal."""
+    hostile = "\x1b[2J\x1b]0;pwned\x07\x1b[31m"
+    given = spawn_tool("interview", "--date", DAY, "--case-id", hostile + "A-1",
+                       env=tool_env(COLUMNS="120", NO_COLOR="1", TERM="dumb"),
+                       dimensions=(50, 120), cwd=WORK)
+    given.expect(pexpect.EOF)
+    assert "\x1b" not in given.before and "\x07" not in given.before
+    assert "\\x1b[2J\\x1b]0;pwned\\x07" in given.before
+    child = spawn("--date", DAY, "-o", str(tmp_path / "case.yaml"))  # its draft there
+    child.expect("applicant.country_of_origin: ")
+    child.expect("> ")
+    child.sendline(hostile + "SY")
+    child.expect("not accepted: ")
+    child.expect("> ")
+    child.sendline("SY")
+    child.expect("applicant.military_status: ")
+    child.expect("> ")
+    child.sendline(hostile + "deserter")
+    child.expect("not accepted: ")
+    child.expect("> ")
+    shown = child.before
+    child.sendcontrol("c")
+    child.expect(pexpect.EOF)
+    # the terminal's own echo of what was typed shows ESC as ^[ (ECHOCTL); the tool's words
+    # carry none
+    assert "\x1b" not in shown and "\x07" not in shown
+    assert "\\x1b[2J" in shown
+
+
+def test_a_refused_answer_that_clashes_with_another_is_refused_once_and_escaped():
+    """An answer refused on its own is not refused again as a clash with another fact (a
+    knock-on, which echoed it raw)."""
+    from riskassess.errors import CaseFileError
+    from riskassess.teach.interview import refusal
+
+    catalog, _ = load_catalog(RULES)
+    session = Interview(catalog, RULES, dt.date(2024, 6, 1))
+    for key, status in (("desertion_type", "never_served"), ("desertion_date", "draft_evader")):
+        try:
+            session.case({"military_status": status, key: "\x1b[2J\x1b]0;t\x07"})
+        except CaseFileError as exc:
+            assert len([p for p in exc.problems if p.path == f"applicant.{key}"]) == 1
+            said = refusal(exc, FACTS[f"applicant.{key}"])
+        assert "\x1b" not in said and "\x07" not in said and "cannot be given" not in said

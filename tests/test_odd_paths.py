@@ -66,5 +66,5 @@ def test_an_invalid_case_id_is_refused_before_the_first_question(tmp_path):
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == ExitCode.USAGE
-    assert "--case-id 'A 17' is not a valid reference" in child.before
+    assert "--case-id: 'A 17' is not a valid reference" in " ".join(child.before.split())
     assert "Traceback" not in child.before and "applicant." not in child.before

@@ -128,8 +128,8 @@ def test_a_country_code_is_two_capital_letters(tmp_path):
     case.write_text("applicant:\n  country_of_origin: sy\n", encoding="utf-8")
     r = run_cli("evaluate", str(case))
     assert r.code == ExitCode.INVALID_INPUT
-    assert f"{case}:2:22: applicant.country_of_origin: 'sy' does not have the expected " \
-           "form" in r.err
+    assert f"{case}:2:22: applicant.country_of_origin: 'sy' is not a country code: write " \
+           "the country's two capital letters (ISO 3166-1 alpha-2), e.g. SY" in r.err
 
 
 def test_an_omitted_country_is_said_at_the_top_of_every_format(tmp_path):

@@ -93,8 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     normally for success and raise typer.Exit(code) otherwise. Standard output is
     guarded: a failed print (a full disk) is an OutputError, a closed pipe ends quietly;
     it is flushed here, inside the boundary, rather than by the interpreter at exit."""
+    from riskassess.cli import streams
     from riskassess.io.writer import stdout_boundary
 
+    streams.prepare()  # a closed standard error, an encoding that cannot show a character
     try:
         with stdout_boundary():
             app(args=argv, prog_name="riskassess")
@@ -106,6 +108,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(int(ExitCode.USAGE))
     except Exception:
         _internal()
+    finally:
+        streams.note_escapes()
 
 
 def _internal() -> None:

@@ -10,12 +10,13 @@ import typer
 from riskassess.cli.options import (
     RulesDir,
     complete_edition,
+    given_path,
     parse_today,
 )
 
 
 def compare(
-    cases: Annotated[list[Path], typer.Argument(readable=False,
+    cases: Annotated[list[Path], typer.Argument(parser=given_path,
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml): a caseload, counted.", show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
@@ -23,7 +24,7 @@ def compare(
         help="The two encoded editions to compare (ids from `rules list`), "
                            "e.g. --editions OLD NEW.")],
     summary_csv: Annotated[Optional[Path], typer.Option(
-        "--summary-csv", readable=False,
+        "--summary-csv", parser=given_path, metavar="<path>",
         help="Also write one CSV row per case file: path, case_id, assessment_date, each "
              "question's outcome under each edition (columns QUESTION:EDITION), the "
              "questions that changed (;-separated) and the refusal, if any.")] = None,

@@ -13,20 +13,23 @@ import typer
 from riskassess.cli.options import (
     RulesDir,
     complete_edition,
+    given_name,
+    given_path,
     parse_today,
 )
+from riskassess.cli.streams import colour
 from riskassess.errors import UsageError
 from riskassess.render import formats
 
 
 def evaluate(
-    cases: Annotated[list[Path], typer.Argument(readable=False,
+    cases: Annotated[list[Path], typer.Argument(parser=given_path,
         help="A case file (YAML, format 1); or several files and folders (searched for "
              "*.yaml and *.yml) to assess as a batch.", show_default=False)],
     format: Annotated[Optional[formats.Format], typer.Option(
         "--format", "-f", show_default=False, help=formats.format_help())] = None,
     output: Annotated[Optional[str], typer.Option(
-        "--output", "-o", metavar="<path>", show_default=False,
+        "--output", "-o", metavar="<path>", show_default=False, parser=given_name,
         help="Write to this regular file (atomically) instead of standard output; required "
              "for docx and pdf. For documents of a batch (-f markdown, html, docx, ...): a folder, "
              "FOLDER/ (made if missing, inside an existing folder), that gets one document "
@@ -43,7 +46,7 @@ def evaluate(
              "one in force on the assessment date; the report then warns.")] = None,
     rules_dir: RulesDir = None,
     summary_csv: Annotated[Optional[Path], typer.Option(
-        "--summary-csv", readable=False,
+        "--summary-csv", parser=given_path, metavar="<path>",
         help="Also write one CSV row per case (id, outcomes, open questions, "
                               "warnings, refusal) for spreadsheets.")] = None,
     jobs: Annotated[Optional[int], typer.Option(
@@ -124,8 +127,9 @@ def evaluate(
     tty = output is None and sys.stdout.isatty()
     width = max(60, shutil.get_terminal_size().columns if tty else 100)
     when = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) if timestamp else None
+    color = output is None and colour(sys.stdout)  # not with NO_COLOR, nor TERM=dumb
     data = formats.render(fmt, outcome, formats.Options(path=case.as_posix(), width=width,
-                                                        color=tty, generated_at=when,
+                                                        color=color, generated_at=when,
                                                         full=full, annex=not no_annex))
     _emit(data, output, force, case)
     if fmt.fast:
@@ -218,7 +222,7 @@ def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | No
                 stack.enter_context(atomic_writer(summary_csv, force=force, inputs=files,
                                                   option="--summary-csv"))))
         tick = None
-        if sys.stderr.isatty() and len(files) >= 100:
+        if colour(sys.stderr) and len(files) >= 100:  # a bar drawn with escape sequences
             from rich.console import Console
             from rich.progress import Progress
 
@@ -242,7 +246,8 @@ def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | No
 
 
 def explain(
-    case: Annotated[Path, typer.Argument(readable=False, help="The case file (YAML, format 1).",
+    case: Annotated[Path, typer.Argument(parser=given_path,
+                                         help="The case file (YAML, format 1).",
                                          show_default=False)],
     ruleset: Annotated[Optional[str], typer.Option(
         "--ruleset", autocompletion=complete_edition,

@@ -12,6 +12,7 @@ import typer
 from riskassess.cli.options import (
     ExamplesDir,
     complete_scenario,
+    given_path,
 )
 from riskassess.errors import ExitCode, OutOfScopeError, UsageError, UserError
 
@@ -182,7 +183,7 @@ def train(
     seed: Annotated[Optional[int], typer.Option(
         "--seed", help="Make --random repeatable.")] = None,
     answers: Annotated[Optional[Path], typer.Option(
-        "--answers", readable=False,
+        "--answers", parser=given_path, metavar="<path>",
         help="Grade a trainee's answers from this YAML file instead of asking "
                           "(for a classroom).")] = None,
     examples: ExamplesDir = None,

@@ -26,6 +26,16 @@ COMPLETE_VAR = "_RISKASSESS_COMPLETE"
 
 
 def main(argv: list[str] | None = None) -> None:
+    from riskassess.cli import streams
+
+    streams.prepare()  # a closed standard error, an encoding that cannot show a character
+    try:
+        _main(argv)
+    finally:
+        streams.note_escapes()
+
+
+def _main(argv: list[str] | None) -> None:
     args = sys.argv[1:] if argv is None else argv
     try:
         data = None if COMPLETE_VAR in os.environ else answer(args)
@@ -66,6 +76,8 @@ def _parse(args: list[str]) -> dict | None:
             found["case"] = arg
         else:
             return None  # several files: a batch
+    if "" in found.values():
+        return None  # an empty path or value: the full command line refuses it
     from riskassess.render.formats import BY_NAME
 
     fmt = BY_NAME.get(found["format"] or "text")

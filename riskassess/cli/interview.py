@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -12,18 +13,21 @@ import typer
 
 from riskassess.cli.options import (
     RulesDir,
+    given_path,
     parse_date,
 )
 from riskassess.errors import ExitCode, UsageError
+from riskassess.law.plain import CASE_ID_PATTERN
+from riskassess.words import CASE_ID_FORM, echoed
 
 
 def interview(
     output: Annotated[Optional[Path], typer.Option(
-        "--output", "-o", readable=False,
+        "--output", "-o", parser=given_path, metavar="<path>",
         help="Write the case file here (atomically); default: print it. "
                                "Answers are kept in OUTPUT.draft as you go.")] = None,
     from_: Annotated[Optional[Path], typer.Option(
-        "--from", readable=False,
+        "--from", parser=given_path, metavar="<path>",
         help="Resume from an existing case file, asking only what is still open.")
     ] = None,
     date: Annotated[Optional[str], typer.Option(
@@ -53,9 +57,22 @@ def interview(
     )
     from riskassess.render.terminal import render as render_text
     from riskassess.teach import typed
-    from riskassess.teach.interview import Interview, answers_from, draft_text, run, to_yaml
+    from riskassess.teach.interview import (
+        Interview,
+        answers_from,
+        draft_text,
+        own_comments,
+        run,
+        to_yaml,
+    )
     from riskassess.teach.screen import fitted
 
+    # The options first, by the rules the case file they go into obeys: a date or a
+    # reference the file could not hold is refused before anything else
+    given_day = parse_date(date, "--date") if date is not None else None
+    if case_id is not None and not re.fullmatch(CASE_ID_PATTERN, case_id):
+        raise typer.BadParameter(f"'{echoed(case_id)}' is not {CASE_ID_FORM}",
+                                 param_hint="--case-id")
     if not sys.stdin.isatty():
         raise UsageError("interview asks its questions at a terminal, and there is none; "
                          "write the case file by hand instead (its format: riskassess schema "
@@ -63,17 +80,19 @@ def interview(
     directory = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(directory)
     answers: dict = {}
+    comments = None
     if from_ is not None:
         resumed = load_case(from_, catalog_vocabulary(directory))
-        # the draft's note of facts answered unknown is a comment: read the text again,
-        # through the same safe reader
+        # the draft's note of facts answered unknown is a comment, and so are the person's
+        # own notes, which the file written keeps: read the text again, through the same
+        # safe reader
         text = read_file_bytes(from_).decode("utf-8-sig", "replace")
         answers = answers_from(resumed, text)
+        comments = own_comments(resumed, text)
         case_id = case_id or resumed.case_id
-        day = parse_date(date, "--date") if date else (resumed.assessment_date or
-                                                         dt.date.today())
+        day = given_day or resumed.assessment_date or dt.date.today()
     else:
-        day = parse_date(date, "--date")
+        day = given_day or dt.date.today()
     choose_edition(catalog, day, can_force=False)  # refuse now, not after the questions
     # Everything that can be checked about where the answers will go is checked before the
     # first question, so that no answer is typed in vain. The file is replaced only after a
@@ -87,14 +106,10 @@ def interview(
                          f"resume it with --from {draft}, or remove it")
     check_target(draft, force=True, inputs=[p for p in (from_,) if p and not resuming_draft],
                  option="the interview draft")
-    session = Interview(catalog, directory, day, case_id, answers=answers)
-    try:  # the reference goes into the file: check it as the case file would
+    session = Interview(catalog, directory, day, case_id, answers=answers, comments=comments)
+    try:  # the facts resumed may not all hold on another date (one after --date)
         session.case()
     except CaseFileError as exc:
-        if any(p.path == "case_id" for p in exc.problems):
-            raise UsageError(f"--case-id '{case_id}' is not a valid reference (1-64 letters, "
-                             "digits, '.', '_' or '-')") from None
-        # the facts resumed cannot all hold on this assessment date (one after --date)
         raise UsageError([dataclasses.replace(p, file=f"{from_} (--date {day})")
                           for p in exc.problems]) from None
 
@@ -119,14 +134,21 @@ def interview(
     report, ruleset = session.assess()
     typer.echo(f"\n{len(session.asked)} question(s) asked.\n")
     typer.echo(render_text(report, ruleset, width=100, color=False))
-    text = to_yaml(session.case())
+    text = to_yaml(session.case(), comments=comments)
     if output is None:
         typer.echo(text, nl=False)
         draft.unlink(missing_ok=True)
         return
+    # What the person wrote in the file replaced is never lost: their comments are carried
+    # into the new file when it is the one resumed from; any that would not be are kept, with
+    # the whole old file, in a backup beside it
+    backup = _backup_needed(output, text, session.case)
     if output.exists() and not force:
+        kept = (f" (the old one is kept as {backup})" if backup is not None else
+                f" (your {len(comments)} comment line(s) are carried over)" if comments
+                else "")
         try:
-            reply = input(f"{output} exists; replace it? [y/N] ")
+            reply = input(f"{output} exists; replace it{kept}? [y/N] ")
         except (EOFError, KeyboardInterrupt):
             reply = ""
         if not typed.yes(reply):
@@ -135,6 +157,39 @@ def interview(
             if draft.exists():
                 typer.echo(f"(your answers also stay in {draft})")
             return
+    if backup is not None:
+        write_output(backup, output.read_bytes(), force=False, inputs=[],
+                     option="the backup")
     write_output(output, text.encode("utf-8"), force=True, inputs=[])
     draft.unlink(missing_ok=True)
-    typer.echo(f"wrote {output}")
+    typer.echo(f"wrote {output}" + (f"; the file it replaced is kept as {backup}"
+                                    if backup is not None else ""))
+
+
+def _backup_needed(output: Path, text: str, case) -> Path | None:
+    """Where to keep the file `output` before it is replaced by `text`, or None when nothing
+    the person wrote in it would be lost (no such file, or every comment of theirs is in the
+    new text). A backup never replaces another: OUTPUT~, else OUTPUT.~1~, OUTPUT.~2~, ..."""
+    from riskassess.errors import UserError
+    from riskassess.io.reader import parse_yaml_bytes, read_file_bytes
+    from riskassess.law.case import case_from_document, vocabulary_of
+    from riskassess.teach.interview import own_comments
+
+    if not output.is_file():
+        return None
+    try:
+        raw = read_file_bytes(output)
+        old = case_from_document(parse_yaml_bytes(raw, str(output)), vocabulary_of(case()))
+        theirs = own_comments(old, raw.decode("utf-8-sig"))
+        lost = [c for c in [*sum(theirs.above.values(), []), *sum(theirs.after.values(), []),
+                            *theirs.end] if c not in text]
+    except UserError:  # not a case file (any more): kept whole
+        lost = [output]
+    if not lost:
+        return None
+    candidate = Path(f"{output}~")
+    number = 0
+    while candidate.exists() or candidate.is_symlink():
+        number += 1
+        candidate = Path(f"{output}.~{number}~")
+    return candidate

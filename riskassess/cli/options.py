@@ -3,15 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
+
+def given_path(value: str | Path) -> Path:
+    """A path the command line gives (an argument or option), refused when empty: `""` is
+    what an unset shell variable gives, and as a path it would name the current folder."""
+    return Path(given_name(value))
+
+
+def given_name(value: str | Path) -> str:
+    """`given_path` for an option kept as written (its final slash says it is a folder)."""
+    if isinstance(value, Path):
+        return str(value)
+    if value == "":
+        from riskassess.words import EMPTY_PATH
+
+        raise typer.BadParameter(EMPTY_PATH)
+    return value
+
+
 RulesDir = Annotated[Optional[Path], typer.Option(
-    "--rules-dir", readable=False,
+    "--rules-dir", parser=given_path, metavar="<path>",
     help="Use rule sets from this folder instead of the shipped ones.")]
 
 
@@ -20,20 +37,23 @@ def parse_today(value: Optional[str]) -> dt.date:
 
 
 def parse_date(value: Optional[str], option: str) -> dt.date:
-    """A date option's value (default: today), refused with the reason and the option's name."""
+    """A date option's value (default: today), refused with the reason and the option's
+    name: by the rule a case file's assessment_date obeys (law/dates.py `full_date`), so
+    that no date given here makes a case file that `evaluate` would refuse."""
+    from riskassess.law.dates import full_date
+    from riskassess.words import echoed
+
     if value is None:
         return dt.date.today()
-    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        raise typer.BadParameter(f"'{value}' is not a date YYYY-MM-DD", param_hint=option)
     try:
-        return dt.date.fromisoformat(value)
+        return full_date(value)
     except ValueError as exc:  # e.g. 2025-02-30: say which part does not exist
-        raise typer.BadParameter(f"'{value}' is not a date in the calendar ({exc})",
-                                 param_hint=option) from None
+        raise typer.BadParameter(f"'{echoed(value)}': {exc}", param_hint=option) from None
 
 
 ExamplesDir = Annotated[Optional[Path], typer.Option(
-    "--examples", readable=False, help="A folder of scenarios; default: the shipped examples.")]
+    "--examples", parser=given_path, metavar="<path>",
+    help="A folder of scenarios; default: the shipped examples.")]
 
 
 # ------------------------------------------------------------------ shell completion

@@ -14,6 +14,7 @@ from riskassess.cli.options import (
     RulesDir,
     complete_paragraph,
     complete_rule,
+    given_path,
 )
 from riskassess.errors import ExitCode, UsageError
 
@@ -48,7 +49,7 @@ def _print_schema(which: str, rules_dir: Optional[Path]) -> None:
 
 def rules_list(
     rules_dir: Annotated[Optional[Path], typer.Option(
-        "--rules-dir", readable=False,
+        "--rules-dir", parser=given_path, metavar="<path>",
         help="Use rule sets from this folder instead of the shipped ones.")] = None,
 ) -> None:
     """List every known edition with its dates, and the rules of each encoded one.
@@ -82,11 +83,11 @@ def rules_list(
 
 
 def rules_check(
-    path: Annotated[Optional[Path], typer.Argument(readable=False,
+    path: Annotated[Optional[Path], typer.Argument(parser=given_path,
         help="The same as --rules-dir (kept for existing scripts).", show_default=False)
     ] = None,
     rules_dir: Annotated[Optional[Path], typer.Option(
-        "--rules-dir", readable=False,
+        "--rules-dir", parser=given_path, metavar="<path>",
         help="A rules folder (with editions.yaml) or one edition folder (with "
                             "edition.yaml); default: the shipped rules.")] = None,
 ) -> None:
@@ -134,7 +135,7 @@ def rules_show(
 
 def rules_coverage(
     examples: Annotated[Optional[Path], typer.Option(
-        "--examples", readable=False,
+        "--examples", parser=given_path, metavar="<path>",
         help="A folder of case files; default: the shipped examples.")] = None,
     rules_dir: RulesDir = None,
 ) -> None:

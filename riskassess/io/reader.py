@@ -313,16 +313,18 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
         loader.dispose()
     if not found:
         raise error(Problem(name, None, None, "",
-                            "the file is empty (or holds only comments): expected a YAML mapping"))
+                            "the file is empty (or holds only comments): expected a YAML "
+                            "mapping, one 'key: value' per line"))
     return Document(name, builder.data, builder.value_positions, builder.key_positions,
-                    tuple(builder.problems), frozenset(builder.voided))
+                    tuple(builder.counted()), frozenset(builder.voided))
 
 
 def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     problem = (exc.problem or "syntax error").strip()
     if exc.context and "expected a single document" in exc.context:
-        problem = "holds several YAML documents ('---'); a file holds exactly one"
+        problem = ("holds several YAML documents (a '---' line starts another); a file "
+                   "holds exactly one: put each in a file of its own")
     elif mark is not None and "exceeded maximum nesting depth" in problem:
         # libyaml's own limit (1,000 '[' in a row), met before ours as it scans ahead
         return Problem(name, mark.line + 1, mark.column + 1, "",
@@ -331,9 +333,27 @@ def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
         problem = "a tab character here; YAML does not allow tabs for indentation, use spaces"
     elif exc.context:
         problem = f"{exc.context.strip()}: {problem}"
+    problem += _SYNTAX_HINTS.get(problem, "")
     if mark is None:
         return Problem(name, None, None, "", f"YAML syntax error: {problem}")
     return Problem(name, mark.line + 1, mark.column + 1, "", f"YAML syntax error: {problem}")
+
+
+# What to do about libyaml's commonest complaints, in words a newcomer can act on
+_SYNTAX_HINTS = {
+    "mapping values are not allowed in this context":
+        " (a ':' YAML cannot read here: is the line indented like the keys beside it, or "
+        "does the value hold ': '? Then put the value in quotes)",
+    "while scanning a simple key: could not find expected ':'":
+        " (a line that is not 'key: value': add the ':' and a space, or indent it under "
+        "its key)",
+    "while scanning a quoted scalar: found unexpected end of stream":
+        " (a quoted value is never closed: add its closing quote)",
+    "while parsing a flow sequence: did not find expected ',' or ']'":
+        " (a list opened with '[' is not closed with ']', or two items lack a ',')",
+    "while parsing a flow node: did not find expected node content":
+        " (a '{' or '[' is not closed, or a ',' is followed by nothing)",
+}
 
 
 def _char_at(text: str, line: int, column: int) -> str:
@@ -377,7 +397,7 @@ class _Builder:
         self.key_positions: dict[Path_, tuple[int, int]] = {}
         self.voided: set[str] = set()
         self.data: Any = None
-        self._aliases = 0
+        self._aliases: dict[str, list[int]] = {}  # anchor -> [its problem's index, more uses]
 
     def _add(self, mark: Any, path: Path_, message: str) -> None:
         self.voided.add(dotted(path))
@@ -386,7 +406,7 @@ class _Builder:
 
     def _stop(self, mark: Any, message: str) -> UserError:
         """Too much to read on: what was found so far, and why reading stopped."""
-        return self.error(self.problems + [Problem(self.name, mark.line + 1, mark.column + 1,
+        return self.error(self.counted() + [Problem(self.name, mark.line + 1, mark.column + 1,
                                                    "", message)])
 
     def read(self) -> bool:
@@ -464,7 +484,7 @@ class _Builder:
                 value = [] if kind is yaml.SequenceStartEvent else {}
                 if event.tag not in (None, "!", _SEQ if kind is yaml.SequenceStartEvent
                                      else _MAP):
-                    self._add(mark, path, f"the YAML tag '{event.tag}' is not allowed")
+                    self._add(mark, path, _tag_refused(event.tag))
                     value = None
                 frame = _Frame(value, path, value is None)
             else:  # an alias
@@ -492,7 +512,7 @@ class _Builder:
                 self._add(mark, path, "merge keys ('<<') are not supported")
                 return _SKIP
             if tag not in _SCALAR_TAGS:
-                self._add(mark, path, f"the YAML tag '{tag}' is not allowed")
+                self._add(mark, path, _tag_refused(tag))
                 return _SKIP
         key = event.value
         here = path + (key,)
@@ -521,8 +541,7 @@ class _Builder:
             tag = resolve(yaml.ScalarNode, value, event.implicit)
         convert = _SCALAR_TAGS.get(tag)
         if convert is None:
-            self._add(event.start_mark, path, f"the YAML tag '{tag}' is not allowed; "
-                                              "only plain values are read")
+            self._add(event.start_mark, path, _tag_refused(tag))
             return None
         try:
             return convert(value)
@@ -534,9 +553,80 @@ class _Builder:
     def _alias(self, event: Any, path: Path_) -> None:
         # The whole tree is suspect once an alias is used: no echo messages at its top.
         self.voided.update((dotted(path), ""))
-        self._aliases += 1
-        if self._aliases <= _MAX_ALIAS_PROBLEMS:
-            self.problems.append(Problem(
-                self.name, event.start_mark.line + 1, event.start_mark.column + 1, "",
-                f"alias '*{printable(event.anchor)}': anchors and aliases ('&', '*') are not "
-                "supported; write the value out"))
+        # one problem per anchor, where it is first used, counting the other uses: the
+        # same problem forty times says nothing more
+        anchor = event.anchor
+        first = self._aliases.get(anchor)
+        if first is not None:
+            first[1] += 1
+            return
+        if len(self._aliases) >= _MAX_ALIAS_PROBLEMS:
+            return
+        self._aliases[anchor] = [len(self.problems), 0]
+        self.problems.append(Problem(
+            self.name, event.start_mark.line + 1, event.start_mark.column + 1, "",
+            _alias_refused(anchor, 0)))
+
+    def counted(self) -> list[Problem]:
+        """The problems found, each alias's with the number of its other uses."""
+        out = list(self.problems)
+        for anchor, (index, more) in self._aliases.items():
+            if more:
+                out[index] = dataclasses.replace(out[index],
+                                                 message=_alias_refused(anchor, more))
+        return out
+
+
+def _alias_refused(anchor: str, more: int) -> str:
+    again = f" (it is used {more} more time{'s' if more != 1 else ''} after this)" if more \
+        else ""
+    return (f"alias '*{printable(anchor)}': anchors and aliases ('&', '*') are not supported; "
+            f"write the value out{again}")
+
+
+def _tag_refused(tag: str) -> str:
+    """Why a YAML tag is refused, the tag written as in the file ('!!binary')."""
+    shown = "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+    return (f"the YAML tag '{printable(shown)}' is not allowed; write the plain value, "
+            "without a '!' tag")
+
+
+_CORE = "tag:yaml.org,2002:"
+
+
+# ------------------------------------------------------------------ comments
+
+
+@dataclass(frozen=True)
+class Comment:
+    """A comment of a YAML text: its line (1-based), its text from the '#', and whether it
+    stands on a line of its own (else it follows a value on its line)."""
+
+    line: int
+    text: str
+    own_line: bool
+
+
+def comments(text: str) -> list[Comment]:
+    """Every comment of a YAML text, in order: a '#' that starts a line or follows a blank
+    outside every token the scanner reads (a quoted value, a block scalar). [] for a text
+    that does not scan (it was read before, so that is not expected)."""
+    covered: dict[int, int] = {}  # line (0-based) -> where its last token ends
+    try:
+        for token in yaml.scan(text, Loader=_BaseLoader):
+            start, end = token.start_mark, token.end_mark
+            for line in range(start.line, end.line + 1):
+                upto = end.column if line == end.line else 1 << 30
+                if upto > covered.get(line, -1):
+                    covered[line] = upto
+    except yaml.YAMLError:
+        return []
+    found = []
+    for number, line in enumerate(text.split("\n")):
+        start = max(covered.get(number, 0), 0)
+        at = line.find("#", start)
+        while at > 0 and line[at - 1] not in " \t":
+            at = line.find("#", at + 1)
+        if at >= 0:
+            found.append(Comment(number + 1, line[at:].rstrip("\r"), not line[:at].strip()))
+    return found

@@ -38,13 +38,21 @@ from riskassess.law import plain
 from riskassess.law.dates import (
     PARTIAL_DATE_PATTERN,
     UNKNOWN,
-    YEARS,
+    full_date,
     parse_partial_date,
     year_to_text,
 )
 from riskassess.law.plain import CASE_ID_PATTERN, COUNTRY_PATTERN
 from riskassess.textcheck import ascii_look_alike, odd_characters
-from riskassess.words import did_you_mean, echoed, kind_of, not_allowed, spelt
+from riskassess.words import (
+    CASE_ID_FORM,
+    COUNTRY_FORM,
+    did_you_mean,
+    echoed,
+    kind_of,
+    not_allowed,
+    spelt,
+)
 
 Unknown = Literal["unknown"]
 
@@ -62,16 +70,12 @@ def _check_partial_date(value: Any) -> Any:
 
 def _check_full_date(value: Any) -> Any:
     if isinstance(value, str):
-        if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-            raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
         try:
-            day = dt.date.fromisoformat(value)
-        except ValueError:
-            raise PydanticCustomError("full_date", "not a date in the calendar") from None
-        if not YEARS[0] <= day.year <= YEARS[1]:
-            raise PydanticCustomError("full_date", "the year is outside {lo}-{hi}",
-                                      {"lo": YEARS[0], "hi": YEARS[1]})
-        return day
+            return full_date(value)
+        except ValueError as exc:  # the same words as a desertion date's
+            raise PydanticCustomError("full_date", "{reason}", {"reason": str(exc)}) from None
+    if isinstance(value, (int, float)):  # 2024, 2024.06, true: not a date either
+        raise PydanticCustomError("full_date", "expected a date as YYYY-MM-DD")
     return value
 
 
@@ -302,25 +306,29 @@ def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
         holder = doc.data.get(group)
         return holder.get(key, UNKNOWN) if isinstance(holder, dict) else UNKNOWN
 
+    # Only facts valid in themselves are checked together: a value refused on its own (or
+    # one beside it) is reported once, as the cause, never again as a clash it makes
     for fact, (other, allowed) in vocab.given_only_if.items():
         other_key = other.split(".", 1)[1]
         value, status = raw(fact), raw(other)
-        if value not in (UNKNOWN, None) and isinstance(status, str) and status != UNKNOWN \
+        if value not in (UNKNOWN, None) and _valid(vocab.facts[fact], value) \
+                and isinstance(status, str) and status != UNKNOWN \
                 and status not in allowed and status in vocab.facts[other].values:
             problems.append(doc.problem(
                 tuple(fact.split(".", 1)),
-                f"'{year_to_text(value)}' cannot be given for {other_key} '{status}': "
-                f"it applies only to {' or '.join(sorted(allowed))} (allowed: unknown, "
-                "or leave it out)"))
+                f"'{echoed(year_to_text(value))}' cannot be given for {other_key} "
+                f"'{status}': it applies only to {' or '.join(sorted(allowed))} (allowed: "
+                "unknown, or leave it out)"))
     for imp in vocab.implications:
         value, when = raw(imp.fact), year_to_text(raw(imp.when_fact))
-        if imp.broken_by(value, when):
+        if _valid(vocab.facts[imp.fact], value) and _valid(vocab.facts[imp.when_fact], when) \
+                and imp.broken_by(value, when):
             cond = (f"{imp.when_fact.split('.', 1)[1]} is on or after {imp.when_date}"
                     if imp.when_date is not None
                     else f"{imp.when_fact.split('.', 1)[1]} is '{spelt(imp.when_is)}'")
             problems.append(doc.problem(
                 tuple(imp.fact.split(".", 1)),
-                f"'{spelt(value)}' cannot be given when {cond}: it must be "
+                f"'{echoed(value)}' cannot be given when {cond}: it must be "
                 f"{spelt(imp.value)} (allowed: unknown, or leave it out)"))
     day = doc.data.get("assessment_date")
     for fact in sorted(vocab.not_after_assessment):
@@ -328,7 +336,7 @@ def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
         if isinstance(when, str) and when != UNKNOWN and isinstance(day, str):
             try:
                 year, month, dd = parse_partial_date(when)
-                assessed = dt.date.fromisoformat(day)
+                assessed = full_date(day)  # a date refused on its own is the only problem
             except ValueError:
                 continue
             earliest = dt.date(year, month or 1, dd or 1)
@@ -336,6 +344,26 @@ def _combination_problems(doc: Document, vocab: Any) -> list[Problem]:
                 problems.append(doc.problem(
                     tuple(fact.split(".", 1)), f"'{when}' is after the assessment_date {day}"))
     return problems
+
+
+def _valid(spec: Any, value: Any) -> bool:
+    """Whether a fact's raw value is valid on its own (a value of its list, a date that
+    exists); unknown and nothing are, as nothing to check."""
+    if value in (UNKNOWN, None):
+        return True
+    if spec.kind == "date":
+        try:
+            parse_partial_date(year_to_text(value))
+        except (ValueError, TypeError):
+            return False
+        return True
+    if spec.values:
+        if spec.kind == "set":
+            return isinstance(value, list) and all(
+                isinstance(v, str) and v in spec.values for v in value)
+        return any(value is v or (type(value) is type(v) and value == v)
+                   for v in spec.values)
+    return True
 
 
 def _expected(path: tuple[str | int, ...], model: Any) -> str:
@@ -445,24 +473,37 @@ def _unknown_key_message(path: tuple, parent: Any, *, suggest: bool = True) -> s
     known = list(getattr(parent, "model_fields", {})) if parent else []
     key = str(path[-1])
     message = f"unknown key '{echoed(key)}'"
-    # a look-alike or invisible character is matched as the letter it passes for
-    if suggest:
-        message += did_you_mean(ascii_look_alike(key), known, most=1, cutoff=0.6, quoted=True)
-    if known:
-        message += f" (allowed: {', '.join(known)})"
     odd = odd_characters(key)
-    return f"{message}: {odd}" if odd else message
+    if odd:  # the cause first: a character that is not what it seems
+        message += f": {odd}"
+    vocab = _VOCABULARY_OF.get(parent) if len(path) == 1 else None
+    spec = vocab.by_key(ascii_look_alike(key)) if vocab is not None else None
+    if spec is not None:  # a fact written at the top, outside its group
+        return (f"{message}; it is a fact of {spec.group}: write it indented under "
+                f"'{spec.group}:'")
+    # a look-alike or invisible character is matched as the letter it passes for
+    hint = did_you_mean(ascii_look_alike(key), known, most=1, cutoff=0.6, quoted=True) \
+        if suggest else ""
+    if hint:
+        return message + hint
+    return message + (f" (allowed: {', '.join(known)})" if known else "")
 
+
+# What a value of a set form must look like (the model's patterns, in words)
+_FORMS = {CASE_ID_PATTERN: CASE_ID_FORM, COUNTRY_PATTERN: COUNTRY_FORM}
 
 _YAML11_BOOLEANS = {"yes", "no", "on", "off", "y", "n", "Yes", "No", "On", "Off", "YES", "NO",
                     "ON", "OFF", "Y", "N"}
 
 
 def _message(errs: list[dict], value: Any, allowed: str, typed: bool = False) -> str:
-    """Why a value is refused, and which of its characters are not what they seem."""
-    message = _refusal(errs, value, allowed, typed)
+    """Why a value is refused, and which of its characters are not what they seem (the
+    cause, before the list of what is allowed)."""
     odd = odd_characters(value) if isinstance(value, str) else ""
-    return f"{message}: {odd}" if odd else message
+    message = _refusal(errs, value, allowed, typed, odd)
+    if odd and odd not in message:
+        message += f": {odd}"
+    return message
 
 
 def _unquoted(text: str) -> str | None:
@@ -474,7 +515,8 @@ def _unquoted(text: str) -> str | None:
     return None
 
 
-def _refusal(errs: list[dict], value: Any, allowed: str, typed: bool = False) -> str:
+def _refusal(errs: list[dict], value: Any, allowed: str, typed: bool = False,
+             odd: str = "") -> str:
     types_ = {e["type"] for e in errs}
     custom = [e for e in errs if e["type"] in ("partial_date", "full_date")]
     if custom:
@@ -485,8 +527,11 @@ def _refusal(errs: list[dict], value: Any, allowed: str, typed: bool = False) ->
     if "missing" in types_:
         return "required"
     if "model_type" in types_ or "model_attributes_type" in types_:
-        return f"expected a mapping of keys, got {kind_of(value)}"
+        return f"expected a mapping of keys, got {kind_of(value)}" + _mapping_hint(value)
     if "string_pattern_mismatch" in types_:
+        form = _FORMS.get(errs[0].get("ctx", {}).get("pattern"))
+        if form:
+            return f"'{echoed(value)}' is not {form}" + (f": {odd}" if odd else "")
         return f"'{echoed(value)}' does not have the expected form ({allowed or errs[0]['msg']})"
     if "list_type" in types_ and isinstance(value, (dict,)):
         return f"expected a list or unknown, got a mapping (allowed: {allowed})"
@@ -494,15 +539,34 @@ def _refusal(errs: list[dict], value: Any, allowed: str, typed: bool = False) ->
     if word is not None and word in allowed.split(", "):
         return (f"'{echoed(value)}' is text here because of the quotes; write {word} without "
                 f"quotes (allowed: {allowed})")
-    hint = ""
-    if isinstance(value, str) and value in _YAML11_BOOLEANS and not typed:
-        hint = "; YAML 1.1 words such as yes/no/on/off are not read as true/false"
+    choices = allowed.split(", ")
+    hint = f": {odd}" if odd else ""
+    if isinstance(value, str) and value in _YAML11_BOOLEANS and not typed \
+            and "true" in choices:  # a yes/no fact: say which word is meant
+        meant = "true" if value.lower() in ("yes", "on", "y") else "false"
+        hint = f"; write {meant} (yes/no/on/off are read as text, not as true/false)"
+    elif isinstance(value, str) and not odd:
+        hint = did_you_mean(value.lower(), choices, most=1, cutoff=0.75, quoted=True) \
+            if value.lower() in choices or len(value) >= 3 else ""
     if value is None:
-        return ("no value given; write a value or 'unknown', or leave the key out "
+        also = " or 'unknown'" if UNKNOWN in choices else ""
+        return (f"no value given; write a value{also}, or leave the key out "
                 f"(allowed: {allowed})")
     shown = f"'{echoed(value)}'" if not isinstance(value, (dict, list)) else kind_of(value)
     return not_allowed(shown, allowed, hint) if allowed else \
         f"{shown} is not valid ({errs[0]['msg']})"
+
+
+def _mapping_hint(value: Any) -> str:
+    """What to do when a group of facts holds a single value instead of its facts."""
+    if isinstance(value, str) and re.fullmatch(r"[A-Za-z_]+:\S.*", value):
+        return "; write a space after the ':' (key: value)"
+    if isinstance(value, str) and " " in value.strip():
+        return "; write each fact on a line of its own as 'key: value', indented under it"
+    if value is None:
+        return ("; write its facts on the lines below it, indented, one 'key: value' "
+                "each, or leave the key out")
+    return ""
 
 
 

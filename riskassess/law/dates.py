@@ -40,6 +40,16 @@ def parse_partial_date(text: str) -> tuple[int, int | None, int | None]:
     return year, int(month) if month else None, int(day) if day else None
 
 
+def full_date(text: str) -> dt.date:
+    """An assessment date as a case file writes it (YYYY-MM-DD, in the years YEARS), the
+    rule for the case file's assessment_date and the command line's date options alike;
+    ValueError with the reason in words otherwise."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError("expected a date as YYYY-MM-DD")
+    year, month, day = parse_partial_date(text)
+    return dt.date(year, month or 1, day or 1)
+
+
 def date_bounds(value: str) -> tuple[dt.date, dt.date]:
     """The earliest and latest day a (partial) date can mean: 2024 -> 2024-01-01..2024-12-31."""
     year, month, day = parse_partial_date(value)

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from riskassess.errors import UserError
+from riskassess.io.reader import comments, dotted, parse_yaml_text
 from riskassess.law.case import (
     UNKNOWN,
     Case,
@@ -53,6 +54,8 @@ class Interview:
     answers: dict[str, Any] = field(default_factory=dict)  # fact key -> value (known or unknown)
     history: list[str] = field(default_factory=list)  # fact keys in the order answered
     asked: list[str] = field(default_factory=list)  # every question put, for the record
+    # the person's own comments in the file resumed from, kept in the draft and the file
+    comments: Comments | None = None
 
     @property
     def vocabulary(self):
@@ -198,7 +201,7 @@ def draft_text(interview: Interview) -> str:
     unknown = [k for k, v in interview.answers.items() if v == UNKNOWN]
     return (f"# riskassess interview draft: resume with riskassess interview --from "
             f"THIS-FILE.\n{DRAFT_MARK} {', '.join(unknown) or '-'}\n"
-            + to_yaml(interview.case()))
+            + to_yaml(interview.case(), comments=interview.comments))
 
 
 def answers_from(case: Case, text: str) -> dict[str, Any]:
@@ -216,15 +219,77 @@ def answers_from(case: Case, text: str) -> dict[str, Any]:
     return answers
 
 
-def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
-    """The case file, with the meaning of each fact as a comment above it."""
+@dataclass
+class Comments:
+    """The comments a person wrote in a case file, by the key they belong to (a dotted path:
+    `format`, `applicant`, `applicant.rank`): those on lines of their own above it, those
+    after its value, and those after the last key (`end`). The comments the tool writes
+    itself (the header, each fact's meaning, a draft's notes) are not among them."""
+
+    above: dict[str, list[str]] = field(default_factory=dict)
+    after: dict[str, list[str]] = field(default_factory=dict)
+    end: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return (sum(map(len, self.above.values())) + sum(map(len, self.after.values()))
+                + len(self.end))
+
+
+_HEADER = ("# riskassess case file (format 1), written by ",
+           "# Any fact may be changed by hand; unknown means not established.",
+           "# riskassess interview draft: ", DRAFT_MARK)
+
+
+def own_comments(case: Case, text: str) -> Comments:
+    """The comments a person wrote in the case file `text` (which `case` was read from),
+    each placed at the key it stands above or follows, so that a file written again
+    (`to_yaml`) keeps them where they were."""
+    doc = parse_yaml_text(text, "case file")
+    ours = set(_HEADER) | {line.strip() for line in to_yaml(case).splitlines()
+                           if line.lstrip().startswith("#")}
+    keys = sorted((line, column, dotted(path)) for path, (line, column)
+                  in doc.key_positions.items())
+    found = Comments()
+    for comment in comments(text):
+        if comment.text.strip() in ours or comment.text.startswith(_HEADER):
+            continue
+        if comment.own_line:
+            below = [k for k in keys if k[0] > comment.line]
+            if below:
+                found.above.setdefault(below[0][2], []).append(comment.text)
+            else:
+                found.end.append(comment.text)
+            continue
+        before = [k for k in keys if k[0] <= comment.line]
+        if before:
+            found.after.setdefault(before[-1][2], []).append(comment.text)
+        else:  # after a value that no key precedes: not a case file's shape
+            found.end.append(comment.text)
+    return found
+
+
+def _commented(line: str, path: str, comments: Comments | None) -> list[str]:
+    """A line of the file with the person's comments on `path` above it and after it."""
+    if comments is None:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip(" ")))
+    after = comments.after.get(path, [])
+    above = comments.above.get(path, []) + after[1:]  # a value's line holds one comment
+    return [indent + text for text in above] + [f"{line}  {after[0]}" if after else line]
+
+
+def to_yaml(case: Case, written_by: str = "riskassess interview",
+            comments: Comments | None = None) -> str:
+    """The case file, with the meaning of each fact as a comment above it (and `comments`,
+    a person's own from the file it was resumed from, where they were)."""
     lines = [f"# riskassess case file (format 1), written by `{written_by}`.",
-             "# Any fact may be changed by hand; unknown means not established.",
-             "format: 1"]
+             "# Any fact may be changed by hand; unknown means not established."]
+    lines += _commented("format: 1", "format", comments)
     if case.case_id:
-        lines.append(f"case_id: {case.case_id}")
+        lines += _commented(f"case_id: {case.case_id}", "case_id", comments)
     if case.assessment_date:
-        lines.append(f"assessment_date: {case.assessment_date.isoformat()}")
+        lines += _commented(f"assessment_date: {case.assessment_date.isoformat()}",
+                            "assessment_date", comments)
     vocab = vocabulary_of(case)
     values = dict(given_facts(case))
     group = None
@@ -233,7 +298,7 @@ def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
         value = values[path]
         if spec.group != group:
             group = spec.group
-            lines.append(f"{group}:")
+            lines += _commented(f"{group}:", group, comments)
         for chunk in wrap(" ".join(spec.description.split()), 86):
             lines.append(f"  # {chunk}")
         if isinstance(value, list):
@@ -246,7 +311,9 @@ def to_yaml(case: Case, written_by: str = "riskassess interview") -> str:
             shown = _yaml_quoted(value)
         else:
             shown = str(value)
-        lines.append(f"  {key}: {shown}")
+        lines += _commented(f"  {key}: {shown}", path, comments)
+    if comments is not None:
+        lines += comments.end
     return "\n".join(lines) + "\n"
 
 
