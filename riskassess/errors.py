@@ -3,7 +3,8 @@
 A *user* error (a bad case file, a bad rule set, a date no encoded edition covers)
 is the user's to fix: the CLI prints its located problems and exits with the code
 below, never a traceback. Anything else is an internal error (a bug) and keeps its
-traceback. Messages name the offending value only, never the whole case: case
+traceback. A signal that stops the tool is not an error: `stopping.Interrupted`, exit 128 + its
+number. Messages name the offending value only, never the whole case: case
 files hold special-category personal data.
 """
 
@@ -26,7 +27,9 @@ class ExitCode(IntEnum):
     CANNOT_WRITE = 6  # an output file could not be written or its document made (nothing partial)
     OUT_OF_SCOPE = 7  # the applicant is from a country the encoded guidance does not concern
     INTERNAL = 70  # a bug: please report it with the traceback
+    HANGUP = 129  # stopped by SIGHUP (its terminal closed): 128 + SIGHUP, as shells report
     INTERRUPTED = 130  # Ctrl-C or end of input at a prompt (the shells' 128 + SIGINT)
+    TERMINATED = 143  # stopped by SIGTERM (`kill`, `timeout`, a service manager): 128 + 15
 
 
 EXIT_CODE_HELP = (
@@ -35,7 +38,7 @@ EXIT_CODE_HELP = (
     "(use --ruleset to force one); 6 an output file could not be written or its document "
     "made; 7 the applicant's "
     "country is outside the guidance's scope; 70 internal error; 130 interrupted (Ctrl-C, or "
-    "end of input at a prompt)."
+    "end of input at a prompt); 143 and 129 stopped by SIGTERM and SIGHUP."
 )
 
 

@@ -436,3 +436,10 @@ def made(sentence: str) -> str:
                      (" would no longer be ", " is no longer "), (" would be ", " becomes ")):
         sentence = sentence.replace(was, now)
     return sentence
+
+
+# ------------------------------------------------------------------- stopping
+
+# Said on standard error when Ctrl-C, SIGTERM or SIGHUP stops the tool (the exit code says
+# which: 130, 143, 129); whatever it was writing is removed, its previous content kept.
+INTERRUPTED = "interrupted"

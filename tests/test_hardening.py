@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, RULES, run_cli
+from conftest import EXAMPLES, RULES, run_cli, tool_env
 
 from riskassess.errors import EXIT_CODE_HELP, ExitCode
 
@@ -19,6 +22,19 @@ def undated(tmp_path: Path) -> str:
     path = tmp_path / "undated.yaml"
     path.write_text("applicant:\n  military_status: deserter\n", encoding="utf-8")
     return str(path)
+
+
+def stopped_by(sig: int) -> int:
+    """The exit code of a real `evaluate` that `sig` reaches while it assesses the case."""
+    code = ("import os, signal\n"
+            "import riskassess.assess.core as core\n"
+            f"core.case_from_document = lambda *a: os.kill(os.getpid(), {int(sig)})\n"
+            "from riskassess.cli.app import main\n"
+            f"main(['evaluate', {CASE!r}])\n")
+    r = subprocess.run([sys.executable, "-P", "-c", code], env=tool_env(), capture_output=True,
+                       text=True, timeout=120)
+    assert r.stderr == "interrupted\n", r.stderr
+    return r.returncode
 
 
 def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
@@ -59,6 +75,8 @@ def test_every_exit_code_of_the_table(tmp_path, undated, monkeypatch):
     monkeypatch.setattr("sys.stdin.isatty", lambda: True, raising=False)
     monkeypatch.setattr("builtins.input", end_of_input)
     seen[ExitCode.INTERRUPTED] = run_cli("train", "draft-evader").code
+    seen[ExitCode.TERMINATED] = stopped_by(signal.SIGTERM)
+    seen[ExitCode.HANGUP] = stopped_by(signal.SIGHUP)
     assert seen == {code: code for code in ExitCode}
     for code in ExitCode:
         assert f"{int(code)} " in EXIT_CODE_HELP

@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "riskassess"
 
 # lowest first; a module's layer is the first part of its name after `riskassess.`
 LAYERS = [
-    {"", "errors", "words", "textcheck"},  # the package, its errors, its English, odd characters
+    {"", "errors", "words", "textcheck", "stopping"},  # the package, its errors, its English,
+    # odd characters, stopping on a signal
     {"io"},  # the safe reader and writer
     {"law"},  # vocabulary, case and report models, rule sets, editions
     {"engine"},  # evaluation, compiled tables, checks, explanations

@@ -163,10 +163,24 @@ def _emit(data: str | bytes, output: Path | None, force: bool, case: Path) -> No
     typer.echo(f"wrote {output}", err=True)
 
 
-def _batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | None, force: bool,
-           summary_csv: Optional[Path], today: dt.date, ruleset: Optional[str],
-           rules_dir: Optional[Path], *, timestamp: bool = False, jobs: int = 1,
-           annex: bool = True) -> None:
+def _batch(*args, **kwargs) -> None:
+    """A batch (`_assess_batch`), stopped by Ctrl-C as by SIGTERM and SIGHUP: its outputs
+    kept as they were (each is written atomically), its workers stopped, "interrupted" said
+    by the error boundary (typer would end a KeyboardInterrupt without a word)."""
+    import signal
+
+    from riskassess.stopping import Interrupted
+
+    try:
+        _assess_batch(*args, **kwargs)
+    except KeyboardInterrupt:
+        raise Interrupted(signal.SIGINT) from None
+
+
+def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | str | None,
+                  force: bool, summary_csv: Optional[Path], today: dt.date,
+                  ruleset: Optional[str], rules_dir: Optional[Path], *,
+                  timestamp: bool = False, jobs: int = 1, annex: bool = True) -> None:
     """A batch: one line per case (a batch-line format: text, jsonl, outcomes) to standard
     output or the --output file; or, for a document format, one document per case into the
     --output folder (given as written, to see its final slash) and the text lines to

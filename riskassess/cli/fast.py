@@ -26,27 +26,35 @@ COMPLETE_VAR = "_RISKASSESS_COMPLETE"
 
 
 def main(argv: list[str] | None = None) -> None:
-    from riskassess.cli import streams
+    """Ctrl-C, SIGTERM and SIGHUP stop the tool the same way from here on, whatever it is
+    doing (riskassess/stopping.py): said "interrupted", exit 130, 143 or 129."""
+    from riskassess.stopping import stop_on_signals
 
-    streams.prepare()  # a closed standard error, an encoding that cannot show a character
-    try:
-        _main(argv)
-    finally:
-        streams.note_escapes()
+    with stop_on_signals():
+        from riskassess.cli import streams
+
+        streams.prepare()  # a closed standard error, an encoding that cannot show a character
+        try:
+            _main(argv)
+        finally:
+            streams.note_escapes()
 
 
 def _main(argv: list[str] | None) -> None:
+    from riskassess.stopping import Interrupted, stopped
+
     args = sys.argv[1:] if argv is None else argv
     try:
         data = None if COMPLETE_VAR in os.environ else answer(args)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(130)
-    if data is None:
-        from riskassess.cli.app import main as full
+        if data is None:
+            from riskassess.cli.app import main as full
 
-        full(argv)
-        return
+            full(argv)
+            return
+    except KeyboardInterrupt:  # before the full command line's own boundary
+        stopped(130)
+    except Interrupted as exc:
+        stopped(exc.exit_code)
     _write(data)
 
 

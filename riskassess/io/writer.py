@@ -14,6 +14,10 @@ removed on failure. Every OS error (no permission, read-only or full file system
 immutable file, a name too long) becomes an `OutputError` (exit 6) naming the path and
 the reason.
 
+The error boundary (`stdout_boundary`) stops the tool on Ctrl-C, SIGTERM and SIGHUP
+(riskassess/stopping.py): the clean-ups run on the way out; it says "interrupted" and exits
+with 128 + the signal's number.
+
 Standard output is guarded as well (`guard_stdout`): a failed write there (a full disk)
 is an `OutputError` too, and a closed pipe is `StdoutClosed`, which the CLI ends quietly.
 """
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from riskassess.errors import OutputError, UsageError
+from riskassess.stopping import Interrupted, stop_on_signals, stopped
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}
@@ -320,27 +325,28 @@ def stdout_boundary() -> Iterator[None]:
 
     Standard output is guarded: a failed print (a full disk) is an OutputError, shown as
     its located message with its exit code; a closed pipe ends quietly (exit 0); Ctrl-C
-    is "interrupted" (exit 130). Output is flushed here, inside the boundary, rather than
-    by the interpreter at exit. Other errors pass on to the caller."""
+    is "interrupted" (exit 130), and so are SIGTERM and SIGHUP (exit 143 and 129;
+    riskassess/stopping.py). Output is flushed here, inside the boundary, rather than by the
+    interpreter at exit. Other errors pass on to the caller."""
     from riskassess.errors import ExitCode, UserError, capped
 
     if sys.stdout is None:  # started with standard output closed (`>&-`)
         sys.stdout = closed_stdout()
     guard_stdout()
-    try:
+    with stop_on_signals():
         try:
-            yield
-        finally:
-            sys.stdout.flush()
-    except UserError as exc:
-        for line in capped(exc.problems):
-            sys.stderr.write(f"error: {line}\n")
-        sys.exit(int(exc.exit_code))
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        sys.exit(int(ExitCode.INTERRUPTED))
-    except (StdoutClosed, BrokenPipeError):
-        sys.exit(int(ExitCode.OK))
+            try:
+                yield
+            finally:
+                sys.stdout.flush()
+        except UserError as exc:
+            for line in capped(exc.problems):
+                sys.stderr.write(f"error: {line}\n")
+            sys.exit(int(exc.exit_code))
+        except (KeyboardInterrupt, Interrupted) as exc:
+            stopped(int(getattr(exc, "exit_code", ExitCode.INTERRUPTED)))
+        except (StdoutClosed, BrokenPipeError):
+            sys.exit(int(ExitCode.OK))
 
 
 def guard_stdout() -> None:
