@@ -13,9 +13,9 @@ the case is assessed, and prints the text line for it; a case whose document can
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
-import itertools
 import os
 import unicodedata
 from collections import Counter
@@ -121,73 +121,154 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
 
 def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
     """Each file's result, in the files' order. With jobs > 1 the files are assessed by
-    that many worker processes, at most 2 x jobs chunks ahead of the writer, so memory
-    stays bounded whatever the number of files; the first chunk is assessed here, so the
-    workers inherit the compiled rule sets instead of compiling them again."""
+    that many worker processes (`_Workers`), each at most one chunk ahead of the writer, so
+    memory stays bounded whatever the number of files; the first chunk is assessed here, so
+    the workers inherit the compiled rule sets instead of compiling them again.
+
+    Close the generator when done with it (`run` does): that stops and reaps the workers
+    at once, however it ends (a signal, an error, the batch done)."""
     # the paths stay the caller's compact list of strings: Path objects are made one at a
     # time (100,000 of them would cost more memory than the assessment)
     if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork"):
         for path in files:
             yield assess_one(assessor, path, fmt)
         return
-    jobs = min(jobs, -(-(len(files) - CHUNK) // CHUNK))  # no more workers than chunks
-    names = iter(files)
-    for path in itertools.islice(names, CHUNK):
+    chunks = -(-len(files) // CHUNK)
+    for path in files[:CHUNK]:
         yield assess_one(assessor, path, fmt)
-    import collections
-    import multiprocessing
-
-    global _WORKER
-    _WORKER = (assessor, fmt)
-
-    def chunks():
-        while True:
-            chunk = [p.as_posix() for p in itertools.islice(names, CHUNK)]
-            if not chunk:
-                return
-            yield chunk
-
-    pool = multiprocessing.get_context("fork").Pool(jobs, initializer=_quiet)
+    workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1))  # not more than chunks
     try:
-        pending: collections.deque = collections.deque()
-        todo = chunks()
-        for chunk in itertools.islice(todo, 2 * jobs):
-            pending.append(pool.apply_async(_work, (chunk,)))
-        while pending:
-            done = pending.popleft().get()
-            nxt = next(todo, None)
-            if nxt is not None:
-                pending.append(pool.apply_async(_work, (nxt,)))
-            for item in done:
+        for k in range(1, chunks):
+            for item in workers.chunk(k):
                 if item[0] == "stop":  # a broken rule set: raise its error here, as alone
                     assess_one(assessor, Path(item[1]), fmt)
                     raise RuntimeError(f"a worker stopped on {item[1]}")
                 yield item
-        pool.close()
     finally:
-        pool.terminate()
-        pool.join()
-        _WORKER = None
+        workers.stop()
 
 
-_WORKER: tuple | None = None
+class _Workers:
+    """Worker processes for a batch: forked (they inherit the rule sets, the assessor and the
+    list of files), each with a pipe of its own to this process and nothing else shared: no
+    queue, lock or thread, so that stopping them can never wait on one a worker held.
+
+    Worker i assesses chunks 1 + i, 1 + i + n, ... (chunk 0 is this process's) and writes
+    each chunk's results to its pipe as a pickle, then waits for them to be read: at most
+    one chunk ahead. This process reads chunk k from worker (k - 1) % n, so the results come
+    in the files' order. A worker ignores Ctrl-C (it is this process's to handle: it reaches
+    the whole process group at a terminal), ends at once on SIGTERM and SIGHUP (it holds no
+    file of its own), and ends quietly when this process has gone (its pipe is broken).
+    `stop` kills and reaps them all, whatever state they are in."""
+
+    def __init__(self, files: list, assessor: Assessor, fmt: str, jobs: int):
+        import gc
+
+        from riskassess.stopping import signals_held
+
+        self.running: list[tuple[int, Any]] = []  # (process id, the pipe's reading end)
+        gc.collect()  # nothing of this process's left to collect in a worker (see _worker)
+        with signals_held():  # a signal now is raised once every worker is in the list
+            for i in range(jobs):
+                read, write = os.pipe()
+                pid = os.fork()
+                if pid == 0:
+                    os.close(read)
+                    _worker(write, files, assessor, fmt, first=1 + i, step=jobs)  # never returns
+                os.close(write)
+                self.running.append((pid, os.fdopen(read, "rb")))
+
+    def chunk(self, k: int) -> list[tuple]:
+        """Chunk k's results (k >= 1), from the worker that assesses it."""
+        import pickle
+
+        pid, pipe = self.running[(k - 1) % len(self.running)]
+        try:
+            kind, data = pickle.load(pipe)
+        except (EOFError, pickle.UnpicklingError):  # the worker ended before it was done
+            self._ended(pid)
+        if kind == "error":  # a bug in a worker: its traceback, as if it were here
+            raise RuntimeError(f"a worker of the batch failed:\n{data}")
+        return data
+
+    def _ended(self, pid: int) -> None:
+        import signal
+
+        from riskassess.stopping import Interrupted
+
+        _, status = os.waitpid(pid, 0)
+        self.running = [(p, pipe) for p, pipe in self.running if p != pid]
+        if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGTERM, signal.SIGHUP,
+                                                               signal.SIGINT):
+            raise Interrupted(os.WTERMSIG(status))  # sent to the workers, not to this one
+        raise RuntimeError(f"a worker of the batch ended unexpectedly (status {status})")
+
+    def stop(self) -> None:
+        """Kill and reap every worker (done or not) and close their pipes."""
+        import signal
+
+        from riskassess.stopping import signals_held
+
+        with signals_held():
+            for pid, _ in self.running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            for pid, pipe in self.running:
+                pipe.close()
+                with contextlib.suppress(ChildProcessError):
+                    os.waitpid(pid, 0)
+            self.running = []
 
 
-def _quiet() -> None:
-    """In a worker: Ctrl-C is the parent's to handle (it stops the workers)."""
-    import signal
+def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int,
+            step: int) -> None:
+    """A worker's life, in the forked process: it never returns to the caller's code (whose
+    `finally` blocks would remove the parent's temporary files), whatever happens."""
+    code = 1
+    try:
+        import gc
+        import pickle
+        import signal
+        import traceback
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        gc.freeze()  # the parent's objects are never collected here (nor their files closed)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+            signal.signal(sig, signal.SIG_DFL)
+        # Only the pipe stays open: the parent's output files (and their locks) are its own.
+        os.closerange(3, write)
+        os.closerange(write + 1, _open_max())
+        with os.fdopen(write, "wb") as pipe:
+            for k in range(first, -(-len(files) // CHUNK), step):
+                try:
+                    message = ("ok", _work(files[k * CHUNK:(k + 1) * CHUNK], assessor, fmt))
+                except Exception:  # a bug: the parent shows it
+                    message = ("error", traceback.format_exc())
+                pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+                pipe.flush()
+                if message[0] == "error" or (message[1] and message[1][-1][0] == "stop"):
+                    break
+        code = 0
+    except BaseException:  # noqa: B036 (the parent gone, a signal: nothing to say)
+        pass
+    finally:
+        os._exit(code)
 
 
-def _work(chunk: list[str]) -> list[tuple]:
-    assessor, fmt = _WORKER  # type: ignore[misc]
+def _open_max() -> int:
+    try:
+        return max(256, min(os.sysconf("SC_OPEN_MAX"), 1 << 20))
+    except (ValueError, OSError):
+        return 4096
+
+
+def _work(chunk: list, assessor: Assessor, fmt: str) -> list[tuple]:
     out = []
     for name in chunk:
         try:
             out.append(assess_one(assessor, Path(name), fmt))
         except RuleSetError:
-            out.append(("stop", name))
+            out.append(("stop", Path(name).as_posix()))
             break
     return out
 
@@ -210,6 +291,14 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
         out.flush()
     source = _documents(files, assessor, documents) if documents is not None else \
         results(files, assessor, fmt, jobs)
+    with contextlib.closing(source):  # the workers stopped here, however the loop ends
+        _write_all(source, tally, fmt, out, binary, writer, documents, tick)
+    return tally
+
+
+def _write_all(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer: Any,
+               documents: Documents | None, tick: Callable[[], None] | None) -> None:
+    questions = tally.questions
     for item in source:
         tally.files += 1
         if item[0] == "refused":
@@ -242,7 +331,6 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
                                  ";".join(facts), ";".join(codes), ""])
         if tick:
             tick()
-    return tally
 
 
 def _write(out: TextIO, binary: Any, line: bytes) -> None:
@@ -315,9 +403,9 @@ class Documents:
     and a name that depended on which case came first would surprise.
 
     Each document is written by the safe writer, atomically, as soon as its case is
-    assessed: an interruption leaves only complete documents. An existing document is
-    replaced only with `force`, and only if it is a regular file; no document may be a case
-    file or the --summary-csv file."""
+    assessed: an interruption (Ctrl-C, SIGTERM, SIGHUP) leaves only complete documents. An
+    existing document is replaced only with `force`, and only if it is a regular file; no
+    document may be a case file or the --summary-csv file."""
 
     def __init__(self, folder: Path, fmt: formats.OutputFormat, *, force: bool,
                  summary_csv: Path | None = None, timestamp: bool = False,
