@@ -403,9 +403,10 @@ class Documents:
     and a name that depended on which case came first would surprise.
 
     Each document is written by the safe writer, atomically, as soon as its case is
-    assessed: an interruption (Ctrl-C, SIGTERM, SIGHUP) leaves only complete documents. An
-    existing document is replaced only with `force`, and only if it is a regular file; no
-    document may be a case file or the --summary-csv file."""
+    assessed: an interruption (Ctrl-C, SIGTERM, SIGHUP) leaves only complete documents, and
+    what a killed run left half-written is removed before the first is written. An existing
+    document is replaced only with `force`, and only if it is a regular file; no document
+    may be a case file or the --summary-csv file."""
 
     def __init__(self, folder: Path, fmt: formats.OutputFormat, *, force: bool,
                  summary_csv: Path | None = None, timestamp: bool = False,
@@ -458,5 +459,13 @@ class Documents:
             path=case.as_posix(), generated_at=when, annex=self.annex))
         target = self.target(case)
         write_output(target, data.encode("utf-8") if isinstance(data, str) else data,
-                     force=self.force, inputs=[p for p in (case, self.summary_csv) if p])
+                     force=self.force, inputs=[p for p in (case, self.summary_csv) if p],
+                     clean=False)  # `remove_stale` has cleaned the folder once for all
         return target.as_posix()
+
+    def remove_stale(self, files: list[Path]) -> None:
+        """Remove the temporaries a killed run left for these documents, in one reading of
+        the folder (io/writer.py `remove_stale`), before any is written."""
+        from riskassess.io.writer import remove_stale
+
+        remove_stale(self.folder, {self.target(path).name for path in files})

@@ -195,8 +195,10 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
         check_distinct,
         check_folder,
         make_folder,
+        settle,
         text_stream,
     )
+    from riskassess.stopping import signals_held
 
     documents = None
     if fmt.document:
@@ -223,6 +225,8 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
         documents.check(files, exists=not missing)
         if missing:
             make_folder(documents.folder)
+        else:  # what a killed run left (the temporaries of these documents only)
+            documents.remove_stale(files)
     assessor = Assessor(today=today, ruleset_id=ruleset, rules_dir=rules_dir)
     with contextlib.ExitStack() as stack:
         if output is not None:
@@ -246,6 +250,11 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
             tick = lambda: progress.advance(task)  # noqa: E731
         tally = batch.run(files, assessor, fmt="text" if documents else fmt.name, out=out,
                           csv_out=csv_out, tick=tick, documents=documents, jobs=jobs)
+        # the outputs to disk (slow), then renamed together: all replaced or none, a
+        # signal during the renames raised after them
+        settle(*(s for s in (out, csv_out) if s is not None and s is not sys.stdout))
+        with signals_held():
+            stack.close()
     if assessor.bundle is None:  # the next run starts from compiled rule sets
         from riskassess.assess.cache import ensure
 

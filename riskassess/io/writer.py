@@ -7,10 +7,12 @@ an existing file only when asked. `check_target` makes every check that can be m
 before the output exists, so that a command can refuse before doing its work (the
 interview, before its first question); `atomic_writer` makes them again.
 
-The bytes go to a temporary file in the target's folder, which is flushed to disk and
-then renamed over the target. An interruption (Ctrl-C, a full disk, a crash) therefore
-leaves either the old file or the new one, never half of one; the temporary file is
-removed on failure. Every OS error (no permission, read-only or full file system, an
+The bytes go to a temporary file in the target's folder (`.NAME.riskassess-XXXXXXXX.part`,
+locked while it is written), which is flushed to disk and then renamed over the target. An
+interruption (Ctrl-C, SIGTERM, SIGHUP, a full disk) therefore leaves either the old file or
+the new one, never half of one; the temporary file is removed on failure. One that a run
+killed outright left (SIGKILL, a power cut) is removed by the next run that writes the same
+output (`remove_stale`). Every OS error (no permission, read-only or full file system, an
 immutable file, a name too long) becomes an `OutputError` (exit 6) naming the path and
 the reason.
 
@@ -27,6 +29,7 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import re
 import stat
 import sys
 from collections.abc import Iterable, Iterator
@@ -34,7 +37,12 @@ from pathlib import Path
 from typing import BinaryIO
 
 from riskassess.errors import OutputError, UsageError
-from riskassess.stopping import Interrupted, stop_on_signals, stopped
+from riskassess.stopping import Interrupted, signals_held, stop_on_signals, stopped
+
+try:
+    import fcntl
+except ImportError:  # no advisory locks (Windows): temporaries are neither locked nor cleaned
+    fcntl = None  # type: ignore[assignment]
 
 _KINDS = {stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
           stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFSOCK: "a socket"}
@@ -229,44 +237,157 @@ def check_targets(targets: Iterable[Path], *, force: bool, inputs: Iterable[Path
 
 
 def write_output(target: Path, data: bytes, *, force: bool, inputs: Iterable[Path],
-                 option: str = "--output") -> None:
+                 option: str = "--output", clean: bool = True) -> None:
     """Write all of `data` to `target` through `atomic_writer`."""
-    with atomic_writer(target, force=force, inputs=inputs, option=option) as stream:
+    with atomic_writer(target, force=force, inputs=inputs, option=option,
+                       clean=clean) as stream:
         stream.write(data)
 
 
 @contextlib.contextmanager
 def atomic_writer(target: Path, *, force: bool, inputs: Iterable[Path],
-                  option: str = "--output") -> Iterator[BinaryIO]:
-    """A binary stream whose content replaces `target` only when the block ends normally."""
-    import tempfile
+                  option: str = "--output", clean: bool = True) -> Iterator[BinaryIO]:
+    """A binary stream whose content replaces `target` only when the block ends normally.
 
+    The stream is a temporary file beside the target, locked for as long as it is open (the
+    lock is what tells a live temporary from a stale one: `remove_stale`, which this runs
+    first for the target unless `clean` is false, for a caller that cleans a whole folder
+    once). Whatever ends the block early (an error, Ctrl-C, SIGTERM or SIGHUP through
+    `stop_on_signals`) removes the temporary and leaves the target as it was."""
     # a list is kept as it is (a batch's list of 100,000 paths is strings that become Path
     # objects one at a time; copying it into Path objects would cost more than the batch)
     target = Path(target)
     if not isinstance(inputs, (list, tuple)):
         inputs = list(inputs)
     check_target(target, force=force, inputs=inputs, option=option)
+    if clean:
+        remove_stale(target.parent, [target.name])
     temp = None
     try:
-        handle, temp = tempfile.mkstemp(prefix=f".{target.name[:100]}.", suffix=".part",
-                                        dir=target.parent)
+        with signals_held():  # no temporary made without its name known here, to remove it
+            handle, temp = _temporary(target)
         with os.fdopen(handle, "wb") as stream:
             umask = os.umask(0)
             os.umask(umask)
-            os.fchmod(handle, 0o666 & ~umask)  # mkstemp makes it private; give a normal mode
+            os.fchmod(handle, 0o666 & ~umask)  # made private; give it a normal mode
             yield stream
             stream.flush()
             os.fsync(stream.fileno())
-        _check(target, force, inputs, option)  # again: the target may have appeared meanwhile
-        os.replace(temp, target)
+            _check(target, force, inputs, option)  # again: the target may have appeared
+            os.replace(temp, target)  # still locked: no other run takes it for stale
+            temp = None
     except BaseException as exc:
         if temp is not None:
-            with contextlib.suppress(OSError):
+            with signals_held(), contextlib.suppress(OSError):
                 os.unlink(temp)
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write {option} {target}: {exc.strerror or exc}") from None
         raise
+
+
+# ----------------------------------------------------------------- temporary files
+
+# A temporary of the output NAME is `.NAME.riskassess-XXXXXXXX.part` in the output's folder
+# (NAME cut to 100 characters; X a hexadecimal digit); nothing else the tool makes, and
+# nothing the tool removes, has that form.
+_TEMP_MARK = ".riskassess-"
+_TEMP = re.compile(r"(\..+\.riskassess-)[0-9a-f]{8}\.part", re.DOTALL)
+
+
+def _temp_prefix(name: str) -> str:
+    return f".{name[:100]}{_TEMP_MARK}"
+
+
+def _temporary(target: Path) -> tuple[int, str]:
+    """Make and lock a new temporary for `target`: (its descriptor, its path)."""
+    import secrets
+
+    flags = (os.O_RDWR | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+             | getattr(os, "O_CLOEXEC", 0))
+    while True:
+        path = os.path.join(target.parent, f"{_temp_prefix(target.name)}"
+                                           f"{secrets.token_hex(4)}.part")
+        try:
+            fd = os.open(path, flags, 0o600)
+        except FileExistsError:
+            continue
+        if fcntl is None:
+            return fd, path
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another run's `remove_stale` locked it first: not ours now
+            os.close(fd)
+            continue
+        except OSError:  # a file system without locks: unlocked, and never removed as stale
+            return fd, path
+        if os.fstat(fd).st_nlink == 0:  # removed by another run between creation and lock
+            os.close(fd)
+            continue
+        return fd, path
+
+
+def remove_stale(folder: Path, names: Iterable[str]) -> int:
+    """Remove the temporaries that runs killed outright (SIGKILL, a crash of the machine)
+    left in `folder` for the outputs `names` (file names); returns how many.
+
+    A file is removed only when all of these hold: its name has the temporaries' form for
+    one of `names` exactly; it is a regular file with one name (not a symbolic link, a
+    folder, a hard link), owned by this user; and this process can take its lock. A run that
+    is writing a temporary holds that lock until the temporary is renamed (the kernel lets
+    it go when the process ends, however it ends), so a temporary another live run is
+    writing, here or on another machine sharing the folder, is never removed; where the file
+    system has no locks, nothing is. The folder is read once, whatever the number of
+    names."""
+    if fcntl is None:
+        return 0
+    prefixes = {_temp_prefix(name) for name in names}
+    removed = 0
+    try:
+        entries = os.scandir(folder)
+    except OSError:
+        return 0
+    with entries:
+        for entry in entries:
+            found = _TEMP.fullmatch(entry.name)
+            if found is not None and found.group(1) in prefixes and _remove_if_stale(entry.path):
+                removed += 1
+    return removed
+
+
+def _remove_if_stale(path: str) -> bool:
+    try:
+        seen = os.lstat(path)
+        if not stat.S_ISREG(seen.st_mode) or seen.st_nlink != 1 or \
+                seen.st_uid != os.geteuid():
+            return False
+        fd = os.open(path, os.O_RDWR | getattr(os, "O_NOFOLLOW", 0) | os.O_NONBLOCK
+                     | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    try:
+        opened = os.fstat(fd)
+        if (opened.st_dev, opened.st_ino) != (seen.st_dev, seen.st_ino):
+            return False
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)  # held by a live run: BlockingIOError
+        now = os.lstat(path)
+        if (now.st_dev, now.st_ino) != (seen.st_dev, seen.st_ino):
+            return False
+        os.unlink(path)  # still holding the lock: a writer that locks it next sees it gone
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def settle(*streams: BinaryIO | io.TextIOWrapper) -> None:
+    """Flush streams of `atomic_writer` to disk now: the slow part of finishing them (seconds,
+    for hundreds of megabytes), done while an interruption still removes them all, so that
+    the renames that follow take no time (a command that writes several outputs renames them
+    together, in `signals_held`: all are replaced, or none)."""
+    for stream in streams:
+        stream.flush()
+        os.fsync(stream.fileno())
 
 
 @contextlib.contextmanager
