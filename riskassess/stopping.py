@@ -99,11 +99,17 @@ def signals_held() -> Iterator[None]:
             _raise(arrived[0])
 
 
+_said = False  # "interrupted" has been said (by `stopped`)
+
+
 def stopped(code: int) -> None:
-    """Say "interrupted" and exit with `code`; a further signal changes neither."""
-    global _held
+    """Say "interrupted" (once, whichever boundary comes to it first) and exit with `code`;
+    a further signal changes neither."""
+    global _held, _said
     from riskassess import words
 
     _held = []  # from now on a signal is noted, not raised (until `stop_on_signals` ends)
-    sys.stderr.write(f"{words.INTERRUPTED}\n")
+    if not _said:
+        _said = True
+        sys.stderr.write(f"{words.INTERRUPTED}\n")
     sys.exit(code)

@@ -86,6 +86,17 @@ app.command(epilog=EXIT_CODE_HELP)(interview.interview)
 app.command(epilog=EXIT_CODE_HELP)(serve.serve)
 
 
+def _after_ctrl_c(exc: BaseException) -> bool:
+    """Whether an exit follows a KeyboardInterrupt (its chain of causes holds one)."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: the one error boundary of the tool.
 
@@ -100,6 +111,12 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with stdout_boundary():
             app(args=argv, prog_name="riskassess")
+    except SystemExit as exc:
+        if exc.code == 130 and _after_ctrl_c(exc):  # typer ends a Ctrl-C without a word
+            from riskassess.stopping import stopped
+
+            stopped(130)
+        raise
     except OSError as exc:
         if exc.errno != errno.ENAMETOOLONG:
             _internal()

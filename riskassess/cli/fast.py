@@ -27,17 +27,23 @@ COMPLETE_VAR = "_RISKASSESS_COMPLETE"
 
 def main(argv: list[str] | None = None) -> None:
     """Ctrl-C, SIGTERM and SIGHUP stop the tool the same way from here on, whatever it is
-    doing (riskassess/stopping.py): said "interrupted", exit 130, 143 or 129."""
-    from riskassess.stopping import stop_on_signals
+    doing (riskassess/stopping.py): said "interrupted", exit 130, 143 or 129. (A Ctrl-C
+    in the first moments, while the modules below are still being imported, too.)"""
+    try:
+        from riskassess.stopping import stop_on_signals
 
-    with stop_on_signals():
-        from riskassess.cli import streams
+        with stop_on_signals():
+            from riskassess.cli import streams
 
-        streams.prepare()  # a closed standard error, an encoding that cannot show a character
-        try:
-            _main(argv)
-        finally:
-            streams.note_escapes()
+            streams.prepare()  # a closed standard error, an encoding that cannot show one
+            try:
+                _main(argv)
+            finally:
+                streams.note_escapes()
+    except KeyboardInterrupt:
+        from riskassess.stopping import stopped
+
+        stopped(130)
 
 
 def _main(argv: list[str] | None) -> None:
