@@ -27,15 +27,23 @@ class Interrupted(BaseException):
     rather than raising KeyboardInterrupt). Not an Exception: nothing that handles errors
     takes it for one (errors.py holds the errors)."""
 
-    def __init__(self, signum: int):
-        super().__init__(int(signum))
-        self.signum = int(signum)
+    def __init__(self, signum: object = None):
+        # A library that catches every exception may rebuild this one from a message of its
+        # own (reportlab's paragraph parser does, with the case's text in it): the signal is
+        # then the one last raised here, and the message is never kept.
+        try:
+            number = int(signum)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            number = _last_signal
+        super().__init__(number)
+        self.signum = number
 
     @property
     def exit_code(self) -> int:
         return 128 + self.signum  # errors.ExitCode: HANGUP, INTERRUPTED, TERMINATED
 
 
+_last_signal = int(signal.SIGTERM)  # the stopping signal raised last (see Interrupted)
 _held: list[int] | None = None  # inside `signals_held` (or `stopped`): the signals arrived
 _installed = False  # whether `stop_on_signals` has put `_stop` in place
 
@@ -48,6 +56,8 @@ def _stop(signum: int, frame: object) -> None:
 
 
 def _raise(signum: int) -> None:
+    global _last_signal
+    _last_signal = signum
     if signum == signal.SIGINT:
         raise KeyboardInterrupt  # as Python's own handler does: what commands expect
     raise Interrupted(signum)

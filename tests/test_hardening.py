@@ -153,3 +153,21 @@ def test_typer_pretty_exceptions_are_off():
 
     assert app.pretty_exceptions_enable is False
     assert app.pretty_exceptions_show_locals is False
+
+
+def test_a_signal_rebuilt_by_a_library_keeps_its_code_and_drops_the_text():
+    """reportlab's paragraph parser catches every exception and raises a new one of the same
+    type with its own message, which holds the case's text: SIGTERM during a PDF's layout
+    gave exit 70 and a traceback quoting the applicant's free text (found by an independent
+    tester). The rebuilt stop keeps the signal's exit code and none of the text."""
+    import signal as signals
+
+    from riskassess import stopping
+
+    with pytest.raises(stopping.Interrupted):
+        stopping._raise(signals.SIGHUP)
+    rebuilt = stopping.Interrupted("paragraph text '<para>Ahmad, unit 4 ...' caused exception")
+    assert rebuilt.exit_code == 129 and "Ahmad" not in repr(rebuilt)
+    with pytest.raises(stopping.Interrupted):
+        stopping._raise(signals.SIGTERM)
+    assert stopping.Interrupted(None).exit_code == 143
