@@ -120,3 +120,16 @@ def test_a_bad_command_line_is_a_usage_error_in_words(args):
     assert "Traceback" not in r.stderr and r.stdout == ""
     said = [line for line in r.stderr.splitlines() if line.lower().startswith("error")]
     assert len(said) == 1, r.stderr  # one problem, said once
+
+
+@pytest.mark.parametrize("char", ["\x0c", "\x1b", "\x7f", "\x9b"])
+def test_a_control_character_yaml_refuses_is_located_and_named(tmp_path, char):
+    """Found by an independent tester: PyYAML's reader error came through unlocated, in its
+    own words, with a character offset."""
+    path = tmp_path / "ctl.yaml"
+    path.write_text(f"format: 1\napplicant:\n  role_and_unit: a{char}b\n", encoding="utf-8")
+    r = run_cli("evaluate", str(path))
+    assert r.code == ExitCode.INVALID_INPUT
+    first = r.err.splitlines()[0]
+    assert first.startswith(f"error: {path}:3:19: the character U+{ord(char):04X} ")
+    assert "not allowed in YAML" in first and "unicode string" not in r.err

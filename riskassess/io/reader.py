@@ -42,6 +42,7 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -307,6 +308,8 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
             found = builder.read()
         except yaml.MarkedYAMLError as exc:
             raise error(_yaml_problem(name, exc, text)) from None
+        except yaml.reader.ReaderError as exc:  # a character YAML does not allow
+            raise error(_character_problem(name, exc, text)) from None
         except yaml.YAMLError as exc:  # unmarked errors: rare, still the user's input
             raise error(Problem(name, None, None, "", f"not valid YAML ({exc})")) from None
     finally:
@@ -317,6 +320,22 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
                             "mapping, one 'key: value' per line"))
     return Document(name, builder.data, builder.value_positions, builder.key_positions,
                     tuple(builder.counted()), frozenset(builder.voided))
+
+
+def _character_problem(name: str, exc: yaml.reader.ReaderError, text: str) -> Problem:
+    """A control character YAML refuses (ESC, form feed, DEL, C1...), at its line and
+    column, by its code point and name."""
+    at = exc.position if isinstance(exc.position, int) and 0 <= exc.position < len(text) \
+        else None
+    if at is None:
+        return Problem(name, None, None, "", f"not valid YAML ({exc.reason})")
+    before = text[:at]
+    line, column = before.count("\n") + 1, at - (before.rfind("\n") + 1) + 1
+    return Problem(name, line, column, "",
+                   f"the character U+{ord(text[at]):04X} "
+                   f"{unicodedata.name(text[at], '') or 'CONTROL CHARACTER'} is not allowed in "
+                   "YAML; delete it, "
+                   "or write it as an escape inside double quotes (e.g. \"\\x1b\")")
 
 
 def _yaml_problem(name: str, exc: yaml.MarkedYAMLError, text: str) -> Problem:
