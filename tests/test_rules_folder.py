@@ -239,6 +239,13 @@ def test_cache_folder_choice(tmp_path, monkeypatch):
     monkeypatch.setenv("HOME", "/")  # its .cache would be a folder at the root
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert bundle.cache_dir() is None
+    # a folder named outright: not the root, not relative (found by an independent tester:
+    # RISKASSESS_CACHE_DIR=/ wrote a pickle at the root; a relative one followed the cwd)
+    for named in ("/", "relcache", "./x", "/.", "//"):
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", named)
+        assert bundle.cache_dir() is None, named
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(tmp_path / "c"))
+    assert bundle.cache_dir() == tmp_path / "c"
 
 
 @pytest.fixture

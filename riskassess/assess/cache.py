@@ -11,7 +11,7 @@ each edition.yaml name, the vocabulary) with the sha256 of each, and is used onl
 one still has those bytes. Nothing else in the folder is read: a stray file is not part of
 the rule set (`rules check` reports it).
 
-Where: $RISKASSESS_CACHE_DIR, else $XDG_CACHE_HOME/riskassess, else $HOME/.cache/riskassess;
+Where: $RISKASSESS_CACHE_DIR (absolute, not the root), else $XDG_CACHE_HOME/riskassess, else $HOME/.cache/riskassess;
 RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME and HOME count only when they
 are absolute paths of existing folders owned by the user (and not the root of the file
 system): with neither, there is no cache, and no home or folder at the root is ever made.
@@ -61,7 +61,13 @@ class Bundle:
 def cache_dir() -> Path | None:
     given = os.environ.get("RISKASSESS_CACHE_DIR")
     if given is not None:
-        return None if given.strip().lower() in ("", "off", "0", "no") else Path(given)
+        if given.strip().lower() in ("", "off", "0", "no"):
+            return None
+        # a folder named outright: absolute (a relative one would follow the working folder)
+        # and not the root of the file system; else no cache
+        if not os.path.isabs(given) or os.path.realpath(given) == os.path.realpath(os.sep):
+            return None
+        return Path(given)
     xdg = os.environ.get("XDG_CACHE_HOME", "")
     if _usable_base(xdg):
         return Path(xdg) / "riskassess"
