@@ -11,8 +11,8 @@ each edition.yaml name, the vocabulary) with the sha256 of each, and is used onl
 one still has those bytes. Nothing else in the folder is read: a stray file is not part of
 the rule set (`rules check` reports it).
 
-Where: $RISKASSESS_CACHE_DIR (absolute, not the root), else $XDG_CACHE_HOME/riskassess, else $HOME/.cache/riskassess;
-RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME and HOME count only when they
+Where: $RISKASSESS_CACHE_DIR (absolute, not the root), else $XDG_CACHE_HOME/riskassess,
+else $HOME/.cache/riskassess; RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME and HOME count only when they
 are absolute paths of existing folders owned by the user (and not the root of the file
 system): with neither, there is no cache, and no home or folder at the root is ever made.
 
