@@ -12,9 +12,10 @@ one still has those bytes. Nothing else in the folder is read: a stray file is n
 the rule set (`rules check` reports it).
 
 Where: $RISKASSESS_CACHE_DIR (absolute, not the root), else $XDG_CACHE_HOME/riskassess,
-else $HOME/.cache/riskassess; RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME and HOME count only when they
-are absolute paths of existing folders owned by the user (and not the root of the file
-system): with neither, there is no cache, and no home or folder at the root is ever made.
+else $HOME/.cache/riskassess; RISKASSESS_CACHE_DIR=off turns the cache off. XDG_CACHE_HOME
+and HOME count only when they are absolute paths of existing folders owned by the user (and
+not the root of the file system): with neither, there is no cache, and no home or folder at
+the root is ever made.
 
 The cache is never needed: a bundle that is missing, unreadable, corrupt (its bytes do not
 match the sha256 written before them), not owned by the user or writable by others is
