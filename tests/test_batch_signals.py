@@ -288,6 +288,8 @@ def test_ctrl_c_while_the_command_line_starts_is_said_once(tmp_path):
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=EXIT_WITHIN)
         said = err.decode("utf-8", "replace")
+        if "applicability" in said:
+            continue  # its summary was out: done before the signal (an installed tool is fast)
         # 130, or ended by the signal itself as it unwinds (-2: a shell shows 130 for both)
         if proc.returncode not in (130, -signal.SIGINT) or \
                 said.strip().splitlines() != ["interrupted"]:

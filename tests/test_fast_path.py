@@ -13,7 +13,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import EXAMPLES, ROOT, TOOL, edit, run_cli, tool_env
+from conftest import EXAMPLES, TOOL, edit, run_cli, tool_env
 
 from riskassess.assess import cache as bundle
 from riskassess.cli import fast
@@ -31,12 +31,16 @@ def cache(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """A bundle of the shipped rules, built once for the module."""
+    """A bundle of the shipped rules (those the fast path reads: the installed package's
+    copy under `pip install .`, the checkout's under `-e .`; a bundle is keyed by its rules
+    folder), built once for the module."""
+    from riskassess.law.shipped import shipped_rules_dir
+
     folder = tmp_path_factory.mktemp("cache")
     old = os.environ.get("RISKASSESS_CACHE_DIR")
     os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
     try:
-        assert bundle.save(bundle.build(ROOT / "rules"))
+        assert bundle.save(bundle.build(shipped_rules_dir()))
         yield folder
     finally:
         os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
