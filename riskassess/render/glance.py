@@ -27,7 +27,6 @@ class Row:
     qid: str
     title: str  # the question's short title (Risk)
     outcome: str  # the outcome in words
-    code: str  # the outcome's code (the terminal shows it; documents put codes in the annex)
     quote: str | None  # the guidance's operative words, if a deciding rule quotes them
     rests_on: str  # what the outcome rests on, in words
     open_facts: tuple[str, ...]  # the open questions that could change this answer, by label
@@ -46,10 +45,6 @@ class Row:
         if self.unquoted:
             return words.GLANCE_UNQUOTED
         return f"“{self.quote}”" if self.quote else words.GLANCE_NO_QUOTE
-
-    @property
-    def open_count(self) -> int:
-        return len(self.open_facts)
 
     @property
     def open_words(self) -> str:
@@ -76,16 +71,15 @@ def rows(data: dict[str, Any], info: Any) -> list[Row]:
     out = []
     for qid, _heading in info.headings:
         q = data[qid]
-        decided = deciding(q, info.outcome_rules)
         unquoted = q["outcome"] in info.unquoted
-        quote = None if unquoted else next((r["quote"]["text"] for r in decided if r["quote"]),
-                                           None)
-        if quote is None and not unquoted:
-            quote = next((r["quote"]["text"] for r in q["reasons"]
-                          if r["quote"] and not r["conditional"]), None)
+        # the deciding rules' words, else those of any reason that applies
+        firm = [r for r in q["reasons"] if not r["conditional"]]
+        quote = None if unquoted else next(
+            (r["quote"]["text"] for r in deciding(q, info.outcome_rules) + firm if r["quote"]),
+            None)
         out.append(Row(
-            qid, info.titles.get(qid, qid), labels.get(q["outcome"], q["outcome"]),
-            q["outcome"], quote, words.rests_on_short(q["rests_on"]),
+            qid, info.titles.get(qid, qid), labels.get(q["outcome"], q["outcome"]), quote,
+            words.rests_on_short(q["rests_on"]),
             tuple(info.fact_labels.get(o["fact"], o["fact"]) for o in data["open_questions"]
                   if qid in o["affects"]),
             tuple(labels.get(o, o) for o in q["possible_outcomes"]),

@@ -134,9 +134,10 @@ def blocks(data: dict[str, Any], info: TextInfo, *, full: bool = False) -> list[
             panel(w)
     say()
 
-    _glance(data, info, say, out)
+    rows = glance.rows(data, info)
+    _glance(rows, data, info, say, out)
     if not full:
-        _summary(data, info, say, out)
+        _summary(rows, data, info, say, out)
         return out
     labels, list_labels = info.outcome_labels, info.list_labels
     for qid, heading in info.headings:
@@ -240,10 +241,11 @@ def _edition(rs: dict[str, Any], say: Any, full: bool) -> None:
         say(words.NO_NEWER_EDITION, 2)
 
 
-def _glance(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) -> None:
+def _glance(rows: list[glance.Row], data: dict[str, Any], info: TextInfo, say: Any,
+            out: list[Block]) -> None:
     """The conclusions at a glance (render/glance.py), one entry per question."""
     out.append(("text", [(words.GLANCE_HEADING, "bold underline")], 0))
-    for row in glance.rows(data, info):
+    for row in rows:
         out.append(("bullet", f"{row.title}: {row.outcome_words}", 2, "bold"))
         detail = f"rests on {row.rests_on} · open questions: {row.open_words}"
         out.append(("text", [(f"{row.quote_words} · ", ""), (detail, "dim")] if row.quote
@@ -252,11 +254,12 @@ def _glance(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) ->
     say()
 
 
-def _summary(data: dict[str, Any], info: TextInfo, say: Any, out: list[Block]) -> None:
+def _summary(rows: list[glance.Row], data: dict[str, Any], info: TextInfo, say: Any,
+             out: list[Block]) -> None:
     """Per question, the reasons that decide it with their cites; then the warnings not
     already at the top, and how to get the rest."""
     rs = data["ruleset"]
-    quoted = {row.qid: row.quote for row in glance.rows(data, info)}
+    quoted = {row.qid: row.quote for row in rows}
     for qid, heading in info.headings:
         q = data[qid]
         out.append(("text", [(heading, "bold underline")], 0))
