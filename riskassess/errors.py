@@ -53,7 +53,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = self.file
+        from riskassess.textcheck import printable
+
+        where = printable(self.file)  # a line end in a file's name must not start a line
         if self.line is not None:
             where += f":{self.line}"
             if self.column is not None:

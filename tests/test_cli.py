@@ -311,3 +311,25 @@ def test_the_installed_command_runs():
                           capture_output=True, text=True, cwd=ROOT, env=tool_env())
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["persecution"]["outcome"] == "qualifies"
+
+
+@pytest.mark.parametrize("command", [("examples", "run", "--all"), ("examples", "list"),
+                                     ("train", "--random", "--answers", "/dev/null")])
+def test_an_examples_folder_that_is_missing_or_empty_is_a_usage_error(cli, tmp_path, command):
+    """`examples run --all` on a folder that is not there used to print "0 passed, 0
+    failed" and exit 0 (a success a script would believe); train --random raised an
+    IndexError."""
+    for folder, said in ((tmp_path / "nowhere", "does not exist"),
+                         (tmp_path, "no scenarios in this folder")):
+        r = cli(*command, "--examples", str(folder))
+        assert r.code == 2, r
+        assert said in r.err and "Traceback" not in r.err
+
+
+def test_a_line_end_in_a_file_name_is_escaped_in_a_located_problem(cli, tmp_path):
+    folder = tmp_path / "two\nlines"
+    folder.mkdir()
+    (folder / "case.yaml").write_text("x: [\n", encoding="utf-8")
+    r = cli("evaluate", str(folder / "case.yaml"))
+    assert r.code == 3
+    assert "two\\nlines/case.yaml:2:1:" in r.err and "two\nlines" not in r.err

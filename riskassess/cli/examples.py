@@ -18,10 +18,22 @@ from riskassess.errors import ExitCode, OutOfScopeError, UsageError, UserError
 
 
 def _scenarios(examples: Optional[Path]):
+    """The scenarios of --examples (or the shipped ones); a folder that is missing, or
+    holds none, is a usage error rather than an empty list (which `examples run --all`
+    would report as "0 passed" and a success)."""
     from riskassess.law.ruleset import default_examples_dir
-    from riskassess.law.scenarios import load_scenarios
+    from riskassess.law.scenarios import SUFFIX, load_scenarios
+    from riskassess.textcheck import printable
 
-    return load_scenarios(examples or default_examples_dir())
+    folder = examples or default_examples_dir()
+    if not folder.is_dir():
+        raise UsageError(f"--examples {printable(str(folder))}: not a folder"
+                         + ("" if folder.exists() else " (it does not exist)"))
+    found = load_scenarios(folder)
+    if not found:
+        raise UsageError(f"--examples {printable(str(folder))}: no scenarios in this folder (a "
+                         f"scenario is a case file NAME.yaml with its NAME{SUFFIX})")
+    return found
 
 
 def examples_list(examples: ExamplesDir = None) -> None:
