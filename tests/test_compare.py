@@ -301,3 +301,14 @@ def test_the_same_edition_twice_changes_nothing_and_cites_nothing():
 def test_the_comparison_is_deterministic():
     assert compare("religious-objector", "2024-07-10", OLD, NEW) == \
         compare("religious-objector", "2024-07-10", OLD, NEW)
+
+
+@pytest.mark.parametrize("where", ["one", "caseload"])
+def test_an_edition_that_is_not_encoded_is_named_as_the_option_compare_has(where):
+    """compare has --editions, not --ruleset: the refusal names the option the user typed,
+    before any case is read."""
+    target = EXAMPLES / "draft-evader.yaml" if where == "one" else EXAMPLES
+    r = run_cli("compare", str(target), "--editions", "euaa-syria-2024", "no-such-edition")
+    assert r.code == 2
+    assert "--editions 'no-such-edition' is not an encoded edition" in r.err
+    assert "--ruleset" not in r.err

@@ -53,8 +53,13 @@ def compare(
     Example: riskassess compare caseload/ --editions euaa-syria-2024 euaa-syria-2025-12
     --summary-csv impact.csv"""
     from riskassess.assess.core import is_folder
+    from riskassess.law.editions import check_encoded
+    from riskassess.law.ruleset import default_rules_dir, load_catalog
 
     day = parse_today(today)
+    catalog, _ = load_catalog(rules_dir or default_rules_dir())
+    for wanted in editions:  # named as this command names them, before any case is read
+        check_encoded(catalog, wanted, "--editions")
     if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
         from riskassess.assess.caseload import compare_caseload
         from riskassess.render.comparison import describe_caseload
@@ -66,13 +71,11 @@ def compare(
             raise typer.Exit(impact.exit_code)
         return
     from riskassess.assess.core import assess_file
-    from riskassess.law.ruleset import default_rules_dir, load_catalog
     from riskassess.render.comparison import describe_comparison
 
     case = cases[0]
     first = assess_file(case, today=day, ruleset_id=editions[0], rules_dir=rules_dir)
     second = assess_file(case, today=day, ruleset_id=editions[1], rules_dir=rules_dir)
-    catalog, _ = load_catalog(rules_dir or default_rules_dir())
     titles = {e.id: e.title for e in catalog.editions}
     for line in describe_comparison(first.report, second.report, first.ruleset,
                                     second.ruleset, titles):

@@ -63,6 +63,16 @@ def all_in_force_on(catalog: Any, day: dt.date) -> list[Entry]:
 Picker = Callable[[list[Entry]], Entry]
 
 
+def check_encoded(catalog: Any, wanted: str, option: str = "--ruleset") -> None:
+    """Raise UsageError, naming `option`, when `wanted` is not an encoded edition."""
+    from riskassess.errors import UsageError
+
+    encoded = [e.id for e in catalog.editions if e.encoded]
+    if wanted not in encoded:
+        raise UsageError(f"{option} '{wanted}' is not an encoded edition "
+                         f"(encoded: {', '.join(encoded)})")
+
+
 def choose_edition(catalog: Any, day: dt.date, forced: str | None = None,
                    pick: Picker | None = None, *, can_force: bool = True) -> EditionChoice:
     """Pick the edition for `day` (or the forced one) and the date warnings it needs.
@@ -75,7 +85,7 @@ def choose_edition(catalog: Any, day: dt.date, forced: str | None = None,
     and UsageError for a forced id that is not an encoded edition. `can_force` says whether
     the command has a --ruleset option to advise (the interview has not: its questions
     come from the edition in force)."""
-    from riskassess.errors import EditionNotEncodedError, UsageError
+    from riskassess.errors import EditionNotEncodedError
 
     by_id = {e.id: e for e in catalog.editions}
     candidates = all_in_force_on(catalog, day)
@@ -86,10 +96,8 @@ def choose_edition(catalog: Any, day: dt.date, forced: str | None = None,
         current = (encoded_now or candidates or [None])[0]
     encoded = [e for e in catalog.editions if e.encoded]
     if forced is not None:
-        entry = by_id.get(forced)
-        if entry is None or not entry.encoded:
-            raise UsageError(f"--ruleset '{forced}' is not an encoded edition "
-                             f"(encoded: {', '.join(e.id for e in encoded)})")
+        check_encoded(catalog, forced)
+        entry = by_id[forced]
         selected_by: Literal["assessment_date", "forced"] = "forced"
     else:
         if current is None:
