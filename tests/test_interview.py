@@ -621,3 +621,26 @@ def test_a_refused_answer_that_clashes_with_another_is_refused_once_and_escaped(
             assert len([p for p in exc.problems if p.path == f"applicant.{key}"]) == 1
             said = refusal(exc, FACTS[f"applicant.{key}"])
         assert "\x1b" not in said and "\x07" not in said and "cannot be given" not in said
+
+
+def test_ctrl_c_at_the_final_replace_question_keeps_everything_and_exits_130(tmp_path):
+    """Ctrl-C at "replace it? [y/N]" used to count as "no" and exit 0, so a script took the
+    interview for finished. It is an interruption: the file stays as it was, the case file
+    is shown, the answers stay in the draft, and the exit code is 130."""
+    out = tmp_path / "case.yaml"
+    out.write_text(COMMENTED, encoding="utf-8")
+    child = spawn("--from", str(out), "-o", str(out))
+    child.timeout = 60
+    while child.expect([r"\napplicant\.(\w+): ", r"replace it"]) == 0:
+        child.expect("> ")
+        child.sendline("unknown")
+    child.expect(r"\[y/N\] ")
+    child.sendintr()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == ExitCode.INTERRUPTED, child.before
+    said = " ".join(child.before.split())
+    assert "not replaced" in said and "military_status: deserter" in said
+    assert "interview --from" in said
+    assert out.read_text(encoding="utf-8") == COMMENTED
+    assert (tmp_path / "case.yaml.draft").exists()

@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from riskassess.cli import streams
 from riskassess.cli.options import (
     ExamplesDir,
     complete_scenario,
@@ -244,7 +245,7 @@ def train(
                                  report.assessment_date.isoformat(), width))
     if given is None:
         try:
-            given = {item: training.ask(item, training.choices(out.ruleset)[item], input,
+            given = {item: training.ask(item, training.choices(out.ruleset)[item], streams.ask,
                                         lambda text: typer.echo(text, nl=False), vocab, width)
                      for item in training.items(vocab)}
         except EOFError:

@@ -11,6 +11,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from riskassess.cli import streams
 from riskassess.cli.options import (
     RulesDir,
     given_path,
@@ -123,7 +124,7 @@ def interview(
                       f"Every answer is kept in {draft} as you go (resume with --from "
                       f"{draft}).", width, hang=0), nl=False)
     try:
-        run(session, input, lambda text: typer.echo(text, nl=False), save=save, width=width)
+        run(session, streams.ask, lambda text: typer.echo(text, nl=False), save=save, width=width)
     except (EOFError, KeyboardInterrupt):
         kept = (f"your {len(session.answers)} answer(s) are kept in {draft}; resume with "
                 f"riskassess interview --from {draft}"
@@ -148,9 +149,16 @@ def interview(
                 f" (your {len(comments)} comment line(s) are carried over)" if comments
                 else "")
         try:
-            reply = input(f"{output} exists; replace it{kept}? [y/N] ")
-        except (EOFError, KeyboardInterrupt):
-            reply = ""
+            reply = streams.ask(f"{output} exists; replace it{kept}? [y/N] ")
+        except (EOFError, KeyboardInterrupt):  # stopped, not answered: nothing is replaced,
+            # the case file is shown and the answers stay in the draft, but the exit code
+            # says the interview did not end as asked (a script must not take it for done)
+            typer.echo("\nnot replaced; here is the case file instead:\n")
+            typer.echo(text, nl=False)
+            typer.echo(f"\ninterview interrupted; {output} was not replaced; your answers "
+                       f"are kept in {draft}; resume with riskassess interview --from "
+                       f"{draft} -o {output}", err=True)
+            raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         if not typed.yes(reply):
             typer.echo("not replaced; here is the case file instead:\n")
             typer.echo(text, nl=False)

@@ -99,3 +99,27 @@ def colour(stream: TextIO | None) -> bool:
         return stream is not None and stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def ask(prompt: str) -> str:
+    """`input(prompt)` that a Ctrl-C always stops. input() blocks in a read that a signal
+    arriving just before it does not interrupt: the Python handler is then left pending
+    until a line comes, and the prompt hangs (seen under load at the interview's last
+    question). At a terminal the line is waited for in short selects, between which the
+    handler runs; a pipe or a file is read by input() as before (its lines may already be
+    buffered, where a select on the descriptor would wait for ever)."""
+    stream = sys.stdin
+    try:
+        fd = stream.fileno()
+        waits = os.isatty(fd)
+    except (AttributeError, OSError, ValueError):
+        waits = False
+    if not waits:
+        return input(prompt)
+    import select
+
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    while not select.select([fd], [], [], 0.1)[0]:
+        pass  # a signal's handler runs here, between two selects
+    return input()
