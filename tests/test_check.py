@@ -163,7 +163,8 @@ def test_catalog_and_edition_must_agree(rules):
     r = run_cli("rules", "check", str(rules))
     assert r.code == ExitCode.FINDINGS
     assert "does not agree with editions.yaml on: in_force_from" in r.out
-    assert "checked euaa-syria-2024:" in r.err  # the other edition is still checked
+    assert "checked euaa-syria-2024," in r.err  # the other edition is still checked
+    assert "euaa-syria-2025-12 (not loaded" in r.err  # and the broken one is named as such
 
 
 def test_schema_error_in_the_catalog(rules):
@@ -222,3 +223,18 @@ def test_coverage_fails_when_a_rule_is_not_exercised(tmp_path):
     r = run_cli("rules", "coverage", "--examples", str(examples))
     assert r.code == ExitCode.FINDINGS
     assert "  NO risk.officer-rank-circumstance" in r.out
+
+
+def test_a_rule_file_listed_twice_is_one_error_and_the_summary_names_its_edition(rules):
+    """Listed twice, a rule file was read twice, and every rule in it was reported as a
+    repeated id (eight errors for one slip); the summary then named only the edition that
+    did load, as if the broken one had been checked and found clean."""
+    edition = rules / "euaa-syria-2024" / "edition.yaml"
+    edit(edition, "  - applicability.yaml\n", "  - applicability.yaml\n  - applicability.yaml\n")
+    r = run_cli("rules", "check", str(rules))
+    assert r.code == ExitCode.FINDINGS
+    lines = r.out.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert f"edition.yaml:{line_of(edition, 'applicability.yaml', last=True)}:" in lines[0]
+    assert "'applicability.yaml' is listed twice" in lines[0]
+    assert "euaa-syria-2024 (not loaded" in r.err and "1 error(s)" in r.err

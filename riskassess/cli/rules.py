@@ -111,7 +111,9 @@ def rules_check(
     elapsed = time.perf_counter() - start
     for finding in result.findings:
         typer.echo(str(finding))
-    typer.echo(f"checked {', '.join(result.editions) or 'no rule set'}: "
+    named = [*result.editions, *(f"{e} (not loaded: its errors are above)"
+                                 for e in result.unloaded)]
+    typer.echo(f"checked {', '.join(named) or 'no rule set'}: "
                f"{len(result.errors)} error(s), {len(result.warnings)} warning(s); "
                f"{result.cases} combinations in {elapsed:.2f} s", err=True)
     if result.errors:

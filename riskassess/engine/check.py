@@ -83,6 +83,7 @@ class Finding:
 class CheckResult:
     findings: list[Finding] = field(default_factory=list)
     editions: list[str] = field(default_factory=list)
+    unloaded: list[str] = field(default_factory=list)  # editions whose files did not load
     cases: int = 0  # combinations enumerated
     # the rule sets' files as checked (law/ruleset.py rule_set_files), when all loaded
     files: dict[str, str] = field(default_factory=dict)
@@ -118,6 +119,7 @@ def check_path(path: Path) -> CheckResult:
                 rs = ruleset_for(path, entry)
             except RuleSetError as exc:
                 result.findings += _from_problems(exc)
+                result.unloaded.append(entry.id)
                 broken = True
                 continue
             _check_ruleset(rs, result)

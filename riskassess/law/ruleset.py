@@ -584,7 +584,13 @@ def _load_ruleset(directory: Path, stamp: tuple) -> RuleSet:
     order = {q: i for i, q in enumerate(contract)}
     rule_docs = []
     rule_docs_all: list[Document] = []
+    listed: dict[str, int] = {}
     for fi, name in enumerate(edition.rule_files):
+        if name in listed:  # read once: a second reading would repeat every rule id in it
+            problems.append(edoc.problem(("rule_files", fi), f"'{name}' is listed twice "
+                                         f"(first as item {listed[name] + 1})"))
+            continue
+        listed[name] = fi
         if not (directory / name).is_symlink() and not (directory / name).exists():
             problems.append(edoc.problem(("rule_files", fi), f"'{name}' does not exist"))
             continue
