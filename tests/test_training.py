@@ -310,3 +310,11 @@ def test_the_quiz_and_the_interview_share_one_reader_of_answers():
     for typed in (value.upper(), f"  {value}  ", value.replace("_", " ").title()):
         assert parse(choice, typed) == value
         assert read_answer(single, list(choice.values), typed, VOCAB) == value
+
+
+def test_a_wrong_scenario_id_is_said_before_the_missing_terminal():
+    """Without a terminal, `train WRONG-ID` used to answer only that there is no terminal;
+    fixing that, the user then met the real error. The id is checked first."""
+    r = run_cli("train", "no-such-scenario")
+    assert r.code == 2
+    assert "no scenario 'no-such-scenario'" in r.err and "terminal" not in r.err

@@ -228,11 +228,11 @@ def train(
         out = assess_file(scenario.case_path, today=dt.date.today())
         given, _ = training.answers_from_document(doc, training.choices(out.ruleset),
                                                   out.ruleset.vocabulary)
-    else:
+    else:  # the scenario first: a wrong id is said as such, terminal or not
+        scenario = training.pick(scenarios, None if random_ else scenario_id, seed)
         if not sys.stdin.isatty():
             raise UsageError("train asks its questions at a terminal, and there is none; "
                              "to grade answers without one, pass --answers FILE")
-        scenario = training.pick(scenarios, None if random_ else scenario_id, seed)
         out = assess_file(scenario.case_path, today=dt.date.today())
     report = out.report
     from riskassess.law.case import given_facts
