@@ -333,3 +333,15 @@ def test_a_line_end_in_a_file_name_is_escaped_in_a_located_problem(cli, tmp_path
     r = cli("evaluate", str(folder / "case.yaml"))
     assert r.code == 3
     assert "two\\nlines/case.yaml:2:1:" in r.err and "two\nlines" not in r.err
+
+
+def test_output_dash_is_standard_output_not_a_file_named_dash(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    case = str(EXAMPLES / "draft-evader.yaml")
+    plain = cli("evaluate", case, "--today", "2026-12-01")
+    dashed = cli("evaluate", case, "--today", "2026-12-01", "-o", "-")
+    assert dashed.code == 0 and dashed.out == plain.out and dashed.out
+    assert not (tmp_path / "-").exists()
+    binary = cli("evaluate", case, "-f", "docx", "-o", "-")
+    assert binary.code == 2 and "needs --output FILE" in binary.err
+    assert not (tmp_path / "-").exists()

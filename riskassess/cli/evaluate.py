@@ -30,8 +30,9 @@ def evaluate(
         "--format", "-f", show_default=False, help=formats.format_help())] = None,
     output: Annotated[Optional[str], typer.Option(
         "--output", "-o", metavar="<path>", show_default=False, parser=given_name,
-        help="Write to this regular file (atomically) instead of standard output; required "
-             "for docx and pdf. For documents of a batch (-f markdown, html, docx, ...): a folder, "
+        help="Write to this regular file (atomically) instead of standard output ('-': "
+             "standard output); required for docx and pdf. For documents of a batch (-f "
+             "markdown, html, docx, ...): a folder, "
              "FOLDER/ (made if missing, inside an existing folder), that gets one document "
              "per case, named after its case file.")] = None,
     force: Annotated[bool, typer.Option(
@@ -81,6 +82,8 @@ def evaluate(
     from riskassess.assess.core import assess_file, is_folder
 
     fmt = formats.get(format) if format is not None else None
+    if output == "-":  # the usual spelling of standard output (it wrote a file named "-")
+        output = None
     many = len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None
     # An output written as a folder (ending in /) or naming one is where a batch of
     # documents goes; it has no extension to take a format from, so -f must say.
