@@ -295,3 +295,28 @@ def test_ctrl_c_while_the_command_line_starts_is_said_once(tmp_path):
                 said.strip().splitlines() != ["interrupted"]:
             wrong.append(f"{delay} s: exit {proc.returncode}, said {said[-200:]!r}")
     assert not wrong, "\n".join(wrong)
+
+
+def test_a_worker_killed_from_outside_stops_the_batch_with_a_message_not_a_traceback(
+        caseload, tmp_path):
+    """The out-of-memory killer (or kill -9) ending one worker used to give exit 70, "an
+    internal error (a bug)", with a traceback. It is said as what it is, with exit 6, and
+    the output file is left as it was."""
+    out = tmp_path / "r.jsonl"
+    out.write_bytes(BEFORE["r.jsonl"])
+    proc = start("evaluate", str(caseload), "-f", "jsonl", "--jobs", "2", "-o", str(out), "--force",
+                 *TODAY, cwd=tmp_path)
+    wait_for_parts(tmp_path, 1, proc=proc)
+    workers: list[int] = []
+    end = time.monotonic() + 30
+    while not workers and time.monotonic() < end and proc.poll() is None:
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        workers = [int(p) for p in children.read_text().split()] if children.exists() else []
+        time.sleep(0.01)
+    assert workers, "no worker seen: the batch ended too soon (make it bigger: N)"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = proc.communicate(timeout=60)
+    said = err.decode("utf-8", "replace")
+    assert proc.returncode == 6, said
+    assert "killed by SIGKILL" in said and "Traceback" not in said
+    assert out.read_bytes() == BEFORE["r.jsonl"] and not parts(tmp_path)

@@ -201,6 +201,21 @@ class _Workers:
         if os.WIFSIGNALED(status) and os.WTERMSIG(status) in (signal.SIGTERM, signal.SIGHUP,
                                                                signal.SIGINT):
             raise Interrupted(os.WTERMSIG(status))  # sent to the workers, not to this one
+        if os.WIFSIGNALED(status):  # killed from outside (the system's out-of-memory killer,
+            # kill -9): not a bug of the tool and not the case's fault, so said, not traced
+            from riskassess.errors import OutputError
+
+            number = os.WTERMSIG(status)
+            try:
+                name = signal.Signals(number).name
+            except ValueError:
+                name = f"signal {number}"
+            raise OutputError(
+                f"a worker of the batch was killed by {name}"
+                + (" (often the system running out of memory)" if number == signal.SIGKILL
+                   else "")
+                + "; the batch stopped: no --output file or summary was changed (lines "
+                  "already printed stay); run it again, with --jobs 1 to use less memory")
         raise RuntimeError(f"a worker of the batch ended unexpectedly (status {status})")
 
     def stop(self) -> None:
