@@ -139,7 +139,7 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         doc = parse_yaml_text(sub.yaml_source(), "form")
         case_from_document(doc, vocab)
     except CaseFileError as exc:
-        problems += field_problems(exc, vocab)
+        problems += field_problems(exc, vocab, sub)
     if problems:
         return page(app, request, values=sub.values, status=422, summary=problems)
     try:
