@@ -173,11 +173,16 @@ def test_problems_are_shown_at_their_fields_and_nothing_typed_is_lost(browser_cl
     assert r.status_code == 422 and "no such action" in r.text
 
 
-def test_out_of_scope_is_said_at_the_top(browser_client):
+def test_out_of_scope_is_said_at_the_country_field(browser_client):
     r = post(browser_client, [("csrf", browser_client.csrf),
                                        ("applicant.country_of_origin", "af")])
     assert r.status_code == 422 and "outside the guidance" in r.text
     assert 'value="af"' in r.text
+    # at the field, and in the summary as a link to it
+    error = re.search(r'<p class="field-error" id="f-applicant-country-of-origin-error">.*?</p>',
+                      r.text).group(0)
+    assert "outside the guidance" in error
+    assert '<a href="#f-applicant-country-of-origin">' in r.text
 
 
 def test_a_forced_edition_warns_in_the_page(browser_client):
