@@ -121,8 +121,13 @@ def test_a_form_with_errors_and_result_pages_reflow(server, page):
 
 
 def test_the_glance_keeps_its_table_and_names_each_value_when_stacked(server, page):
-    page.goto(f"{server.base}/?example=religious-objector")
+    page.goto(f"{server.base}/?example=rank-unknown-deserter")
     submit(page)
+    # a wide window keeps the table, its words whole (a question's one-word title on one line)
+    titles = page.locator(".conclusions .glance-table th[scope=row] a")
+    assert titles.count() == len(VOCAB.questions)
+    assert titles.evaluate_all("as => as.map(a => a.getClientRects().length)") == [
+        1] * len(VOCAB.questions)
     page.set_viewport_size({"width": 320, "height": 900})
     table = page.locator(".conclusions table.glance-table")
     # still a table to a screen reader: a row per question, a cell per column
