@@ -385,3 +385,19 @@ def test_a_refusal_the_reader_gives_is_shown_at_its_field():
         parse_yaml_text(broken, "form")
     assert [name for name, _ in field_problems(exc.value, VOCAB, sub)] == [
         "applicant.role_and_unit"]
+
+
+def test_characters_beyond_the_bmp_where_they_are_not_allowed_are_refused_at_the_field(
+        browser_client):
+    c = browser_client
+    r = post(c, [("csrf", c.csrf), ("case_id", "REF-\U0001F600"),
+                 ("applicant.desertion_date", "2019-\U00020BB7"),
+                 ("applicant.country_of_origin", "S\U0001F600"),
+                 ("applicant.role_and_unit", ASTRAL)])
+    assert r.status_code == 422
+    summary = r.text.split('<div class="error-summary"')[1].split("</div>")[0]
+    for fid in ("f-case-id", "f-applicant-desertion-date", "f-applicant-country-of-origin"):
+        assert f'id="{fid}-error"' in r.text and f'<a href="#{fid}">' in summary, fid
+    assert summary.count("<li>") == 3  # nothing at the top, nothing about the free text
+    assert 'id="f-applicant-role-and-unit-error"' not in r.text
+    assert ASTRAL in html.unescape(r.text) and "REF-\U0001F600" in html.unescape(r.text)
