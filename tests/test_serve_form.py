@@ -173,11 +173,16 @@ def test_problems_are_shown_at_their_fields_and_nothing_typed_is_lost(browser_cl
     assert r.status_code == 422 and "no such action" in r.text
 
 
-def test_out_of_scope_is_said_at_the_top(browser_client):
+def test_out_of_scope_is_said_at_the_country_field(browser_client):
     r = post(browser_client, [("csrf", browser_client.csrf),
                                        ("applicant.country_of_origin", "af")])
     assert r.status_code == 422 and "outside the guidance" in r.text
     assert 'value="af"' in r.text
+    # at the field, and in the summary as a link to it
+    error = re.search(r'<p class="field-error" id="f-applicant-country-of-origin-error">.*?</p>',
+                      r.text).group(0)
+    assert "outside the guidance" in error
+    assert '<a href="#f-applicant-country-of-origin">' in r.text
 
 
 def test_a_forced_edition_warns_in_the_page(browser_client):
@@ -311,3 +316,88 @@ def test_a_downloaded_case_file_reads_back_whatever_was_typed(browser_client, tm
     back = run_cli("evaluate", str(saved), "-f", "json", "--today", TODAY)
     assert back.code == 0, back.err
     assert read_yaml_file(saved).data["applicant"]["role_and_unit"] == typed
+
+
+# Characters beyond the Basic Multilingual Plane: an emoji, and a CJK ideograph of a name
+# (U+20BB7, the "tsuchi-yoshi" of Japanese family names) that no shipped font draws.
+ASTRAL = "Unit \U00020BB7\u91ce of \u738b\u5c0f\u660e \U0001F600"
+
+
+def test_characters_beyond_the_bmp_are_kept_in_the_page_and_every_download(browser_client,
+                                                                           tmp_path):
+    import zipfile
+
+    from pypdf import PdfReader
+
+    c = browser_client
+    fields = [("csrf", c.csrf), ("case_id", "ASTRAL-1"), ("assessment_date", "2024-06-01"),
+              ("applicant.role_and_unit", ASTRAL), ("applicant.time_served", "\U0001F600")]
+    page = post(c, fields + [("action", "assess")])
+    assert page.status_code == 200, page.text[:3000]
+    assert ASTRAL in html.unescape(page.text.split('<article class="report-body"')[1])
+    # the case file reads back as typed, and the command line assesses it
+    yaml = post(c, fields + [("action", "yaml")])
+    assert yaml.status_code == 200
+    saved = tmp_path / "case.yaml"
+    saved.write_bytes(yaml.content)
+    assert read_yaml_file(saved).data["applicant"]["role_and_unit"] == ASTRAL
+    assert run_cli("evaluate", str(saved), "-f", "json", "--today", TODAY).code == 0
+    md = post(c, fields + [("action", "markdown")])
+    assert md.status_code == 200 and ASTRAL in md.content.decode("utf-8")
+    docx = post(c, fields + [("action", "docx")])
+    assert docx.status_code == 200
+    (tmp_path / "a.docx").write_bytes(docx.content)
+    with zipfile.ZipFile(tmp_path / "a.docx") as z:
+        assert ASTRAL in z.read("word/document.xml").decode("utf-8")
+    pdf = post(c, fields + [("action", "pdf")])
+    assert pdf.status_code == 200
+    (tmp_path / "a.pdf").write_bytes(pdf.content)
+    pages = [" ".join(p.extract_text().split()) for p in PdfReader(tmp_path / "a.pdf").pages]
+    # the ideograph no font has is named under the header; the rest is drawn
+    assert "U+20BB7 CJK UNIFIED IDEOGRAPH-20BB7" in pages[0]
+    assert "\u91ce of \u738b\u5c0f\u660e" in " ".join(pages)
+    # the HTML document (the API's, from the case file the form gave)
+    r = httpx.post(c.base_url.join("/v1/assessments"), params={"format": "html"},
+                   content=yaml.content, headers={"content-type": "application/yaml"},
+                   timeout=60)
+    assert r.status_code == 200 and ASTRAL in html.unescape(r.text)
+
+
+def test_a_refusal_the_reader_gives_is_shown_at_its_field():
+    """The reader names a line, not a key: the line of the form's case file is its field."""
+    from riskassess.errors import CaseFileError
+    from riskassess.io.reader import parse_yaml_text
+    from riskassess.serve.form import field_problems, read_form
+
+    sub = read_form(VOCAB, {"applicant.role_and_unit": [ASTRAL],
+                            "applicant.prior_measures": ["listed"],
+                            "applicant.prior_measures:item": ["a", "b"]})
+    source = sub.yaml_source()
+    assert source.isascii() and "\\U00020bb7" in source
+    assert parse_yaml_text(source, "form").data["applicant"]["role_and_unit"] == ASTRAL
+    lines = source.splitlines()
+    at = {sub.field_at_line(n) for n, line in enumerate(lines, 1) if "role_and_unit" in line}
+    assert at == {"applicant.role_and_unit"}
+    item = next(n for n, line in enumerate(lines, 1) if line.strip() == '"b"')
+    assert sub.field_at_line(item) == "applicant.prior_measures"
+    broken = source.replace("\\U00020bb7", "\\ud842\\udfb7")  # JSON's escape, which YAML refuses
+    with pytest.raises(CaseFileError) as exc:
+        parse_yaml_text(broken, "form")
+    assert [name for name, _ in field_problems(exc.value, VOCAB, sub)] == [
+        "applicant.role_and_unit"]
+
+
+def test_characters_beyond_the_bmp_where_they_are_not_allowed_are_refused_at_the_field(
+        browser_client):
+    c = browser_client
+    r = post(c, [("csrf", c.csrf), ("case_id", "REF-\U0001F600"),
+                 ("applicant.desertion_date", "2019-\U00020BB7"),
+                 ("applicant.country_of_origin", "S\U0001F600"),
+                 ("applicant.role_and_unit", ASTRAL)])
+    assert r.status_code == 422
+    summary = r.text.split('<div class="error-summary"')[1].split("</div>")[0]
+    for fid in ("f-case-id", "f-applicant-desertion-date", "f-applicant-country-of-origin"):
+        assert f'id="{fid}-error"' in r.text and f'<a href="#{fid}">' in summary, fid
+    assert summary.count("<li>") == 3  # nothing at the top, nothing about the free text
+    assert 'id="f-applicant-role-and-unit-error"' not in r.text
+    assert ASTRAL in html.unescape(r.text) and "REF-\U0001F600" in html.unescape(r.text)

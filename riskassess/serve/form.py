@@ -14,6 +14,7 @@ HTML only, rendered on the server: it works without JavaScript.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -29,6 +30,14 @@ ENVELOPE = ("case_id", "assessment_date", "ruleset")
 DOWNLOADS = tuple((f.name, f.form_button) for f in formats.FORMATS if f.form_button)
 ACTIONS = ("assess", *(name for name, _ in DOWNLOADS), "yaml")
 MAX_FIELDS = 1_000
+# what yaml_source writes as an escape: anything but printable ASCII and the line breaks
+# of its own layout
+_NOT_ASCII = re.compile(r"[^\n\x20-\x7e]")
+
+
+def _escape(m: re.Match) -> str:
+    code = ord(m.group())
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
 
 
 @dataclass(frozen=True)
@@ -104,9 +113,28 @@ class Submitted:
     problems: list[tuple[str | None, str]]  # (field name or None, message)
 
     def yaml_source(self) -> str:
-        """The case file as text for the reader (JSON is YAML): the positions it gives
-        are not shown, since problems are shown at their fields."""
-        return json.dumps(self.data, indent=1, ensure_ascii=True) + "\n"
+        """The case file as text for the reader (JSON is YAML), in ASCII: every other
+        character is an escape, `\\uXXXX` in the Basic Multilingual Plane and `\\UXXXXXXXX`
+        beyond it (emoji, rare CJK ideographs). JSON's own escape for those, a pair of
+        surrogates, is refused by YAML, which took a name such as U+20BB7 for a syntax
+        error. Each value is on a line of its own, so a line the reader names is a field
+        (`field_at_line`)."""
+        text = json.dumps(self.data, indent=1, ensure_ascii=False) + "\n"
+        return _NOT_ASCII.sub(_escape, text)
+
+    def field_at_line(self, line: int | None) -> str | None:
+        """The dotted name of the value on `line` of `yaml_source` (1-based): its layout
+        indents each level by one space, and an item of a list is its list's."""
+        keys: list[str] = []
+        for number, text in enumerate(self.yaml_source().splitlines(), 1):
+            depth = len(text) - len(text.lstrip(" "))
+            del keys[max(depth - 1, 0):]
+            m = re.match(r' *"((?:[^"\\]|\\.)*)": ', text)
+            if m:
+                keys.append(json.loads(f'"{m.group(1)}"'))
+            if number == line:
+                return ".".join(keys) or None
+        return None
 
 
 def read_form(vocab, form: dict[str, list[str]]) -> Submitted:
@@ -162,12 +190,17 @@ def read_form(vocab, form: dict[str, list[str]]) -> Submitted:
     return Submitted(values, data, values["ruleset"] or None, action, problems)
 
 
-def field_problems(exc: CaseFileError, vocab) -> list[tuple[str | None, str]]:
-    """The case model's problems, each at the form field of its key path."""
+def field_problems(exc: CaseFileError, vocab,
+                   sub: Submitted | None = None) -> list[tuple[str | None, str]]:
+    """The reader's and the case model's problems, each at the form field of its key
+    path, or else of its line in `sub`'s case file (the reader names no key)."""
     names = {*vocab.facts, "case_id", "assessment_date"}
     out: list[tuple[str | None, str]] = []
     for p in exc.problems:
         name = _field_of(p, names)
+        if name is None and sub is not None and p.line is not None:
+            at = sub.field_at_line(p.line)
+            name = at if at in names else None
         out.append((name, p.message))
     return out
 

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from riskassess import __version__
-from riskassess.errors import CaseFileError, EditionNotEncodedError, UserError
+from riskassess.errors import CaseFileError, EditionNotEncodedError, OutOfScopeError, UserError
 from riskassess.serve.form import (
     DOWNLOADS,
     Field,
@@ -139,7 +139,7 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         doc = parse_yaml_text(sub.yaml_source(), "form")
         case_from_document(doc, vocab)
     except CaseFileError as exc:
-        problems += field_problems(exc, vocab)
+        problems += field_problems(exc, vocab, sub)
     if problems:
         return page(app, request, values=sub.values, status=422, summary=problems)
     try:
@@ -151,10 +151,11 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         found = [("assessment_date", f"{why.title}: {p.message}") for p in exc.problems]
         found.append(("ruleset", "to assess under an encoded edition anyway, choose it here"))
         return page(app, request, values=sub.values, status=422, summary=found)
-    except UserError as exc:  # out of scope: said at the top
+    except UserError as exc:  # out of scope: said at the field the scope reads
         why = refused(exc, read=True)
+        at = vocab.scope.fact if isinstance(exc, OutOfScopeError) else None
         return page(app, request, values=sub.values, status=422,
-                    summary=[(None, f"{why.title}: {p.message}") for p in exc.problems])
+                    summary=[(at, f"{why.title}: {p.message}") for p in exc.problems])
     if sub.action != "assess":
         return _download(render(outcome, sub.action))
     return page(app, request, values=sub.values, outcome=outcome, document=document)
