@@ -203,15 +203,22 @@ def container_args(secrets: Path, audit: Path) -> list[str]:
     return [*out, "--host", "127.0.0.1", "--port", "0"]
 
 
-def check_served(server: Server, cache: Path, before: dict) -> None:
-    with httpx.Client(base_url=server.base, timeout=30) as client:
+def check_served(server: Server, cache: Path, before: dict, audit: Path) -> None:
+    """Healthy by the image's own check, the tokens file in force, an assessment in the
+    audit trail, stopped by SIGTERM with exit 0, and nothing written into the cache."""
+    token = {"authorization": "Bearer a-long-enough-deploy-token-0123"}
+    with httpx.Client(base_url=server.base, timeout=60) as client:
         assert client.get("/healthz").status_code == 200
-        assert client.get("/v1/rulesets").status_code == 401  # the tokens file is in force
-        ok = client.get("/v1/rulesets",
-                        headers={"authorization": "Bearer a-long-enough-deploy-token-0123"})
-        assert ok.status_code == 200
+        assert client.get("/v1/rulesets").status_code == 401
+        assert client.get("/v1/rulesets", headers=token).status_code == 200
+        case = (ROOT / "examples" / "religious-objector.yaml").read_bytes()
+        done = client.post("/v1/assessments", content=case,
+                           headers={**token, "content-type": "application/yaml"})
+        assert done.status_code == 200
     assert run_healthcheck(f"{server.base}/healthz").returncode == 0
     assert server.stop() == 0  # STOPSIGNAL
+    [trail] = audit.iterdir()
+    assert trail.read_text(encoding="utf-8").count("\n") >= 1
     assert snapshot(cache) == before, "the service wrote into the image's cache"
 
 
@@ -231,7 +238,7 @@ def test_served_with_the_images_arguments_secrets_and_cache(tmp_path, secrets):
     audit.mkdir(mode=0o700)
     server = Server(*container_args(secrets, audit),
                     env={"RISKASSESS_CACHE_DIR": str(cache)})
-    check_served(server, cache, before)
+    check_served(server, cache, before, audit)
 
 
 # ------------------------------------------------- the install steps, outside a container
