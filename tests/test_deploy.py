@@ -167,6 +167,35 @@ def test_the_healthcheck_passes_on_a_live_service_and_fails_on_a_stopped_one():
     assert run_healthcheck(f"{server.base}/healthz").returncode != 0
 
 
+def test_the_healthcheck_speaks_tls_when_told(tmp_path):
+    """With --tls-cert, RISKASSESS_HEALTH_URL=https://... (deploy/README.md): the check
+    passes on the service's self-signed certificate, and plain http on it fails."""
+    if "--tls-cert" not in serve_options():
+        pytest.skip("riskassess serve has no --tls-cert yet")
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl to make a certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "2", "-subj", "/CN=riskassess.test"],
+                   check=True, capture_output=True, timeout=60)
+    key.chmod(0o600)
+    proc = subprocess.Popen([*TOOL, "serve", "--port", "0", "--tls-cert", str(cert),
+                             "--tls-key", str(key)], stdin=subprocess.DEVNULL,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=tool_env())
+    try:
+        base = listening(proc)
+        assert base and base.startswith("https://"), "the TLS server did not start"
+        assert run_healthcheck(f"{base}/healthz").returncode == 0
+        plain = base.replace("https://", "http://")
+        assert run_healthcheck(f"{plain}/healthz").returncode != 0
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(60) == 0
+
+
 @pytest.fixture
 def secrets(tmp_path: Path):
     """The tokens and the session secret as a container gets them: read-only files in a
@@ -264,7 +293,7 @@ def listening(proc: subprocess.Popen, wait: float = 120) -> str | None:
 
     def read() -> None:
         for line in proc.stderr:
-            m = re.search(r"listening on (http://\S+?)/ ", line)
+            m = re.search(r"listening on (https?://\S+?)/ ", line)
             if m and not found:
                 found.append(m.group(1))
                 ready.set()
