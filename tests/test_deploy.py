@@ -211,6 +211,26 @@ def secrets(tmp_path: Path):
     folder.chmod(0o700)
 
 
+@pytest.fixture
+def cache(tmp_path: Path):
+    """RISKASSESS_CACHE_DIR of the image: empty, private (made writable again at the end,
+    for pytest to remove)."""
+    folder = tmp_path / "cache"
+    folder.mkdir(mode=0o700)
+    yield folder
+    folder.chmod(0o700)
+
+
+def read_only(cache: Path) -> dict[str, tuple[int, int]]:
+    """Make the cache read-only as the image's root file system is (a folder of 0500,
+    files of 0400: what the cache still trusts), and note its files, to compare after;
+    the comparison is what holds for root, whom modes do not stop."""
+    for f in cache.iterdir():
+        f.chmod(0o400)
+    cache.chmod(0o500)
+    return snapshot(cache)
+
+
 def snapshot(folder: Path) -> dict[str, tuple[int, int]]:
     return {str(p.relative_to(folder)): (p.stat().st_size, p.stat().st_mtime_ns)
             for p in sorted(folder.rglob("*"))}
@@ -251,18 +271,16 @@ def check_served(server: Server, cache: Path, before: dict, audit: Path) -> None
     assert snapshot(cache) == before, "the service wrote into the image's cache"
 
 
-def test_served_with_the_images_arguments_secrets_and_cache(tmp_path, secrets):
+def test_served_with_the_images_arguments_secrets_and_cache(tmp_path, secrets, cache):
     """As the container runs it: the image's ENTRYPOINT arguments, the secrets from
     read-only files, the cache filled by the image's own step and never written after."""
     needs_secret_options()
-    cache = tmp_path / "cache"
-    cache.mkdir(mode=0o700)
     warm = next(a for a in the("RUN") if "riskassess evaluate" in a)
     example = re.search(r"evaluate (\S+)", warm).group(1)
     done = subprocess.run([*TOOL, "evaluate", str(ROOT / example)], capture_output=True,
                           env=tool_env(RISKASSESS_CACHE_DIR=str(cache)), timeout=300)
     assert done.returncode == 0 and any(cache.glob("*.pickle"))
-    before = snapshot(cache)
+    before = read_only(cache)
     audit = tmp_path / "log"
     audit.mkdir(mode=0o700)
     server = Server(*container_args(secrets, audit),
@@ -305,7 +323,7 @@ def listening(proc: subprocess.Popen, wait: float = 120) -> str | None:
 
 
 @pytest.mark.slow
-def test_the_images_install_steps_run_offline(tmp_path, secrets):
+def test_the_images_install_steps_run_offline(tmp_path, secrets, cache):
     """The Containerfile's COPY steps and its RUN steps that use the venv, run as written
     in a fresh folder; pip offline, from RISKASSESS_WHEELHOUSE (a folder made once with
     `pip wheel -w DIR . hatchling`): a test reaches no network. Then the service of that
@@ -316,8 +334,6 @@ def test_the_images_install_steps_run_offline(tmp_path, secrets):
                     "`pip wheel -w DIR . hatchling` and set RISKASSESS_WHEELHOUSE=DIR")
     work = tmp_path / "opt-riskassess"
     work.mkdir()
-    cache = tmp_path / "cache"
-    cache.mkdir(mode=0o700)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV"))}
     env.update(PIP_NO_INDEX="1", PIP_FIND_LINKS=wheels, PIP_CONFIG_FILE=os.devnull,
                RISKASSESS_CACHE_DIR=str(cache), PATH=f"{work}/.venv/bin:{env['PATH']}")
@@ -332,7 +348,7 @@ def test_the_images_install_steps_run_offline(tmp_path, secrets):
             ran += 1
     assert ran >= 2  # the install and the first assessment
     assert any(cache.glob("*.pickle")) and any(cache.glob("checked-*"))
-    before = snapshot(cache)
+    before = read_only(cache)
     fresh = [str(work / ".venv" / "bin" / "python"), "-P", "-m", "riskassess"]
     known = subprocess.run([*fresh, "serve", "--help"], capture_output=True, text=True,
                            env={**env, "COLUMNS": "200"}, timeout=120).stdout
