@@ -153,12 +153,6 @@ def allowed_hosts(host: str, extra: list[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def bearer_ok(authorization: str, token: str) -> bool:
-    """Whether an Authorization header's value is `Bearer TOKEN`."""
-    scheme, _, given = authorization.partition(" ")
-    return scheme.lower() == "bearer" and same_secret(given.strip(), token)
-
-
 # ------------------------------------------------------ sessions, CSRF and Origin
 
 
