@@ -99,6 +99,9 @@ def read_tokens(path: Path) -> tuple[dict[str, str], list[str]]:
         tokens[name], first_line[name], seen[key] = token, n, n
     if problems:
         raise UsageError("the tokens file has problems:\n  " + "\n  ".join(problems))
+    if not tokens:
+        warnings.append(f"{path}: the tokens file names no token: only --token, if given, "
+                        "is accepted until it does")
     return tokens, warnings
 
 
