@@ -139,6 +139,7 @@ class Keyring:
                  single: str | None = None):
         self.path, self.single = path, single
         self.tokens = self._merged(tokens)
+        self.digests = {name: _digest(token) for name, token in self.tokens.items()}
 
     def _merged(self, tokens: dict[str, str]) -> dict[str, str]:
         out = dict(tokens)
@@ -163,15 +164,16 @@ class Keyring:
         except UsageError as exc:
             return (f"{exc}\nthe tokens file was not reloaded: the {len(self.tokens)} "
                     "tokens in use are kept")
-        self.tokens = merged  # one assignment: a request sees the old set or the new
+        digests = {name: _digest(token) for name, token in merged.items()}
+        self.tokens, self.digests = merged, digests  # a request may see the old or the new
         return "\n".join([*warnings, f"the tokens file was reloaded: {len(merged)} tokens"])
 
     def match(self, given: str) -> str | None:
         """The name of the token given, or None; every token is compared, in time
         independent of where they differ."""
-        found = None
-        for name, token in self.tokens.items():
-            if same_secret(given, token):
+        found, given_digest = None, _digest(given)
+        for name, digest in self.digests.items():  # hashed once, at loading
+            if hmac.compare_digest(given_digest, digest):
                 found = name
         return found
 
@@ -182,8 +184,8 @@ class Keyring:
         return name if scheme.lower() == "bearer" else None
 
     def fingerprint(self, name: str) -> bytes | None:
-        token = self.tokens.get(name)
-        return None if token is None else _digest(token)
+        """What a session's signature covers of its token (None: no such token now)."""
+        return self.digests.get(name)
 
 
 def same_secret(given: str, expected: str) -> bool:
