@@ -352,3 +352,18 @@ def test_over_https_the_host_names_an_allowed_name_on_443_or_the_local_port(tls_
         assert r.status_code == 400 and "host-not-allowed" in r.text, base
     r = tls_app("http://rafiki.example:8765").get("/healthz")
     assert r.status_code == 200 and "strict-transport-security" not in r.headers
+
+
+def test_a_bad_secret_file_is_refused_and_a_tokens_file_counts_as_a_token(tmp_path):
+    short = tmp_path / "short"
+    short.write_text("x" * 31)
+    for path, said in ((short, "it holds 31 bytes; at least 32 are needed"),
+                       (tmp_path, "not a regular file"),
+                       (tmp_path / "absent", "cannot read it")):
+        r = run_cli("serve", "--port", "0", "--secret-file", str(path))
+        assert r.code == ExitCode.USAGE and f"--secret-file {path}: {said}" in r.err, r.err
+    # another machine may reach it: a tokens file is a token (the address is not ours)
+    tokens = tokens_file(tmp_path, f"alice: {ALICE}\n")
+    r = run_cli("serve", "--host", "192.0.2.7", "--port", "0", "--tokens-file", str(tokens))
+    assert r.code == ExitCode.USAGE and "not a loopback address" not in r.err, r.err
+    assert "cannot listen on 192.0.2.7" in r.err
