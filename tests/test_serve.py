@@ -386,6 +386,8 @@ def test_token_rules():
                 body = problem(r, 401)
                 assert r.headers["www-authenticate"].startswith("Bearer")
                 assert body["type"].endswith(":unauthorized")
+            # (each wrong token counts against this address: see test_serve_auth.py)
+            for headers in ({}, {"authorization": "Bearer wrong"}):
                 problem(c.get("/v1/rulesets", headers=headers), 401)
                 problem(c.get("/openapi.json", headers=headers), 401)
             auth = {"authorization": f"Bearer {TOKEN}"}
@@ -398,7 +400,7 @@ def test_token_rules():
             csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
             r = c.post("/login", data={"csrf": csrf, "token": "wrong"},
                        headers={"origin": s.base})
-            assert r.status_code == 401 and "not the service's token" in r.text
+            assert r.status_code == 401 and "not a token of this service" in r.text
             r = c.post("/login", data={"csrf": csrf, "token": TOKEN},
                        headers={"origin": s.base})
             assert r.status_code == 303

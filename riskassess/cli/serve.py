@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -37,6 +38,25 @@ def serve(
                                    "included.")] = 30.0,
     open_form: Annotated[bool, typer.Option(
         "--open", help="Open the form in this machine's web browser.")] = False,
+    tokens_file: Annotated[Optional[Path], typer.Option(
+        "--tokens-file", show_default=False,
+        help="Named tokens, one 'name: token' a line (each at least 16 characters; # "
+             "starts a comment): every request but /healthz needs one of them, and the "
+             "form's sign-in names its session after the token's name. SIGHUP reads the "
+             "file again (a line removed revokes that token and ends its sessions).")] = None,
+    secret_file: Annotated[Optional[Path], typer.Option(
+        "--secret-file", show_default=False,
+        help="A file of at least 32 random bytes, the key of the form's sessions and "
+             "CSRF tokens: give the same file to every copy of the service behind one "
+             "address. Without it, a key is made at each start.")] = None,
+    session_minutes: Annotated[int, typer.Option(
+        "--session-minutes", min=1, max=10080,
+        help="Minutes a sign-in of the form lasts.")] = 480,
+    audit_log: Annotated[Optional[Path], typer.Option(
+        "--audit-log", show_default=False,
+        help="Append one JSON line per assessment (who, when, case reference, edition, "
+             "outcomes, the report's sha256: never a fact), sign-in, sign-out and refused "
+             "token to this file (created 0600).")] = None,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
@@ -53,7 +73,9 @@ def serve(
     stopped = run_service(host=host, port=port, rules_dir=rules_dir, token=token,
                           allow_host=allow_host or [], max_concurrent=max_concurrent,
                           timeout=timeout, open_form=open_form,
-                          today=parse_today(today) if today is not None else None)
+                          today=parse_today(today) if today is not None else None,
+                          tokens_file=tokens_file, secret_file=secret_file,
+                          session_minutes=session_minutes, audit_log=audit_log)
     if stopped == signal.SIGINT:
         sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))

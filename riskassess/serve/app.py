@@ -18,6 +18,7 @@ fact: only the client address, method, path, status and time. runner.py starts u
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
 
 from starlette.applications import Starlette
@@ -26,16 +27,21 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from riskassess.serve.audit import assessment_fields, pretty_report
 from riskassess.serve.guard import (
     SESSION_COOKIE,
     Guard,
     Settings,
     check_origin,
+    client_of,
     csrf_ok,
     csrf_pair,
-    same_secret,
-    session_value,
+    end_session,
+    principal,
+    session_cookie,
+    set_cookie,
     signed_in,
+    too_many,
 )
 from riskassess.serve.responses import (
     Slots,
@@ -88,6 +94,7 @@ class App:
             done = await self._bounded(ticket, deadline, self._assess, raw, kind, fmt, ruleset)
         finally:
             ticket.drop()
+        self.audited_answer(request, done, fmt, "api")
         return answer(done)
 
     def _assess(self, raw: bytes, kind: str, fmt: str, ruleset: str | None) -> Answer:
@@ -182,17 +189,81 @@ class App:
             form = parse_body(raw)
         except FormError as exc:
             raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
-        if self.settings.token is None:
+        settings = self.settings
+        if not settings.token_mode:
             return RedirectResponse("/", status_code=303)
         if not self.csrf_ok(request, (form.get("csrf") or [""])[0]):
             return self._login_page(request, expired=True)
-        given = (form.get("token") or [""])[0]
-        if not same_secret(given, self.settings.token):
+        client = client_of(request.scope)
+        wait = settings.limiter.wait(client)
+        if wait:  # before the token is compared: a guess now would not be slowed down
+            settings.event("auth-refused", client=client, how="sign-in", why="rate-limited")
+            raise too_many(wait)
+        name = settings.keyring.match((form.get("token") or [""])[0])
+        if name is None:
+            settings.limiter.fail(client)
+            settings.event("auth-refused", client=client, how="sign-in", why="wrong token")
             return self._login_page(request, failed=True)
+        value, max_age = session_cookie(request, settings, name)
+        settings.event("sign-in", principal=name, client=client)
         out = RedirectResponse("/", status_code=303)
-        out.set_cookie(SESSION_COOKIE, session_value(self.settings), httponly=True,
-                       samesite="strict", path="/")
+        set_cookie(out, request, SESSION_COOKIE, value, max_age=max_age)
         return out
+
+    async def logout(self, request: Request) -> Response:
+        """Sign out: the session ends (its cookie is refused from now on, a copy too) and
+        the cookie is deleted. A post of the form, with its CSRF token."""
+        from riskassess.serve.form import FormError, parse_body
+
+        self._check_origin(request)
+        media_type(request, ("application/x-www-form-urlencoded",))
+        raw = await read_body(request, time.monotonic() + self.settings.timeout)
+        try:
+            form = parse_body(raw)
+        except FormError as exc:
+            raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
+        if not self.csrf_ok(request, (form.get("csrf") or [""])[0]):
+            raise ServiceError(403, "forbidden-csrf", "The form had expired",
+                               "the sign-out form had expired (or came from elsewhere): "
+                               "reload the page and sign out again")
+        name = end_session(request, self.settings)
+        if name is not None:
+            self.settings.event("sign-out", principal=name, client=client_of(request.scope))
+        out = RedirectResponse("/", status_code=303)
+        set_cookie(out, request, SESSION_COOKIE, "", max_age=0)
+        return out
+
+    # -- the audit trail
+
+    def audited(self, request: Request, report_json: bytes, via: str,
+                fmt: str = "json", sent: bytes | None = None) -> None:
+        """Write an assessment to the audit log (when there is one): who, the case
+        reference, the edition, the outcomes and the sha256 of `report_json` (the report
+        as `riskassess evaluate --format json` prints it); for another format, the sha256
+        of the bytes `sent` too. `via` says which endpoint (api, form, batch)."""
+        if self.settings.audit is None:
+            return
+        ids = [q.id for q in self.service.vocabulary.questions]
+        fields = assessment_fields(report_json, ids)
+        if fmt != "json" and sent is not None:
+            fields["format"], fields["sent_sha256"] = fmt, hashlib.sha256(sent).hexdigest()
+        self.settings.event("assessment", principal=principal(request), via=via, **fields)
+
+    def audited_answer(self, request: Request, done: Answer, fmt: str, via: str) -> None:
+        """`audited` for the API's answer in format `fmt`."""
+        if self.settings.audit is None:
+            return
+        if fmt == "json":
+            self.audited(request, done.content, via)
+        else:
+            self.audited_report(request, done.report, via, fmt, done.content)
+
+    def audited_report(self, request: Request, report, via: str, fmt: str = "json",
+                       sent: bytes | None = None) -> None:
+        """`audited` for a report model (the form's; a batch's)."""
+        if self.settings.audit is not None:
+            self.audited(request, pretty_report(report.model_dump_json().encode()), via,
+                         fmt, sent)
 
     async def static(self, request: Request) -> Response:
         from riskassess.render.templating import TEMPLATES
@@ -229,6 +300,7 @@ class App:
             Route("/login", self.login, methods=["POST"]),
             Route("/login", lambda request: RedirectResponse("/", status_code=303),
                   methods=["GET"]),
+            Route("/logout", self.logout, methods=["POST"]),
             Route("/static/{name}", self.static, methods=["GET"]),
             Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),

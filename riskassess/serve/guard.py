@@ -1,6 +1,11 @@
-"""The outermost layer of the service: which Host names it answers for, the token, the
-sign-in and CSRF secrets, the security headers and the log line. Nothing here reads a
-request body; no log line holds a body, a query string or a fact."""
+"""The outermost layer of the service: which Host names it answers for, who is asking
+(a named token, or a session of the form), the sign-in and CSRF secrets, the brake on
+wrong tokens, the security headers and the log line. Nothing here reads a request body;
+no log line holds a body, a query string, a token or a fact.
+
+Who made a request is put in `scope["state"]["principal"]` (read as
+`request.state.principal`): the token's name, the session's person, or "anonymous" when
+the service has no token; it is absent when nobody was recognised."""
 
 from __future__ import annotations
 
@@ -13,18 +18,24 @@ import os
 import re
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from starlette.datastructures import MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 
+from riskassess.serve.audit import AuditLog
+from riskassess.serve.auth import FailureLimiter, Keyring, Sessions, same_secret, subkey
 from riskassess.serve.responses import CSP, SECURITY_HEADERS, problem
 from riskassess.serve.service import ServiceError
 
 log = logging.getLogger("riskassess.serve")
 CSRF_COOKIE = "riskassess_csrf"
 SESSION_COOKIE = "riskassess_session"
-PUBLIC = ("/healthz", "/login", "/static/", "/favicon.ico")  # answered without the token
+# answered without the token (the form's pages check the session themselves)
+PUBLIC = ("/healthz", "/readyz", "/login", "/logout", "/static/", "/favicon.ico")
 LOOPBACK_NAMES = ("localhost",)
+HSTS = "max-age=31536000"
+READS = ("GET", "HEAD")  # what a session cookie may do in the API (a post needs the token)
 
 
 @dataclass
@@ -34,18 +45,54 @@ class Settings:
     host: str
     port: int
     allowed_hosts: frozenset[str]  # host names (lower case, IPv6 in brackets) the Host may name
-    token: str | None = None
+    token: str | None = None  # --token: one token, named "token"
     max_concurrent: int = 16
     timeout: float = 30.0
     secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    tls: bool = False  # served over TLS itself
+    trusted_proxies: tuple[str, ...] = ()  # their X-Forwarded-Proto is believed
+    tokens: dict[str, str] | None = field(default=None, repr=False)  # --tokens-file's
+    tokens_file: Path | None = None
+    session_minutes: int = 480
+    audit: AuditLog | None = None
+    keyring: Keyring = field(init=False, repr=False)
+    sessions: Sessions = field(init=False, repr=False)
+    limiter: FailureLimiter = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.keyring = Keyring(self.tokens or {}, self.tokens_file, self.token)
+        self.sessions = Sessions(subkey(self.secret, "session"), self.session_minutes)
+        self.limiter = FailureLimiter()
+
+    @property
+    def token_mode(self) -> bool:
+        """Whether every request but the public ones needs a token (or, for the form and
+        the API's reads, a session); true even when every token has been revoked."""
+        return self.token is not None or self.tokens_file is not None or \
+            self.tokens is not None
 
     @property
     def origins(self) -> frozenset[str]:
-        """The origins of the service's own pages (a browser leaves out port 80)."""
+        """The origins of the service's own pages over http (a browser leaves out port 80)."""
+        return self.origins_for("http")
+
+    def origins_for(self, scheme: str) -> frozenset[str]:
+        """The origins of the service's own pages reached over `scheme`: over https the
+        public origin is https://NAME (port 443, behind a reverse proxy) or the port
+        listened on (TLS served here)."""
+        if scheme == "https":
+            return frozenset({f"https://{h}" for h in self.allowed_hosts}
+                             | {f"https://{h}:{p}" for h in self.allowed_hosts
+                                for p in (443, self.port)})
         out = {f"http://{h}:{self.port}" for h in self.allowed_hosts}
         if self.port == 80:
             out |= {f"http://{h}" for h in self.allowed_hosts}
         return frozenset(out)
+
+    def event(self, kind: str, **fields) -> None:
+        """An audit event, when there is an audit log."""
+        if self.audit is not None:
+            self.audit.event(kind, **fields)
 
 
 def is_wildcard(address: str) -> bool:
@@ -106,42 +153,69 @@ def allowed_hosts(host: str, extra: list[str]) -> frozenset[str]:
     return frozenset(names)
 
 
-def same_secret(given: str, expected: str) -> bool:
-    """Whether two secrets are equal, in time independent of where they differ (both
-    are hashed first, so that not even their lengths are compared)."""
-    return hmac.compare_digest(hashlib.sha256(given.encode("utf-8", "replace")).digest(),
-                               hashlib.sha256(expected.encode("utf-8")).digest())
-
-
-def bearer_ok(authorization: str, token: str) -> bool:
-    """Whether an Authorization header's value is `Bearer TOKEN`."""
-    scheme, _, given = authorization.partition(" ")
-    return scheme.lower() == "bearer" and same_secret(given.strip(), token)
-
-
-
 # ------------------------------------------------------ sessions, CSRF and Origin
 
 
-def session_value(settings: Settings) -> str:
-    """The form's sign-in cookie (a value derived from the token)."""
-    return hmac.new(settings.token.encode(), b"riskassess form session",
-                    hashlib.sha256).hexdigest()
+def is_https(scope) -> bool:
+    return scope.get("scheme") == "https"
+
+
+def cookie_name(base: str, scope) -> str:
+    """A cookie's name as sent: with the `__Host-` prefix over https (the browser then
+    keeps it for this host only, Secure, Path=/)."""
+    return "__Host-" + base if is_https(scope) else base
+
+
+def read_cookie(request: Request, base: str) -> str:
+    return request.cookies.get(cookie_name(base, request.scope), "")
+
+
+def set_cookie(response, request: Request, base: str, value: str,
+               max_age: int | None = None) -> None:
+    """Set one of the service's cookies: HttpOnly, SameSite=Strict, Path=/, and over
+    https Secure with the __Host- prefix."""
+    response.set_cookie(cookie_name(base, request.scope), value, max_age=max_age,
+                        httponly=True, samesite="strict", path="/",
+                        secure=is_https(request.scope))
 
 
 def signed_in(request: Request, settings: Settings) -> bool:
-    """Whether a request may use the form: no token is set, or it sends the token, or the
-    sign-in cookie."""
-    token = settings.token
-    if token is None or bearer_ok(request.headers.get("authorization", ""), token):
-        return True
-    return same_secret(request.cookies.get(SESSION_COOKIE, ""), session_value(settings))
+    """Whether a request may use the form: no token is set, or the guard recognised its
+    token or its session."""
+    return "principal" in request.scope.get("state", {})
+
+
+def principal(request: Request) -> str:
+    """Who made the request, as the guard found it ("-" when nobody was recognised)."""
+    return request.scope.get("state", {}).get("principal", "-")
+
+
+def signed_in_as(request: Request) -> str | None:
+    """The person of the request's session (the form's sign-out button), or None."""
+    return request.scope.get("state", {}).get("person")
+
+
+def session_cookie(request: Request, settings: Settings, name: str) -> tuple[str, int]:
+    """A new session's cookie value for the person of the token `name`, and its Max-Age."""
+    return settings.sessions.issue(name, settings.keyring), settings.session_minutes * 60
+
+
+def end_session(request: Request, settings: Settings) -> str | None:
+    """Sign the request's session out (on this process for good); the person's name, or
+    None when it had no valid session."""
+    found = settings.sessions.person(read_cookie(request, SESSION_COOKIE), settings.keyring)
+    if found is None:
+        return None
+    name, sid, expiry = found
+    settings.sessions.end(sid, expiry)
+    return name
 
 
 def csrf_pair(request: Request, settings: Settings) -> tuple[str, str | None]:
     """The form's CSRF token, and the cookie to set when the browser has none yet
-    (the token is an HMAC of the cookie's random value under this process's key)."""
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    (the token is an HMAC of the cookie's random value under the service's key, which
+    --secret-file shares between processes)."""
+    cookie = read_cookie(request, CSRF_COOKIE)
     new = None
     if not re.fullmatch(r"[0-9a-f]{32}", cookie):
         cookie = new = os.urandom(16).hex()
@@ -149,12 +223,23 @@ def csrf_pair(request: Request, settings: Settings) -> tuple[str, str | None]:
 
 
 def _csrf_token(cookie: str, settings: Settings) -> str:
-    return hmac.new(settings.secret, cookie.encode(), hashlib.sha256).hexdigest()
+    return hmac.new(subkey(settings.secret, "csrf"), cookie.encode(),
+                    hashlib.sha256).hexdigest()
 
 
 def csrf_ok(request: Request, settings: Settings, given: str) -> bool:
-    cookie = request.cookies.get(CSRF_COOKIE, "")
+    cookie = read_cookie(request, CSRF_COOKIE)
     return bool(cookie) and same_secret(given, _csrf_token(cookie, settings))
+
+
+def too_many(wait: int) -> ServiceError:
+    return ServiceError(429, "too-many-failures", "Too many wrong tokens",
+                        f"too many wrong tokens from this address: try again in {wait} s",
+                        headers={"retry-after": str(wait)})
+
+
+def client_of(scope) -> str:
+    return (scope.get("client") or ("-", 0))[0]
 
 
 def check_origin(request: Request, settings: Settings) -> None:
@@ -171,7 +256,7 @@ def check_origin(request: Request, settings: Settings) -> None:
         else:
             m = re.match(r"^(https?://[^/]+)", referer)
             origin = m.group(1) if m else referer[:60]
-    if origin.lower() not in settings.origins:
+    if origin.lower() not in settings.origins_for(request.scope.get("scheme", "http")):
         raise ServiceError(403, "forbidden-origin", "Cross-site request refused",
                            f"a form post from {origin[:60]} is refused: the form must be "
                            "posted from this service's own pages")
@@ -205,6 +290,9 @@ class Guard:
                         headers[name] = value
                 if "content-security-policy" not in headers:
                     headers["content-security-policy"] = CSP
+                if is_https(scope):
+                    headers["strict-transport-security"] = HSTS
+                    _secure_cookies(headers)
             try:  # a client that does not read its answer cannot hold the connection
                 async with asyncio.timeout(self.settings.timeout):
                     await send(message)
@@ -234,25 +322,77 @@ class Guard:
         headers = dict((k.decode("latin-1"), v.decode("latin-1"))
                        for k, v in scope.get("headers", []))
         host = headers.get("host", "")
-        name = _host_of(host)
-        port = _port_of(host)
-        if port is None:
-            port = 80  # a Host without a port names the default one
-        if name not in self.settings.allowed_hosts or port != self.settings.port:
+        if not self._host_ok(scope, host):
             names = ", ".join(sorted(self.settings.allowed_hosts))
             return ServiceError(400, "host-not-allowed", "Host not allowed",
                                 f"this service answers for {names} "
                                 f"on port {self.settings.port} only; the request named "
                                 f"'{host[:60] or '(no Host header)'}'")
-        token = self.settings.token
-        path = scope.get("path", "")
-        if token is None or path.startswith(PUBLIC) or path == "/":
-            return None  # the form's pages check the token or the session themselves
-        if bearer_ok(headers.get("authorization", ""), token):
+        return self._who(scope, headers)
+
+    def _host_ok(self, scope, host: str) -> bool:
+        """The Host must name an allowed host and the port listened on; over https also
+        port 443 (the public origin behind a TLS reverse proxy), which a Host without
+        a port names."""
+        name, port = _host_of(host), _port_of(host)
+        https = is_https(scope)
+        if port is None:
+            port = 443 if https else 80  # a Host without a port names the default one
+        ports = (self.settings.port, 443) if https else (self.settings.port,)
+        return name in self.settings.allowed_hosts and port in ports
+
+    def _who(self, scope, headers: dict[str, str]) -> ServiceError | None:
+        """Who is asking (put in scope["state"]["principal"]), and the refusal of a
+        request that needs a token and has none that is valid. A wrong token counts
+        against the client's address; past a few, the address is answered 429 before
+        any token it sends is compared."""
+        settings = self.settings
+        state = scope.setdefault("state", {})
+        if not settings.token_mode:
+            state["principal"] = "anonymous"
             return None
+        path, method = scope.get("path", ""), scope.get("method", "")
+        public = path.startswith(PUBLIC)
+        authorization = headers.get("authorization")
+        if authorization is not None and not public:
+            client = client_of(scope)
+            wait = settings.limiter.wait(client)
+            if wait:
+                settings.event("auth-refused", client=client, how="bearer",
+                               why="rate-limited")
+                return too_many(wait)
+            name = settings.keyring.bearer(authorization)
+            if name is not None:
+                state["principal"] = name
+                return None
+            settings.limiter.fail(client)
+            settings.event("auth-refused", client=client, how="bearer", why="wrong token")
+        else:
+            cookies = cookie_parser(headers.get("cookie", ""))
+            found = settings.sessions.person(
+                cookies.get(cookie_name(SESSION_COOKIE, scope), ""), settings.keyring)
+            if found is not None:
+                state["principal"] = state["person"] = found[0]
+            if public or path == "/" or (found is not None and method in READS):
+                return None
         return ServiceError(401, "unauthorized", "A token is required",
-                            "send the service's token as Authorization: Bearer TOKEN",
+                            "send a token of the service as Authorization: Bearer TOKEN",
                             headers={"www-authenticate": 'Bearer realm="riskassess"'})
+
+
+def _secure_cookies(headers: MutableHeaders) -> None:
+    """Over https, every cookie is Secure, and the service's own get the __Host- prefix
+    (whoever set them)."""
+    cookies = headers.getlist("set-cookie")
+    if not cookies:
+        return
+    del headers["set-cookie"]
+    for cookie in cookies:
+        if cookie.startswith("riskassess_"):
+            cookie = "__Host-" + cookie
+        if "secure" not in [a.strip().lower() for a in cookie.split(";")[1:]]:
+            cookie += "; Secure"
+        headers.append("set-cookie", cookie)
 
 
 class _SlowReader(Exception):

@@ -29,7 +29,7 @@ from riskassess.serve.form import (
     read_form,
     values_from_case,
 )
-from riskassess.serve.guard import CSRF_COOKIE
+from riskassess.serve.guard import CSRF_COOKIE, signed_in_as
 from riskassess.serve.service import Answer, ServiceError, refused, render
 from riskassess.words import and_
 
@@ -84,7 +84,8 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
         open_questions=open_questions, groups=groups, envelope=envelope, values=values,
         errors=errors, summary=list(summary), ids=ids, labels=labels, notice=notice,
         csrf=csrf, editions=editions, today=service.day().isoformat(),
-        examples=_examples() if document is None else [], downloads=DOWNLOADS)
+        examples=_examples() if document is None else [], downloads=DOWNLOADS,
+        signed_in_as=signed_in_as(request))
     response = Response(html.encode("utf-8"), status_code=status, media_type=HTML)
     if new_cookie:
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
@@ -146,6 +147,7 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         if sub.action == "yaml":
             return _yaml_download(service, doc)
         outcome, document = service.document(doc, ruleset)
+        app.audited_report(request, outcome.report, "form")
     except EditionNotEncodedError as exc:  # said at the date and at the edition
         why = refused(exc, read=True)
         found = [("assessment_date", f"{why.title}: {p.message}") for p in exc.problems]

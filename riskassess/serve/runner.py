@@ -21,7 +21,8 @@ from riskassess.serve.service import Service
 
 def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
           max_concurrent: int, timeout: float, open_form: bool,
-          today: dt.date | None) -> int | None:
+          today: dt.date | None, tokens_file=None, secret_file=None,
+          session_minutes: int = 480, audit_log=None) -> int | None:
     """`riskassess serve`: check the options, load the rule sets, listen, and serve until
     SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
     it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
@@ -47,10 +48,11 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
                          f"({getattr(exc, 'strerror', None) or exc})") from None
     address = info[4][0]
     wildcard = is_wildcard(address)
-    if not is_loopback(address) and token is None:
+    people = _people(tokens_file, secret_file, audit_log)  # refused before listening
+    if not is_loopback(address) and token is None and tokens_file is None:
         raise UsageError(f"--host {host} is not a loopback address: other machines could "
                          "reach the service, so give it a token (--token, or the "
-                         "environment variable RISKASSESS_TOKEN)")
+                         "environment variable RISKASSESS_TOKEN, or --tokens-file)")
     if wildcard and not allow_host:
         raise UsageError(f"--host {host} listens on every address, so the service cannot "
                          "know the name clients will use: give it with --allow-host NAME")
@@ -69,7 +71,10 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
     bound = sock.getsockname()[1]
     names = allowed_hosts(address, [host, *allow_host] if not wildcard
                           else list(allow_host))
-    settings = Settings(address, bound, names, token, max_concurrent, timeout)
+    settings = Settings(address, bound, names, token, max_concurrent, timeout,
+                        tokens=people["tokens"], tokens_file=tokens_file,
+                        session_minutes=session_minutes, audit=people["audit"],
+                        **({"secret": people["secret"]} if people["secret"] else {}))
     shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
     url = f"http://{shown}:{bound}/"
     if wildcard:
@@ -105,7 +110,46 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
             sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
                              f"{url} in a browser\n")
 
+    for warning in people["warnings"]:
+        sys.stderr.write(f"riskassess serve: warning: {warning}\n")
+    if tokens_file is not None:
+        _reload_on_sighup(settings)
     return run(service, settings, sock, on_ready=ready)
+
+
+def _people(tokens_file, secret_file, audit_log) -> dict:
+    """The options of who uses the service, read (and refused) before listening: the
+    named tokens, the shared secret, the audit log."""
+    from riskassess.serve.audit import AuditLog
+    from riskassess.serve.auth import read_secret, read_tokens
+
+    out = {"tokens": None, "secret": None, "audit": None, "warnings": []}
+    if tokens_file is not None:
+        out["tokens"], warnings = read_tokens(tokens_file)
+        out["warnings"] += warnings
+    if secret_file is not None:
+        out["secret"], warnings = read_secret(secret_file)
+        out["warnings"] += warnings
+    if audit_log is not None:
+        out["audit"] = AuditLog(audit_log)
+    return out
+
+
+def _reload_on_sighup(settings: Settings) -> None:
+    """SIGHUP reads the tokens file again (a token revoked ends its sessions); a file
+    that is not valid leaves the tokens in use, and says why by line number."""
+    import signal
+
+    if threading.current_thread() is not threading.main_thread() or \
+            not hasattr(signal, "SIGHUP"):
+        return
+    log = logging.getLogger("riskassess.serve")
+
+    def reload(signum, frame) -> None:
+        for line in settings.keyring.reload().splitlines():
+            log.info("%s", line)
+
+    signal.signal(signal.SIGHUP, reload)
 
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -104,6 +104,7 @@ class Answer:
     content: bytes
     media_type: str
     filename: str | None = None
+    report: Any = field(default=None, compare=False, repr=False)  # for the audit trail
 
 
 @dataclass
@@ -162,7 +163,7 @@ class Service:
             outcome, _ = self.document(doc, ruleset_id, generated_at)
         except UserError as exc:
             raise refused(exc, read=True) from None
-        return render(outcome, fmt, generated_at)
+        return replace(render(outcome, fmt, generated_at), report=outcome.report)
 
     def document(self, doc, ruleset_id: str | None = None,
                  generated_at: dt.datetime | None = None):
