@@ -886,8 +886,8 @@ class _JsonScanner:
         if text.startswith("\ufeff"):  # a byte-order mark decoded as text
             pos = ws(text, 1).end()
         if pos == end:
-            raise self._stop(pos, "the file is empty: expected a JSON object, '{' ... '}'",
-                             syntax=False)
+            raise self.error(Problem(self.name, None, None, "", "the file is empty: expected "
+                                     "a JSON object, '{' ... '}'"))
         # a frame: [container (dict, list, or None when skipped), path, opening offset]
         stack: list[list] = []
         root: list = []
