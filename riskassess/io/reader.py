@@ -1068,8 +1068,8 @@ class _JsonScanner:
                 return float(digits), number.end()
             except ValueError:  # over Python's 4,300 digits
                 if path is not None:
-                    self._add(pos, path, f"a number of {len(digits):,} characters: too long "
-                                         "to read")
+                    self._add(pos, path, f"a number of {len(digits):,} digits: too long to "
+                                         "read (over 4,300 digits)")
                 return None, number.end()
         if char == "'":
             raise self._stop(pos, "a text in single quotes: JSON writes texts in double "
