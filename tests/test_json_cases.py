@@ -539,3 +539,21 @@ def test_invalid_yaml_fixtures_still_refused_the_same(tmp_path):
     dup = next(p for p in (DATA / "invalid").iterdir() if "duplicate" in p.name)
     r = run_cli("evaluate", str(dup), "--today", TODAY)
     assert r.code == 3 and "duplicate key" in r.err
+
+
+@pytest.mark.xfail(strict=True, reason="cli/fast.py (the fast-path helper's file) still reads "
+                   "the named file as YAML: it needs io.reader.is_jsonl_name (fall through) "
+                   "and read_case_document; remove this mark once it does")
+def test_the_fast_path_answers_a_jsonl_caseload_as_a_batch(tmp_path):
+    """A real process with its output to a file (the fast path's condition): a one-line
+    caseload is still a caseload (its line shown as FILE:1, a summary), and a .json file
+    is read as JSON."""
+    load = caseload(tmp_path, line_of(CASES[0]))
+    out = tmp_path / "out.txt"
+    with open(out, "w") as f:
+        proc = subprocess.run([*TOOL, "evaluate", str(load), "-f", "outcomes", "--today", TODAY],
+                              stdout=f, stderr=subprocess.PIPE, text=True, timeout=120,
+                              stdin=subprocess.DEVNULL, env=tool_env())
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(out.read_text())["path"] == f"{load.as_posix()}:1"
+    assert "Summary: 1 file(s), 1 assessed" in proc.stderr
