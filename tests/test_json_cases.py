@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import tempfile
 
 import httpx
 import pytest
@@ -32,6 +33,7 @@ from riskassess.io.reader import (
     read_json_file,
     read_yaml_file,
 )
+from riskassess.law.case import case_from_document
 from riskassess.law.casegen import case_dicts
 
 TODAY = "2026-12-01"
@@ -341,6 +343,15 @@ def test_a_line_without_case_id_is_refused_and_named(tmp_path):
     assert lines[2].startswith(f"{load}:3: euaa-")
 
 
+def test_a_missing_or_special_jsonl_file_is_one_counted_refusal(tmp_path):
+    missing = tmp_path / "gone.jsonl"
+    good = caseload(tmp_path, line_of(CASES[0]))
+    r = run_cli("evaluate", str(missing), str(good), "--today", TODAY)
+    assert r.code == 3
+    assert r.out.splitlines()[1] == f"{missing}: REFUSED (1 problem): {missing}: no such file"
+    assert "Summary: 2 file(s), 1 assessed, 1 refused" in r.err
+
+
 def test_an_over_long_line_is_refused_and_the_rest_goes_on(tmp_path):
     load = tmp_path / "big.jsonl"
     with open(load, "w") as f:
@@ -489,12 +500,23 @@ def test_a_duplicate_key_is_refused_where_it_is_in_json_and_jsonl(seed, data):
     again = f'"{key}": null, '
     dup = text[:first] + again + text[first:]
     line = data.draw(st.integers(1, 50))
-    for doc in (parse_json_text(dup, "c"), parse_json_text(dup, "c", first_line=line)):
+    # as a .json file's text, and as line `line` of a JSONL caseload (blank lines before)
+    from riskassess.io.reader import jsonl_lines
+
+    with tempfile.TemporaryDirectory() as folder:
+        load = os.path.join(folder, "c.jsonl")
+        with open(load, "w", encoding="utf-8") as f:
+            f.write("\n" * (line - 1) + dup + "\n" + text + "\n")
+        read = list(jsonl_lines(load))
+    assert [n for n, _ in read] == [line, line + 1] and read[1][1].problems == ()
+    for doc in (parse_json_text(dup, "c"), read[0][1]):
         found = [p for p in doc.problems if "duplicate key" in p.message]
         assert len(found) == 1
         assert found[0].path == f"applicant.{key}"
         assert found[0].column == first + len(again) + 1
     assert found[0].line == line
+    with pytest.raises(CaseFileError):  # and the case is refused with it
+        case_from_document(read[0][1], VOCAB)
 
 
 @settings(max_examples=30, deadline=None, derandomize=True)

@@ -785,8 +785,11 @@ class _Located:
 
     def table(self, which: int) -> dict:
         if self.tables is None:
-            doc = _JsonScanner(*self.args).document()
-            self.tables = (doc.value_positions, doc.key_positions)
+            try:
+                doc = _JsonScanner(*self.args).document()
+                self.tables = (doc.value_positions, doc.key_positions)
+            except UserError:  # not expected (the json module read it): no positions then
+                self.tables = ({}, {})
             self.args = ()
         return self.tables[which]
 
