@@ -349,7 +349,7 @@ def test_a_missing_or_special_jsonl_file_is_one_counted_refusal(tmp_path):
     r = run_cli("evaluate", str(missing), str(good), "--today", TODAY)
     assert r.code == 3
     assert r.out.splitlines()[1] == f"{missing}: REFUSED (1 problem): {missing}: no such file"
-    assert "Summary: 2 file(s), 1 assessed, 1 refused" in r.err
+    assert "Summary: 2 file(s), 1 assessed, 1 refused" in r.out
 
 
 def test_an_over_long_line_is_refused_and_the_rest_goes_on(tmp_path):
