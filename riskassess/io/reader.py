@@ -31,6 +31,11 @@ editions catalog, training answers) comes through `read_yaml_file`:
 
 The C parser (libyaml) is used when available; positions and the checks above do
 not depend on it.
+
+Case files may also be JSON (`*.json`) and caseloads JSONL (`*.jsonl`, one case per line):
+the JSON section at the end reads them into the same `Document`, with the same limits,
+duplicate keys refused and positions kept (`read_case_document` reads a case file of
+either kind by its name, `jsonl_lines` the cases of a caseload).
 """
 
 from __future__ import annotations
