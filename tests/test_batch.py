@@ -40,7 +40,7 @@ def test_mixed_good_and_bad_files(caseload):
     assert len(lines) == 9  # 7 cases + 2 bad; notes.txt and the sidecar are not case files
     assert sum("REFUSED" in line for line in lines) == 2
     assert "Summary: 9 file(s), 7 assessed, 2 refused, 2 skipped" in r.out
-    assert "skipped 1: not named *.yaml or *.yml" in r.out
+    assert "skipped 1: not named *.yaml, *.yml, *.json or *.jsonl" in r.out
     assert "skipped 1: scenario sidecar" in r.out
     assert f"{caseload.as_posix()}/bad-rank.yaml:4:9: applicant.rank: 'general'" in r.out
     assert "Refused files:" in r.out and "(exit 3)" in r.out

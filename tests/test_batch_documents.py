@@ -289,7 +289,7 @@ def test_documents_in_the_input_folder_are_not_cases_on_a_rerun(fmt, caseload):
     assert again.code == ExitCode.OUT_OF_SCOPE, again.err
     # the same five cases; the three documents are skipped, beside notes.txt
     assert "Summary: 5 file(s), 3 assessed, 2 refused, 4 skipped" in again.out
-    assert "skipped 4: not named *.yaml or *.yml" in again.out
+    assert "skipped 4: not named *.yaml, *.yml, *.json or *.jsonl" in again.out
     assert again.out.split("\n\nSummary:")[0] == first.out.split("\n\nSummary:")[0]
     assert {p.name: p.read_bytes() for p in caseload.iterdir() if p.suffix == ext} == written
 

@@ -260,7 +260,8 @@ def test_two_runs_are_byte_identical_whatever_the_order_given(caseload, tmp_path
     # the files named one by one, in either order: the same, but for the folder's notes.txt,
     # which is no longer there to be skipped
     code, out, err, table = runs[0]
-    unnamed = out.replace("1 skipped\n  skipped 1: not named *.yaml or *.yml\n", "0 skipped\n")
+    unnamed = out.replace("1 skipped\n  skipped 1: not named *.yaml, *.yml, *.json or "
+                          "*.jsonl\n", "0 skipped\n")
     assert unnamed != out
     assert runs[2] == runs[3] == (code, unnamed, err, table)
 

@@ -18,7 +18,7 @@ NO_HEADER = {
     "empty.yaml": (3, None, "the file is empty (or holds only comments)"),
     "binary.yaml": (3, "1:1", "contains NUL bytes: this looks like a binary file"),
     # evaluate reads a folder as a batch: one with no case file in it is a usage error
-    "a-directory.yaml": (2, None, "no case files (*.yaml, *.yml) in"),
+    "a-directory.yaml": (2, None, "no case files (*.yaml, *.yml, *.json or *.jsonl) in"),
 }
 HEADER = re.compile(rb"^# expect: (\d+) (\d+:\d+|-) (.+)$")
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import dataclasses
 import datetime as dt
 import os
 import unicodedata
@@ -33,6 +34,7 @@ from riskassess.errors import (
     UserError,
     capped,
 )
+from riskassess.io.reader import is_jsonl_name
 from riskassess.render import formats
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
@@ -97,9 +99,17 @@ def _refused_line(shown: str, problems: list, code: int) -> bytes:
 def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
     """Assess one file for a batch line (fmt: text, or a format of LINES), or refuse it.
     A RuleSetError is raised: a broken rule set stops the batch."""
-    shown = path.as_posix()
+    return _result(assessor, path.as_posix(), path, fmt)
+
+
+def _result(assessor: Assessor, shown: str, case: Any, fmt: str) -> tuple:
+    """One case's batch result: `case` is a path to read, a Document already read, or the
+    UserError that refused it (a line of a JSONL caseload)."""
     try:
-        done = assessor.assess_fast(path)
+        if isinstance(case, BaseException):
+            raise case
+        done = assessor.assess_document(case) if hasattr(case, "data") else \
+            assessor.assess_fast(case)
     except RuleSetError:
         raise
     except (UserError, OSError, RecursionError, MemoryError) as exc:
@@ -119,6 +129,42 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
             tuple(done.outcomes), tuple(done.warning_codes), tuple(done.open_facts), line)
 
 
+def jsonl_cases(path: Path):
+    """The cases of a JSONL caseload, in order: (where it is shown, `FILE:LINE`; its
+    Document, or the UserError that refuses it). Blank lines are skipped. A line without a
+    `case_id` (or with null or "") is refused: its results could not be told from another
+    line's once the caseload is sorted or split. A file that cannot be opened is one
+    refusal, shown as the file."""
+    from riskassess.errors import CaseFileError, Problem
+    from riskassess.io.reader import jsonl_lines
+
+    shown = path.as_posix()
+    try:
+        for number, doc in jsonl_lines(path, error=CaseFileError, display_name=shown):
+            if isinstance(doc, UserError):
+                yield f"{shown}:{number}", doc
+                continue
+            if type(doc.data) is dict and doc.data.get("case_id") in (None, ""):
+                line, column = doc.position(("case_id",))
+                doc = dataclasses.replace(doc, problems=(*doc.problems, Problem(
+                    shown, line, column, "case_id",
+                    "missing: each case of a JSONL caseload needs its case_id (1-64 "
+                    "letters, digits, '.', '_', '-'), to tell its results from the other "
+                    "lines'")))
+            yield f"{shown}:{number}", doc
+    except UserError as exc:  # the file itself cannot be opened
+        yield shown, exc
+
+
+def cases_of(files: list[Path]):
+    """(shown, what to assess) for each case of `files`: a path, or a JSONL line's case."""
+    for path in files:
+        if is_jsonl_name(path):
+            yield from jsonl_cases(path)
+        else:
+            yield path.as_posix(), path
+
+
 def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
     """Each file's result, in the files' order. With jobs > 1 the files are assessed by
     that many worker processes (`_Workers`), each at most one chunk ahead of the writer, so
@@ -129,9 +175,11 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
     at once, however it ends (a signal, an error, the batch done)."""
     # the paths stay the caller's compact list of strings: Path objects are made one at a
     # time (100,000 of them would cost more memory than the assessment)
-    if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork"):
-        for path in files:
-            yield assess_one(assessor, path, fmt)
+    # the lines of a JSONL caseload are read and assessed here, one after another
+    if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork") or \
+            any(is_jsonl_name(path) for path in files):
+        for shown, case in cases_of(files):
+            yield _result(assessor, shown, case, fmt)
         return
     chunks = -(-len(files) // CHUNK)
     for path in files[:CHUNK]:
@@ -441,6 +489,11 @@ class Documents:
 
         seen: dict[str, tuple[str, str]] = {}  # folded name -> (case file, document name)
         for path in files:
+            if is_jsonl_name(path):
+                raise UsageError(f"{path.as_posix()} is a JSONL caseload: its cases are not "
+                                 "written as documents (one file, many cases); assess it "
+                                 "with -f text, jsonl or outcomes, or give each case a "
+                                 "file of its own")
             name = self.target(path).name
             key = unicodedata.normalize("NFC", name).casefold()
             first = seen.setdefault(key, (path.as_posix(), name))

@@ -5,7 +5,8 @@ under edition B and counts, per question, how many cases went from each outcome 
 to each outcome under B. The facts are the same in both assessments (one case file), so
 every change comes from the edition.
 
-Files are taken in path order (`core.case_files`), as `evaluate FOLDER` takes them. Only
+Files are taken in path order (`core.case_files`), as `evaluate FOLDER` takes them, and
+the lines of a JSONL caseload in order, each a case (`batch.jsonl_cases`). Only
 counts are kept (and, per refused file, its path, first problem and exit code), never a
 report, so memory does not grow with the number of cases assessed. A file refused under
 either edition is counted once, with the first problem found. A broken rule set stops the
@@ -25,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from riskassess.assess.batch import PROBLEMS_SHOWN, refusal
+from riskassess.assess.batch import PROBLEMS_SHOWN, cases_of, refusal
 from riskassess.assess.core import Assessor
 from riskassess.errors import CaseFileError, ExitCode, RuleSetError, UserError, capped
-from riskassess.io.reader import read_yaml_file
+from riskassess.io.reader import read_case_document
 from riskassess.law.vocabulary import Vocabulary
 
 
@@ -99,14 +100,14 @@ def compare_caseload(paths: list[Path], editions: tuple[str, str], *, today: dt.
     `evaluate --summary-csv` writes its own."""
     import contextlib
 
-    from riskassess.assess.core import case_files
+    from riskassess.assess.core import CASE_FILE_NAMES, case_files
     from riskassess.errors import UsageError
     from riskassess.io.writer import atomic_writer, text_stream
 
     first, second = assessors(editions, today=today, rules_dir=rules_dir)
     files = case_files(paths)
     if not files:
-        raise UsageError("no case files (*.yaml, *.yml) in: " + ", ".join(map(str, paths)))
+        raise UsageError(f"no case files ({CASE_FILE_NAMES}) in: " + ", ".join(map(str, paths)))
     with contextlib.ExitStack() as stack:
         csv_out = None
         if summary_csv is not None:
@@ -136,11 +137,14 @@ def run(files: Iterable[Path], first: Assessor, second: Assessor, *,
     writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
     if writer:
         writer.writerow(csv_columns(questions, editions))
-    for path in files:
+    for shown, case in cases_of(files):
         impact.files += 1
-        shown = path.as_posix()
         try:
-            doc = read_yaml_file(path, error=CaseFileError)  # read once, assessed twice
+            if isinstance(case, BaseException):
+                raise case
+            # read once, assessed twice
+            doc = case if hasattr(case, "data") else read_case_document(case,
+                                                                        error=CaseFileError)
             before = assess(first, doc)
             after = assess(second, doc)
         except RuleSetError:

@@ -48,9 +48,9 @@ def assess_file(case_path: Path | str, *, today: dt.date, ruleset_id: str | None
     """Assess one case file. Raises CaseFileError, RuleSetError, EditionNotEncodedError
     or UsageError (all UserError) with located messages."""
     from riskassess.errors import CaseFileError
-    from riskassess.io.reader import read_yaml_file
+    from riskassess.io.reader import read_case_document
 
-    doc = read_yaml_file(case_path, error=CaseFileError)  # the case file's own errors first
+    doc = read_case_document(case_path, error=CaseFileError)  # the file's own errors first
     rules_dir = rules_dir or default_rules_dir()
     catalog, _ = load_catalog(rules_dir)
     case = case_from_document(doc, load_vocabulary(rules_dir / catalog.vocabulary))
@@ -137,9 +137,9 @@ class Assessor:
         bytes identical to `assess(path).report.model_dump_json()`), without building
         the report model. Raises what `assess` raises, with the same messages."""
         from riskassess.errors import CaseFileError
-        from riskassess.io.reader import read_yaml_file
+        from riskassess.io.reader import read_case_document
 
-        return self.assess_document(read_yaml_file(path, error=CaseFileError))
+        return self.assess_document(read_case_document(path, error=CaseFileError))
 
     def assess_document(self, doc, *, today: dt.date | None = None,
                         ruleset_id: str | None = None):
@@ -201,13 +201,26 @@ def is_folder(path: Path) -> bool:
         return False
 
 
+CASE_FILE_NAMES = "*.yaml, *.yml, *.json or *.jsonl"  # what a folder's case files are named
+_CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+
+
+def is_caseload(path: Path) -> bool:
+    """Whether a path names many cases: a folder, or a JSONL file (one case per line)."""
+    from riskassess.io.reader import is_jsonl_name
+
+    return is_jsonl_name(path) or is_folder(path)
+
+
 def case_files(paths: list[Path]) -> list[Path]:
     """The case files named or found (recursively) under the paths given, each once, sorted
     by path.
 
-    In a folder, a file is a case file when its name ends in .yaml or .yml, in any case
-    (`A.YAML` too). A scenario sidecar (`X.expected.yaml` beside its case file `X.yaml`) is
-    not a case; a file that merely ends in `.expected.yaml`, with no case file beside it, is.
+    In a folder, a file is a case file when its name ends in .yaml, .yml or .json, in any
+    case (`A.YAML` too), or a caseload when it ends in .jsonl (one case per line; the
+    batch reads its lines). A scenario sidecar (`X.expected.yaml` beside its case file
+    `X.yaml`, `X.yml` or `X.json`) is not a case; a file that merely ends in
+    `.expected.yaml`, with no case file beside it, is.
     What a folder holds besides case files is counted in `skipped` (reason -> count), so that
     the summary can say what was left out. A file named on the command line is always taken.
 
@@ -227,11 +240,11 @@ def case_files(paths: list[Path]) -> list[Path]:
                 lowered = {name.lower() for name in names}
                 for name in names:
                     low = name.lower()
-                    if not low.endswith((".yaml", ".yml")):
-                        skip("not named *.yaml or *.yml")
-                    elif low.endswith(SUFFIX) and (
-                            low[: -len(SUFFIX)] + ".yaml" in lowered
-                            or low[: -len(SUFFIX)] + ".yml" in lowered):
+                    if not low.endswith(_CASE_SUFFIXES):
+                        skip(f"not named {CASE_FILE_NAMES}")
+                    elif low.endswith(SUFFIX) and any(
+                            low[: -len(SUFFIX)] + suffix in lowered
+                            for suffix in (".yaml", ".yml", ".json")):
                         skip("scenario sidecar (*.expected.yaml beside its case file)")
                     else:
                         found.add(Path(folder, name).as_posix())

@@ -17,8 +17,9 @@ from riskassess.cli.options import (
 
 def compare(
     cases: Annotated[list[Path], typer.Argument(parser=given_path,
-        help="A case file (YAML, format 1); or several files and folders (searched for "
-             "*.yaml and *.yml): a caseload, counted.", show_default=False)],
+        help="A case file (YAML or .json, format 1); or a .jsonl file (one case per line), "
+             "several files and folders (searched for *.yaml, *.yml, *.json and *.jsonl): "
+             "a caseload, counted.", show_default=False)],
     editions: Annotated[tuple[str, str], typer.Option(
         "--editions", autocompletion=complete_edition,
         help="The two encoded editions to compare (ids from `rules list`), "
@@ -41,7 +42,8 @@ def compare(
     editions' warnings, and explains each change only with the paragraphs of the rules that
     decided it (the rule giving each outcome; the rules adding each changed list item).
 
-    For a caseload (a folder, several files, or --summary-csv), every case file is assessed
+    For a caseload (a folder, a .jsonl file, several files, or --summary-csv), every case
+    (a file, or a line of a .jsonl file, which needs its case_id) is assessed
     under both editions, in path order, and for each question a table counts the cases that
     went from each outcome under the first edition (rows) to each outcome under the second
     (columns), with totals and the number changed; then a summary of the files assessed,
@@ -52,7 +54,7 @@ def compare(
 
     Example: riskassess compare caseload/ --editions euaa-syria-2024 euaa-syria-2025-12
     --summary-csv impact.csv"""
-    from riskassess.assess.core import is_folder
+    from riskassess.assess.core import is_caseload
     from riskassess.law.editions import check_encoded
     from riskassess.law.ruleset import default_rules_dir, load_catalog
 
@@ -60,7 +62,7 @@ def compare(
     catalog, _ = load_catalog(rules_dir or default_rules_dir())
     for wanted in editions:  # named as this command names them, before any case is read
         check_encoded(catalog, wanted, "--editions")
-    if len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None:
+    if len(cases) > 1 or is_caseload(cases[0]) or summary_csv is not None:
         from riskassess.assess.caseload import compare_caseload
         from riskassess.render.comparison import describe_caseload
 

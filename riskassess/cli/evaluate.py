@@ -24,8 +24,9 @@ from riskassess.render import formats
 
 def evaluate(
     cases: Annotated[list[Path], typer.Argument(parser=given_path,
-        help="A case file (YAML, format 1); or several files and folders (searched for "
-             "*.yaml and *.yml) to assess as a batch.", show_default=False)],
+        help="A case file (YAML or .json, format 1); or a .jsonl caseload (one case per "
+             "line), several files and folders (searched for *.yaml, *.yml, *.json and "
+             "*.jsonl) to assess as a batch.", show_default=False)],
     format: Annotated[Optional[formats.Format], typer.Option(
         "--format", "-f", show_default=False, help=formats.format_help())] = None,
     output: Annotated[Optional[str], typer.Option(
@@ -79,12 +80,12 @@ def evaluate(
     Example: riskassess evaluate examples/religious-objector.yaml -o assessment.docx"""
     import os
 
-    from riskassess.assess.core import assess_file, is_folder
+    from riskassess.assess.core import assess_file, is_caseload, is_folder
 
     fmt = formats.get(format) if format is not None else None
     if output == "-":  # the usual spelling of standard output (it wrote a file named "-")
         output = None
-    many = len(cases) > 1 or is_folder(cases[0]) or summary_csv is not None
+    many = len(cases) > 1 or is_caseload(cases[0]) or summary_csv is not None
     # An output written as a folder (ending in /) or naming one is where a batch of
     # documents goes; it has no extension to take a format from, so -f must say.
     into = output is not None and (output.endswith(("/", os.sep)) or is_folder(Path(output)))
@@ -192,7 +193,7 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
     import os
 
     from riskassess.assess import batch
-    from riskassess.assess.core import Assessor, case_files
+    from riskassess.assess.core import CASE_FILE_NAMES, Assessor, case_files
     from riskassess.io.writer import (
         atomic_writer,
         check_distinct,
@@ -223,7 +224,7 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
         check_distinct({"--summary-csv": summary_csv, "--output": output})
     files = case_files(paths)
     if not files:
-        raise UsageError("no case files (*.yaml, *.yml) in: " + ", ".join(map(str, paths)))
+        raise UsageError(f"no case files ({CASE_FILE_NAMES}) in: " + ", ".join(map(str, paths)))
     if documents is not None:  # everything that can be refused, before any work
         documents.check(files, exists=not missing)
         if missing:

@@ -31,6 +31,11 @@ editions catalog, training answers) comes through `read_yaml_file`:
 
 The C parser (libyaml) is used when available; positions and the checks above do
 not depend on it.
+
+Case files may also be JSON (`*.json`) and caseloads JSONL (`*.jsonl`, one case per line):
+the JSON section at the end reads them into the same `Document`, with the same limits,
+duplicate keys refused and positions kept (`read_case_document` reads a case file of
+either kind by its name, `jsonl_lines` the cases of a caseload).
 """
 
 from __future__ import annotations
@@ -165,31 +170,21 @@ _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTT
 
 
 def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
-                    display_name: str | None = None) -> bytes:
+                    display_name: str | None = None, kind: str = "YAML") -> bytes:
     """The bytes of a regular file of at most MAX_BYTES; anything else raises `error`.
 
     It never blocks and never reads without bound: a path is classified before it is
     opened (opening some devices has effects of its own) and again after (it may have
     been swapped in between); it is opened non-blocking, so that a FIFO with no writer
     cannot hang it; and at most MAX_BYTES + 1 bytes are read, whatever size the file
-    reports (/proc files report 0)."""
+    reports (/proc files report 0). `kind` names what the file should be (YAML, JSON)."""
     name = display_name or str(path)
 
     def refused(message: str) -> UserError:
         return error(Problem(name, None, None, "", message))
 
+    fd, status = open_regular(path, error=error, display_name=name, kind=kind)
     try:
-        kind = special_kind(os.stat(path).st_mode)  # follows symlinks, like open
-        if kind:
-            raise refused(f"is {kind}, not a YAML file")
-        fd = os.open(path, _OPEN_FLAGS)
-    except OSError as exc:
-        raise refused(_os_reason(exc)) from None
-    try:
-        status = os.fstat(fd)
-        kind = special_kind(status.st_mode)
-        if kind:
-            raise refused(f"is {kind}, not a YAML file")
         if status.st_size > MAX_BYTES:
             raise refused(f"file is {status.st_size:,} bytes; the limit is {MAX_BYTES:,} "
                           "bytes (1 MiB)")
@@ -207,6 +202,38 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
     finally:
         os.close(fd)
     return b"".join(chunks)
+
+
+def open_regular(path: Path | str, *, error: type[UserError] = CaseFileError,
+                 display_name: str | None = None, kind: str = "YAML"
+                 ) -> tuple[int, os.stat_result]:
+    """A descriptor (non-blocking, read-only) of a regular file and its status; anything
+    else (a directory, device, FIFO, socket, missing file) raises `error` by name. The
+    caller closes the descriptor."""
+    name = display_name or str(path)
+
+    def refused(message: str) -> UserError:
+        return error(Problem(name, None, None, "", message))
+
+    try:
+        what = special_kind(os.stat(path).st_mode)  # follows symlinks, like open
+        if what:
+            raise refused(f"is {what}, not a {kind} file")
+        fd = os.open(path, _OPEN_FLAGS)
+    except OSError as exc:
+        raise refused(_os_reason(exc)) from None
+    try:
+        status = os.fstat(fd)
+        what = special_kind(status.st_mode)
+        if what:
+            raise refused(f"is {what}, not a {kind} file")
+    except OSError as exc:
+        os.close(fd)
+        raise refused(_os_reason(exc)) from None
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd, status
 
 
 def special_kind(mode: int) -> str | None:
@@ -265,6 +292,14 @@ def _wide_encoding(raw: bytes) -> str | None:
 
 def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError) -> Document:
     """Decode (UTF-8, an optional byte-order mark is accepted) and parse."""
+    return parse_yaml_text(_decoded(raw, name, error), name, error=error)
+
+
+def _decoded(raw: bytes, name: str, error: type[UserError], kind: str = "YAML",
+             first_line: int = 1) -> str:
+    """The text of `raw`: at most MAX_BYTES of UTF-8 (an optional byte-order mark is
+    accepted), else `error` naming what it looks like. `first_line`: the line of the file
+    `raw` starts on (a JSONL line), for the positions."""
     if len(raw) > MAX_BYTES:
         raise error(Problem(name, None, None, "",
                             f"file is {len(raw):,} bytes; the limit is {MAX_BYTES:,} bytes "
@@ -278,18 +313,18 @@ def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFile
                                 "the file as UTF-8"))
     if nul >= 0:
         line, column = _offset_to_position(raw, nul)
-        raise error(Problem(name, line, column, "",
-                            "contains NUL bytes: this looks like a binary file, not YAML text"))
+        raise error(Problem(name, line + first_line - 1, column, "",
+                            f"contains NUL bytes: this looks like a binary file, not {kind} "
+                            "text"))
     if raw.startswith(codecs.BOM_UTF8):
         raw = raw[3:]
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, column = _offset_to_position(raw, exc.start)
-        raise error(Problem(name, line, column, "",
+        raise error(Problem(name, line + first_line - 1, column, "",
                             f"is not valid UTF-8 (byte 0x{raw[exc.start]:02x}); "
                             "save the file as UTF-8")) from None
-    return parse_yaml_text(text, name, error=error)
 
 
 def _offset_to_position(raw: bytes, offset: int) -> tuple[int, int]:
@@ -649,3 +684,476 @@ def comments(text: str) -> list[Comment]:
         if at >= 0:
             found.append(Comment(number + 1, line[at:].rstrip("\r"), not line[:at].strip()))
     return found
+
+
+# ------------------------------------------------------------------ JSON
+#
+# A case file may be JSON (a case-management system's export) and a caseload JSONL (one
+# case per line). JSON gives the same `Document` as YAML, with the same limits (size, depth,
+# values), duplicate keys refused where the second is written, and a position for every
+# key and value, so that validation, its located problems and the reports are shared.
+#
+# Reading is done twice over only when it must be: the json module (C, fast) reads a text
+# whose nesting and number of values are bounded by a count of its brackets and commas (so
+# that it cannot recurse deeply) and that has no surrogate escape; when it finds a
+# duplicate key, NaN or Infinity, or any error, or when the text is not so bounded, the
+# iterative scanner below reads it instead, and says exactly where and what. The scanner
+# also gives the positions, only when something asks for one (a problem to locate).
+
+JSON_SUFFIX = ".json"
+JSONL_SUFFIX = ".jsonl"
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+_JSON_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_JSON_WORD = re.compile(r"-?[A-Za-z_][A-Za-z0-9_]*|-?[0-9][A-Za-z0-9_.+-]*")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+_NOT_JSON_CONSTANTS = ("NaN", "Infinity", "-Infinity")
+_JSON_LITERALS = {"true": True, "false": False, "null": None}
+
+
+def is_json_name(path: Path | str) -> bool:
+    """Whether a file is read as JSON (`.json`, in any case)."""
+    return str(path).lower().endswith(JSON_SUFFIX)
+
+
+def is_jsonl_name(path: Path | str) -> bool:
+    """Whether a file is a JSONL caseload (`.jsonl`, in any case): one case per line."""
+    return str(path).lower().endswith(JSONL_SUFFIX)
+
+
+def read_case_document(path: Path | str, *, error: type[UserError] = CaseFileError,
+                       display_name: str | None = None) -> Document:
+    """One case document from a path of any accepted kind: a `.json` file as JSON, any
+    other as YAML (whatever its name: a file named on the command line is always read)."""
+    if is_json_name(path):
+        return read_json_file(path, error=error, display_name=display_name)
+    return read_yaml_file(path, error=error, display_name=display_name)
+
+
+def read_json_file(path: Path | str, *, error: type[UserError] = CaseFileError,
+                   display_name: str | None = None) -> Document:
+    """Read one JSON file safely, as `read_yaml_file` reads YAML."""
+    name = display_name or str(path)
+    raw = read_file_bytes(path, error=error, display_name=name, kind="JSON")
+    doc = parse_json_bytes(raw, name, error=error)
+    return dataclasses.replace(doc, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
+
+
+def parse_json_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError,
+                     first_line: int = 1) -> Document:
+    """Decode (UTF-8, an optional byte-order mark is accepted) and parse one JSON value.
+    `first_line`: the line of the file the bytes start on (a JSONL line)."""
+    text = _decoded(raw, name, error, "JSON", first_line)
+    return parse_json_text(text, name, error=error, first_line=first_line)
+
+
+def parse_json_text(text: str, name: str, *, error: type[UserError] = CaseFileError,
+                    first_line: int = 1) -> Document:
+    """Parse one JSON value from text into plain data with positions (see above)."""
+    import json
+
+    opened = text.count("{") + text.count("[")  # at least the depth, and the containers
+    if opened <= MAX_DEPTH and opened + text.count(",") < MAX_NODES \
+            and not _SURROGATE_ESCAPE.search(text):
+        duplicates = []
+
+        def pairs(items: list) -> dict:
+            out = dict(items)
+            if len(out) != len(items):
+                duplicates.append(True)
+            return out
+
+        def constant(word: str) -> None:
+            raise ValueError(word)
+
+        try:
+            data = json.loads(text, object_pairs_hook=pairs, parse_constant=constant)
+        except (ValueError, RecursionError):  # RecursionError: not expected, depth bounded
+            pass
+        else:
+            if not duplicates:
+                found = _Located(text, name, error, first_line)
+                return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+    return _JsonScanner(text, name, error, first_line).document()
+
+
+class _Located:
+    """The positions of a JSON text, found by the scanner when first asked for."""
+
+    __slots__ = ("args", "tables")
+
+    def __init__(self, *args: Any):
+        self.args = args
+        self.tables: tuple[dict, dict] | None = None
+
+    def table(self, which: int) -> dict:
+        if self.tables is None:
+            try:
+                doc = _JsonScanner(*self.args).document()
+                self.tables = (doc.value_positions, doc.key_positions)
+            except UserError:  # not expected (the json module read it): no positions then
+                self.tables = ({}, {})
+            self.args = ()
+        return self.tables[which]
+
+
+class _Positions:
+    """A read-only mapping of positions (values: 0, keys: 1) computed on first use."""
+
+    __slots__ = ("found", "which")
+
+    def __init__(self, found: _Located, which: int):
+        self.found, self.which = found, which
+
+    def __getitem__(self, path: Path_) -> tuple[int, int]:
+        return self.found.table(self.which)[path]
+
+    def __contains__(self, path: object) -> bool:
+        return path in self.found.table(self.which)
+
+    def get(self, path: Path_, default: Any = None) -> Any:
+        return self.found.table(self.which).get(path, default)
+
+    def __iter__(self):
+        return iter(self.found.table(self.which))
+
+    def __len__(self) -> int:
+        return len(self.found.table(self.which))
+
+    def items(self):
+        return self.found.table(self.which).items()
+
+    def keys(self):
+        return self.found.table(self.which).keys()
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self.items()) == (dict(other.items()) if hasattr(other, "items")
+                                      else other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class _JsonStop(Exception):
+    """Reading stops: a syntax error, or a limit met."""
+
+
+class _JsonScanner:
+    """Reads one JSON value without recursion, with the position of every key and value,
+    every duplicate key, lone surrogate and number too long to read as a problem (the
+    document stays usable, as a YAML one does), and a syntax error or a limit met as the
+    problem that stops reading."""
+
+    def __init__(self, text: str, name: str, error: type[UserError], first_line: int = 1):
+        self.text, self.name, self.error, self.first_line = text, name, error, first_line
+        self.problems: list[Problem] = []
+        self.voided: set[str] = set()
+        self.value_positions: dict[Path_, tuple[int, int]] = {}
+        self.key_positions: dict[Path_, tuple[int, int]] = {}
+        self._starts: list[int] | None = None
+
+    # -- positions
+
+    def where(self, offset: int) -> tuple[int, int]:
+        """Line and column (1-based, the column in characters) of an offset."""
+        import bisect
+
+        if self._starts is None:
+            self._starts = [0] + [m.end() for m in _LINE_BREAK.finditer(self.text)]
+        index = bisect.bisect_right(self._starts, offset) - 1
+        return self.first_line + index, offset - self._starts[index] + 1
+
+    def _add(self, offset: int, path: Path_, message: str, *, void: bool = True) -> None:
+        if void:
+            self.voided.add(dotted(path))
+        line, column = self.where(offset)
+        self.problems.append(Problem(self.name, line, column, dotted(path), message))
+
+    def _stop(self, offset: int, message: str, *, syntax: bool = True) -> _JsonStop:
+        line, column = self.where(offset)
+        self.problems.append(Problem(self.name, line, column, "",
+                                     f"JSON syntax error: {message}" if syntax else message))
+        return _JsonStop()
+
+    # -- reading
+
+    def document(self) -> Document:
+        try:
+            data = self._read()
+        except _JsonStop:
+            raise self.error(self.problems) from None
+        return Document(self.name, data, self.value_positions, self.key_positions,
+                        tuple(self.problems), frozenset(self.voided))
+
+    def _read(self) -> Any:
+        text = self.text
+        end = len(text)
+        ws = _JSON_WS.match
+        pos = ws(text, 0).end()
+        if text.startswith("\ufeff"):  # a byte-order mark decoded as text
+            pos = ws(text, 1).end()
+        if pos == end:
+            raise self.error(Problem(self.name, None, None, "", "the file is empty: expected "
+                                     "a JSON object, '{' ... '}'"))
+        # a frame: [container (dict, list, or None when skipped), path, opening offset]
+        stack: list[list] = []
+        root: list = []
+        count = 0
+        path: Path_ | None = ()  # where the next value goes; None: it is not kept
+        while True:
+            # ---- a value at `pos`, for `path`
+            pos = ws(text, pos).end()
+            if pos == end:
+                raise self._unclosed(stack, pos)
+            char = text[pos]
+            if path is not None:
+                count += 1
+                if count > MAX_NODES:
+                    raise self._stop(pos, f"too many values (the limit is {MAX_NODES:,}; a "
+                                          "case file holds a few dozen): is it the right "
+                                          "file?", syntax=False)
+                self.value_positions[path] = self.where(pos)
+            if char == "{" or char == "[":
+                if len(stack) >= MAX_DEPTH:
+                    raise self._stop(pos, f"too deeply nested (more than {MAX_DEPTH} levels)",
+                                     syntax=False)
+                value: Any = None if path is None else ({} if char == "{" else [])
+                self._put(stack, root, path, value)
+                stack.append([value, path, pos])
+                pos = ws(text, pos + 1).end()
+                closer = "}" if char == "{" else "]"
+                if pos < end and text[pos] == closer:
+                    stack.pop()
+                    pos += 1
+                elif char == "{":
+                    pos, path = self._key(stack[-1], pos)
+                    continue
+                else:
+                    path = None if value is None else path + (0,)
+                    continue
+            else:
+                value, pos = self._scalar(pos, path)
+                self._put(stack, root, path, value)
+            # ---- after a value: a ',' and the next, or the end of containers
+            while True:
+                pos = ws(text, pos).end()
+                if not stack:
+                    if pos != end:
+                        raise self._stop(pos, "more text after the end of the JSON value: a "
+                                              "case file holds one object (a caseload of "
+                                              "several cases is a .jsonl file, one case per "
+                                              "line)")
+                    return root[0]
+                frame = stack[-1]
+                is_dict = type(frame[0]) is dict or (frame[0] is None and
+                                                     text[frame[2]] == "{")
+                closer = "}" if is_dict else "]"
+                if pos == end:
+                    raise self._unclosed(stack, pos)
+                char = text[pos]
+                if char == closer:
+                    stack.pop()
+                    pos += 1
+                    continue
+                if char != ",":
+                    raise self._stop(pos, f"expected ',' or '{closer}', found "
+                                          f"{self._found(pos)}{self._hint(pos, closer)}")
+                comma = pos
+                pos = ws(text, pos + 1).end()
+                if pos < end and text[pos] in "}]":
+                    raise self._stop(comma, f"a ',' before '{text[pos]}': JSON allows no "
+                                            "comma after the last item; delete it")
+                if is_dict:
+                    pos, path = self._key(frame, pos)
+                else:
+                    container = frame[0]
+                    path = None if container is None else frame[1] + (len(container),)
+                break
+
+    def _put(self, stack: list, root: list, path: Path_ | None, value: Any) -> None:
+        if path is None:
+            return
+        if not stack:
+            root.append(value)
+            return
+        container = stack[-1][0]
+        if type(container) is dict:
+            container[path[-1]] = value
+        else:
+            container.append(value)
+
+    def _key(self, frame: list, pos: int) -> tuple[int, Path_ | None]:
+        """Read a key and its ':' at `pos`; the position after it and the path of its value
+        (None when the value is not kept: a duplicate, or a refused key)."""
+        text = self.text
+        if pos >= len(text):
+            raise self._unclosed([frame], pos)
+        if text[pos] != '"':
+            found = self._found(pos)
+            if text[pos] == "'":
+                raise self._stop(pos, "a key in single quotes: JSON writes keys in double "
+                                      "quotes (\")")
+            raise self._stop(pos, f"expected a key in double quotes, found {found}"
+                                  f"{self._hint(pos, '}')}")
+        key, after = self._string(pos)
+        path: Path_ | None = None
+        parent = frame[1]
+        if frame[0] is not None and key is not None:
+            here = parent + (key,)
+            first = self.key_positions.get(here)
+            if first is not None:
+                line, column = self.where(pos)
+                earlier = (f"first given at column {first[1]} of this line"
+                           if first[0] == line else f"first given on line {first[0]}")
+                self.problems.append(Problem(
+                    self.name, line, column, dotted(here),
+                    f"duplicate key '{printable(key)}' ({earlier}); each key may appear "
+                    "only once"))
+            else:
+                self.key_positions[here] = self.where(pos)
+                path = here
+        elif frame[0] is not None:  # a lone surrogate: refused where it is
+            self._add(pos, parent, "the key holds a lone surrogate escape (half of a pair "
+                                   "of \\u escapes): write the character itself, or both "
+                                   "halves of its pair")
+        pos = _JSON_WS.match(text, after).end()
+        if pos >= len(text) or text[pos] != ":":
+            if pos >= len(text):
+                raise self._unclosed([frame], pos)
+            raise self._stop(pos, f"expected ':' after the key, found {self._found(pos)}")
+        return pos + 1, path
+
+    def _string(self, pos: int) -> tuple[str | None, int]:
+        """The string starting at `pos` (its '"') and the offset after it; None for a string
+        holding a lone surrogate (the caller reports it)."""
+        import json
+
+        text = self.text
+        try:
+            value, after = json.decoder.scanstring(text, pos + 1, True)
+        except json.JSONDecodeError as exc:
+            message = exc.msg
+            at = exc.pos
+            if message.startswith("Unterminated string"):
+                raise self._stop(pos, "a string is never closed: add its closing '\"'") \
+                    from None
+            if message.startswith("Invalid control character"):
+                raise self._stop(at, f"the character U+{ord(text[at]):04X} cannot be written "
+                                     "as it is inside a JSON string (a line break or tab "
+                                     "must be written \\n or \\t)") from None
+            if message.startswith("Invalid \\uXXXX"):
+                raise self._stop(at, "a \\u escape needs four hexadecimal digits") from None
+            raise self._stop(at, "an escape JSON does not know: write \\\\ for a backslash "
+                                 "(the escapes are \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)") \
+                from None
+        if _SURROGATE.search(value):
+            return None, after
+        return value, after
+
+    def _scalar(self, pos: int, path: Path_ | None) -> tuple[Any, int]:
+        text = self.text
+        char = text[pos]
+        if char == '"':
+            value, after = self._string(pos)
+            if value is None and path is not None:
+                self._add(pos, path, "a lone surrogate escape (half of a pair of \\u "
+                                     "escapes, which together write one character): write "
+                                     "the character itself, or both halves of its pair")
+            return value, after
+        word = _JSON_WORD.match(text, pos)
+        if word is not None and word.group() in _JSON_LITERALS:
+            return _JSON_LITERALS[word.group()], word.end()
+        number = _JSON_NUMBER.match(text, pos)
+        if word is not None and word.group() in _NOT_JSON_CONSTANTS:
+            raise self._stop(pos, f"{word.group()} is not a JSON value: write a number, or "
+                                  "null")
+        if number is not None and (word is None or word.end() <= number.end()):
+            digits = number.group()
+            try:
+                if number.group(1) is None and number.group(2) is None:
+                    return int(digits), number.end()
+                return float(digits), number.end()
+            except ValueError:  # over Python's 4,300 digits
+                if path is not None:
+                    self._add(pos, path, f"a number of {len(digits):,} digits: too long to "
+                                         "read (over 4,300 digits)")
+                return None, number.end()
+        if char == "'":
+            raise self._stop(pos, "a text in single quotes: JSON writes texts in double "
+                                  "quotes (\")")
+        if word is not None:
+            shown = word.group()
+            shown = printable(shown if len(shown) <= 40 else shown[:40] + "...")
+            raise self._stop(pos, f"'{shown}' is not a JSON value: write true, false, null, "
+                                  "a number, or a text in double quotes")
+        raise self._stop(pos, f"expected a value, found {self._found(pos)}"
+                              f"{self._hint(pos, '')}")
+
+    def _found(self, pos: int) -> str:
+        char = self.text[pos]
+        if char.isprintable() and not char.isspace():
+            return f"'{char}'"
+        return f"U+{ord(char):04X} {unicodedata.name(char, 'CONTROL CHARACTER')}"
+
+    def _hint(self, pos: int, closer: str) -> str:
+        char = self.text[pos]
+        if char in "/#":
+            return " (JSON has no comments: delete it)"
+        if char == "'":
+            return " (JSON writes texts in double quotes)"
+        if closer and char in "}]" and char != closer:
+            return f" (a '{'{' if closer == '}' else '['}' is closed by '{closer}')"
+        if char == '"' and closer:
+            return " (is a ',' missing before it?)"
+        return ""
+
+    def _unclosed(self, stack: list, pos: int) -> _JsonStop:
+        if not stack:
+            return self._stop(pos, "the text ends where a value is expected")
+        opened = stack[-1][2]
+        line, _ = self.where(opened)
+        kind, closer = ("an object", "}") if self.text[opened] == "{" else ("a list", "]")
+        return self._stop(pos, f"the text ends inside {kind} opened on line {line}: a "
+                               f"'{closer}' is missing")
+
+
+def jsonl_lines(path: Path | str, *, error: type[UserError] = CaseFileError,
+                display_name: str | None = None):
+    """Each case of a JSONL caseload, in order: (its line number, its Document, or the
+    UserError that refuses that line). Blank lines (spaces only) are skipped. A file that
+    cannot be opened raises `error`.
+
+    The file may be of any size; each line is a case file of its own, with a case file's
+    limits (1 MiB, the depth, the number of values): a longer line is refused (and read
+    past, never held). Positions are the file's own: line numbers count every line."""
+    name = display_name or str(path)
+    fd, _ = open_regular(path, error=error, display_name=name, kind="JSONL")
+    with os.fdopen(fd, "rb") as stream:
+        number = 0
+        while True:
+            try:
+                line = stream.readline(MAX_BYTES + 1)
+            except OSError as exc:
+                raise error(Problem(name, number + 1, None, "", _os_reason(exc))) from None
+            if not line:
+                return
+            number += 1
+            if len(line) > MAX_BYTES and not line.endswith(b"\n"):
+                while True:  # the rest of the line, in pieces, not kept
+                    more = stream.readline(65_536)
+                    if not more or more.endswith(b"\n"):
+                        break
+                yield number, error(Problem(
+                    name, number, None, "",
+                    f"line is longer than the limit of {MAX_BYTES:,} bytes (1 MiB) for one "
+                    "case"))
+                continue
+            if not line.strip(b" \t\r\n"):
+                continue
+            if number == 1 and line.startswith(codecs.BOM_UTF8):
+                line = line[3:]
+            try:
+                yield number, parse_json_bytes(line, name, error=error, first_line=number)
+            except UserError as exc:
+                yield number, exc

@@ -33,7 +33,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from riskassess.errors import CaseFileError, OutOfScopeError, Problem
-from riskassess.io.reader import Document, read_yaml_file
+from riskassess.io.reader import Document, read_case_document
 from riskassess.law import plain
 from riskassess.law.dates import (
     PARTIAL_DATE_PATTERN,
@@ -271,7 +271,7 @@ def case_from_answers(vocab: Any, answers: dict[str, Any], *, source: str = "ans
 def load_case(path: Path | str, vocab: Any) -> Case:
     """Read and validate a case file with a vocabulary; raise CaseFileError with every
     located problem."""
-    doc = read_yaml_file(path, error=CaseFileError)
+    doc = read_case_document(path, error=CaseFileError)
     return case_from_document(doc, vocab)
 
 

@@ -137,18 +137,26 @@ class Service:
     # ------------------------------------------------------------- assessments
 
     def read(self, raw: bytes, media_type: str):
-        """The case file of a request body, read as the command line reads a file."""
-        from riskassess.io.reader import parse_yaml_bytes
+        """The case file of a request body, read as the command line reads a file: JSON
+        (application/json) by the JSON reader, which a `.json` case file goes through too;
+        anything else by the YAML reader. A batch reads each of its lines with this."""
+        from riskassess.io.reader import parse_json_bytes, parse_yaml_bytes
 
-        if media_type in JSON_TYPES:
-            _check_json(raw)
+        json = media_type in JSON_TYPES
         try:
-            return parse_yaml_bytes(raw, BODY_NAME, error=CaseFileError)
-        except RecursionError:
+            doc = (parse_json_bytes if json else parse_yaml_bytes)(raw, BODY_NAME,
+                                                                   error=CaseFileError)
+        except RecursionError:  # not expected: both readers are iterative
             raise ServiceError(400, "unreadable", "The case file cannot be read",
                                "nested too deeply to be a case file", exit_code=3) from None
         except UserError as exc:
             raise refused(exc, read=False) from None
+        if json and doc.problems:
+            # A duplicate key, a lone surrogate, a number too long: JSON a reader may not
+            # take as meant (RFC 8259 leaves duplicates to each parser), so the body cannot
+            # be read, as with a syntax error (the command line reports them with the rest)
+            raise refused(CaseFileError(list(doc.problems)), read=False)
+        return doc
 
     def assess(self, doc, fmt: str = "json", ruleset_id: str | None = None,
                generated_at: dt.datetime | None = None) -> Answer:
@@ -321,31 +329,6 @@ def download_name(case_id: str | None, ext: str) -> str:
     '.', '_' and '-') or 'case'."""
     safe = "".join(ch for ch in (case_id or "") if ch.isalnum() or ch in "._-").strip(".")
     return f"assessment-{safe or 'case'}.{ext}"
-
-
-def _check_json(raw: bytes) -> None:
-    """A body sent as JSON must be JSON (the YAML reader would take more)."""
-    def constant(name: str) -> None:
-        raise ValueError(f"{name} is not JSON")
-
-    try:
-        json.loads(raw, parse_constant=constant)
-    except json.JSONDecodeError as exc:
-        raise ServiceError(400, "unreadable", "The case file cannot be read",
-                           f"not JSON: {exc.msg}", exit_code=int(ExitCode.INVALID_INPUT),
-                           problems=[Problem(BODY_NAME, exc.lineno, exc.colno, "",
-                                             f"not JSON: {exc.msg}")]) from None
-    except UnicodeDecodeError as exc:
-        raise ServiceError(400, "unreadable", "The case file cannot be read",
-                           f"not UTF-8 ({exc.reason})", exit_code=3) from None
-    except RecursionError:
-        raise ServiceError(400, "unreadable", "The case file cannot be read",
-                           "nested too deeply to be a case file", exit_code=3) from None
-    except ValueError as exc:  # NaN or Infinity; or an integer of over 4,300 digits
-        said = str(exc) if "is not JSON" in str(exc) else \
-            "a number too long to read (over 4,300 digits)"
-        raise ServiceError(400, "unreadable", "The case file cannot be read", said,
-                           exit_code=3) from None
 
 
 def _not_found(kind: str, wanted: str, known: list[str]) -> ServiceError:
