@@ -16,7 +16,15 @@ from riskassess.serve.guard import (
     is_loopback,
     is_wildcard,
 )
-from riskassess.serve.service import Service
+from riskassess.serve.responses import CSP, PROBLEM, SECURITY_HEADERS
+from riskassess.serve.service import Service, ServiceError
+
+log = logging.getLogger("riskassess.serve")
+
+HEADER_TIMEOUT = 10.0  # seconds a request's line and headers may take to arrive
+FIRST_BYTE_TIMEOUT = 5.0  # seconds a new connection may stay silent (a browser's
+# preconnect included: it reconnects when it needs to)
+MAX_CONNECTIONS = 4096  # open connections at once (about 20 KB each: docs/serve.md)
 
 
 def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
@@ -110,7 +118,7 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
 
 
 def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
-        on_ready=None) -> int | None:
+        on_ready=None, max_connections: int = MAX_CONNECTIONS) -> int | None:
     """Serve on a bound socket until SIGTERM or Ctrl-C; return the signal that stopped
     it (after in-flight requests were answered), or None."""
     import uvicorn
@@ -118,55 +126,201 @@ def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
     config = uvicorn.Config(
         build(service, settings), log_config=None, access_log=False, server_header=False,
         proxy_headers=False, lifespan="off", ws="none", loop="asyncio",
-        http=_protocol(min(settings.timeout, HEADER_TIMEOUT)),
+        http=_protocol(min(settings.timeout, HEADER_TIMEOUT),
+                       in_flight=4 * settings.max_concurrent + 16,
+                       max_connections=max_connections),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
-        limit_concurrency=4 * settings.max_concurrent + 16)
+        backlog=1024)
     server = _server(config)
     server.on_ready = on_ready
     server.run(sockets=[sock])
     return server.stopped_by
 
 
-HEADER_TIMEOUT = 10.0  # seconds a request's line and headers may take to arrive
+def _protocol(limit: float, in_flight: int, max_connections: int):
+    """uvicorn's h11 protocol, hardened where uvicorn leaves a connection open to abuse.
 
-
-def _protocol(limit: float):
-    """uvicorn's h11 protocol with a deadline on a request's headers. uvicorn has none: a
-    client sending a header a byte at a time (or nothing at all after connecting) would
-    hold its connection for ever. A connection whose request has not started within
-    `limit` seconds of its first byte (or of connecting) is closed."""
+    - Deadlines on a request's headers, which uvicorn lacks: a new connection must send
+      its first byte within FIRST_BYTE_TIMEOUT (or `limit`, if shorter) and complete its
+      request line and headers within `limit` of connecting; on a kept-alive connection,
+      within `limit` of the next request's first byte. Trickling a byte at a time does not
+      extend it.
+    - The cap on open connections (`max_connections`) never refuses a request: at the
+      cap, the connection that has waited longest without a request in flight (a slow
+      or idle one) is closed to make room. uvicorn's own cap (limit_concurrency) counted
+      such connections, so a hundred clients trickling their headers held the service.
+    - What is limited is requests in flight (`in_flight`: their headers complete); beyond,
+      503 with Retry-After, as a problem document like every other refusal.
+    - uvicorn's plain-text 400 for malformed HTTP, and a request with both Content-Length
+      and Transfer-Encoding (RFC 9112 6.1: ambiguous framing, the smuggling vector), are
+      answered with a problem document and the connection closed.
+    - A client that half-closes its side after sending its request (shutdown(SHUT_WR))
+      still gets its answer; uvicorn let asyncio close the connection at once."""
+    import h11
     from uvicorn.protocols.http.h11_impl import H11Protocol
 
+    waiting: dict = {}  # connections without a request in flight, oldest first
+
     class Guarded(H11Protocol):
-        _late = None
+        _late = None  # the deadline's timer
+        _since: float | None = None  # when the current request's first byte (or the
+        # connection) came; None while one is in flight or a kept-alive one is silent
+        _heard = False  # whether any byte came since then
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.limit_concurrency = None  # counted here, by requests in flight
+            self._app = self.app
+            self.app = self._front
 
         def connection_made(self, transport):
             super().connection_made(transport)
-            self._late = self.loop.call_later(limit, self._headers_late)
+            if len(self.connections) > max_connections:
+                oldest = next(iter(waiting), None)
+                if oldest is None:  # all busy with requests: this one waits for none
+                    transport.close()
+                    return
+                oldest._close()
+            waiting[self] = None
+            self._since = self.loop.time()
+            self._arm(min(FIRST_BYTE_TIMEOUT, limit))
 
         def data_received(self, data: bytes) -> None:
-            idle = self.cycle is None or self.cycle.response_complete
-            if idle and self._late is None:
-                self._late = self.loop.call_later(limit, self._headers_late)
+            if self._idle():
+                now = self.loop.time()
+                if self._since is None:  # a kept-alive connection's next request
+                    self._since = now
+                    self._arm(limit)
+                elif not self._heard:  # a new connection's first byte
+                    self._arm(self._since + limit - now)
+                self._heard = True
             super().data_received(data)
-            if not (self.cycle is None or self.cycle.response_complete) and \
-                    self._late is not None:
-                self._late.cancel()
-                self._late = None
+            self._sync()
+
+        def on_response_complete(self) -> None:
+            super().on_response_complete()
+            self._sync()
+
+        def eof_received(self):
+            """The client closed its side: it sends nothing more, but may still read.
+            A request it sent in full is answered before the connection is closed."""
+            if self.cycle is not None and not self.cycle.response_complete and \
+                    self.conn.their_state is h11.DONE:
+                self.cycle.keep_alive = False
+                return True  # keep the connection open for the answer
+            return None  # nothing to answer: asyncio closes it
 
         def connection_lost(self, exc):
+            self._disarm()
+            waiting.pop(self, None)
+            super().connection_lost(exc)
+
+        def send_400_response(self, msg: str) -> None:
+            """Malformed HTTP (h11 cannot read it): a problem document, then close."""
+            import sys
+
+            exc = sys.exc_info()[1]  # called by uvicorn inside its `except` for h11's error
+            status = getattr(exc, "error_status_hint", 400) or 400
+            said = str(exc) if exc is not None and str(exc) else "not valid HTTP/1.1"
+            log.info("%s malformed HTTP: %s", self._client(), status)
+            if self.conn.our_state not in (h11.IDLE, h11.SEND_RESPONSE):
+                self.transport.close()
+                return
+            error = ServiceError(status, "bad-http", "Malformed HTTP request",
+                                 f"the request is not valid HTTP/1.1 (RFC 9112): "
+                                 f"{said[:200]}")
+            headers, body = _problem_parts(error)
+            self.transport.write(self.conn.send(h11.Response(
+                status_code=status, headers=headers, reason=_reason(status))))
+            self.transport.write(self.conn.send(h11.Data(data=body)))
+            self.transport.write(self.conn.send(h11.EndOfMessage()))
+            self.transport.close()
+
+        async def _front(self, scope, receive, send) -> None:
+            """In front of the app: what uvicorn would have answered itself."""
+            names = [name for name, _ in scope["headers"]]
+            if b"transfer-encoding" in names and b"content-length" in names:
+                log.info("%s %s: 400, Content-Length with Transfer-Encoding", self._client(),
+                         scope["method"])
+                await _send_problem(send, ServiceError(
+                    400, "bad-request", "Bad request",
+                    "the request has both Content-Length and Transfer-Encoding; send one "
+                    "(RFC 9112 section 6.1)"))
+                return
+            if len(self.tasks) > in_flight:
+                log.info("%s %s: 503, %d requests in flight (the limit is %d)",
+                         self._client(), scope["method"], len(self.tasks) - 1, in_flight)
+                await _send_problem(send, ServiceError(
+                    503, "busy", "Too many requests at once",
+                    f"{in_flight} requests are in flight (the service's limit); try again "
+                    "in a moment", headers={"retry-after": "1"}))
+                return
+            await self._app(scope, receive, send)
+
+        # -- the bookkeeping
+
+        def _idle(self) -> bool:
+            return self.cycle is None or self.cycle.response_complete
+
+        def _sync(self) -> None:
+            """After each event: the deadline and the waiting list follow the state."""
+            if self.transport.is_closing():
+                waiting.pop(self, None)
+            elif not self._idle():  # a request is in flight: --timeout bounds it
+                self._disarm()
+                self._since, self._heard = None, False
+                waiting.pop(self, None)
+            elif self not in waiting:  # answered: it waits again (the newest)
+                waiting[self] = None
+
+        def _arm(self, delay: float) -> None:
+            self._disarm()
+            self._late = self.loop.call_later(max(0.0, delay), self._headers_late)
+
+        def _disarm(self) -> None:
             if self._late is not None:
                 self._late.cancel()
                 self._late = None
-            super().connection_lost(exc)
 
         def _headers_late(self) -> None:
             self._late = None
-            if (self.cycle is None or self.cycle.response_complete) and \
-                    not self.transport.is_closing():
+            if self._idle():
+                self._close()
+
+        def _close(self) -> None:
+            waiting.pop(self, None)
+            self._disarm()
+            if not self.transport.is_closing():
                 self.transport.close()
 
+        def _client(self) -> str:
+            return self.client[0] if self.client else "-"
+
     return Guarded
+
+
+def _problem_parts(error: ServiceError) -> tuple[list[tuple[bytes, bytes]], bytes]:
+    """A problem document's headers and body, as the guard would send them (its
+    security headers and CSP included), for the answers made outside the app."""
+    body = error.body()
+    headers = {"content-type": PROBLEM, **SECURITY_HEADERS, "content-security-policy": CSP,
+               **error.headers, "content-length": str(len(body)), "connection": "close"}
+    return [(k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()], body
+
+
+async def _send_problem(send, error: ServiceError) -> None:
+    headers, body = _problem_parts(error)
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+def _reason(status: int) -> bytes:
+    import http
+
+    try:
+        return http.HTTPStatus(status).phrase.encode()
+    except ValueError:
+        return b""
 
 
 def _server(config):

@@ -1,0 +1,144 @@
+"""`riskassess serve`'s connections and sockets, tested as a client sees them: a real
+server (tests/serving.py) spoken to over raw sockets, http.client or httpx. Slow and
+idle clients cannot crowd out legitimate requests; the answers uvicorn would give itself
+(a full server, malformed HTTP) are the service's problem documents; a request with both
+Content-Length and Transfer-Encoding is refused and its connection closed; a client that
+half-closes its side still gets its answer; TLS; and the reverse-proxy mode."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+
+import httpx
+from serving import Server
+
+TOKEN = "a-long-enough-test-token-0123456789"
+
+
+def _answer(s: socket.socket) -> tuple[int, dict[str, str], bytes]:
+    """One HTTP/1.1 answer read off a raw socket: status, headers (lower case), body."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(65_536)
+        if not chunk:
+            raise AssertionError(f"the connection closed before an answer: {data[:200]!r}")
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {}
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        headers[name.strip().lower()] = value.strip()
+    length = int(headers.get("content-length", "0"))
+    while len(body) < length:
+        chunk = s.recv(65_536)
+        if not chunk:
+            break
+        body += chunk
+    return int(lines[0].split(" ", 2)[1]), headers, body
+
+
+def _closed(s: socket.socket, within: float = 10) -> bool:
+    """Whether the server closes the connection (reads an end of file) within a time."""
+    s.settimeout(within)
+    try:
+        return s.recv(1) == b""
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def _is_problem(status: int, headers: dict[str, str], body: bytes, expected: int) -> dict:
+    assert status == expected, body[:300]
+    assert headers["content-type"] == "application/problem+json", headers
+    assert "default-src 'none'" in headers["content-security-policy"]
+    assert headers["x-content-type-options"] == "nosniff"
+    assert headers["cache-control"] == "no-store"
+    doc = json.loads(body)
+    assert doc["status"] == expected and doc["type"].startswith("urn:riskassess:problem:")
+    assert doc["title"] and doc["detail"]
+    return doc
+
+
+# ------------------------------------------------------------ slow clients
+
+
+class Trickle:
+    """N connections each sending one byte of a request's headers a second, reopened as
+    soon as the server closes one: clients that never finish their headers."""
+
+    HEAD = b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 10_000
+
+    def __init__(self, port: int, n: int):
+        self.port, self.n = port, n
+        self.stopping = threading.Event()
+        self.reopened = 0
+        self.socks: list[list] = []
+        for _ in range(n):
+            self.socks.append([self._open(), 0])
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _open(self) -> socket.socket | None:
+        try:
+            s = socket.create_connection(("127.0.0.1", self.port), timeout=5)
+            s.setblocking(False)
+            return s
+        except OSError:
+            return None
+
+    def _run(self) -> None:
+        while not self.stopping.wait(1.0):
+            for slot in self.socks:
+                s, sent = slot
+                try:
+                    if s is None:
+                        raise OSError
+                    s.send(self.HEAD[sent:sent + 1])
+                    slot[1] = sent + 1
+                    try:
+                        if s.recv(1024) == b"":
+                            raise OSError
+                    except BlockingIOError:
+                        pass
+                except OSError:
+                    if s is not None:
+                        s.close()
+                    slot[0], slot[1] = self._open(), 0
+                    self.reopened += 1
+
+    def open_count(self) -> int:
+        return sum(1 for s, _ in self.socks if s is not None)
+
+    def stop(self) -> None:
+        self.stopping.set()
+        self.thread.join(10)
+        for s, _ in self.socks:
+            if s is not None:
+                s.close()
+
+
+def test_slow_header_connections_do_not_crowd_out_requests():
+    s = Server()
+    trickle = Trickle(s.port, 100)
+    try:
+        time.sleep(3)  # all of them connected and trickling
+        assert trickle.open_count() >= 95
+        answered = 0
+        tries = 60
+        for _ in range(tries):
+            try:  # a fresh connection each time, as a new client opens one
+                with httpx.Client(base_url=s.base, timeout=10) as c:
+                    r = c.get("/v1/rulesets")
+                answered += r.status_code == 200
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        assert answered >= 0.95 * tries, (answered, tries)
+    finally:
+        trickle.stop()
+        assert s.stop() == 0, s.log()[-2000:]
