@@ -13,6 +13,7 @@ import threading
 import time
 
 import httpx
+import pytest
 from serving import Server
 
 TOKEN = "a-long-enough-test-token-0123456789"
@@ -142,3 +143,116 @@ def test_slow_header_connections_do_not_crowd_out_requests():
     finally:
         trickle.stop()
         assert s.stop() == 0, s.log()[-2000:]
+
+
+def test_at_the_connection_cap_the_oldest_idle_connection_makes_room():
+    s = Server()
+    idle = []
+    try:
+        for _ in range(4096 + 50):  # silent connections past the cap (4096)
+            idle.append(socket.create_connection(("127.0.0.1", s.port), timeout=10))
+        with httpx.Client(base_url=s.base, timeout=10) as c:
+            assert c.get("/healthz").status_code == 200
+        assert _closed(idle[0], within=1)  # the oldest went to make room
+    finally:
+        for one in idle:
+            one.close()
+        assert s.stop() == 0, s.log()[-2000:]
+
+
+# ------------------------------------------------------------ uvicorn's own answers
+
+
+def _held_upload(port: int) -> socket.socket:
+    """A request whose headers are complete and whose body never comes: in flight."""
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    s.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+              b"Content-Type: application/yaml\r\nContent-Length: 100\r\n\r\nformat: " % port)
+    return s
+
+
+def test_too_many_requests_in_flight_is_a_problem_document_with_retry_after():
+    s = Server("--max-concurrent", "1", "--timeout", "20")  # 4 * 1 + 16 = 20 in flight
+    held = []
+    try:
+        for _ in range(20):
+            held.append(_held_upload(s.port))
+        assert s.wait_logged("", 1)
+        time.sleep(1)
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % s.port)
+            status, headers, body = _answer(c)
+            doc = _is_problem(status, headers, body, 503)
+            assert headers["retry-after"] == "1" and doc["type"].endswith(":busy")
+            assert _closed(c)
+        for one in held:
+            one.close()
+        time.sleep(1)
+        with httpx.Client(base_url=s.base, timeout=10) as c:  # and then it is free
+            assert c.get("/healthz").status_code == 200
+    finally:
+        for one in held:
+            one.close()
+        assert s.stop() == 0, s.log()[-2000:]
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    assert s.stop() == 0, s.log()[-2000:]
+
+
+@pytest.mark.parametrize("raw, status", [
+    (b"GARBAGE\r\n\r\n", 400),
+    (b"GET /healthz HTTP/1.1\r\n\r\n", 400),  # no Host
+    (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nBad Header: x\r\n\r\n", 400),
+    (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Long: " + b"a" * 70_000, 431),  # unended
+    (b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: gzip\r\n\r\n",
+     501),
+])
+def test_malformed_http_is_a_problem_document(server, raw, status):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as c:
+        c.sendall(raw)
+        got, headers, body = _answer(c)
+        doc = _is_problem(got, headers, body, status)
+        assert doc["type"].endswith(":bad-http") and "HTTP/1.1" in doc["detail"]
+        assert _closed(c)
+    assert "Traceback" not in server.log()
+
+
+def test_content_length_with_transfer_encoding_is_refused_and_the_connection_closed(server):
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as c:
+        c.sendall(b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                  b"Content-Type: application/yaml\r\nContent-Length: 5\r\n"
+                  b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"
+                  b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+                  % (server.port, server.port))
+        status, headers, body = _answer(c)
+        doc = _is_problem(status, headers, body, 400)
+        assert "Content-Length" in doc["detail"] and "Transfer-Encoding" in doc["detail"]
+        assert headers["connection"] == "close"
+        assert _closed(c)  # and the request smuggled behind it is never answered
+
+
+def test_a_half_closed_client_gets_its_answer(server):
+    from conftest import EXAMPLES
+
+    case = next(p for p in sorted(EXAMPLES.glob("*.yaml"))
+                if not p.name.endswith(".expected.yaml")).read_bytes()
+    for request in (b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % server.port,
+                    b"POST /v1/assessments HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                    b"Content-Type: application/yaml\r\nContent-Length: %d\r\n\r\n"
+                    % (server.port, len(case)) + case):
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as c:
+            c.sendall(request)
+            c.shutdown(socket.SHUT_WR)
+            status, headers, body = _answer(c)
+            assert status == 200, body[:300]
+            assert json.loads(body)
+            assert _closed(c)
+    # a half-close in the middle of the headers is simply closed
+    with socket.create_connection(("127.0.0.1", server.port), timeout=30) as c:
+        c.sendall(b"GET /healthz HTTP/1.1\r\nHo")
+        c.shutdown(socket.SHUT_WR)
+        assert _closed(c)
