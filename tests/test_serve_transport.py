@@ -8,6 +8,7 @@ half-closes its side still gets its answer; TLS; and the reverse-proxy mode."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import threading
 import time
@@ -256,3 +257,180 @@ def test_a_half_closed_client_gets_its_answer(server):
         c.sendall(b"GET /healthz HTTP/1.1\r\nHo")
         c.shutdown(socket.SHUT_WR)
         assert _closed(c)
+
+
+# ------------------------------------------------------------ TLS
+
+
+class TlsServer(Server):
+    """A Server whose start line names an https URL."""
+
+    def _drain(self) -> None:
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            m = re.search(r"listening on (https://\S+?/) ", line)
+            if m:
+                self.base = m.group(1).rstrip("/")
+                self._ready.set()
+        self._ready.set()
+
+
+def _certificate(folder, name: str = "server") -> tuple[str, str]:
+    """A self-signed certificate for 127.0.0.1 and localhost, made now, and its key."""
+    import subprocess
+
+    cert, key = str(folder / f"{name}.crt"), str(folder / f"{name}.key")
+    subprocess.run(["/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "2", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/usr/bin/openssl"),
+                    reason="no openssl to make a certificate")
+def test_tls_serves_https_and_plain_http_fails_cleanly(tmp_path):
+    import ssl
+
+    cert, key = _certificate(tmp_path)
+    s = TlsServer("--tls-cert", cert, "--tls-key", key)
+    try:
+        assert s.base.startswith("https://127.0.0.1:")
+        trusted = ssl.create_default_context(cafile=cert)
+        with httpx.Client(base_url=s.base, timeout=10, verify=trusted) as c:
+            r = c.get("/healthz")
+            assert r.status_code == 200 and r.json()
+            assert c.get("/v1/rulesets").status_code == 200
+        # not trusted: the client refuses it (it is a real certificate check)
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(s.base + "/healthz", timeout=10)
+        # plain HTTP to the TLS port: no answer, the connection closed, nothing logged
+        # but a line, and the next client is served
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+            c.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n" % s.port)
+            assert _closed(c, within=15)
+        with httpx.Client(base_url=s.base, timeout=10, verify=trusted) as c:
+            assert c.get("/healthz").status_code == 200
+        assert "Traceback" not in s.log() and "clear text" not in s.log()
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]
+
+
+def test_tls_options_refused_in_words(tmp_path):
+    from conftest import run_cli
+
+    cert, key = _certificate(tmp_path)
+    other_cert, other_key = _certificate(tmp_path, "other")
+    (tmp_path / "text.pem").write_text("hello\n")
+    bad = [
+        (["--tls-cert", cert], "go together"),
+        (["--tls-key", key], "go together"),
+        (["--tls-cert", str(tmp_path / "none.crt"), "--tls-key", key], "no such file"),
+        (["--tls-cert", str(tmp_path), "--tls-key", key], "not a regular file"),
+        (["--tls-cert", str(tmp_path / "text.pem"), "--tls-key", key], "not a PEM certificate"),
+        (["--tls-cert", cert, "--tls-key", cert], "not a PEM private key"),
+        (["--tls-cert", cert, "--tls-key", other_key], "not the certificate's"),
+    ]
+    for args, said in bad:
+        r = run_cli("serve", "--port", "0", *args)
+        assert r.code == 2, (args, r.code, r.err)
+        assert said in r.err and "Traceback" not in r.err, (args, r.err)
+
+
+def test_a_host_other_machines_reach_is_warned_of_without_tls(tmp_path):
+    env = {"RISKASSESS_TOKEN": TOKEN}
+    s = Server("--host", "0.0.0.0", "--allow-host", "localhost", env=env)
+    try:
+        assert s.wait_logged("clear text")
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]
+    cert, key = _certificate(tmp_path)
+    s = TlsServer("--host", "0.0.0.0", "--allow-host", "localhost", "--tls-cert", cert,
+                  "--tls-key", key, env=env)
+    try:
+        assert s.base.startswith("https://")
+        assert "clear text" not in s.log() and "warning" not in s.log()
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]
+
+
+# ------------------------------------------------------------ reverse proxy
+
+
+def test_forwarded_headers_only_from_a_trusted_proxy():
+    forwarded = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+    s = Server("--trusted-proxy", "127.0.0.0/8", "--trusted-proxy", "192.0.2.1")
+    try:
+        with httpx.Client(base_url=s.base, timeout=10) as c:
+            assert c.get("/healthz", headers=forwarded).status_code == 200
+        assert s.wait_logged("203.0.113.7 GET /healthz 200"), s.log()[-2000:]
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]
+    s = Server("--trusted-proxy", "192.0.2.1")  # this client is not the proxy
+    try:
+        with httpx.Client(base_url=s.base, timeout=10) as c:
+            assert c.get("/healthz", headers=forwarded).status_code == 200
+        assert s.wait_logged("127.0.0.1 GET /healthz 200"), s.log()[-2000:]
+        assert "203.0.113.7" not in s.log()
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]
+
+
+@pytest.mark.parametrize("bad", ["proxy.example", "*", "10.0.0.0/33", ""])
+def test_trusted_proxy_must_be_an_address_or_network(bad):
+    from conftest import run_cli
+
+    r = run_cli("serve", "--port", "0", "--trusted-proxy", bad)
+    assert r.code == 2 and "--trusted-proxy" in r.err and "not an IP address" in r.err, r.err
+
+
+def test_the_scheme_the_app_sees(tmp_path):
+    """Over TLS, or from a trusted proxy saying X-Forwarded-Proto: https, the app sees
+    scope["scheme"] == "https" (the guard keys its cookie flags and HSTS on it): the
+    service's own uvicorn configuration, serving an app that records what it sees."""
+    import ssl
+
+    import uvicorn
+
+    from riskassess.serve.guard import Settings
+    from riskassess.serve.runner import tls_context, trusted_proxies, uvicorn_config
+
+    seen: list[tuple[str, str]] = []
+
+    async def recorder(scope, receive, send):
+        seen.append((scope["scheme"], scope["client"][0]))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    cert, key = _certificate(tmp_path)
+    forwarded = {"x-forwarded-for": "203.0.113.7", "x-forwarded-proto": "https"}
+    for proxies, tls, expected in (
+            (["127.0.0.1"], None, ("https", "203.0.113.7")),  # a trusted proxy
+            (["192.0.2.1"], None, ("http", "127.0.0.1")),  # anyone else: ignored
+            ([], None, ("http", "127.0.0.1")),  # no proxy trusted: ignored
+            ([], tls_context(cert, key), ("https", "127.0.0.1"))):  # TLS itself
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        port = sock.getsockname()[1]
+        settings = Settings("127.0.0.1", port, frozenset({"127.0.0.1"}),
+                            trusted_proxies=trusted_proxies(proxies))
+        server = uvicorn.Server(uvicorn_config(recorder, settings, tls=tls))
+        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+        thread.start()
+        try:
+            scheme = "https" if tls else "http"
+            verify = ssl.create_default_context(cafile=cert) if tls else True
+            deadline = time.monotonic() + 30
+            while not server.started and time.monotonic() < deadline:
+                time.sleep(0.05)
+            seen.clear()
+            r = httpx.get(f"{scheme}://127.0.0.1:{port}/", headers=forwarded, verify=verify,
+                          timeout=10)
+            assert r.status_code == 204
+            assert seen == [expected], (proxies, seen)
+        finally:
+            server.should_exit = True
+            thread.join(30)
+            sock.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
@@ -37,6 +38,19 @@ def serve(
                                    "included.")] = 30.0,
     open_form: Annotated[bool, typer.Option(
         "--open", help="Open the form in this machine's web browser.")] = False,
+    # -- connections and sockets (serve/runner.py)
+    tls_cert: Annotated[Optional[Path], typer.Option(
+        "--tls-cert", show_default=False,
+        help="Serve HTTPS with this certificate chain (a PEM file); needs --tls-key.")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option(
+        "--tls-key", show_default=False,
+        help="The certificate's private key (a PEM file, unencrypted, readable by this "
+             "user only).")] = None,
+    trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+        "--trusted-proxy", show_default=False,
+        help="The address (or network, e.g. 10.0.0.0/24) of a reverse proxy in front, "
+             "whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable. "
+             "From anyone else they are ignored.")] = None,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
@@ -53,7 +67,10 @@ def serve(
     stopped = run_service(host=host, port=port, rules_dir=rules_dir, token=token,
                           allow_host=allow_host or [], max_concurrent=max_concurrent,
                           timeout=timeout, open_form=open_form,
-                          today=parse_today(today) if today is not None else None)
+                          today=parse_today(today) if today is not None else None,
+                          tls_cert=str(tls_cert) if tls_cert is not None else None,
+                          tls_key=str(tls_key) if tls_key is not None else None,
+                          trusted_proxy=trusted_proxy or [])
     if stopped == signal.SIGINT:
         sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))

@@ -38,6 +38,8 @@ class Settings:
     max_concurrent: int = 16
     timeout: float = 30.0
     secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
+    tls: bool = False  # HTTPS on the socket (--tls-cert)
+    trusted_proxies: tuple[str, ...] = ()  # --trusted-proxy
 
     @property
     def origins(self) -> frozenset[str]:

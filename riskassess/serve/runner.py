@@ -29,7 +29,8 @@ MAX_CONNECTIONS = 4096  # open connections at once (about 20 KB each: docs/serve
 
 def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
           max_concurrent: int, timeout: float, open_form: bool,
-          today: dt.date | None) -> int | None:
+          today: dt.date | None, tls_cert: str | None = None, tls_key: str | None = None,
+          trusted_proxy: list[str] | None = None) -> int | None:
     """`riskassess serve`: check the options, load the rule sets, listen, and serve until
     SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
     it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
@@ -62,6 +63,8 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
     if wildcard and not allow_host:
         raise UsageError(f"--host {host} listens on every address, so the service cannot "
                          "know the name clients will use: give it with --allow-host NAME")
+    tls = tls_context(tls_cert, tls_key)
+    proxies = trusted_proxies(trusted_proxy or [])
     service = Service(rules_dir or default_rules_dir(), today=today)
     try:
         # the protocol given (IPPROTO_TCP), not 0: asyncio sets TCP_NODELAY only on
@@ -77,9 +80,10 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
     bound = sock.getsockname()[1]
     names = allowed_hosts(address, [host, *allow_host] if not wildcard
                           else list(allow_host))
-    settings = Settings(address, bound, names, token, max_concurrent, timeout)
+    settings = Settings(address, bound, names, token, max_concurrent, timeout,
+                        tls=tls is not None, trusted_proxies=proxies)
     shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
-    url = f"http://{shown}:{bound}/"
+    url = f"{'https' if tls is not None else 'http'}://{shown}:{bound}/"
     if wildcard:
         url_note = (f" on every address; clients may name it "
                     f"{', '.join(sorted(names))} (port {bound})")
@@ -97,6 +101,11 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
         sys.stderr.write(f"riskassess serve: listening on {url}{url_note} (rule sets: "
                          f"{', '.join(sorted(service.rulesets))}); the form is at {url}, "
                          f"the API at {url}openapi.json. Ctrl-C or SIGTERM stops it.\n")
+        if tls is None and not is_loopback(address):
+            sys.stderr.write(f"riskassess serve: warning: {host} is reachable from other "
+                             "machines over plain HTTP: the token and the cases' personal "
+                             "data cross the network in clear text unless a TLS reverse "
+                             "proxy is in front (or give --tls-cert and --tls-key)\n")
         sys.stderr.flush()
         if not open_form:
             return
@@ -113,28 +122,122 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
             sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
                              f"{url} in a browser\n")
 
-    return run(service, settings, sock, on_ready=ready)
+    return run(service, settings, sock, on_ready=ready, tls=tls)
+
+
+def tls_context(cert: str | None, key: str | None):
+    """The TLS context of --tls-cert and --tls-key (PEM files: the certificate chain and
+    its private key, unencrypted), or None without them. Raises UsageError for one
+    without the other, a file that is missing, unreadable or not a regular file (a FIFO
+    would hang the start), not PEM, an encrypted key, or a key that is not the
+    certificate's."""
+    import os
+    import ssl
+
+    from riskassess.errors import UsageError
+
+    if cert is None and key is None:
+        return None
+    if cert is None or key is None:
+        raise UsageError("--tls-cert and --tls-key go together: give both (the "
+                         "certificate chain and its private key, PEM files)")
+    for flag, path, marker, what in (
+            ("--tls-cert", cert, b"-----BEGIN CERTIFICATE-----", "a PEM certificate"),
+            ("--tls-key", key, b"PRIVATE KEY-----", "a PEM private key")):
+        try:
+            if not os.path.isfile(path):
+                raise UsageError(f"{flag} {path}: " + (
+                    "not a regular file" if os.path.exists(path) else "no such file"))
+            with open(path, "rb") as f:
+                head = f.read(1 << 20)
+        except OSError as exc:
+            raise UsageError(f"{flag} {path}: cannot be read "
+                             f"({exc.strerror or exc})") from None
+        if marker not in head:
+            raise UsageError(f"{flag} {path}: not {what} (no '{marker.decode()}' in it)")
+
+    class Encrypted(Exception):
+        pass
+
+    def encrypted() -> bytes:
+        raise Encrypted
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(cert, key, password=encrypted)
+    except Encrypted:
+        raise UsageError(f"--tls-key {key}: the key is encrypted; give it unencrypted "
+                         "(readable by the service's user only), e.g. openssl pkey -in "
+                         "KEY -out PLAIN.pem") from None
+    except ssl.SSLError as exc:
+        raise UsageError(f"--tls-cert {cert} with --tls-key {key}: the key is not the "
+                         "certificate's, or one of them is damaged (OpenSSL: "
+                         f"{exc.reason or exc})") from None
+    return context
+
+
+def trusted_proxies(given: list[str]) -> tuple[str, ...]:
+    """--trusted-proxy's addresses and networks, normalised; an IPv4 one also as the
+    IPv4-mapped IPv6 form an IPv6 socket reports it in. Raises UsageError for anything
+    else (a host name, '*')."""
+    import ipaddress
+
+    from riskassess.errors import UsageError
+
+    out: list[str] = []
+    for value in given:
+        try:
+            net = ipaddress.ip_network(value.strip(), strict=False)
+        except ValueError:
+            raise UsageError(f"--trusted-proxy {value}: not an IP address or network "
+                             "(e.g. 10.0.0.5 or 10.0.0.0/24; the proxy's own address, "
+                             "as this service sees it)") from None
+        forms = [net]
+        if net.version == 4:
+            forms.append(ipaddress.ip_network(
+                f"::ffff:{net.network_address}/{96 + net.prefixlen}"))
+        for one in forms:
+            text = str(one.network_address) if one.num_addresses == 1 else str(one)
+            if text not in out:
+                out.append(text)
+    return tuple(out)
 
 
 
 def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
-        on_ready=None, max_connections: int = MAX_CONNECTIONS) -> int | None:
+        on_ready=None, tls=None, max_connections: int = MAX_CONNECTIONS) -> int | None:
     """Serve on a bound socket until SIGTERM or Ctrl-C; return the signal that stopped
-    it (after in-flight requests were answered), or None."""
+    it (after in-flight requests were answered), or None. `tls`: an SSLContext (HTTPS
+    on the socket)."""
+    server = _server(uvicorn_config(build(service, settings), settings, grace=grace,
+                                    tls=tls, max_connections=max_connections))
+    server.on_ready = on_ready
+    server.run(sockets=[sock])
+    return server.stopped_by
+
+
+def uvicorn_config(app, settings: Settings, *, grace: float = 30.0, tls=None,
+                   max_connections: int = MAX_CONNECTIONS):
+    """How uvicorn serves `app`: the hardened protocol (_protocol), TLS, and the
+    forwarded headers. Requests over TLS, or from a trusted proxy (settings.
+    trusted_proxies) saying X-Forwarded-Proto: https, reach the app with
+    scope["scheme"] == "https", and a trusted proxy's X-Forwarded-For is the client's
+    address; from anyone else both headers are ignored."""
     import uvicorn
 
-    config = uvicorn.Config(
-        build(service, settings), log_config=None, access_log=False, server_header=False,
-        proxy_headers=False, lifespan="off", ws="none", loop="asyncio",
+    max_connections = min(max_connections, _open_files(max_connections + 256) - 128)
+    proxies = list(settings.trusted_proxies)
+    return uvicorn.Config(
+        app, log_config=None, access_log=False, server_header=False,
+        proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
+        ssl_context_factory=(lambda config, default: tls) if tls is not None else None,
+        lifespan="off", ws="none", loop="asyncio",
         http=_protocol(min(settings.timeout, HEADER_TIMEOUT),
                        in_flight=4 * settings.max_concurrent + 16,
                        max_connections=max_connections),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
         backlog=1024)
-    server = _server(config)
-    server.on_ready = on_ready
-    server.run(sockets=[sock])
-    return server.stopped_by
 
 
 def _protocol(limit: float, in_flight: int, max_connections: int):
@@ -323,6 +426,22 @@ def _reason(status: int) -> bytes:
         return b""
 
 
+def _open_files(wanted: int) -> int:
+    """Raise this process's limit on open files towards `wanted` (within the hard
+    limit); return the limit now in force. Each connection is one file."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return wanted if soft == resource.RLIM_INFINITY else soft
+
+
 def _server(config):
     """uvicorn's server, stopping on SIGTERM or SIGINT after answering what is in flight,
     and reporting which signal it was instead of raising it again (uvicorn is imported
@@ -352,6 +471,15 @@ def _server(config):
                 self.stopped_by = self._captured_signals[0]
 
         async def startup(self, sockets=None):
+            if self.config.ssl is not None:
+                # asyncio waits 60 s for a TLS handshake by default, and uvicorn gives no
+                # other: a connection that never completes one holds a file that long
+                import asyncio
+                import functools
+
+                loop = asyncio.get_running_loop()
+                loop.create_server = functools.partial(
+                    loop.create_server, ssl_handshake_timeout=HEADER_TIMEOUT)
             await super().startup(sockets)
             if self.on_ready is not None and self.started:
                 self.on_ready()
