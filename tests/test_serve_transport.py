@@ -434,3 +434,66 @@ def test_the_scheme_the_app_sees(tmp_path):
             server.should_exit = True
             thread.join(30)
             sock.close()
+
+
+# ------------------------------------------------------------ workers
+
+
+def _workers(pid: int) -> set[int]:
+    """The processes whose parent is `pid`."""
+    import os
+
+    out = set()
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                out.add(int(entry))
+    return out
+
+
+def test_workers_share_the_socket_and_the_csrf_key_and_stop_together():
+    import signal
+
+    s = Server("--workers", "2")
+    try:
+        workers = _workers(s.proc.pid)
+        assert len(workers) == 2, workers
+        # the form's CSRF token is the same key's in every worker: posts on fresh
+        # connections (handed to either worker) are never "expired"
+        with httpx.Client(base_url=s.base, timeout=30) as c:
+            page = c.get("/")
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            cookies = dict(c.cookies)
+        for _ in range(12):
+            with httpx.Client(base_url=s.base, timeout=30, cookies=cookies,
+                              headers={"origin": s.base}) as c:
+                r = c.post("/", content=f"csrf={csrf}&action=assess".encode(),
+                           headers={"content-type": "application/x-www-form-urlencoded"})
+                assert r.status_code != 403 and "had expired" not in r.text, r.status_code
+        # a worker that dies is replaced, and the service answers meanwhile
+        victim = sorted(workers)[0]
+        __import__("os").kill(victim, signal.SIGKILL)
+        assert s.wait_logged("starting another", timeout=20), s.log()[-2000:]
+        deadline = time.monotonic() + 30
+        while len(_workers(s.proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        now = _workers(s.proc.pid)
+        assert len(now) == 2 and victim not in now
+        with httpx.Client(base_url=s.base, timeout=30) as c:
+            assert all(c.get("/healthz").status_code == 200 for _ in range(10))
+        assert s.log().count("listening on") == 1
+    finally:
+        code = s.stop()
+    assert code == 0, s.log()[-2000:]
+    assert not _workers(s.proc.pid)
+    # Ctrl-C: 130, once, through the parent
+    s = Server("--workers", "2")
+    workers = _workers(s.proc.pid)
+    assert s.stop(signal.SIGINT) == 130, s.log()[-2000:]
+    time.sleep(0.5)
+    assert not any(__import__("os").path.exists(f"/proc/{pid}") for pid in workers)

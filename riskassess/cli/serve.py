@@ -51,6 +51,9 @@ def serve(
         help="The address (or network, e.g. 10.0.0.0/24) of a reverse proxy in front, "
              "whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable. "
              "From anyone else they are ignored.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes serving the one socket (each with its own "
+                                 "--max-concurrent).")] = 1,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
@@ -70,7 +73,7 @@ def serve(
                           today=parse_today(today) if today is not None else None,
                           tls_cert=str(tls_cert) if tls_cert is not None else None,
                           tls_key=str(tls_key) if tls_key is not None else None,
-                          trusted_proxy=trusted_proxy or [])
+                          trusted_proxy=trusted_proxy or [], workers=workers)
     if stopped == signal.SIGINT:
         sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))

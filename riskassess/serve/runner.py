@@ -30,7 +30,7 @@ MAX_CONNECTIONS = 4096  # open connections at once (about 20 KB each: docs/serve
 def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
           max_concurrent: int, timeout: float, open_form: bool,
           today: dt.date | None, tls_cert: str | None = None, tls_key: str | None = None,
-          trusted_proxy: list[str] | None = None) -> int | None:
+          trusted_proxy: list[str] | None = None, workers: int = 1) -> int | None:
     """`riskassess serve`: check the options, load the rule sets, listen, and serve until
     SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
     it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
@@ -122,7 +122,103 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
             sys.stderr.write(f"riskassess serve: --open: no graphical display here; open "
                              f"{url} in a browser\n")
 
+    if workers > 1:
+        return run_workers(workers, lambda first: run(
+            service, settings, sock, on_ready=ready if first else None, tls=tls))
     return run(service, settings, sock, on_ready=ready, tls=tls)
+
+
+def run_workers(n: int, serve_one) -> int | None:
+    """`serve_one(first)` in N processes forked from this one, which has bound the
+    socket, loaded the rule sets and made the settings' secret (the CSRF key), so that
+    all N share them; the kernel hands each connection to one of them. This process
+    waits: it passes SIGTERM and SIGINT on to the workers (each answers what it has in
+    flight, then ends), replaces a worker that ends on its own (a crash), and returns the
+    signal that stopped it. Workers are in a process group of their own, so that Ctrl-C
+    at a terminal reaches them once, through this process; one whose parent dies is sent
+    SIGTERM (Linux)."""
+    import os
+    import signal
+    import sys
+    import time
+
+    STOPS = {signal.SIGTERM, signal.SIGINT}
+    stopping: list[int] = []
+    children: dict[int, int] = {}  # pid -> worker number
+
+    def start(number: int) -> None:
+        sys.stderr.flush()
+        # no signal between the fork and the worker's own handlers: it would run this
+        # process's handler in the worker, which would signal its siblings
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
+        pid = os.fork()
+        if pid:
+            children[pid] = number
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+            return
+        code = 70
+        try:  # the worker
+            os.setpgid(0, 0)
+            for sig in STOPS:
+                signal.signal(sig, signal.SIG_DFL)
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+            _die_with_parent()
+            serve_one(number == 0 and not started_once)
+            code = 0
+        except BaseException as exc:  # noqa: BLE001 - logged by type and place only
+            log.error("worker %d: internal error %s", number, type(exc).__name__)
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+
+    def forward(sig, frame) -> None:
+        stopping.append(sig)
+        for pid in list(children):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    started_once = False
+    original = {sig: signal.signal(sig, forward) for sig in STOPS}
+    try:
+        for number in range(n):
+            start(number)
+        started_once = True
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:
+                break
+            number = children.pop(pid, None)
+            if number is None or stopping:
+                continue
+            log.error("worker %d ended (%s); starting another", number,
+                      f"exit {os.waitstatus_to_exitcode(status)}")
+            time.sleep(1)  # a worker that cannot start must not spin
+            if not stopping:
+                start(number)
+    finally:
+        for sig, handler in original.items():
+            signal.signal(sig, handler)
+    return stopping[0] if stopping else None
+
+
+def _die_with_parent() -> None:
+    """Have the kernel send this process SIGTERM when its parent ends (Linux's
+    PR_SET_PDEATHSIG); elsewhere nothing. A worker must not outlive the process that
+    stops it."""
+    import ctypes
+    import os
+    import signal
+
+    parent = os.getppid()
+    try:
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGTERM))  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it ended before that took effect
+        os.kill(os.getpid(), signal.SIGTERM)
 
 
 def tls_context(cert: str | None, key: str | None):
