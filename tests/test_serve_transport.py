@@ -312,6 +312,12 @@ def test_tls_serves_https_and_plain_http_fails_cleanly(tmp_path):
             assert _closed(c, within=15)
         with httpx.Client(base_url=s.base, timeout=10, verify=trusted) as c:
             assert c.get("/healthz").status_code == 200
+        # a connection that never starts its handshake is closed after 10 s (asyncio's
+        # own default is 60 s)
+        with socket.create_connection(("127.0.0.1", s.port), timeout=10) as c:
+            start = time.monotonic()
+            assert _closed(c, within=40)
+            assert time.monotonic() - start < 30
         assert "Traceback" not in s.log() and "clear text" not in s.log()
     finally:
         assert s.stop() == 0, s.log()[-2000:]
