@@ -327,16 +327,18 @@ def uvicorn_config(app, settings: Settings, *, grace: float = 30.0, tls=None,
 
     max_connections = min(max_connections, _open_files(max_connections + 256) - 128)
     proxies = list(settings.trusted_proxies)
-    return uvicorn.Config(
+    config = uvicorn.Config(
         app, log_config=None, access_log=False, server_header=False,
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
-        ssl_context_factory=(lambda config, default: tls) if tls is not None else None,
         lifespan="off", ws="none", loop="asyncio",
         http=_protocol(min(settings.timeout, HEADER_TIMEOUT),
                        in_flight=4 * settings.max_concurrent + 16,
                        max_connections=max_connections),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
         backlog=1024)
+    config.load()
+    config.ssl = tls  # our context (checked by tls_context), which uvicorn then serves
+    return config
 
 
 def _protocol(limit: float, in_flight: int, max_connections: int):
