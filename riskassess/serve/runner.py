@@ -18,6 +18,7 @@ from riskassess.serve.guard import (
     is_host_name,
     is_loopback,
     is_wildcard,
+    where,
 )
 from riskassess.serve.responses import CSP, PROBLEM, SECURITY_HEADERS
 from riskassess.serve.service import Service, ServiceError
@@ -154,7 +155,11 @@ def run_workers(n: int, serve_one) -> int | None:
         # no signal between the fork and the worker's own handlers: it would run this
         # process's handler in the worker, which would signal its siblings
         signal.pthread_sigmask(signal.SIG_BLOCK, STOPS)
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
+            raise
         if pid:
             children[pid] = number
             signal.pthread_sigmask(signal.SIG_UNBLOCK, STOPS)
@@ -169,7 +174,8 @@ def run_workers(n: int, serve_one) -> int | None:
             serve_one(number == 0 and not started_once)
             code = 0
         except BaseException as exc:  # noqa: BLE001 - logged by type and place only
-            log.error("worker %d: internal error %s", number, type(exc).__name__)
+            log.error("worker %d: internal error %s at %s", number, type(exc).__name__,
+                      where(exc))
         finally:
             sys.stderr.flush()
             os._exit(code)
@@ -196,8 +202,9 @@ def run_workers(n: int, serve_one) -> int | None:
             number = children.pop(pid, None)
             if number is None or stopping:
                 continue
+            code = os.waitstatus_to_exitcode(status)
             log.error("worker %d ended (%s); starting another", number,
-                      f"exit {os.waitstatus_to_exitcode(status)}")
+                      f"signal {-code}" if code < 0 else f"exit {code}")
             time.sleep(1)  # a worker that cannot start must not spin
             if not stopping:
                 start(number)
