@@ -124,6 +124,7 @@ class Trickle:
                 s.close()
 
 
+@pytest.mark.slow
 def test_slow_header_connections_do_not_crowd_out_requests():
     s = Server()
     trickle = Trickle(s.port, 100)
@@ -146,6 +147,7 @@ def test_slow_header_connections_do_not_crowd_out_requests():
         assert s.stop() == 0, s.log()[-2000:]
 
 
+@pytest.mark.slow
 def test_at_the_connection_cap_the_oldest_idle_connection_makes_room():
     s = Server()
     idle = []
