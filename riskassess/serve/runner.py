@@ -414,9 +414,11 @@ def _protocol(limit: float, in_flight: int, max_connections: int):
 
         def eof_received(self):
             """The client closed its side: it sends nothing more, but may still read.
-            A request it sent in full is answered before the connection is closed."""
+            A request it sent in full is answered before the connection is closed. (Over
+            TLS, an end is TLS's close_notify, after which asyncio closes it anyway.)"""
             if self.cycle is not None and not self.cycle.response_complete and \
-                    self.conn.their_state is h11.DONE:
+                    self.conn.their_state is h11.DONE and \
+                    self.transport.get_extra_info("sslcontext") is None:
                 self.cycle.keep_alive = False
                 return True  # keep the connection open for the answer
             return None  # nothing to answer: asyncio closes it
