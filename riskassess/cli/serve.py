@@ -57,6 +57,22 @@ def serve(
         help="Append one JSON line per assessment (who, when, case reference, edition, "
              "outcomes, the report's sha256: never a fact), sign-in, sign-out and refused "
              "token to this file (created 0600).")] = None,
+    # -- connections and sockets (serve/runner.py)
+    tls_cert: Annotated[Optional[Path], typer.Option(
+        "--tls-cert", show_default=False,
+        help="Serve HTTPS with this certificate chain (a PEM file); needs --tls-key.")] = None,
+    tls_key: Annotated[Optional[Path], typer.Option(
+        "--tls-key", show_default=False,
+        help="The certificate's private key (a PEM file, unencrypted, readable by this "
+             "user only).")] = None,
+    trusted_proxy: Annotated[Optional[list[str]], typer.Option(
+        "--trusted-proxy", show_default=False,
+        help="The address (or network, e.g. 10.0.0.0/24) of a reverse proxy in front, "
+             "whose X-Forwarded-For and X-Forwarded-Proto are believed; repeatable. "
+             "From anyone else they are ignored.")] = None,
+    workers: Annotated[int, typer.Option(
+        "--workers", min=1, help="Processes serving the one socket (each with its own "
+                                 "--max-concurrent).")] = 1,
     today: Annotated[Optional[str], typer.Option("--today", hidden=True)] = None,
 ) -> None:
     """Serve the HTTP API (/v1, described at /openapi.json) and the web form (/) on the
@@ -75,7 +91,10 @@ def serve(
                           timeout=timeout, open_form=open_form,
                           today=parse_today(today) if today is not None else None,
                           tokens_file=tokens_file, secret_file=secret_file,
-                          session_minutes=session_minutes, audit_log=audit_log)
+                          session_minutes=session_minutes, audit_log=audit_log,
+                          tls_cert=str(tls_cert) if tls_cert is not None else None,
+                          tls_key=str(tls_key) if tls_key is not None else None,
+                          trusted_proxy=trusted_proxy or [], workers=workers)
     if stopped == signal.SIGINT:
         sys.stderr.write("riskassess serve: interrupted; requests in flight were answered\n")
         raise typer.Exit(int(ExitCode.INTERRUPTED))
