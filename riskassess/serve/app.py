@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,6 +27,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from riskassess.serve.batch import batches
 from riskassess.serve.guard import (
     SESSION_COOKIE,
     Guard,
@@ -234,6 +236,7 @@ class App:
             Route("/healthz", self.health, methods=["GET"]),
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
             Route("/v1/assessments", self.assessments, methods=["POST"]),
+            Route("/v1/batches", partial(batches, self), methods=["POST"]),
             Route("/v1/rulesets", self.rulesets, methods=["GET"]),
             Route("/v1/rulesets/{ruleset_id}", self.ruleset, methods=["GET"]),
             Route("/v1/rules/{rule_id}", self.rule, methods=["GET"]),
