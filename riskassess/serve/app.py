@@ -18,8 +18,9 @@ fact: only the client address, method, path, status and time. runner.py starts u
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import time
-from functools import partial
+from functools import cache, partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -58,6 +59,15 @@ from riskassess.serve.service import (
     Service,
     ServiceError,
 )
+
+
+@cache
+def _static_file(name: str) -> tuple[bytes, str]:
+    """A style sheet's bytes and strong ETag, read once (they change only with a release)."""
+    from riskassess.render.templating import TEMPLATES
+
+    data = (TEMPLATES / name).read_bytes()
+    return data, f'"{hashlib.sha256(data).hexdigest()}"'
 
 
 class App:
@@ -197,12 +207,20 @@ class App:
         return out
 
     async def static(self, request: Request) -> Response:
-        from riskassess.render.templating import TEMPLATES
-
+        """A style sheet, with a strong ETag (its bytes' sha256) and `no-cache`: a browser
+        keeps it but asks each time whether it changed (it may, with a new release), and
+        an unchanged one costs a 304 with no body."""
         name = request.path_params["name"]
         if name not in ("report.css", "form.css"):
             raise ServiceError(404, "not-found", "Not found", "no such file")
-        return Response((TEMPLATES / name).read_bytes(), media_type="text/css; charset=utf-8")
+        data, etag = _static_file(name)
+        headers = {"etag": etag, "cache-control": "no-cache"}
+        given = request.headers.get("if-none-match", "")
+        # weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; * matches any
+        if given.strip() == "*" or etag in (t.strip().removeprefix("W/")
+                                            for t in given.split(",")):
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type="text/css; charset=utf-8", headers=headers)
 
     # -- sessions, CSRF and Origin (guard.py)
 
