@@ -298,6 +298,19 @@ def test_answers_stream_while_the_body_arrives_holding_no_slot():
         assert s.stop() == 0, s.log()
 
 
+def test_a_client_that_sends_everything_before_reading(client, cli_lines):
+    # httpx, like most clients, reads nothing of the answer until its body is sent. 15 MB
+    # of lines whose 13 MB of answers fill the connection's buffers long before the body
+    # is read: without the body read ahead, both sides would wait on each other.
+    padded = [as_line(p) + b" " * (50_000 - len(as_line(p))) for p in CASES]
+    body = b"\n".join(padded[i % len(CASES)] for i in range(300))
+    start = time.monotonic()
+    got = lines_of(client.post("/v1/batches", params={"format": "json"}, content=body,
+                               headers=NDJSON))
+    assert got == [cli_lines["jsonl"][i % len(CASES)] for i in range(300)]
+    assert time.monotonic() - start < 100
+
+
 def test_token_mode():
     s = Server(env={"RISKASSESS_TOKEN": TOKEN})
     try:

@@ -14,19 +14,23 @@ Limits, as a single assessment's:
   `MAX_BATCH` (64 MiB): a declared Content-Length over it is refused (413) before
   anything is read; a body sent without one is cut there, with a last refusal line;
 - the time limit (`--timeout`) applies per case, not to the batch: each line must arrive
-  within it (counted from the previous answer, so a stalled upload is dropped) and each
-  case be assessed within it. A deadline for the whole batch would make a batch that fits
-  on an idle machine fail on a busy one, and the batch's size is bounded already;
+  within it of the previous one (so a stalled upload is dropped) and each case be assessed
+  within it. A deadline for the whole batch would make a batch that fits on an idle
+  machine fail on a busy one, and the batch's size is bounded already;
 - each case takes an assessment slot as a single request does (app.py `_ticket`,
   `_bounded`), only once its line has arrived: a slow upload never holds a slot.
 
-Memory does not grow with the batch: the body is read as it arrives (one line of at most
-1 MiB held at a time) and each answer line is sent as soon as it is made.
+The body is read as it arrives, by a task of its own, and each answer line is sent as soon
+as it is made. For a client that reads the answer while it sends (curl, or any full-duplex
+client), memory does not grow with the batch: a few lines are held at a time. Most clients
+send the whole body first; for them the lines wait in memory until answered (at most
+MAX_BATCH), rather than the two sides waiting on each other for ever (`_read_ahead`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import re
@@ -101,22 +105,52 @@ class Lines:
 
 async def _answers(app: Any, request: Request, fmt: str,
                    ruleset: str | None) -> AsyncIterator[bytes]:
-    async for kind, n, raw in _body_lines(request, app.settings.timeout):
-        if kind == "line":
-            assert isinstance(raw, bytes)
-            if raw.strip():  # a blank line is skipped: it has no answer
-                yield await _one(app, n, raw, fmt, ruleset)
-        elif kind == "long":
-            yield refusal_line(n, None, ServiceError(
-                413, "too-large", "The line is too large",
-                f"line {n} is {raw:,} bytes; the limit is {MAX_BODY:,} bytes (1 MiB) for "
-                "a case, the case-file reader's own", exit_code=int(ExitCode.INVALID_INPUT)))
-        elif kind == "over":
-            yield refusal_line(n, None, batch_too_large(f"more than {MAX_BATCH:,}"))
-        else:  # "late"
-            yield refusal_line(n, None, ServiceError(
-                408, "timeout", "The request took too long",
-                f"line {n} did not arrive within {app.settings.timeout:g} s"))
+    """The answer lines, while a task of its own reads the body ahead (`_read_ahead`)."""
+    ahead: asyncio.Queue = asyncio.Queue()
+    reader = asyncio.create_task(_read_ahead(request, app.settings.timeout, ahead))
+    try:
+        while (item := await ahead.get()) is not None:
+            kind, n, raw = item
+            if kind == "line":
+                assert isinstance(raw, bytes)
+                if raw.strip():  # a blank line is skipped: it has no answer
+                    yield await _one(app, n, raw, fmt, ruleset)
+            elif kind == "long":
+                yield refusal_line(n, None, ServiceError(
+                    413, "too-large", "The line is too large",
+                    f"line {n} is {raw:,} bytes; the limit is {MAX_BODY:,} bytes (1 MiB) "
+                    "for a case, the case-file reader's own",
+                    exit_code=int(ExitCode.INVALID_INPUT)))
+            elif kind == "over":
+                yield refusal_line(n, None, batch_too_large(f"more than {MAX_BATCH:,}"))
+            else:  # "late"
+                yield refusal_line(n, None, ServiceError(
+                    408, "timeout", "The request took too long",
+                    f"line {n} did not arrive within {app.settings.timeout:g} s"))
+        await reader  # its error, if it had one
+    finally:
+        reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reader
+
+
+async def _read_ahead(request: Request, timeout: float, ahead: asyncio.Queue) -> None:
+    """Read the body's lines into `ahead` as they arrive, then None.
+
+    Why a task of its own: most HTTP clients (curl aside) send the whole body before they
+    read any of the answer. Were the body read only as answers are sent, the answer
+    would fill the connection's buffers and the service, waiting to send, would stop
+    reading the body the client is still sending: neither would move again. Read ahead,
+    the body waits in memory, at most MAX_BATCH of it (a client that reads as it sends
+    keeps it to a few lines)."""
+    try:
+        async for item in _body_lines(request, timeout):
+            ahead.put_nowait(item)
+    except ClientDisconnect:  # gone: what was read ahead will not be answered
+        while not ahead.empty():
+            ahead.get_nowait()
+    finally:
+        ahead.put_nowait(None)
 
 
 async def _body_lines(request: Request,
@@ -124,8 +158,8 @@ async def _body_lines(request: Request,
     """The body's lines as they arrive: ("line", number, bytes without the line end),
     ("long", number, its size) for a line over MAX_BODY (dropped as it arrives), and, as
     the last item, ("over", number, 0) past MAX_BATCH or ("late", number, 0) when a line
-    has not arrived within `timeout` of the previous line's answer. A client gone ends
-    it."""
+    has not arrived within `timeout` of the previous one (or of the start). A client gone
+    raises ClientDisconnect."""
     stream = request.stream().__aiter__()
     held, dropped, total, n = bytearray(), 0, 0, 0
     deadline = time.monotonic() + timeout
@@ -137,8 +171,6 @@ async def _body_lines(request: Request,
             break
         except TimeoutError:
             yield "late", n + 1, 0
-            return
-        except ClientDisconnect:
             return
         total += len(chunk)
         if total > MAX_BATCH:
