@@ -12,9 +12,12 @@ the token.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import socket
+import threading
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -309,6 +312,44 @@ def test_a_client_that_sends_everything_before_reading(client, cli_lines):
                                headers=NDJSON))
     assert got == [cli_lines["jsonl"][i % len(CASES)] for i in range(300)]
     assert time.monotonic() - start < 100
+
+
+def _memory(pid: int, which: str) -> int:
+    with open(f"/proc/{pid}/status") as f:
+        return int(re.search(which + r":\s+(\d+) kB", f.read()).group(1)) * 1024
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads /proc")
+def test_memory_does_not_grow_for_a_client_that_reads_as_it_sends(cli_lines):
+    # 30 MB of lines sent while the answers are read: the service reads at most about
+    # 1 MiB ahead of its answers, so its peak memory grows by far less than the body
+    s = Server()
+    try:
+        padded = [as_line(p) + b" " * (20_000 - len(as_line(p))) for p in CASES]
+        with httpx.Client(base_url=s.base, timeout=60) as c:  # warm: the rule sets in use
+            lines_of(c.post("/v1/batches", content=b"\n".join(padded), headers=NDJSON))
+        before = _memory(s.proc.pid, "VmHWM")
+        sock = _raw(s.port, _head(s.port, "Transfer-Encoding: chunked\r\n"), timeout=120)
+
+        def send():
+            for i in range(1_500):
+                sock.sendall(_chunk(padded[i % len(CASES)] + b"\n"))
+            sock.sendall(b"0\r\n\r\n")
+
+        sender = threading.Thread(target=send, daemon=True)
+        sender.start()
+        got = bytearray()
+        while not got.endswith(b"\r\n0\r\n\r\n"):
+            data = sock.recv(1 << 20)
+            assert data, bytes(got[-300:])
+            got += data
+        sender.join(60)
+        sock.close()
+        assert got.count(b'{"path":"request body:') == 1_500
+        grown = _memory(s.proc.pid, "VmHWM") - before
+        assert grown < 12 * MiB, f"the peak grew by {grown / MiB:.1f} MiB for 30 MB of lines"
+    finally:
+        assert s.stop() == 0, s.log()
 
 
 def test_token_mode():

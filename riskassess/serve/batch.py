@@ -20,16 +20,18 @@ Limits, as a single assessment's:
 - each case takes an assessment slot as a single request does (app.py `_ticket`,
   `_bounded`), only once its line has arrived: a slow upload never holds a slot.
 
-The body is read as it arrives, by a task of its own, and each answer line is sent as soon
-as it is made. For a client that reads the answer while it sends (curl, or any full-duplex
-client), memory does not grow with the batch: a few lines are held at a time. Most clients
-send the whole body first; for them the lines wait in memory until answered (at most
-MAX_BATCH), rather than the two sides waiting on each other for ever (`_read_ahead`).
+The body is read as it arrives, by a task of its own, at most 1 MiB ahead of the answers,
+and each answer line is sent as soon as it is made: for a client that reads the answer
+while it sends (curl does), memory does not grow with the batch. Most clients send the
+whole body first; for them, once the answer fills the connection, the rest of the body is
+read into memory (at most MAX_BATCH) rather than the two sides waiting on each other for
+ever (`Ahead`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import inspect
 import json
@@ -46,6 +48,7 @@ from riskassess.serve.responses import media_type, query
 from riskassess.serve.service import BODY_NAME, MAX_BODY, Service, ServiceError, refused
 
 MAX_BATCH = 64 * 1_048_576  # 64 MiB: the most a batch's body may hold
+READ_AHEAD = MAX_BODY  # the body read ahead of the answers, unless one waits to be sent
 BATCH_TYPES = ("application/x-ndjson", "application/jsonl")
 ANSWER_TYPE = "application/x-ndjson"
 # format= -> the batch-line format of the CLI (assess/batch.py LINES) that writes it
@@ -71,7 +74,8 @@ async def batches(app: Any, request: Request) -> Lines:
             raise ServiceError(400, "bad-request", "Bad request", "Content-Length is not a number")
         if int(length) > MAX_BATCH:
             raise batch_too_large(f"{int(length):,}")
-    return Lines(_answers(app, request, BATCH_FORMATS[fmt], ruleset))
+    ahead = Ahead()
+    return Lines(_answers(app, request, BATCH_FORMATS[fmt], ruleset, ahead), ahead)
 
 
 def batch_too_large(said: str) -> ServiceError:
@@ -79,6 +83,53 @@ def batch_too_large(said: str) -> ServiceError:
                         f"the batch is {said} bytes; the limit is {MAX_BATCH:,} bytes (64 MiB): "
                         "send the rest as another batch", exit_code=int(ExitCode.INVALID_INPUT),
                         headers={"connection": "close"})
+
+
+class Ahead:
+    """The body's lines read ahead of the answers, and when more may be read.
+
+    Why read ahead at all: most HTTP clients (curl aside) send the whole body before they
+    read any of the answer. Were the body read only as answers are sent, the answer would
+    fill the connection's buffers, the service would wait to send and stop reading the
+    body the client is still sending, and neither would move again. So a task of its own
+    reads the body (`_read_ahead`): up to READ_AHEAD bytes ahead of the answers, which
+    holds back a client faster than the assessments (memory stays small); and without
+    bound (up to MAX_BATCH) while an answer line waits to be sent, since the client may
+    be one that reads nothing until it has sent everything."""
+
+    def __init__(self) -> None:
+        self.items: collections.deque = collections.deque()
+        self.size = 0  # bytes of the lines held
+        self.sending = False  # an answer line is waiting to be sent
+        self.changed = asyncio.Event()  # one side waits on it at a time
+
+    def put(self, item: tuple | None) -> None:
+        self.items.append(item)
+        self.size += len(item[2]) if item and isinstance(item[2], bytes) else 0
+        self.changed.set()
+
+    async def get(self) -> tuple | None:
+        while not self.items:
+            self.changed.clear()
+            await self.changed.wait()
+        item = self.items.popleft()
+        self.size -= len(item[2]) if item and isinstance(item[2], bytes) else 0
+        self.changed.set()
+        return item  # type: ignore[no-any-return]
+
+    async def room(self) -> None:
+        """Wait until the reader may read on."""
+        while self.size >= READ_AHEAD and not self.sending:
+            self.changed.clear()
+            await self.changed.wait()
+
+    def waiting_to_send(self, now: bool) -> None:
+        self.sending = now
+        self.changed.set()
+
+    def drop(self) -> None:
+        self.items.clear()
+        self.size = 0
 
 
 class Lines:
@@ -89,24 +140,25 @@ class Lines:
     reads its request body while it answers. A client that goes away ends the request
     body's stream (ClientDisconnect), which ends the lines."""
 
-    def __init__(self, lines: AsyncIterator[bytes]):
-        self.lines = lines
+    def __init__(self, lines: AsyncIterator[bytes], ahead: Ahead):
+        self.lines, self.ahead = lines, ahead
 
     async def __call__(self, scope, receive, send) -> None:
         await send({"type": "http.response.start", "status": 200,
                     "headers": [(b"content-type", ANSWER_TYPE.encode())]})
         try:
             async for line in self.lines:
+                self.ahead.waiting_to_send(True)
                 await send({"type": "http.response.body", "body": line, "more_body": True})
+                self.ahead.waiting_to_send(False)
         finally:
             await self.lines.aclose()  # type: ignore[attr-defined]
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
-async def _answers(app: Any, request: Request, fmt: str,
-                   ruleset: str | None) -> AsyncIterator[bytes]:
-    """The answer lines, while a task of its own reads the body ahead (`_read_ahead`)."""
-    ahead: asyncio.Queue = asyncio.Queue()
+async def _answers(app: Any, request: Request, fmt: str, ruleset: str | None,
+                   ahead: Ahead) -> AsyncIterator[bytes]:
+    """The answer lines, while a task of its own reads the body ahead (`Ahead`)."""
     reader = asyncio.create_task(_read_ahead(request, app.settings.timeout, ahead))
     try:
         while (item := await ahead.get()) is not None:
@@ -134,23 +186,16 @@ async def _answers(app: Any, request: Request, fmt: str,
             await reader
 
 
-async def _read_ahead(request: Request, timeout: float, ahead: asyncio.Queue) -> None:
-    """Read the body's lines into `ahead` as they arrive, then None.
-
-    Why a task of its own: most HTTP clients (curl aside) send the whole body before they
-    read any of the answer. Were the body read only as answers are sent, the answer
-    would fill the connection's buffers and the service, waiting to send, would stop
-    reading the body the client is still sending: neither would move again. Read ahead,
-    the body waits in memory, at most MAX_BATCH of it (a client that reads as it sends
-    keeps it to a few lines)."""
+async def _read_ahead(request: Request, timeout: float, ahead: Ahead) -> None:
+    """Read the body's lines into `ahead` as it allows, then None."""
     try:
         async for item in _body_lines(request, timeout):
-            ahead.put_nowait(item)
+            ahead.put(item)
+            await ahead.room()
     except ClientDisconnect:  # gone: what was read ahead will not be answered
-        while not ahead.empty():
-            ahead.get_nowait()
+        ahead.drop()
     finally:
-        ahead.put_nowait(None)
+        ahead.put(None)
 
 
 async def _body_lines(request: Request,
