@@ -179,7 +179,7 @@ def test_openapi_document_is_valid_and_names_every_route(client, server):
 
     doc = client.get("/openapi.json").json()
     validate(doc)
-    for path in ("/v1/assessments", "/v1/rulesets", "/v1/rulesets/{ruleset_id}",
+    for path in ("/v1/assessments", "/v1/batches", "/v1/rulesets", "/v1/rulesets/{ruleset_id}",
                  "/v1/rules/{rule_id}", "/v1/coi/{paragraph_id}", "/v1/schema/case",
                  "/v1/schema/report", "/healthz"):
         assert path in doc["paths"], path

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from functools import cache, partial
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -28,6 +29,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from riskassess.serve.audit import assessment_fields, pretty_report
+from riskassess.serve.batch import batches
 from riskassess.serve.guard import (
     SESSION_COOKIE,
     Guard,
@@ -62,6 +64,15 @@ from riskassess.serve.service import (
     Service,
     ServiceError,
 )
+
+
+@cache
+def _static_file(name: str) -> tuple[bytes, str]:
+    """A style sheet's bytes and strong ETag, read once (they change only with a release)."""
+    from riskassess.render.templating import TEMPLATES
+
+    data = (TEMPLATES / name).read_bytes()
+    return data, f'"{hashlib.sha256(data).hexdigest()}"'
 
 
 class App:
@@ -266,12 +277,20 @@ class App:
                          fmt, sent)
 
     async def static(self, request: Request) -> Response:
-        from riskassess.render.templating import TEMPLATES
-
+        """A style sheet, with a strong ETag (its bytes' sha256) and `no-cache`: a browser
+        keeps it but asks each time whether it changed (it may, with a new release), and
+        an unchanged one costs a 304 with no body."""
         name = request.path_params["name"]
         if name not in ("report.css", "form.css"):
             raise ServiceError(404, "not-found", "Not found", "no such file")
-        return Response((TEMPLATES / name).read_bytes(), media_type="text/css; charset=utf-8")
+        data, etag = _static_file(name)
+        headers = {"etag": etag, "cache-control": "no-cache"}
+        given = request.headers.get("if-none-match", "")
+        # weak comparison (RFC 9110 13.1.2): W/"x" matches "x"; * matches any
+        if given.strip() == "*" or etag in (t.strip().removeprefix("W/")
+                                            for t in given.split(",")):
+            return Response(status_code=304, headers=headers)
+        return Response(data, media_type="text/css; charset=utf-8", headers=headers)
 
     # -- sessions, CSRF and Origin (guard.py)
 
@@ -306,6 +325,7 @@ class App:
             Route("/healthz", self.health, methods=["GET"]),
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
             Route("/v1/assessments", self.assessments, methods=["POST"]),
+            Route("/v1/batches", partial(batches, self), methods=["POST"]),
             Route("/v1/rulesets", self.rulesets, methods=["GET"]),
             Route("/v1/rulesets/{ruleset_id}", self.ruleset, methods=["GET"]),
             Route("/v1/rules/{rule_id}", self.rule, methods=["GET"]),
