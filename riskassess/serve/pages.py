@@ -30,7 +30,7 @@ from riskassess.serve.form import (
     values_from_case,
 )
 from riskassess.serve.guard import CSRF_COOKIE
-from riskassess.serve.service import Answer, ServiceError, refused, render
+from riskassess.serve.service import Answer, ServiceError, refused
 from riskassess.words import and_
 
 HTML = "text/html; charset=utf-8"
@@ -156,7 +156,12 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         return page(app, request, values=sub.values, status=422,
                     summary=[(None, f"{why.title}: {p.message}") for p in exc.problems])
     if sub.action != "assess":
-        return _download(render(outcome, sub.action))
+        try:
+            return _download(service.render(outcome, sub.action))
+        except ServiceError as exc:  # its document cannot be made: said at the top, kept
+            said = exc.problems[0].message if exc.problems else exc.detail
+            return page(app, request, values=sub.values, status=exc.status,
+                        summary=[(None, f"{exc.title}: {said}")])
     return page(app, request, values=sub.values, outcome=outcome, document=document)
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from riskassess import __version__
 from riskassess.errors import (
     MAX_SHOWN,
     CaseFileError,
+    DocumentError,
     EditionNotEncodedError,
     ExitCode,
     OutOfScopeError,
@@ -34,6 +37,7 @@ from riskassess.law.report import outcomes_model, report_model
 from riskassess.render import formats
 from riskassess.words import did_you_mean
 
+log = logging.getLogger("riskassess.serve")
 BODY_NAME = "request body"  # where the API's located problems say they are
 MAX_BODY = 1_048_576  # 1 MiB: the case-file reader's own limit
 
@@ -117,6 +121,9 @@ class Service:
     rules_dir: Path
     today: dt.date | None = None  # fixed for tests and training; else the day of each request
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # renderer failures by (format, kind), for the metrics; counted under their own lock
+    render_failures: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    lock_counts: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         from riskassess.assess.browse import encoded_rulesets
@@ -162,7 +169,15 @@ class Service:
             outcome, _ = self.document(doc, ruleset_id, generated_at)
         except UserError as exc:
             raise refused(exc, read=True) from None
-        return render(outcome, fmt, generated_at)
+        return self.render(outcome, fmt, generated_at)
+
+    def render(self, outcome, fmt: str, generated_at: dt.datetime | None = None) -> Answer:
+        """`render`, its failures counted in `render_failures` ((format, kind): count)."""
+        return render(outcome, fmt, generated_at, failed=self._failed)
+
+    def _failed(self, fmt: str, kind: str) -> None:
+        with self.lock_counts:
+            self.render_failures[fmt, kind] = self.render_failures.get((fmt, kind), 0) + 1
 
     def document(self, doc, ruleset_id: str | None = None,
                  generated_at: dt.datetime | None = None):
@@ -307,10 +322,41 @@ def schema_text(vocab, which: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(outcome, fmt: str, generated_at: dt.datetime | None = None) -> Answer:
-    """An assessed case in one of the served formats, as a download."""
+RENDER_FAILURES = ("document-not-made", "renderer-failed")  # the kinds render() refuses with
+
+
+def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
+           failed: Callable[[str, str], None] | None = None) -> Answer:
+    """An assessed case in one of the served formats, as a download.
+
+    Both the API and the form's download buttons come here, so a renderer's failure is
+    answered the same way by both, for that request only: a document the renderer refuses
+    and explains (DocumentError, exit 6, e.g. a part too large to lay out on a page) is a
+    422 with its message; anything else the renderer raises is a 500 whose log line names
+    the error's type and place only (its message may quote the case). `failed(format,
+    kind)` is told of either (the service's metrics count them)."""
     spec = FORMATS[fmt]
-    data = formats.render(spec, outcome, formats.Options(generated_at=generated_at))
+    try:
+        data = formats.render(spec, outcome, formats.Options(path=BODY_NAME,
+                                                             generated_at=generated_at))
+    except DocumentError as exc:
+        if failed is not None:
+            failed(fmt, RENDER_FAILURES[0])
+        problems = exc.problems
+        raise ServiceError(422, RENDER_FAILURES[0], "The document cannot be made",
+                           str(problems[0]) if problems else str(exc),
+                           exit_code=int(exc.exit_code), problems=problems) from None
+    except Exception as exc:  # noqa: BLE001 - a renderer's bug: logged by type and place
+        from riskassess.serve.guard import where  # guard.py imports this module
+
+        log.error("internal error %s at %s (rendering %s)", type(exc).__name__, where(exc),
+                  fmt)
+        if failed is not None:
+            failed(fmt, RENDER_FAILURES[1])
+        raise ServiceError(500, RENDER_FAILURES[1], "The document cannot be made",
+                           f"the {fmt} document could not be made (an internal error; the "
+                           "service's log names where it arose); the other formats may "
+                           "still be") from None
     return Answer(data.encode("utf-8") if isinstance(data, str) else data, spec.media_type,
                   download_name(outcome.report.case_id, spec.extension().lstrip(".")))
 

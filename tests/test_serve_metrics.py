@@ -1,0 +1,192 @@
+"""`riskassess serve` under strain: a renderer's failure answered for its request only, a
+burst of assessments queued for the slots (not refused), /readyz and /metrics.
+
+What a client sees is tested through a real server (tests/serving.py) and a real client
+(httpx). A renderer that fails cannot be made to fail from a case file (the PDF lays out
+any free text the case file allows), so its failures are forced in-process, by
+monkeypatching the renderer, with Starlette's TestClient on the same application."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import logging
+import re
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from conftest import EXAMPLES
+from serving import Server
+
+from riskassess.io.reader import read_yaml_file
+
+YAML = {"content-type": "application/yaml"}
+FORM = {"content-type": "application/x-www-form-urlencoded"}
+EXAMPLE = EXAMPLES / "defector-designated-group.yaml"
+# a free-text fact (kind: text in the vocabulary) of about 3,000 characters
+LONG = ("He left his unit at night with two others and crossed three checkpoints on foot "
+        "before reaching the border; ") * 28
+LONG = LONG[:3000]
+
+
+def long_case() -> bytes:
+    return EXAMPLE.read_bytes() + f"  defection_manner: {LONG!r}\n".encode()
+
+
+def form_pairs(csrf: str, extra: str = LONG) -> list[tuple[str, str]]:
+    """The example's facts as the form posts them, with the long free text."""
+    data = read_yaml_file(EXAMPLE).data
+    out = [("csrf", csrf), ("case_id", data["case_id"]),
+           ("assessment_date", str(data["assessment_date"]))]
+    for key, value in data["applicant"].items():
+        name = f"applicant.{key}"
+        if isinstance(value, list):
+            out += [(name, "listed")] + [(name + ":item", v) for v in value]
+        elif isinstance(value, bool):
+            out.append((name, "true" if value else "false"))
+        else:
+            out.append((name, str(value)))
+    return out + [("applicant.defection_manner", extra)]
+
+
+def opened_form(c) -> str:
+    page = c.get("/")
+    return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+
+
+def problem(r, status: int) -> dict:
+    assert r.status_code == status, r.text[:500]
+    assert r.headers["content-type"] == "application/problem+json"
+    body = r.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body
+
+
+# ------------------------------------------------------------------ the renderers
+
+
+@pytest.fixture(scope="module")
+def server():
+    s = Server()
+    yield s
+    assert s.stop() == 0, s.log()
+
+
+def test_a_long_free_text_gives_a_pdf_from_the_api_and_from_the_form(server):
+    from pypdf import PdfReader
+
+    with httpx.Client(base_url=server.base, timeout=120) as c:
+        r = c.post("/v1/assessments?format=pdf", content=long_case(), headers=YAML)
+        assert r.status_code == 200, r.text[:500]
+        assert r.headers["content-type"] == "application/pdf"
+        text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(r.content)).pages)
+        assert "crossed three checkpoints" in text
+    with httpx.Client(base_url=server.base, timeout=120,
+                      headers={"origin": server.base}) as c:
+        csrf = opened_form(c)
+        for fmt, magic in (("pdf", b"%PDF"), ("docx", b"PK")):
+            r = c.post("/", content=urlencode(form_pairs(csrf) + [("action", fmt)]).encode(),
+                       headers=FORM)
+            assert r.status_code == 200 and r.content.startswith(magic), r.text[:300]
+    assert "internal error" not in server.log()
+
+
+@pytest.fixture(scope="module")
+def in_process():
+    """The application itself, in this process (so that a renderer can be made to fail),
+    with its log records."""
+    from starlette.testclient import TestClient
+
+    from riskassess.law.ruleset import default_rules_dir
+    from riskassess.serve.app import build
+    from riskassess.serve.guard import Settings, allowed_hosts
+    from riskassess.serve.service import Service
+
+    settings = Settings(host="127.0.0.1", port=8765,
+                        allowed_hosts=allowed_hosts("127.0.0.1", []))
+    service = Service(default_rules_dir(), today=dt.date(2026, 12, 1))
+    with TestClient(build(service, settings), base_url="http://127.0.0.1:8765",
+                    raise_server_exceptions=False) as c:
+        c.service = service
+        yield c
+
+
+def fail_layout(monkeypatch):
+    """The PDF's layout fails as reportlab fails (its message quoting the case's text):
+    the renderer explains it as a DocumentError."""
+    from reportlab.platypus import LayoutError
+
+    from riskassess.render import pdf
+
+    def failing(doc, annex=True):
+        raise LayoutError("Flowable <Paragraph 'SECRET-FACT'> too large on page 3")
+
+    monkeypatch.setattr(pdf, "render", failing)
+
+
+def fail_unexpectedly(monkeypatch, fmt: str):
+    """A renderer with a bug: it raises what nobody expects, quoting the case."""
+    import importlib
+
+    from riskassess.render import formats
+
+    module = importlib.import_module(formats.get(fmt).render.partition(":")[0])
+
+    def failing(outcome, options):
+        raise ValueError("SECRET-FACT")
+
+    monkeypatch.setattr(module, "render_outcome", failing)
+
+
+def test_a_document_the_renderer_refuses_is_a_422_for_that_request_only(
+        in_process, monkeypatch, caplog):
+    c = in_process
+    fail_layout(monkeypatch)
+    body = problem(c.post("/v1/assessments?format=pdf", content=long_case(),
+                          headers=YAML), 422)
+    assert body["type"] == "urn:riskassess:problem:document-not-made"
+    assert body["exit_code"] == 6
+    assert "its PDF document cannot be made: a part of it is too large to lay out" \
+        in body["detail"]
+    assert "SECRET" not in str(body)
+    # the same case in another format, and the next request, are answered
+    assert c.post("/v1/assessments?format=docx", content=long_case(),
+                  headers=YAML).status_code == 200
+    assert c.post("/v1/assessments", content=long_case(), headers=YAML).status_code == 200
+    # the form's PDF button: the form again, its entries kept, the reason at the top
+    csrf = opened_form(c)
+    r = c.post("/", content=urlencode(form_pairs(csrf, "KEPT-ENTRY") + [("action", "pdf")]),
+               headers={**FORM, "origin": "http://127.0.0.1:8765"})
+    assert r.status_code == 422 and r.headers["content-type"].startswith("text/html")
+    assert "The document cannot be made" in r.text and "its PDF document cannot be made" \
+        in r.text
+    assert "KEPT-ENTRY" in r.text
+    assert "SECRET" not in caplog.text
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "docx", "markdown", "html"])
+def test_a_renderer_that_fails_unexpectedly_is_a_500_logged_by_place(
+        in_process, monkeypatch, caplog, fmt):
+    c = in_process
+    fail_unexpectedly(monkeypatch, fmt)
+    with caplog.at_level(logging.INFO, logger="riskassess.serve"):
+        body = problem(c.post(f"/v1/assessments?format={fmt}", content=long_case(),
+                              headers=YAML), 500)
+        assert body["type"] == "urn:riskassess:problem:renderer-failed"
+        assert f"the {fmt} document could not be made" in body["detail"]
+        csrf = opened_form(c)
+        r = c.post("/", content=urlencode(form_pairs(csrf, "KEPT-ENTRY")
+                                          + [("action", fmt)]),
+                   headers={**FORM, "origin": "http://127.0.0.1:8765"})
+        assert c.post("/v1/assessments", content=long_case(),
+                      headers=YAML).status_code == 200
+    if fmt in ("pdf", "docx", "markdown"):  # the formats the form has a button for
+        assert r.status_code == 500 and r.headers["content-type"].startswith("text/html")
+        assert "The document cannot be made" in r.text and "KEPT-ENTRY" in r.text
+    logged = [rec.getMessage() for rec in caplog.records if "internal error" in
+              rec.getMessage()]
+    assert logged and all(
+        "ValueError at " in m and "test_serve_metrics.py" in m for m in logged), logged
+    assert "SECRET" not in caplog.text and "SECRET" not in str(body)
+    assert c.service.render_failures[fmt, "renderer-failed"] >= 1
