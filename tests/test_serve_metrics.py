@@ -190,3 +190,72 @@ def test_a_renderer_that_fails_unexpectedly_is_a_500_logged_by_place(
         "ValueError at " in m and "test_serve_metrics.py" in m for m in logged), logged
     assert "SECRET" not in caplog.text and "SECRET" not in str(body)
     assert c.service.render_failures[fmt, "renderer-failed"] >= 1
+
+
+# ------------------------------------------------------------------ the queue
+
+
+def at_once(base: str, n: int, body: bytes, fmt: str = "pdf") -> list[httpx.Response]:
+    """`n` assessments sent together, each from its own client and connection."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    gate = __import__("threading").Barrier(n)
+
+    def one(_):
+        with httpx.Client(base_url=base, timeout=180) as c:
+            c.get("/healthz")  # connected before the others start
+            gate.wait()
+            return c.post(f"/v1/assessments?format={fmt}", content=body, headers=YAML)
+
+    with ThreadPoolExecutor(n) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_more_assessments_than_slots_wait_their_turn_and_all_succeed():
+    s = Server("--max-concurrent", "1", "--timeout", "120")
+    try:
+        answers = at_once(s.base, 6, EXAMPLE.read_bytes())
+        assert [r.status_code for r in answers] == [200] * 6, \
+            [r.text[:200] for r in answers if r.status_code != 200]
+        assert all(r.content.startswith(b"%PDF") for r in answers)
+        assert "internal error" not in s.log()
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_full_queue_refuses_with_503_and_retry_after():
+    s = Server("--max-concurrent", "1", "--max-queue", "1", "--timeout", "120")
+    try:
+        answers = at_once(s.base, 6, long_case())
+        statuses = sorted(r.status_code for r in answers)
+        assert statuses.count(200) >= 2 and 503 in statuses, statuses
+        assert set(statuses) == {200, 503}, statuses
+        for r in answers:
+            if r.status_code == 503:
+                body = problem(r, 503)
+                assert body["type"] == "urn:riskassess:problem:queue-full"
+                assert "1 more are waiting their turn" in body["detail"]
+                assert r.headers["retry-after"] == "1"
+            else:
+                assert r.content.startswith(b"%PDF")
+    finally:
+        assert s.stop() == 0
+
+
+def test_a_request_waits_for_a_slot_no_longer_than_its_deadline():
+    import time
+
+    s = Server("--max-concurrent", "1", "--timeout", "2")
+    try:
+        start = time.monotonic()
+        answers = at_once(s.base, 6, long_case())
+        took = time.monotonic() - start
+        kinds = sorted(problem(r, 503)["type"].rsplit(":", 1)[1] if r.status_code != 200
+                       else "ok" for r in answers)
+        # six PDFs of about a second or more each cannot all be made in 2 s by one slot
+        assert "timeout" in kinds and set(kinds) <= {"ok", "timeout"}, kinds
+        assert all(r.headers.get("retry-after") == "1" for r in answers
+                   if r.status_code == 503)
+        assert took < 2 + 20, took  # the deadline, with a generous margin for this machine
+    finally:
+        assert s.stop() == 0

@@ -31,7 +31,13 @@ def serve(
         help="Another name the Host header may give (the name clients use for this "
              "machine); repeatable. The address listened on is always allowed.")] = None,
     max_concurrent: Annotated[int, typer.Option(
-        "--max-concurrent", min=1, help="Assessments at once; beyond, 503.")] = 16,
+        "--max-concurrent", min=1, help="Assessments at once; beyond, they wait their "
+                                        "turn (see --max-queue).")] = 16,
+    max_queue: Annotated[int, typer.Option(
+        "--max-queue", min=0, help="Assessments that may wait for one of the "
+                                   "--max-concurrent slots, in arrival order and never past "
+                                   "--timeout; beyond, 503 with Retry-After (0: refuse at "
+                                   "once when every slot is taken).")] = 256,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=0.1, help="Seconds a request may take, its body's upload "
                                    "included.")] = 30.0,
@@ -52,6 +58,7 @@ def serve(
 
     stopped = run_service(host=host, port=port, rules_dir=rules_dir, token=token,
                           allow_host=allow_host or [], max_concurrent=max_concurrent,
+                          max_queue=max_queue,
                           timeout=timeout, open_form=open_form,
                           today=parse_today(today) if today is not None else None)
     if stopped == signal.SIGINT:

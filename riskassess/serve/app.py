@@ -63,7 +63,7 @@ class App:
 
     def __init__(self, service: Service, settings: Settings):
         self.service, self.settings = service, settings
-        self.slots = Slots(settings.max_concurrent)
+        self.slots = Slots(settings.max_concurrent, settings.max_queue)
         from riskassess.serve.openapi import document
 
         self.openapi = document(service)
@@ -83,7 +83,7 @@ class App:
         self.service.check_ruleset(ruleset)
         # the body first: a slow upload holds a connection, never an assessment's slot
         raw = await read_body(request, deadline)
-        ticket = self._ticket()
+        ticket = await self._ticket(deadline)
         try:
             done = await self._bounded(ticket, deadline, self._assess, raw, kind, fmt, ruleset)
         finally:
@@ -94,21 +94,16 @@ class App:
         doc = self.service.read(raw, kind)
         return self.service.assess(doc, fmt, ruleset)
 
-    def _ticket(self) -> Ticket:
-        ticket = self.slots.take()
-        if ticket is None:
-            n = self.settings.max_concurrent
-            raise ServiceError(503, "busy", "Too many assessments at once",
-                               f"{n} assessment{'s are' if n != 1 else ' is'} running (the "
-                               "service's limit); try again in a moment",
-                               headers={"retry-after": "1"})
-        return ticket
+    async def _ticket(self, deadline: float) -> Ticket:
+        """An assessment's slot, waited for in turn (responses.Slots) until the deadline."""
+        return await self.slots.take(deadline, self.settings.timeout)
 
     async def _bounded(self, ticket: Ticket, deadline: float, fn, *args):
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 return await in_thread(ticket, fn, *args)
         except TimeoutError:
+            self.slots.refused("timeout")
             raise ServiceError(503, "timeout", "The assessment took too long",
                                f"no answer within {self.settings.timeout:g} s",
                                headers={"retry-after": "1"}) from None
@@ -166,7 +161,7 @@ class App:
         deadline = time.monotonic() + self.settings.timeout
         media_type(request, ("application/x-www-form-urlencoded",))
         raw = await read_body(request, deadline)
-        ticket = self._ticket()
+        ticket = await self._ticket(deadline)
         try:
             return await self._bounded(ticket, deadline, pages.submitted, self, request, raw)
         finally:

@@ -37,6 +37,7 @@ class Settings:
     token: str | None = None
     max_concurrent: int = 16
     timeout: float = 30.0
+    max_queue: int = 256  # assessments that may wait for a slot (responses.Slots)
     secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
 
     @property

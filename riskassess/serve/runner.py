@@ -21,7 +21,7 @@ from riskassess.serve.service import Service
 
 def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: list[str],
           max_concurrent: int, timeout: float, open_form: bool,
-          today: dt.date | None) -> int | None:
+          today: dt.date | None, max_queue: int = 256) -> int | None:
     """`riskassess serve`: check the options, load the rule sets, listen, and serve until
     SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
     it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
@@ -69,7 +69,8 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
     bound = sock.getsockname()[1]
     names = allowed_hosts(address, [host, *allow_host] if not wildcard
                           else list(allow_host))
-    settings = Settings(address, bound, names, token, max_concurrent, timeout)
+    settings = Settings(address, bound, names, token, max_concurrent, timeout,
+                        max_queue=max_queue)
     shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
     url = f"http://{shown}:{bound}/"
     if wildcard:
@@ -120,7 +121,9 @@ def run(service: Service, settings: Settings, sock, *, grace: float = 30.0,
         proxy_headers=False, lifespan="off", ws="none", loop="asyncio",
         http=_protocol(min(settings.timeout, HEADER_TIMEOUT)),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
-        limit_concurrency=4 * settings.max_concurrent + 16)
+        # room for every slot and every place in the queue (responses.Slots), and more
+        limit_concurrency=max(4 * settings.max_concurrent,
+                              settings.max_concurrent + settings.max_queue) + 16)
     server = _server(config)
     server.on_ready = on_ready
     server.run(sockets=[sock])
