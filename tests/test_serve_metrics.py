@@ -259,3 +259,119 @@ def test_a_request_waits_for_a_slot_no_longer_than_its_deadline():
         assert took < 2 + 20, took  # the deadline, with a generous margin for this machine
     finally:
         assert s.stop() == 0
+
+
+# ------------------------------------------------------------ /readyz and /metrics
+
+
+def metrics_of(text: str) -> dict[tuple[str, tuple], float]:
+    """{(sample name, sorted labels): value} of a Prometheus text page."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def test_ready_and_metrics_by_route_template_never_by_path(server):
+    with httpx.Client(base_url=server.base, timeout=60) as c:
+        r = c.get("/readyz")
+        assert r.status_code == 200
+        body = r.json()
+        assert body["status"] == "ready" and "euaa-syria-2024" in body["rulesets"]
+        assert body["slots"] == {"in_use": 0, "limit": 16}
+        assert body["queue"] == {"length": 0, "limit": 256}
+        assert c.post("/v1/assessments", content=EXAMPLE.read_bytes(),
+                      headers=YAML).status_code == 200
+        assert c.get("/v1/rules/risk.SECRET-ID").status_code == 404
+        assert c.get("/healthz", params={"SECRET-Q": "SECRET-V"}).status_code == 400
+        assert c.get("/SECRET-PATH").status_code == 404
+        r = c.get("/metrics")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain")
+    assert "SECRET" not in r.text
+    m = metrics_of(r.text)
+    total = "riskassess_http_requests_total"
+    assert m[total, (("method", "POST"), ("route", "/v1/assessments"), ("status", "200"))] >= 1
+    assert m[total, (("method", "GET"), ("route", "/v1/rules/{rule_id}"),
+                     ("status", "404"))] >= 1
+    assert m[total, (("method", "GET"), ("route", "(none)"), ("status", "404"))] >= 1
+    assert m[total, (("method", "GET"), ("route", "/healthz"), ("status", "400"))] >= 1
+    assert m["riskassess_http_request_duration_seconds_count",
+             (("route", "/v1/assessments"),)] >= 1
+    assert m["riskassess_slots_in_use", ()] == 0 and m["riskassess_slots", ()] == 16
+    assert m["riskassess_queue_length", ()] == 0 and m["riskassess_queue_limit", ()] == 256
+    for kind in ("busy", "queue-full", "timeout"):
+        assert ("riskassess_refusals_total", (("kind", kind),)) in m
+    assert "# TYPE riskassess_renderer_failures_total counter" in r.text
+
+
+def test_metrics_need_the_token_and_readyz_does_not():
+    token = "a-long-enough-test-token-0123456789"
+    s = Server(env={"RISKASSESS_TOKEN": token})
+    try:
+        with httpx.Client(base_url=s.base, timeout=60) as c:
+            assert c.get("/readyz").status_code == 200
+            assert problem(c.get("/metrics"), 401)["type"].endswith(":unauthorized")
+            r = c.get("/metrics", headers={"authorization": f"Bearer {token}"})
+            assert r.status_code == 200 and "riskassess_slots_in_use" in r.text
+    finally:
+        assert s.stop() == 0
+
+
+def test_readyz_is_503_while_the_queue_is_full_and_refusals_are_counted():
+    import threading
+    import time
+
+    s = Server("--max-concurrent", "1", "--max-queue", "1", "--timeout", "120")
+    try:
+        answers: list[httpx.Response] = []
+        burst = threading.Thread(target=lambda: answers.extend(
+            at_once(s.base, 4, long_case())))
+        burst.start()
+        seen = None
+        with httpx.Client(base_url=s.base, timeout=60) as c:
+            end = time.monotonic() + 60
+            while burst.is_alive() and time.monotonic() < end:
+                r = c.get("/readyz")
+                if r.status_code == 503:
+                    seen = problem(r, 503)
+                    break
+                time.sleep(0.02)
+            burst.join()
+            assert seen is not None, "the queue was never seen full"
+            assert seen["type"].endswith(":not-ready") and r.headers["retry-after"] == "1"
+            assert seen["slots"] == {"in_use": 1, "limit": 1}
+            assert seen["queue"] == {"length": 1, "limit": 1}
+            assert c.get("/readyz").status_code == 200  # and ready again afterwards
+            m = metrics_of(c.get("/metrics").text)
+        refused = sum(r.status_code == 503 for r in answers)
+        assert refused >= 1 and m["riskassess_refusals_total", (("kind", "queue-full"),)] \
+            == refused
+    finally:
+        assert s.stop() == 0
+
+
+def test_renderer_failures_are_counted(in_process, monkeypatch):
+    c = in_process
+    fail_layout(monkeypatch)
+    before = metrics_of(c.get("/metrics").text)
+    key = ("riskassess_renderer_failures_total",
+           (("format", "pdf"), ("kind", "document-not-made")))
+    assert c.post("/v1/assessments?format=pdf", content=EXAMPLE.read_bytes(),
+                  headers=YAML).status_code == 422
+    after = metrics_of(c.get("/metrics").text)
+    assert after[key] == before.get(key, 0) + 1
+
+
+def test_other_commands_do_not_import_prometheus_client():
+    import subprocess
+    import sys
+
+    code = ("import sys\nfrom riskassess.cli.app import main\n"
+            "try:\n"
+            f"    main(['evaluate', {str(EXAMPLE)!r}, '-f', 'pdf', '-o', '/dev/null', "
+            "'--today', '2026-12-01'])\n"
+            "except SystemExit:\n    pass\n"
+            "sys.stderr.write(repr('prometheus_client' in sys.modules))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                       timeout=120)
+    assert r.stderr.endswith("False"), r.stderr[-500:]

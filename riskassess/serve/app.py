@@ -138,6 +138,27 @@ class App:
         query(request, ())
         return json_response(self.service.health())
 
+    async def ready(self, request: Request) -> Response:
+        """Whether to send this service more work: its rule sets are loaded and a new
+        assessment would be taken or queued (503 otherwise), with what that reflects."""
+        query(request, ())
+        used, waiting = self.slots.state()
+        state = {"rulesets": sorted(self.service.rulesets),
+                 "slots": {"in_use": used, "limit": self.slots.n},
+                 "queue": {"length": waiting, "limit": self.slots.queue}}
+        if not self.service.rulesets:
+            raise ServiceError(503, "not-ready", "Not ready", "no rule set is loaded",
+                               headers={"retry-after": "1"}, extra=state)
+        if self.slots.full():
+            raise ServiceError(503, "not-ready", "Not ready",
+                               "every assessment slot is in use and the queue is full",
+                               headers={"retry-after": "1"}, extra=state)
+        return json_response({"status": "ready", **state})
+
+    async def metrics_text(self, request: Request) -> Response:
+        query(request, ())
+        return Response(self.metrics.text(), media_type=self.metrics.media_type)
+
     async def openapi_json(self, request: Request) -> Response:
         query(request, ())
         return Response(self.openapi, media_type="application/json")
@@ -227,6 +248,8 @@ class App:
             Route("/static/{name}", self.static, methods=["GET"]),
             Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),
+            Route("/readyz", self.ready, methods=["GET"]),
+            Route("/metrics", self.metrics_text, methods=["GET"]),
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
             Route("/v1/assessments", self.assessments, methods=["POST"]),
             Route("/v1/rulesets", self.rulesets, methods=["GET"]),
@@ -260,5 +283,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def build(service: Service, settings: Settings):
-    """The ASGI application: the app inside its guard."""
-    return Guard(App(service, settings).starlette(), settings)
+    """The ASGI application: the app inside its guard, counted and timed (metrics.py)."""
+    from riskassess.serve.metrics import Metrics
+
+    app = App(service, settings)
+    app.metrics = Metrics(app.slots, service)
+    return app.metrics.middleware(Guard(app.starlette(), settings))

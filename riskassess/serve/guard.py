@@ -23,7 +23,7 @@ from riskassess.serve.service import ServiceError
 log = logging.getLogger("riskassess.serve")
 CSRF_COOKIE = "riskassess_csrf"
 SESSION_COOKIE = "riskassess_session"
-PUBLIC = ("/healthz", "/login", "/static/", "/favicon.ico")  # answered without the token
+PUBLIC = ("/healthz", "/readyz", "/login", "/static/", "/favicon.ico")  # answered without the token
 LOOPBACK_NAMES = ("localhost",)
 
 

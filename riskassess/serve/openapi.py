@@ -148,6 +148,17 @@ def document(service) -> bytes:
             "operationId": "health", "summary": "Whether the service is up (no token needed)",
             "security": [],
             "responses": {"200": _json(obj, "status, version and the encoded editions.")}}},
+        "/readyz": {"get": {
+            "operationId": "ready", "summary": "Whether to send it work: rule sets loaded and "
+            "the queue not full (no token needed)", "security": [],
+            "responses": {"200": _json(obj, "status, rule sets, slots and queue."),
+                          **_problems(503)}}},
+        "/metrics": {"get": {
+            "operationId": "metrics", "summary": "Prometheus metrics (text format)",
+            "responses": {"200": {"description": "Requests by route template and status, "
+                                  "latency, slots, queue, refusals, renderer failures.",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+                          **_problems(401)}}},
     }
     doc = {
         "openapi": "3.1.0",

@@ -52,11 +52,12 @@ class ServiceError(Exception):
 
     def __init__(self, status: int, kind: str, title: str, detail: str, *,
                  exit_code: int | None = None, problems: list[Problem] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None):
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.exit_code, self.problems = exit_code, problems or []
         self.headers = headers or {}
+        self.extra = extra or {}  # members of the problem document beyond RFC 9457's
 
     def body(self) -> bytes:
         """The problem document (application/problem+json)."""
@@ -65,6 +66,7 @@ class ServiceError(Exception):
                                "detail": self.detail}
         if self.exit_code is not None:
             out["exit_code"] = self.exit_code
+        out.update(self.extra)
         if self.problems:
             out["problems"] = [
                 {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
