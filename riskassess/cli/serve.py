@@ -24,8 +24,8 @@ def serve(
     token: Annotated[Optional[str], typer.Option(
         "--token", envvar="RISKASSESS_TOKEN", show_default=False,
         help="Require this bearer token (at least 16 characters) on every request but "
-             "/healthz; the form asks for it once. Better given in the environment "
-             "variable RISKASSESS_TOKEN, which other users cannot list.")] = None,
+             "/healthz and /readyz; the form asks for it once. Better given in the "
+             "environment variable RISKASSESS_TOKEN, which other users cannot list.")] = None,
     allow_host: Annotated[Optional[list[str]], typer.Option(
         "--allow-host", show_default=False,
         help="Another name the Host header may give (the name clients use for this "
