@@ -11,6 +11,7 @@ programs (read once, at start), never a case.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -325,6 +326,12 @@ def schema_text(vocab, which: str) -> str:
 
 
 RENDER_FAILURES = ("document-not-made", "renderer-failed")  # the kinds render() refuses with
+# Word and PDF documents made at once, in the whole process. Each holds its whole document
+# while it is made (python-docx's XML tree, reportlab's story and pages: 5 to 10 MB), and
+# the renderers are pure Python, so that more at once are no faster under the GIL: 16 at
+# once (one per slot) took the service's peak from about 80 MiB to 445 MiB, for nothing.
+DOCUMENTS_AT_ONCE = 2
+_documents = threading.BoundedSemaphore(DOCUMENTS_AT_ONCE)
 
 
 def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
@@ -339,8 +346,9 @@ def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
     kind)` is told of either (the service's metrics count them)."""
     spec = FORMATS[fmt]
     try:
-        data = formats.render(spec, outcome, formats.Options(path=BODY_NAME,
-                                                             generated_at=generated_at))
+        with _documents if spec.binary else contextlib.nullcontext():
+            data = formats.render(spec, outcome, formats.Options(path=BODY_NAME,
+                                                                 generated_at=generated_at))
     except DocumentError as exc:
         if failed is not None:
             failed(fmt, RENDER_FAILURES[0])
