@@ -18,6 +18,7 @@ fact: only the client address, method, path, status and time. runner.py starts u
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 
 from starlette.applications import Starlette
@@ -36,6 +37,7 @@ from riskassess.serve.guard import (
     same_secret,
     session_value,
     signed_in,
+    where,
 )
 from riskassess.serve.responses import (
     Slots,
@@ -56,6 +58,8 @@ from riskassess.serve.service import (
     Service,
     ServiceError,
 )
+
+log = logging.getLogger("riskassess.serve")
 
 
 class App:
@@ -264,7 +268,14 @@ class App:
 
 
 async def _service_error(request: Request, exc: ServiceError) -> Response:
+    if exc.cause is not None:
+        logged(exc.cause)
     return problem(exc)
+
+
+def logged(cause: BaseException) -> None:
+    """An internal error behind an answer, logged by its type and place, never its value."""
+    log.error("internal error %s at %s", type(cause).__name__, where(cause))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:

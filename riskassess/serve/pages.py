@@ -29,7 +29,7 @@ from riskassess.serve.form import (
     read_form,
     values_from_case,
 )
-from riskassess.serve.guard import CSRF_COOKIE
+from riskassess.serve.guard import CSRF_COOKIE, log, where
 from riskassess.serve.service import Answer, ServiceError, refused
 from riskassess.words import and_
 
@@ -159,6 +159,9 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         try:
             return _download(service.render(outcome, sub.action))
         except ServiceError as exc:  # its document cannot be made: said at the top, kept
+            if exc.cause is not None:  # logged by type and place, as the app does
+                log.error("internal error %s at %s", type(exc.cause).__name__,
+                          where(exc.cause))
             said = exc.problems[0].message if exc.problems else exc.detail
             return page(app, request, values=sub.values, status=exc.status,
                         summary=[(None, f"{exc.title}: {said}")])

@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -38,7 +37,6 @@ from riskassess.law.report import outcomes_model, report_model
 from riskassess.render import formats
 from riskassess.words import did_you_mean
 
-log = logging.getLogger("riskassess.serve")
 BODY_NAME = "request body"  # where the API's located problems say they are
 MAX_BODY = 1_048_576  # 1 MiB: the case-file reader's own limit
 
@@ -53,12 +51,16 @@ class ServiceError(Exception):
 
     def __init__(self, status: int, kind: str, title: str, detail: str, *,
                  exit_code: int | None = None, problems: list[Problem] | None = None,
-                 headers: dict[str, str] | None = None, extra: dict | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None,
+                 cause: BaseException | None = None):
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.exit_code, self.problems = exit_code, problems or []
         self.headers = headers or {}
         self.extra = extra or {}  # members of the problem document beyond RFC 9457's
+        # an internal error behind a 500, for whoever answers it to log by type and place
+        # (guard.where); never part of the answer
+        self.cause = cause
 
     def body(self) -> bytes:
         """The problem document (application/problem+json)."""
@@ -341,8 +343,9 @@ def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
     Both the API and the form's download buttons come here, so a renderer's failure is
     answered the same way by both, for that request only: a document the renderer refuses
     and explains (DocumentError, exit 6, e.g. a part too large to lay out on a page) is a
-    422 with its message; anything else the renderer raises is a 500 whose log line names
-    the error's type and place only (its message may quote the case). `failed(format,
+    422 with its message; anything else the renderer raises is a 500 carrying the error as
+    its `cause`, which the app logs by type and place only (its message may quote the
+    case). `failed(format,
     kind)` is told of either (the service's metrics count them)."""
     spec = FORMATS[fmt]
     try:
@@ -357,16 +360,12 @@ def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
                            str(problems[0]) if problems else str(exc),
                            exit_code=int(exc.exit_code), problems=problems) from None
     except Exception as exc:  # noqa: BLE001 - a renderer's bug: logged by type and place
-        from riskassess.serve.guard import where  # guard.py imports this module
-
-        log.error("internal error %s at %s (rendering %s)", type(exc).__name__, where(exc),
-                  fmt)
         if failed is not None:
             failed(fmt, RENDER_FAILURES[1])
         raise ServiceError(500, RENDER_FAILURES[1], "The document cannot be made",
                            f"the {fmt} document could not be made (an internal error; the "
                            "service's log names where it arose); the other formats may "
-                           "still be") from None
+                           "still be", cause=exc) from None
     return Answer(data.encode("utf-8") if isinstance(data, str) else data, spec.media_type,
                   download_name(outcome.report.case_id, spec.extension().lstrip(".")))
 
