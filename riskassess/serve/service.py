@@ -11,11 +11,11 @@ programs (read once, at start), never a case.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -328,12 +328,14 @@ def schema_text(vocab, which: str) -> str:
 
 
 RENDER_FAILURES = ("document-not-made", "renderer-failed")  # the kinds render() refuses with
-# Word and PDF documents made at once, in the whole process. Each holds its whole document
-# while it is made (python-docx's XML tree, reportlab's story and pages: 5 to 10 MB), and
-# the renderers are pure Python, so that more at once are no faster under the GIL: 16 at
-# once (one per slot) took the service's peak from about 80 MiB to 445 MiB, for nothing.
+# Word and PDF documents are made in a pool of their own, DOCUMENTS_AT_ONCE threads for the
+# whole process. The renderers are pure Python, so more at once are no faster, and the
+# memory a document leaves behind (python-docx's lxml, the C allocator's per-thread arenas)
+# stays with the thread that made it: made in whichever of the 16 slots' worker threads
+# held the request, 200 documents peaked at 445 MiB; two at once in those threads, 291 MiB;
+# in these two threads, 244 MiB (docs/performance.md).
 DOCUMENTS_AT_ONCE = 2
-_documents = threading.BoundedSemaphore(DOCUMENTS_AT_ONCE)
+_documents = ThreadPoolExecutor(DOCUMENTS_AT_ONCE, thread_name_prefix="riskassess-documents")
 
 
 def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
@@ -349,9 +351,11 @@ def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
     kind)` is told of either (the service's metrics count them)."""
     spec = FORMATS[fmt]
     try:
-        with _documents if spec.binary else contextlib.nullcontext():
-            data = formats.render(spec, outcome, formats.Options(path=BODY_NAME,
-                                                                 generated_at=generated_at))
+        options = formats.Options(path=BODY_NAME, generated_at=generated_at)
+        if spec.binary:
+            data = _documents.submit(formats.render, spec, outcome, options).result()
+        else:
+            data = formats.render(spec, outcome, options)
     except DocumentError as exc:
         if failed is not None:
             failed(fmt, RENDER_FAILURES[0])
