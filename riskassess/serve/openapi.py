@@ -64,8 +64,11 @@ def _problems(*statuses: int) -> dict:
              413: f"The body is over {MAX_BODY:,} bytes (1 MiB)",
              415: "The body's media type is not accepted",
              422: "Not a valid case file, out of scope, or the guidance in force is not "
-                  "encoded (the problem says which, with the CLI's exit code)",
-             503: "Too many assessments at once, or one took too long (Retry-After)"}
+                  "encoded, or the document asked for cannot be made (the problem says "
+                  "which, with the CLI's exit code)",
+             500: "A renderer failed unexpectedly (renderer-failed)",
+             503: "Too many assessments waiting, or no answer within the time limit, or "
+                  "(readyz) not ready (Retry-After)"}
     ref = {"$ref": "#/components/schemas/Problem"}
     return {str(s): {"description": words[s], "content": {"application/problem+json":
                                                            {"schema": ref}}}
@@ -108,7 +111,8 @@ def document(service) -> bytes:
                  "schema": {"type": "string", "enum": list(FORMATS), "default": "json"}},
                 ruleset_param],
             "requestBody": {"required": True, "content": case_body},
-            "responses": {"200": assessed, **_problems(400, 401, 408, 413, 415, 422, 503)}}},
+            "responses": {"200": assessed,
+                          **_problems(400, 401, 408, 413, 415, 422, 500, 503)}}},
         "/v1/rulesets": {"get": {
             "operationId": "listRulesets", "summary": "The editions catalog",
             "responses": {"200": _json(obj, "Every known edition, with its dates, and "
