@@ -486,7 +486,7 @@ def _response(s: socket.socket) -> tuple[int, bytes]:
 
 
 def test_concurrency_limit_and_request_timeout():
-    s = Server("--max-concurrent", "1", "--timeout", "2")
+    s = Server("--max-concurrent", "1", "--max-queue", "0", "--timeout", "2")
     try:
         body = CASES[2].read_bytes()
         with httpx.Client(base_url=s.base, timeout=60) as c:
@@ -498,7 +498,8 @@ def test_concurrency_limit_and_request_timeout():
             status, _ = _response(held)  # and it times out (2 s): 408
             assert status == 408
             held.close()
-        # eight PDFs at once with one slot: those beyond it get 503, the others their PDF
+        # eight PDFs at once with one slot and no queue: those beyond it get 503, the
+        # others their PDF (tests/test_serve_metrics.py tests the queue)
         from concurrent.futures import ThreadPoolExecutor
 
         def pdf(_):

@@ -25,14 +25,20 @@ def serve(
     token: Annotated[Optional[str], typer.Option(
         "--token", envvar="RISKASSESS_TOKEN", show_default=False,
         help="Require this bearer token (at least 16 characters) on every request but "
-             "/healthz; the form asks for it once. Better given in the environment "
-             "variable RISKASSESS_TOKEN, which other users cannot list.")] = None,
+             "/healthz and /readyz; the form asks for it once. Better given in the "
+             "environment variable RISKASSESS_TOKEN, which other users cannot list.")] = None,
     allow_host: Annotated[Optional[list[str]], typer.Option(
         "--allow-host", show_default=False,
         help="Another name the Host header may give (the name clients use for this "
              "machine); repeatable. The address listened on is always allowed.")] = None,
     max_concurrent: Annotated[int, typer.Option(
-        "--max-concurrent", min=1, help="Assessments at once; beyond, 503.")] = 16,
+        "--max-concurrent", min=1, help="Assessments at once; beyond, they wait their "
+                                        "turn (see --max-queue).")] = 16,
+    max_queue: Annotated[int, typer.Option(
+        "--max-queue", min=0, help="Assessments that may wait for one of the "
+                                   "--max-concurrent slots, in arrival order and never past "
+                                   "--timeout; beyond, 503 with Retry-After (0: refuse at "
+                                   "once when every slot is taken).")] = 256,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=0.1, help="Seconds a request may take, its body's upload "
                                    "included.")] = 30.0,
@@ -88,6 +94,7 @@ def serve(
 
     stopped = run_service(host=host, port=port, rules_dir=rules_dir, token=token,
                           allow_host=allow_host or [], max_concurrent=max_concurrent,
+                          max_queue=max_queue,
                           timeout=timeout, open_form=open_form,
                           today=parse_today(today) if today is not None else None,
                           tokens_file=tokens_file, secret_file=secret_file,

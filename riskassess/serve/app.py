@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import time
 from functools import cache, partial
 
@@ -44,6 +45,7 @@ from riskassess.serve.guard import (
     set_cookie,
     signed_in,
     too_many,
+    where,
 )
 from riskassess.serve.responses import (
     Slots,
@@ -65,6 +67,8 @@ from riskassess.serve.service import (
     ServiceError,
 )
 
+log = logging.getLogger("riskassess.serve")
+
 
 @cache
 def _static_file(name: str) -> tuple[bytes, str]:
@@ -80,7 +84,7 @@ class App:
 
     def __init__(self, service: Service, settings: Settings):
         self.service, self.settings = service, settings
-        self.slots = Slots(settings.max_concurrent)
+        self.slots = Slots(settings.max_concurrent, settings.max_queue)
         from riskassess.serve.openapi import document
 
         self.openapi = document(service)
@@ -100,7 +104,7 @@ class App:
         self.service.check_ruleset(ruleset)
         # the body first: a slow upload holds a connection, never an assessment's slot
         raw = await read_body(request, deadline)
-        ticket = self._ticket()
+        ticket = await self._ticket(deadline)
         try:
             done = await self._bounded(ticket, deadline, self._assess, raw, kind, fmt, ruleset)
         finally:
@@ -112,21 +116,16 @@ class App:
         doc = self.service.read(raw, kind)
         return self.service.assess(doc, fmt, ruleset)
 
-    def _ticket(self) -> Ticket:
-        ticket = self.slots.take()
-        if ticket is None:
-            n = self.settings.max_concurrent
-            raise ServiceError(503, "busy", "Too many assessments at once",
-                               f"{n} assessment{'s are' if n != 1 else ' is'} running (the "
-                               "service's limit); try again in a moment",
-                               headers={"retry-after": "1"})
-        return ticket
+    async def _ticket(self, deadline: float) -> Ticket:
+        """An assessment's slot, waited for in turn (responses.Slots) until the deadline."""
+        return await self.slots.take(deadline, self.settings.timeout)
 
     async def _bounded(self, ticket: Ticket, deadline: float, fn, *args):
         try:
             async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
                 return await in_thread(ticket, fn, *args)
         except TimeoutError:
+            self.slots.refused("timeout")
             raise ServiceError(503, "timeout", "The assessment took too long",
                                f"no answer within {self.settings.timeout:g} s",
                                headers={"retry-after": "1"}) from None
@@ -161,6 +160,27 @@ class App:
         query(request, ())
         return json_response(self.service.health())
 
+    async def ready(self, request: Request) -> Response:
+        """Whether to send this service more work: its rule sets are loaded and a new
+        assessment would be taken or queued (503 otherwise), with what that reflects."""
+        query(request, ())
+        used, waiting = self.slots.state()
+        state = {"rulesets": sorted(self.service.rulesets),
+                 "slots": {"in_use": used, "limit": self.slots.n},
+                 "queue": {"length": waiting, "limit": self.slots.queue}}
+        if not self.service.rulesets:
+            raise ServiceError(503, "not-ready", "Not ready", "no rule set is loaded",
+                               headers={"retry-after": "1"}, extra=state)
+        if self.slots.full():
+            raise ServiceError(503, "not-ready", "Not ready",
+                               "every assessment slot is in use and the queue is full",
+                               headers={"retry-after": "1"}, extra=state)
+        return json_response({"status": "ready", **state})
+
+    async def metrics_text(self, request: Request) -> Response:
+        query(request, ())
+        return Response(self.metrics.text(), media_type=self.metrics.media_type)
+
     async def openapi_json(self, request: Request) -> Response:
         query(request, ())
         return Response(self.openapi, media_type="application/json")
@@ -184,7 +204,7 @@ class App:
         deadline = time.monotonic() + self.settings.timeout
         media_type(request, ("application/x-www-form-urlencoded",))
         raw = await read_body(request, deadline)
-        ticket = self._ticket()
+        ticket = await self._ticket(deadline)
         try:
             return await self._bounded(ticket, deadline, pages.submitted, self, request, raw)
         finally:
@@ -323,6 +343,8 @@ class App:
             Route("/static/{name}", self.static, methods=["GET"]),
             Route("/favicon.ico", lambda request: Response(status_code=204), methods=["GET"]),
             Route("/healthz", self.health, methods=["GET"]),
+            Route("/readyz", self.ready, methods=["GET"]),
+            Route("/metrics", self.metrics_text, methods=["GET"]),
             Route("/openapi.json", self.openapi_json, methods=["GET"]),
             Route("/v1/assessments", self.assessments, methods=["POST"]),
             Route("/v1/batches", partial(batches, self), methods=["POST"]),
@@ -338,7 +360,14 @@ class App:
 
 
 async def _service_error(request: Request, exc: ServiceError) -> Response:
+    if exc.cause is not None:
+        logged(exc.cause)
     return problem(exc)
+
+
+def logged(cause: BaseException) -> None:
+    """An internal error behind an answer, logged by its type and place, never its value."""
+    log.error("internal error %s at %s", type(cause).__name__, where(cause))
 
 
 async def _http_error(request: Request, exc: HTTPException) -> Response:
@@ -357,5 +386,9 @@ async def _internal_error(request: Request, exc: Exception) -> Response:
 
 
 def build(service: Service, settings: Settings):
-    """The ASGI application: the app inside its guard."""
-    return Guard(App(service, settings).starlette(), settings)
+    """The ASGI application: the app inside its guard, counted and timed (metrics.py)."""
+    from riskassess.serve.metrics import Metrics
+
+    app = App(service, settings)
+    app.metrics = Metrics(app.slots, service)
+    return app.metrics.middleware(Guard(app.starlette(), settings))

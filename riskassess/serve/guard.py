@@ -48,6 +48,7 @@ class Settings:
     token: str | None = None  # --token: one token, named "token"
     max_concurrent: int = 16
     timeout: float = 30.0
+    max_queue: int = 256  # assessments that may wait for a slot (responses.Slots)
     secret: bytes = field(default_factory=lambda: os.urandom(32), repr=False)
     tls: bool = False  # served over TLS itself
     trusted_proxies: tuple[str, ...] = ()  # their X-Forwarded-Proto is believed

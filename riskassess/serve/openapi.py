@@ -152,8 +152,11 @@ def _problems(*statuses: int) -> dict:
              413: f"The body is over {MAX_BODY:,} bytes (1 MiB)",
              415: "The body's media type is not accepted",
              422: "Not a valid case file, out of scope, or the guidance in force is not "
-                  "encoded (the problem says which, with the CLI's exit code)",
-             503: "Too many assessments at once, or one took too long (Retry-After)"}
+                  "encoded, or the document asked for cannot be made (the problem says "
+                  "which, with the CLI's exit code)",
+             500: "A renderer failed unexpectedly (renderer-failed)",
+             503: "Too many assessments waiting, or no answer within the time limit, or "
+                  "(readyz) not ready (Retry-After)"}
     ref = {"$ref": "#/components/schemas/Problem"}
     return {str(s): {"description": words[s], "content": {"application/problem+json":
                                                            {"schema": ref}}}
@@ -252,7 +255,8 @@ def document(service) -> bytes:
                  "schema": {"type": "string", "enum": list(FORMATS), "default": "json"}},
                 ruleset_param],
             "requestBody": {"required": True, "content": case_body},
-            "responses": {"200": assessed, **_problems(400, 401, 408, 413, 415, 422, 503)}}},
+            "responses": {"200": assessed,
+                          **_problems(400, 401, 408, 413, 415, 422, 500, 503)}}},
         "/v1/batches": _batch(ruleset_param),
         "/v1/rulesets": {"get": {
             "operationId": "listRulesets", "summary": "The editions catalog",
@@ -296,6 +300,17 @@ def document(service) -> bytes:
             "operationId": "health", "summary": "Whether the service is up (no token needed)",
             "security": [],
             "responses": {"200": _json(obj, "status, version and the encoded editions.")}}},
+        "/readyz": {"get": {
+            "operationId": "ready", "summary": "Whether to send it work: rule sets loaded and "
+            "the queue not full (no token needed)", "security": [],
+            "responses": {"200": _json(obj, "status, rule sets, slots and queue."),
+                          **_problems(503)}}},
+        "/metrics": {"get": {
+            "operationId": "metrics", "summary": "Prometheus metrics (text format)",
+            "responses": {"200": {"description": "Requests by route template and status, "
+                                  "latency, slots, queue, refusals, renderer failures.",
+                                  "content": {"text/plain": {"schema": {"type": "string"}}}},
+                          **_problems(401)}}},
     }
     doc = {
         "openapi": "3.1.0",

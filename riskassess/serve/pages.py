@@ -29,8 +29,8 @@ from riskassess.serve.form import (
     read_form,
     values_from_case,
 )
-from riskassess.serve.guard import CSRF_COOKIE, signed_in_as
-from riskassess.serve.service import Answer, ServiceError, refused, render
+from riskassess.serve.guard import CSRF_COOKIE, log, signed_in_as, where
+from riskassess.serve.service import Answer, ServiceError, refused
 from riskassess.words import and_
 
 HTML = "text/html; charset=utf-8"
@@ -159,7 +159,15 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         return page(app, request, values=sub.values, status=422,
                     summary=[(at, f"{why.title}: {p.message}") for p in exc.problems])
     if sub.action != "assess":
-        return _download(render(outcome, sub.action))
+        try:
+            return _download(service.render(outcome, sub.action))
+        except ServiceError as exc:  # its document cannot be made: said at the top, kept
+            if exc.cause is not None:  # logged by type and place, as the app does
+                log.error("internal error %s at %s", type(exc.cause).__name__,
+                          where(exc.cause))
+            said = exc.problems[0].message if exc.problems else exc.detail
+            return page(app, request, values=sub.values, status=exc.status,
+                        summary=[(None, f"{exc.title}: {said}")])
     return page(app, request, values=sub.values, outcome=outcome, document=document)
 
 

@@ -1,6 +1,7 @@
 """The service's answers and what it reads of a request: problem documents, report
 downloads, JSON, query parameters, the body (bounded in size and time) and its media
-type; and the slots that bound how many assessments run at once."""
+type; and the slots that bound how many assessments run at once, with the queue of
+those waiting for one."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hashlib
 import re
 import threading
 import time
+from collections import deque
 from typing import Any
 
 from starlette.requests import ClientDisconnect, Request
@@ -137,25 +139,110 @@ def media_type(request: Request, allowed: tuple[str, ...]) -> str:
 
 
 class Slots:
-    """At most N assessments at once; beyond that a request is answered 503 at once.
+    """At most N assessments at once, and up to `queue` more waiting their turn.
+
+    A request that finds every slot taken waits, in arrival order, until one is handed to
+    it, but never past its own deadline (then 503 timeout); one that finds `queue`
+    requests already waiting is refused at once (503 queue-full; with no queue, 503
+    busy). A freed slot goes to the first waiter directly, so that a newcomer cannot take
+    it ahead of those waiting.
 
     A slot is held by the request and by the thread assessing it, and freed when both
     are done: a request that timed out leaves its thread the slot until it ends, so
-    that abandoned work cannot pile up past N."""
+    that abandoned work cannot pile up past N. Slots are freed from worker threads too,
+    hence the lock, and the waiters woken through their event loop."""
 
-    def __init__(self, n: int):
-        self.n, self.used, self.lock = n, 0, threading.Lock()
+    def __init__(self, n: int, queue: int = 0):
+        self.n, self.queue = n, queue
+        self.used = 0
+        self.waiting: deque[_Waiter] = deque()
+        self.lock = threading.Lock()
+        self.refusals = dict.fromkeys(REFUSALS, 0)  # requests refused, by kind
 
-    def take(self) -> Ticket | None:
+    def state(self) -> tuple[int, int]:
+        """(slots in use, requests waiting)."""
         with self.lock:
-            if self.used >= self.n:
-                return None
-            self.used += 1
+            return self.used, len(self.waiting)
+
+    def full(self) -> bool:
+        """Whether a request arriving now would be refused (every slot and place taken)."""
+        with self.lock:
+            return self.used >= self.n and len(self.waiting) >= self.queue
+
+    def refused(self, kind: str) -> None:
+        with self.lock:
+            self.refusals[kind] += 1
+
+    async def take(self, deadline: float, timeout: float) -> Ticket:
+        """A slot, at once or in its turn; ServiceError 503 when the queue is full or the
+        deadline passes first. `timeout` is the limit the deadline was set by (for the
+        message)."""
+        with self.lock:
+            if self.used < self.n and not self.waiting:
+                self.used += 1
+                return Ticket(self)
+            if len(self.waiting) >= self.queue:
+                kind = "queue-full" if self.queue else "busy"
+                self.refusals[kind] += 1
+                raise self._full(kind)
+            waiter = _Waiter(asyncio.get_running_loop())
+            self.waiting.append(waiter)
+        try:
+            async with asyncio.timeout(max(0.0, deadline - time.monotonic())):
+                await waiter.event.wait()
+        except BaseException as exc:  # the deadline, or the client gone (cancelled)
+            with self.lock:
+                handed = waiter.handed
+                if not handed:
+                    self.waiting.remove(waiter)
+            if handed:  # the slot came as the wait ended: hand it on
+                self.free()
+            if isinstance(exc, TimeoutError):
+                self.refused("timeout")
+                raise ServiceError(503, "timeout", "The assessment took too long",
+                                   f"no assessment slot became free within {timeout:g} s; "
+                                   "try again in a moment",
+                                   headers={"retry-after": "1"}) from None
+            raise
         return Ticket(self)
 
     def free(self) -> None:
+        """A slot given back: to the first waiter, else to the pool."""
         with self.lock:
+            while self.waiting:
+                waiter = self.waiting.popleft()
+                try:
+                    waiter.loop.call_soon_threadsafe(waiter.event.set)
+                except RuntimeError:  # its loop is closed (the service stopped)
+                    continue
+                waiter.handed = True
+                return
             self.used -= 1
+
+    def _full(self, kind: str) -> ServiceError:
+        n = self.n
+        running = f"{n} assessment{'s are' if n != 1 else ' is'} running (the service's limit)"
+        if kind == "busy":
+            return ServiceError(503, "busy", "Too many assessments at once",
+                                f"{running}; try again in a moment",
+                                headers={"retry-after": "1"})
+        return ServiceError(503, "queue-full", "Too many assessments at once",
+                            f"{running} and {self.queue} more are waiting their turn (the "
+                            "queue's limit); try again in a moment",
+                            headers={"retry-after": "1"})
+
+
+REFUSALS = ("busy", "queue-full", "timeout")  # the kinds of 503 the slots count
+
+
+class _Waiter:
+    """A request waiting for a slot: woken through its event loop when one is handed to
+    it (`handed`, set under the slots' lock)."""
+
+    __slots__ = ("loop", "event", "handed")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop):
+        self.loop, self.event, self.handed = loop, asyncio.Event(), False
 
 
 class Ticket:

@@ -36,7 +36,8 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
           today: dt.date | None, tokens_file=None, secret_file=None,
           session_minutes: int = 480, audit_log=None,
           tls_cert: str | None = None, tls_key: str | None = None,
-          trusted_proxy: list[str] | None = None, workers: int = 1) -> int | None:
+          trusted_proxy: list[str] | None = None, workers: int = 1,
+          max_queue: int = 256) -> int | None:
     """`riskassess serve`: check the options, load the rule sets, listen, and serve until
     SIGTERM or Ctrl-C; return the signal that stopped it. Raises UsageError for an option
     it cannot act on (a host that needs a token, a port in use), RuleSetError for rules
@@ -90,7 +91,7 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
     settings = Settings(address, bound, names, token, max_concurrent, timeout,
                         tokens=people["tokens"], tokens_file=tokens_file,
                         session_minutes=session_minutes, audit=people["audit"],
-                        tls=tls is not None, trusted_proxies=proxies,
+                        tls=tls is not None, trusted_proxies=proxies, max_queue=max_queue,
                         **({"secret": people["secret"]} if people["secret"] else {}))
     shown = "127.0.0.1" if wildcard else (f"[{address}]" if ":" in address else address)
     url = f"{'https' if tls is not None else 'http'}://{shown}:{bound}/"
@@ -390,7 +391,9 @@ def uvicorn_config(app, settings: Settings, *, grace: float = 30.0, tls=None,
         proxy_headers=bool(proxies), forwarded_allow_ips=proxies or None,
         lifespan="off", ws="none", loop="asyncio",
         http=_protocol(min(settings.timeout, HEADER_TIMEOUT),
-                       in_flight=4 * settings.max_concurrent + 16,
+                       # every slot and every place in the queue (responses.Slots), and more
+                       in_flight=max(4 * settings.max_concurrent,
+                                     settings.max_concurrent + settings.max_queue) + 16,
                        max_connections=max_connections),
         interface="asgi3", timeout_keep_alive=5, timeout_graceful_shutdown=grace,
         backlog=1024)

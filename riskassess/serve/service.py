@@ -14,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +24,7 @@ from riskassess import __version__
 from riskassess.errors import (
     MAX_SHOWN,
     CaseFileError,
+    DocumentError,
     EditionNotEncodedError,
     ExitCode,
     OutOfScopeError,
@@ -48,11 +51,16 @@ class ServiceError(Exception):
 
     def __init__(self, status: int, kind: str, title: str, detail: str, *,
                  exit_code: int | None = None, problems: list[Problem] | None = None,
-                 headers: dict[str, str] | None = None):
+                 headers: dict[str, str] | None = None, extra: dict | None = None,
+                 cause: BaseException | None = None):
         super().__init__(detail)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
         self.exit_code, self.problems = exit_code, problems or []
         self.headers = headers or {}
+        self.extra = extra or {}  # members of the problem document beyond RFC 9457's
+        # an internal error behind a 500, for whoever answers it to log by type and place
+        # (guard.where); never part of the answer
+        self.cause = cause
 
     def body(self) -> bytes:
         """The problem document (application/problem+json)."""
@@ -61,6 +69,7 @@ class ServiceError(Exception):
                                "detail": self.detail}
         if self.exit_code is not None:
             out["exit_code"] = self.exit_code
+        out.update(self.extra)
         if self.problems:
             out["problems"] = [
                 {"file": p.file, "line": p.line, "column": p.column, "path": p.path,
@@ -118,6 +127,9 @@ class Service:
     rules_dir: Path
     today: dt.date | None = None  # fixed for tests and training; else the day of each request
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # renderer failures by (format, kind), for the metrics; counted under their own lock
+    render_failures: dict[tuple[str, str], int] = field(default_factory=dict, repr=False)
+    lock_counts: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def __post_init__(self) -> None:
         from riskassess.assess.browse import encoded_rulesets
@@ -171,7 +183,15 @@ class Service:
             outcome, _ = self.document(doc, ruleset_id, generated_at)
         except UserError as exc:
             raise refused(exc, read=True) from None
-        return replace(render(outcome, fmt, generated_at), report=outcome.report)
+        return replace(self.render(outcome, fmt, generated_at), report=outcome.report)
+
+    def render(self, outcome, fmt: str, generated_at: dt.datetime | None = None) -> Answer:
+        """`render`, its failures counted in `render_failures` ((format, kind): count)."""
+        return render(outcome, fmt, generated_at, failed=self._failed)
+
+    def _failed(self, fmt: str, kind: str) -> None:
+        with self.lock_counts:
+            self.render_failures[fmt, kind] = self.render_failures.get((fmt, kind), 0) + 1
 
     def document(self, doc, ruleset_id: str | None = None,
                  generated_at: dt.datetime | None = None):
@@ -316,10 +336,49 @@ def schema_text(vocab, which: str) -> str:
     return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
 
 
-def render(outcome, fmt: str, generated_at: dt.datetime | None = None) -> Answer:
-    """An assessed case in one of the served formats, as a download."""
+RENDER_FAILURES = ("document-not-made", "renderer-failed")  # the kinds render() refuses with
+# Word and PDF documents are made in a pool of their own, DOCUMENTS_AT_ONCE threads for the
+# whole process. The renderers are pure Python, so more at once are no faster, and the
+# memory a document leaves behind (python-docx's lxml, the C allocator's per-thread arenas)
+# stays with the thread that made it: made in whichever of the 16 slots' worker threads
+# held the request, 200 documents peaked at 445 MiB; two at once in those threads, 291 MiB;
+# in these two threads, 244 MiB (docs/performance.md).
+DOCUMENTS_AT_ONCE = 2
+_documents = ThreadPoolExecutor(DOCUMENTS_AT_ONCE, thread_name_prefix="riskassess-documents")
+
+
+def render(outcome, fmt: str, generated_at: dt.datetime | None = None,
+           failed: Callable[[str, str], None] | None = None) -> Answer:
+    """An assessed case in one of the served formats, as a download.
+
+    Both the API and the form's download buttons come here, so a renderer's failure is
+    answered the same way by both, for that request only: a document the renderer refuses
+    and explains (DocumentError, exit 6, e.g. a part too large to lay out on a page) is a
+    422 with its message; anything else the renderer raises is a 500 carrying the error as
+    its `cause`, which the app logs by type and place only (its message may quote the
+    case). `failed(format,
+    kind)` is told of either (the service's metrics count them)."""
     spec = FORMATS[fmt]
-    data = formats.render(spec, outcome, formats.Options(generated_at=generated_at))
+    try:
+        options = formats.Options(path=BODY_NAME, generated_at=generated_at)
+        if spec.binary:
+            data = _documents.submit(formats.render, spec, outcome, options).result()
+        else:
+            data = formats.render(spec, outcome, options)
+    except DocumentError as exc:
+        if failed is not None:
+            failed(fmt, RENDER_FAILURES[0])
+        problems = exc.problems
+        raise ServiceError(422, RENDER_FAILURES[0], "The document cannot be made",
+                           str(problems[0]) if problems else str(exc),
+                           exit_code=int(exc.exit_code), problems=problems) from None
+    except Exception as exc:  # noqa: BLE001 - a renderer's bug: logged by type and place
+        if failed is not None:
+            failed(fmt, RENDER_FAILURES[1])
+        raise ServiceError(500, RENDER_FAILURES[1], "The document cannot be made",
+                           f"the {fmt} document could not be made (an internal error; the "
+                           "service's log names where it arose); the other formats may "
+                           "still be", cause=exc) from None
     return Answer(data.encode("utf-8") if isinstance(data, str) else data, spec.media_type,
                   download_name(outcome.report.case_id, spec.extension().lstrip(".")))
 
