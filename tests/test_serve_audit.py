@@ -1,5 +1,5 @@
 """The audit trail of `riskassess serve` (--audit-log FILE): one JSON line per
-assessment (API and form), sign-in, sign-out and refused token; never a fact, a free
+assessment (API, batch and form), sign-in, sign-out and refused token; never a fact, a free
 text or a token. Through a real server and a real client (httpx); the file's own rules
 (append only, 0600, one write a line, no directory, FIFO or device) also in-process."""
 
@@ -89,6 +89,10 @@ def audited(tmp_path_factory):
                        headers={**YAML, **alice})
             assert r.status_code == 200
             docx = r.content
+            line = json.dumps(read_yaml_file(case_file).data, default=str).encode() + b"\n"
+            r = c.post("/v1/batches", content=line,
+                       headers={"content-type": "application/x-ndjson", **alice})
+            assert r.status_code == 200 and json.loads(r.content)["refused"] is None
             assert c.get("/v1/rulesets", headers={"authorization": "Bearer wrong-guess-1"}
                          ).status_code == 401
             edition = json.loads(cli_json(case_file))["ruleset"]
@@ -102,6 +106,9 @@ def audited(tmp_path_factory):
             r = b.post("/", content=urlencode([("csrf", csrf_of(page)), *form_data(data)]),
                        headers={"content-type": "application/x-www-form-urlencoded"})
             assert r.status_code == 200 and "Conclusions" in r.text, r.text[:500]
+            # the form does not say "nothing is stored" when an audit trail is kept
+            said = " ".join(r.text.split())
+            assert "keeps an audit trail" in said and "Nothing you enter" not in said
             assert b.post("/logout", data={"csrf": csrf_of(page)}).status_code == 303
     finally:
         assert s.stop() == 0, s.log()
@@ -114,7 +121,7 @@ def test_each_assessment_is_a_line_saying_who_what_and_which_report(audited):
     lines = audited["lines"]
     assessed = [e for e in lines if e["event"] == "assessment"]
     assert [(e["principal"], e["via"]) for e in assessed] == [
-        ("alice", "api"), ("alice", "api"), ("bob", "form")]
+        ("alice", "api"), ("alice", "api"), ("alice", "batch"), ("bob", "form")]
     report = cli_json(audited["case"])
     questions = [q.id for q in VOCAB.questions]
     expected = json.loads(report)
@@ -206,3 +213,11 @@ def test_without_a_token_the_principal_is_anonymous(tmp_path):
     assert c.post("/v1/assessments", content=case_bytes(), headers=YAML).status_code == 200
     line = json.loads((tmp_path / "audit.jsonl").read_text())
     assert line["principal"] == "anonymous" and line["via"] == "api"
+
+    # and the form says so: without an audit log, nothing is kept at all
+    page = " ".join(c.get("/").text.split())
+    assert "keeps an audit trail of each assessment" in page
+    bare = TestClient(build(Service(default_rules_dir()), Settings(
+        "127.0.0.1", 80, allowed_hosts("127.0.0.1", []))), base_url="http://127.0.0.1")
+    page = " ".join(bare.get("/").text.split())
+    assert "Nothing you enter is stored" in page and "audit trail" not in page

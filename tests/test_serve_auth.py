@@ -193,7 +193,10 @@ def test_wrong_tokens_are_slowed_down_per_address(single):
     # the form's sign-in from that address is braked too, before the token is compared
     with httpx.Client(timeout=60,
                       transport=httpx.HTTPTransport(local_address="127.0.0.2")) as c:
-        assert sign_in(c, s.base, ALICE).status_code == 429
+        page = sign_in(c, s.base, ALICE)
+        # a page a person reads, saying how long to wait, not the API's problem document
+        assert page.status_code == 429 and page.headers["content-type"].startswith("text/html")
+        assert "Too many wrong tokens" in page.text and "retry-after" in page.headers
     # another address is not locked out by it
     with httpx.Client(timeout=60) as c:
         r = c.get(s.base + "/v1/rulesets", headers={"authorization": f"Bearer {ALICE}"})

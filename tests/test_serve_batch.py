@@ -148,7 +148,7 @@ def test_bad_lines_are_refused_in_place_and_the_rest_goes_on(client, cli_lines):
     assert first["case_id"] is None
     located = first["refused"]["problems"][0]
     assert (located["file"], located["line"], located["column"]) == ("request body", 1, 2)
-    assert located["text"].startswith("request body:1:2: not JSON")
+    assert located["text"].startswith("request body:1:2: JSON syntax error")
     assert first["refused"]["detail"].startswith("request body:1:2: ")
     second = refusal(got[1], 2, 422, ExitCode.INVALID_INPUT)
     assert second["case_id"] == "REF-2"
@@ -160,7 +160,7 @@ def test_bad_lines_are_refused_in_place_and_the_rest_goes_on(client, cli_lines):
     assert third["case_id"] == "REF-3" and third["refused"]["type"].endswith(":out-of-scope")
     fourth = refusal(got[3], 4, 422, ExitCode.NO_ENCODED_EDITION)
     assert fourth["refused"]["type"].endswith(":edition-not-encoded")
-    fifth = refusal(got[4], 5, 422, ExitCode.INVALID_INPUT)
+    fifth = refusal(got[4], 5, 400, ExitCode.INVALID_INPUT)  # unreadable, as JSON
     assert "duplicate key" in fifth["refused"]["detail"]
     assert fifth["refused"]["problems"][0]["line"] == 5
     refusal(got[5], 6, 422, ExitCode.INVALID_INPUT)

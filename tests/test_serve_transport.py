@@ -175,7 +175,8 @@ def _held_upload(port: int) -> socket.socket:
 
 
 def test_too_many_requests_in_flight_is_a_problem_document_with_retry_after():
-    s = Server("--max-concurrent", "1", "--timeout", "20")  # 4 * 1 + 16 = 20 in flight
+    # in flight: max(4 * slots, slots + queue) + 16 = max(4, 1 + 2) + 16 = 20
+    s = Server("--max-concurrent", "1", "--max-queue", "2", "--timeout", "20")
     held = []
     try:
         for _ in range(20):
@@ -505,3 +506,50 @@ def test_workers_share_the_socket_and_the_csrf_key_and_stop_together():
     assert s.stop(signal.SIGINT) == 130, s.log()[-2000:]
     time.sleep(0.5)
     assert not any(__import__("os").path.exists(f"/proc/{pid}") for pid in workers)
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/usr/bin/openssl"),
+                    reason="no openssl to make a certificate")
+def test_over_real_tls_the_cookies_are_secure_host_cookies_and_hsts_is_sent(tmp_path):
+    """Served over TLS by the service itself, with a tokens file: every answer carries
+    HSTS; the form's CSRF cookie and, after signing in, the session cookie are __Host-
+    cookies, Secure, HttpOnly, SameSite=Strict, Path=/ (the session's with its Max-Age);
+    and the form posts from its https origin are accepted."""
+    import os
+    import ssl
+
+    cert, key = _certificate(tmp_path)
+    tokens = tmp_path / "tokens"
+    tokens.write_text("alice: alice-token-0123456789abcdef\n")
+    os.chmod(tokens, 0o600)
+    s = TlsServer("--tls-cert", cert, "--tls-key", key, "--tokens-file", str(tokens),
+                  "--session-minutes", "30")
+    try:
+        trusted = ssl.create_default_context(cafile=cert)
+        with httpx.Client(base_url=s.base, timeout=30, verify=trusted,
+                          headers={"origin": s.base}) as c:
+            page = c.get("/")  # the sign-in page
+            assert page.status_code == 401 and "Sign in" in page.text
+            for r in (page, c.get("/healthz"), c.get("/static/form.css")):
+                assert r.headers["strict-transport-security"] == "max-age=31536000"
+
+            def flags(r: httpx.Response, name: str) -> set[str]:
+                cookie = next(v for k, v in r.headers.multi_items()
+                              if k == "set-cookie" and v.startswith(f"__Host-{name}="))
+                return {part.strip().lower() for part in cookie.split(";")[1:]}
+
+            csrf_flags = flags(page, "riskassess_csrf")
+            assert {"secure", "httponly", "samesite=strict", "path=/"} <= csrf_flags
+            assert not any(f.startswith("domain") for f in csrf_flags)
+            token = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            signed = c.post("/login", data={"csrf": token,
+                                            "token": "alice-token-0123456789abcdef"})
+            assert signed.status_code == 303, signed.text[:300]
+            session_flags = flags(signed, "riskassess_session")
+            assert {"secure", "httponly", "samesite=strict", "path=/",
+                    "max-age=1800"} <= session_flags
+            again = c.get("/")
+            assert again.status_code == 200, again.text[:300]
+            assert "Signed in as" in again.text and "alice" in again.text
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]

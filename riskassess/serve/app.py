@@ -44,7 +44,6 @@ from riskassess.serve.guard import (
     session_cookie,
     set_cookie,
     signed_in,
-    too_many,
     where,
 )
 from riskassess.serve.responses import (
@@ -229,7 +228,7 @@ class App:
         wait = settings.limiter.wait(client)
         if wait:  # before the token is compared: a guess now would not be slowed down
             settings.event("auth-refused", client=client, how="sign-in", why="rate-limited")
-            raise too_many(wait)
+            return self._login_page(request, wait=wait)  # a page: a person reads it
         name = settings.keyring.match((form.get("token") or [""])[0])
         if name is None:
             settings.limiter.fail(client)
@@ -318,10 +317,10 @@ class App:
         return signed_in(request, self.settings)
 
     def _login_page(self, request: Request, failed: bool = False,
-                    expired: bool = False) -> Response:
+                    expired: bool = False, wait: int = 0) -> Response:
         from riskassess.serve import pages
 
-        return pages.login(self, request, failed, expired)
+        return pages.login(self, request, failed, expired, wait)
 
     def csrf_pair(self, request: Request) -> tuple[str, str | None]:
         return csrf_pair(request, self.settings)

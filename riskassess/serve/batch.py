@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import inspect
 import json
 import re
 import time
@@ -166,7 +165,7 @@ async def _answers(app: Any, request: Request, fmt: str, ruleset: str | None,
             if kind == "line":
                 assert isinstance(raw, bytes)
                 if raw.strip():  # a blank line is skipped: it has no answer
-                    yield await _one(app, n, raw, fmt, ruleset)
+                    yield await _one(app, request, n, raw, fmt, ruleset)
             elif kind == "long":
                 yield refusal_line(n, None, ServiceError(
                     413, "too-large", "The line is too large",
@@ -247,25 +246,31 @@ def _line(n: int, held: bytearray, dropped: int) -> tuple[str, int, bytes | int]
     return "line", n, bytes(held[:-1] if held.endswith(b"\r") else held)
 
 
-async def _one(app: Any, n: int, raw: bytes, fmt: str, ruleset: str | None) -> bytes:
-    """One case's line: assessed under a slot and the time limit, as a single request."""
+async def _one(app: Any, request: Request, n: int, raw: bytes, fmt: str,
+               ruleset: str | None) -> bytes:
+    """One case's line: assessed under a slot and the time limit, as a single request,
+    and written to the audit trail as one (via "batch") when there is one."""
     deadline = time.monotonic() + app.settings.timeout
+    audit = None
+    if app.settings.audit is not None:
+        def audit(report_json: bytes) -> None:
+            app.audited(request, report_json, "batch")
     try:
-        ticket = app._ticket()
-        if inspect.isawaitable(ticket):  # a queue that waits for a slot
-            ticket = await ticket
+        ticket = await app._ticket(deadline)  # waits its turn, as a single request does
         try:
             return await app._bounded(ticket, deadline, assess_line, app.service, n, raw,
-                                      fmt, ruleset)
+                                      fmt, ruleset, audit)
         finally:
             ticket.drop()
     except ServiceError as exc:  # busy, or too long
         return refusal_line(n, None, exc)
 
 
-def assess_line(service: Service, n: int, raw: bytes, fmt: str, ruleset: str | None) -> bytes:
+def assess_line(service: Service, n: int, raw: bytes, fmt: str, ruleset: str | None,
+                audit: Any = None) -> bytes:
     """Line `n` of a batch read, assessed and written as the CLI's batch writes it (fmt:
-    a format of assess/batch.py LINES), or its refusal line."""
+    a format of assess/batch.py LINES), or its refusal line. `audit`, when given, is
+    called with the report as `evaluate --format json` prints it."""
     from riskassess.assess.batch import LINES
 
     case_id = None
@@ -276,7 +281,10 @@ def assess_line(service: Service, n: int, raw: bytes, fmt: str, ruleset: str | N
             with service.lock:
                 done = service.assessor.assess_document(doc, today=service.day(),
                                                         ruleset_id=ruleset)
-                return LINES[fmt](done, f"{BODY_NAME}:{n}")
+                line = LINES[fmt](done, f"{BODY_NAME}:{n}")
+                if audit is not None:
+                    audit(done.pretty_json().encode("utf-8"))
+                return line
         except UserError as exc:
             raise refused(exc, read=True) from None
     except ServiceError as exc:

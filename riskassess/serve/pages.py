@@ -85,7 +85,7 @@ def page(app, request: Request, *, values: dict[str, Any], status: int = 200,
         errors=errors, summary=list(summary), ids=ids, labels=labels, notice=notice,
         csrf=csrf, editions=editions, today=service.day().isoformat(),
         examples=_examples() if document is None else [], downloads=DOWNLOADS,
-        signed_in_as=signed_in_as(request))
+        signed_in_as=signed_in_as(request), audited=app.settings.audit is not None)
     response = Response(html.encode("utf-8"), status_code=status, media_type=HTML)
     if new_cookie:
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
@@ -187,14 +187,21 @@ def _download(a: Answer) -> Response:
                     headers={"content-disposition": f'attachment; filename="{a.filename}"'})
 
 
-def login(app, request: Request, failed: bool, expired: bool = False) -> Response:
+def login(app, request: Request, failed: bool, expired: bool = False,
+          wait: int = 0) -> Response:
+    """The sign-in page: after a wrong token (`failed`), an expired form, or too many
+    wrong tokens from this address (`wait` seconds before the next try: 429, a page a
+    person reads rather than the API's problem document)."""
     from riskassess.render.templating import render as render_template
 
     csrf, new_cookie = app.csrf_pair(request)
     html = render_template("login.html.j2", version=__version__, csrf=csrf, failed=failed,
-                           expired=expired)
-    response = Response(html.encode("utf-8"), status_code=401, media_type=HTML,
-                        headers={"www-authenticate": 'Bearer realm="riskassess"'})
+                           expired=expired, wait=wait)
+    headers = {"www-authenticate": 'Bearer realm="riskassess"'}
+    if wait:
+        headers["retry-after"] = str(wait)
+    response = Response(html.encode("utf-8"), status_code=429 if wait else 401,
+                        media_type=HTML, headers=headers)
     if new_cookie:
 
         response.set_cookie(CSRF_COOKIE, new_cookie, httponly=True, samesite="strict", path="/")
