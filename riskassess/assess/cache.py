@@ -37,8 +37,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2
-MAGIC = b"riskassess-bundle 2\n"  # then the sha256 of the pickle (32 bytes), then the pickle
+FORMAT = 3
+MAGIC = b"riskassess-bundle 3\n"  # then the sha256 of the pickle (32 bytes), then the pickle
 MAX_BYTES = 64 * 1024 * 1024
 KEEP = 8  # bundles kept in the folder (the most recent)
 KEEP_CHECKED = 32  # records of a check passed
@@ -57,6 +57,7 @@ class Bundle:
     reader: Any = None  # built from reader_spec when loaded
     # the rule sets' files (path relative to the rules folder -> sha256 of its bytes)
     files: dict[str, str] = field(default_factory=dict)
+    questions: tuple[str, ...] = ()  # the vocabulary's question ids, in order (a batch's tally)
 
 
 def cache_dir() -> Path | None:
@@ -326,7 +327,7 @@ def build(rules_dir: Path) -> Bundle:
                     scope_fact=vocab.scope.fact, country=vocab.country,
                     catalog=Catalog(tuple(Entry.of(e) for e in catalog.editions)),
                     several_profiles=len({e.profile for e in catalog.editions}) > 1,
-                    files=found.files)
+                    files=found.files, questions=tuple(vocab.question_ids))
     for entry_id, rs in found.rulesets.items():
         bundle.programs[entry_id] = program(rs)
         bundle.texts[entry_id] = text_info(rs)
