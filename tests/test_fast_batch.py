@@ -183,3 +183,75 @@ def test_10k_generated_cases_give_the_recorded_reports(built, tmp_path):
     found = [hashlib.sha256(baselines.as_recorded(line, current, recorded)).hexdigest()[:16]
              for line in r.stdout.splitlines()]
     assert found == baselines.DIGESTS.read_text(encoding="utf-8").split()
+
+
+# ------------------------------------------------------------------ indented JSON
+
+
+def _stdlib(compact: bytes) -> str:
+    return json.dumps(json.loads(compact), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_orjson_is_there_and_used():
+    from riskassess.io import jsontext
+
+    assert jsontext.orjson is not None  # a dependency (pyproject.toml)
+
+
+@pytest.mark.parametrize("compact", [
+    b'{"a":1e-05,"b":[0.5]}', b'{"big":118059162071741130342}', b'[18446744073709551616]',
+    b'{"s":"\\ud800"}', b'{"x":[],"y":{},"z":[{}],"w":"\\u2028\\u0000\\u001f\\u007f"}',
+    b'{"k":"\xc3\xa9\xf0\x9f\x98\x80","n":-0,"t":true,"f":false,"u":null}',
+    b'{"text":"para: 1.5 and\\n  2.5"}', b'[-9223372036854775808, 18446744073709551615]',
+    b'{"a":1,"a":2}',
+])
+def test_indented_json_is_the_standard_librarys(compact):
+    from riskassess.io.jsontext import pretty
+
+    assert pretty(compact) == _stdlib(compact)
+
+
+def test_indented_json_of_floats_is_the_standard_librarys():
+    import random
+    import struct
+
+    from riskassess.io.jsontext import pretty
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        value = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        if value == value and abs(value) != float("inf"):
+            compact = json.dumps({"v": [value, rng.uniform(-1e6, 1e6)]}).encode()
+            assert pretty(compact) == _stdlib(compact)
+
+
+def test_every_examples_json_report_is_the_standard_librarys(built, monkeypatch):
+    """The fast path's `-f json` (orjson where it can) against the standard library's
+    indentation of the same report, and the full path's `evaluate -f json` (its goldens are
+    tests/golden/*.json.golden)."""
+    from riskassess.io import jsontext
+
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    for case in CASES:
+        args = ["evaluate", str(case), "-f", "jsonl", *TODAY]
+        compact = fast.answer(args).encode()
+        orjson = jsontext.orjson
+        quick = orjson.dumps(orjson.loads(compact), option=orjson.OPT_INDENT_2).decode() + "\n"
+        assert jsontext.pretty(compact) == quick == _stdlib(compact), case.name
+        assert fast.answer(["evaluate", str(case), "-f", "json", *TODAY]) == quick
+
+
+def test_the_generated_reports_indent_as_the_standard_librarys():
+    """10,000 generated reports (tests/data/generated-10k.json), indented both ways."""
+    import baselines
+
+    from riskassess.assess.core import Assessor
+    from riskassess.io.jsontext import pretty
+    from riskassess.io.reader import Document
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    recorded = baselines.params()
+    assessor = Assessor(today=__import__("datetime").date.fromisoformat(recorded["today"]))
+    for data in baselines.generated(shipped_vocabulary(), recorded):
+        compact = assessor.assess_document(Document("<gen>", data)).json()
+        assert pretty(compact) == _stdlib(compact)
