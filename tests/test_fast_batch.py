@@ -108,6 +108,13 @@ def test_options_in_other_places_and_forms(built, caseload, monkeypatch):
            "--today=2026-12-01"], built, monkeypatch)
 
 
+def test_an_edition_not_encoded_refuses_every_file_in_the_full_paths_words(
+        built, monkeypatch):
+    r = _same(["evaluate", *map(str, CASES[:3]), "-f", "outcomes", "--ruleset", "nope",
+               *TODAY], built, monkeypatch)
+    assert r.returncode == 2 and b"'nope' is not an encoded edition" in r.stderr
+
+
 def test_a_batch_imports_no_typer_pydantic_or_rich(built, tmp_path):
     """The fast path's whole point: valid cases assessed from the compiled rule sets alone
     (here with two workers: enough files to start them)."""

@@ -331,26 +331,31 @@ class BatchAssessor:
         self.read = read_case
 
     def assess_fast(self, path):
+        from riskassess.errors import UserError
         from riskassess.law.editions import choose_for_case
         from riskassess.law.plain import UNKNOWN
 
         bundle = self.bundle
-        doc = self.read(path)
-        plain = bundle.reader(doc)
-        if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
-                UNKNOWN, bundle.country):
-            return self._full().assess_document(doc)
-        found = self.choices.get(plain.assessment_date)
-        if found is None:
-            found = choose_for_case(bundle.catalog, plain.assessment_date, self.today,
-                                    self.ruleset_id, lambda day: None)
-            if len(self.choices) > self.CHOICES_KEPT:
-                self.choices.clear()
-            self.choices[plain.assessment_date] = found
-        day, choice = found
-        program = bundle.programs.get(choice.entry.id)
+        doc = self.read(path)  # its errors are the full path's: the same reader
+        try:
+            plain = bundle.reader(doc)
+            if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
+                    UNKNOWN, bundle.country):
+                plain = None
+            else:
+                found = self.choices.get(plain.assessment_date)
+                if found is None:
+                    found = choose_for_case(bundle.catalog, plain.assessment_date, self.today,
+                                            self.ruleset_id, lambda day: None)
+                    if len(self.choices) > self.CHOICES_KEPT:
+                        self.choices.clear()
+                    self.choices[plain.assessment_date] = found
+        except (UserError, RecursionError, MemoryError):
+            plain = None  # refused: in the full path's words
+        program = None if plain is None else bundle.programs.get(found[1].entry.id)
         if program is None:
             return self._full().assess_document(doc)
+        day, choice = found
         return program.assess(plain.case_id, day, plain.values, choice)
 
     def _full(self):
