@@ -11,6 +11,7 @@ import os
 import pickle
 import subprocess
 import sys
+import time
 
 import pytest
 from conftest import EXAMPLES, TOOL, edit, run_cli, tool_env
@@ -204,3 +205,46 @@ def test_a_symlinked_cache_folder_is_the_folder_it_leads_to(built, tmp_path, mon
     link.symlink_to(built)
     monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(link))
     assert fast.answer(["evaluate", str(EXAMPLES / "deserter-2026.yaml"), *TODAY]) is not None
+
+
+def test_settled_rule_files_are_trusted_by_their_stat_and_an_edit_is_still_seen(
+        cache, rules, monkeypatch):
+    """A bundle records the stat signature of the rule files that had settled when it was
+    written; a start then reads none of them (only the catalog, for the bundle's name). An
+    edit that keeps the size and puts the modification time back is still seen: the status
+    change time moves (no user can set it back)."""
+    from riskassess.io import reader
+
+    monkeypatch.setattr(bundle, "SETTLED_NS", 0)  # every file settled at once
+    case = str(EXAMPLES / "deserter-2026.yaml")
+    args = ["evaluate", case, "--rules-dir", str(rules), "-f", "json", *TODAY]
+    assert bundle.save(bundle.build(rules))
+    found = bundle.load(rules)
+    assert found is not None and set(found.stats) == set(found.files)
+    reads = []
+    real = reader.read_file_bytes
+    monkeypatch.setattr(reader, "read_file_bytes", lambda *a, **k: reads.append(a) or real(*a, **k))
+    before = fast.answer(args)
+    ruled = [a for a in reads if str(a[0]).startswith(str(rules))]
+    assert before is not None and ruled == [(rules / "editions.yaml",)]  # for the name alone
+    target = rules / "euaa-syria-2025-12" / "applicability.yaml"
+    old = target.stat()
+    text = target.read_text(encoding="utf-8")
+    edited = text.replace("so read the full sections", "so read the fuLL sections")
+    assert edited != text and len(edited) == len(text)
+    target.write_text(edited, encoding="utf-8")
+    os.utime(target, ns=(old.st_atime_ns, old.st_mtime_ns))
+    assert target.stat().st_mtime_ns == old.st_mtime_ns and target.stat().st_size == old.st_size
+    assert fast.answer(args) is None  # the bundle no longer matches: the full path answers
+
+
+def test_a_recently_changed_rule_file_is_always_hashed(cache, rules, monkeypatch):
+    monkeypatch.setattr(bundle, "SETTLED_NS", 10**18)  # every file changed "just now"
+    assert bundle.save(bundle.build(rules))
+    found = bundle.load(rules)  # checked by the files' bytes alone
+    assert found is not None and found.stats == {}
+    assert bundle._settled(os.stat(rules / "editions.yaml"), time.time_ns()) is False
+    monkeypatch.setattr(bundle, "SETTLED_NS", 3_000_000_000)
+    st = os.stat(rules / "editions.yaml")
+    assert bundle._settled(st, max(st.st_mtime_ns, st.st_ctime_ns) + 3_000_000_001)
+    assert not bundle._settled(st, max(st.st_mtime_ns, st.st_ctime_ns) + 2_999_999_999)

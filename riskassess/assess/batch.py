@@ -23,9 +23,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
-from riskassess.assess.core import Assessor, Outcome
 from riskassess.errors import (
     DocumentError,
     ExitCode,
@@ -36,6 +35,9 @@ from riskassess.errors import (
 )
 from riskassess.io.reader import is_jsonl_name
 from riskassess.render import formats
+
+if TYPE_CHECKING:  # not imported: the fast path (cli/fast.py) runs batches without the models
+    from riskassess.assess.core import Assessor, Outcome
 
 PROBLEMS_SHOWN = 20  # per refused file in the summary; the exit code does not change
 

@@ -31,14 +31,14 @@ import os
 import pickle
 import stat
 import sys
-import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-FORMAT = 2
-MAGIC = b"riskassess-bundle 2\n"  # then the sha256 of the pickle (32 bytes), then the pickle
+FORMAT = 4
+MAGIC = b"riskassess-bundle 4\n"  # then the sha256 of the pickle (32 bytes), then the pickle
 MAX_BYTES = 64 * 1024 * 1024
 KEEP = 8  # bundles kept in the folder (the most recent)
 KEEP_CHECKED = 32  # records of a check passed
@@ -57,6 +57,28 @@ class Bundle:
     reader: Any = None  # built from reader_spec when loaded
     # the rule sets' files (path relative to the rules folder -> sha256 of its bytes)
     files: dict[str, str] = field(default_factory=dict)
+    questions: tuple[str, ...] = ()  # the vocabulary's question ids, in order (a batch's tally)
+    rules_dir: str = ""  # the folder it was built from
+    # of the files above, those whose bytes were checked against their sha256 when the
+    # bundle was written, with their stat signature then (`_signature`): unchanged while
+    # it is unchanged (see `_unchanged`)
+    stats: dict[str, tuple] = field(default_factory=dict)
+
+
+# A file whose content or status changed less than this long ago (or in the future) is read
+# and hashed, never trusted by its stat signature: an edit within one tick of the file
+# system's clock (up to 2 s on some) keeps its modification time.
+SETTLED_NS = 3_000_000_000
+
+
+def _signature(st: os.stat_result) -> tuple:
+    """What changes whenever a file's bytes do: size, modification and status-change times
+    (the latter no user can set back) and the inode (a file replaced by a rename)."""
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
+def _settled(st: os.stat_result, now_ns: int) -> bool:
+    return max(st.st_mtime_ns, st.st_ctime_ns) < now_ns - SETTLED_NS
 
 
 def cache_dir() -> Path | None:
@@ -93,12 +115,26 @@ def _usable_base(path: str) -> bool:
 @lru_cache(maxsize=1)
 def _code() -> bytes:
     """A digest of this package's code and the Python version: a bundle or a check's
-    record is valid for them only."""
+    record is valid for them only.
+
+    Of each module, its path and stat signature (`_signature`: a reinstall or an edit
+    changes it), not its bytes, so that a cold start reads no code to hash; a module
+    changed in the last seconds (`SETTLED_NS`) is hashed by its bytes as well, so that two
+    versions written within one tick of the clock never share a digest."""
     h = hashlib.sha256(f"riskassess {FORMAT} {sys.version}".encode())
-    package = Path(__file__).resolve().parent.parent
-    for path in sorted(package.rglob("*.py")):
-        h.update(path.relative_to(package).as_posix().encode() + b"\0")
-        h.update(path.read_bytes() + b"\0")
+    package = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+    now = time.time_ns()
+    found = []
+    for folder, dirs, names in os.walk(package):
+        dirs[:] = [d for d in dirs if d != "__pycache__"]
+        found += [os.path.join(folder, n) for n in names if n.endswith(".py")]
+    for path in sorted(found):
+        st = os.stat(path)
+        h.update(os.path.relpath(path, package).encode() + b"\0")
+        h.update(repr(_signature(st)).encode() + b"\0")
+        if not _settled(st, now):
+            with open(path, "rb") as f:
+                h.update(hashlib.sha256(f.read()).digest())
     return h.digest()
 
 
@@ -118,8 +154,10 @@ def key(rules_dir: Path) -> str | None:
     return h.hexdigest()
 
 
-def _unchanged(rules_dir: Path, files: dict[str, str]) -> bool:
-    """Whether every file of a bundle's rule sets still has the bytes it was built from
+def _unchanged(rules_dir: Path, files: dict[str, str], stats: dict[str, tuple]) -> bool:
+    """Whether every file of a bundle's rule sets still has the bytes it was built from:
+    a file with the stat signature it had when its bytes were checked (`stats`: settled
+    then, so any write since has changed its status-change time), else its bytes' sha256
     (read by the safe reader: a file that became a FIFO or grew past the limit fails)."""
     from riskassess.errors import UserError
     from riskassess.io.reader import read_file_bytes
@@ -127,13 +165,46 @@ def _unchanged(rules_dir: Path, files: dict[str, str]) -> bool:
     if not files:
         return False
     for name, digest in files.items():
+        path = rules_dir / name
+        known = stats.get(name)
+        if known is not None:
+            try:
+                st = os.stat(path)
+            except OSError:
+                return False
+            if stat.S_ISREG(st.st_mode) and _signature(st) == known:
+                continue
         try:
-            data = read_file_bytes(rules_dir / name)
+            data = read_file_bytes(path)
         except UserError:
             return False
         if hashlib.sha256(data).hexdigest() != digest:
             return False
     return True
+
+
+def _stats(rules_dir: Path, files: dict[str, str]) -> dict[str, tuple]:
+    """The stat signatures of the files that are settled and still have the bytes of their
+    sha256 (checked between two stats that agree), for `_unchanged`."""
+    from riskassess.errors import UserError
+    from riskassess.io.reader import read_file_bytes
+
+    now = time.time_ns()
+    out = {}
+    for name, digest in files.items():
+        path = rules_dir / name
+        try:
+            before = os.stat(path)
+            if not stat.S_ISREG(before.st_mode) or not _settled(before, now):
+                continue
+            data = read_file_bytes(path)
+            after = os.stat(path)
+        except (OSError, UserError):
+            continue
+        if _signature(before) == _signature(after) and \
+                hashlib.sha256(data).hexdigest() == digest:
+            out[name] = _signature(after)
+    return out
 
 
 def _safe_folder(folder: Path) -> bool:
@@ -184,7 +255,7 @@ def load(rules_dir: Path) -> Bundle | None:
     except Exception:  # missing, unreadable or corrupt: the slow path runs
         return None
     if not isinstance(found, Bundle) or found.key != wanted or \
-            not _unchanged(rules_dir, found.files):
+            not _unchanged(rules_dir, found.files, found.stats):
         return None
     from riskassess.law.plain import plain_reader
 
@@ -326,7 +397,8 @@ def build(rules_dir: Path) -> Bundle:
                     scope_fact=vocab.scope.fact, country=vocab.country,
                     catalog=Catalog(tuple(Entry.of(e) for e in catalog.editions)),
                     several_profiles=len({e.profile for e in catalog.editions}) > 1,
-                    files=found.files)
+                    files=found.files, questions=tuple(vocab.question_ids),
+                    rules_dir=str(rules_dir))
     for entry_id, rs in found.rulesets.items():
         bundle.programs[entry_id] = program(rs)
         bundle.texts[entry_id] = text_info(rs)
@@ -342,12 +414,16 @@ def save(bundle: Bundle) -> bool:
     try:
         if not _make(folder):
             return False
+        if bundle.rules_dir:
+            bundle.stats = _stats(Path(bundle.rules_dir), bundle.files)
         reader, bundle.reader = bundle.reader, None
         try:
             data = pickle.dumps(bundle, protocol=pickle.HIGHEST_PROTOCOL)
         finally:
             bundle.reader = reader
         data = MAGIC + hashlib.sha256(data).digest() + data
+        import tempfile
+
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".bundle-", suffix=".tmp")
         try:
             with os.fdopen(fd, "wb") as f:

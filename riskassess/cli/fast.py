@@ -50,9 +50,12 @@ def _main(argv: list[str] | None) -> None:
     from riskassess.stopping import Interrupted, stopped
 
     args = sys.argv[1:] if argv is None else argv
+    plan = data = None
     try:
-        data = None if COMPLETE_VAR in os.environ else answer(args)
-        if data is None:
+        if COMPLETE_VAR not in os.environ:
+            plan = batch_plan(args)
+            data = None if plan is not None else answer(args)
+        if data is None and plan is None:
             from riskassess.cli.app import main as full
 
             full(argv)
@@ -61,17 +64,39 @@ def _main(argv: list[str] | None) -> None:
         stopped(130)
     except Interrupted as exc:
         stopped(exc.exit_code)
+    if plan is not None:
+        code = run_batch(plan)
+        if code:
+            sys.exit(code)
+        return
     _write(data)
 
 
 def _parse(args: list[str]) -> dict | None:
-    """The options of a plain `evaluate CASE`, or None for anything else."""
+    """The options of a plain `evaluate CASE`, or None for anything else (a batch too)."""
+    found = _options(args)
+    if found is None or len(found["cases"]) != 1 or found["jobs"] is not None:
+        return None
+    found["case"] = found["cases"][0]
+    from riskassess.render.formats import BY_NAME
+
+    fmt = BY_NAME.get(found["format"] or "text")
+    if fmt is None or not fmt.fast or fmt.name not in ANSWERS:
+        return None
+    if found["full"] and fmt.name != "text":
+        return None  # the full command line says what --full applies to
+    return found
+
+
+def _options(args: list[str]) -> dict | None:
+    """The options of `evaluate CASE...` that the fast path knows, as given; None for
+    another command, an option it does not know, or anything the full path would refuse."""
     if len(args) < 2 or args[0] != "evaluate":
         return None
-    found: dict = {"case": None, "format": None, "ruleset": None, "rules_dir": None,
-                   "today": None, "full": False}
+    found: dict = {"cases": [], "format": None, "ruleset": None, "rules_dir": None,
+                   "today": None, "jobs": None, "full": False}
     names = {"-f": "format", "--format": "format", "--ruleset": "ruleset",
-             "--rules-dir": "rules_dir", "--today": "today"}
+             "--rules-dir": "rules_dir", "--today": "today", "-j": "jobs", "--jobs": "jobs"}
     rest = iter(args[1:])
     for arg in rest:
         if arg == "--full" and not found["full"]:
@@ -79,30 +104,45 @@ def _parse(args: list[str]) -> dict | None:
         elif arg.startswith("-"):
             name, eq, value = arg.partition("=")
             option = names.get(name)
-            if option is None or found[option] is not None or (eq and name == "-f"):
-                return None
+            if option is None or found[option] is not None or (eq and
+                                                               not name.startswith("--")):
+                return None  # (click reads `-f=json` as the value `=json`)
             if not eq:
                 value = next(rest, None)
                 if value is None:
                     return None
             found[option] = value
-        elif found["case"] is None:
-            found["case"] = arg
         else:
-            return None  # several files: a batch
-    if "" in found.values():
+            found["cases"].append(arg)
+    if "" in found.values() or "" in found["cases"] or not found["cases"]:
         return None  # an empty path or value: the full command line refuses it
-    from riskassess.render.formats import BY_NAME
-
-    fmt = BY_NAME.get(found["format"] or "text")
-    if found["case"] is None or fmt is None or not fmt.fast or fmt.name not in ANSWERS:
-        return None
-    if found["full"] and fmt.name != "text":
-        return None  # the full command line says what --full applies to
     if found["today"] is not None and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}",
                                                        found["today"]):
         return None
+    if found["jobs"] is not None:
+        if not re.fullmatch(r"[1-9][0-9]{0,5}", found["jobs"]):
+            return None  # typer's to read or refuse (0, -1, +2, 1_0...)
+        found["jobs"] = int(found["jobs"])
     return found
+
+
+def _bundle(rules_dir: str | None):
+    """The compiled rule sets of the rules folder (given, else the shipped one), or None."""
+    from pathlib import Path
+
+    from riskassess.assess import cache as bundles
+    from riskassess.law.shipped import shipped_rules_dir
+
+    folder = Path(rules_dir) if rules_dir else shipped_rules_dir()
+    if folder is None:
+        return None
+    try:
+        bundle = bundles.load(folder)
+    except OSError:
+        return None
+    if bundle is None or bundle.several_profiles:
+        return None
+    return bundle
 
 
 def answer(args: list[str]) -> str | None:
@@ -119,19 +159,8 @@ def answer(args: list[str]) -> str | None:
         today = dt.date.fromisoformat(opts["today"]) if opts["today"] else dt.date.today()
     except (OSError, ValueError):
         return None
-    from pathlib import Path
-
-    from riskassess.assess import cache as bundles
-    from riskassess.law.shipped import shipped_rules_dir
-
-    rules_dir = Path(opts["rules_dir"]) if opts["rules_dir"] else shipped_rules_dir()
-    if rules_dir is None:
-        return None
-    try:
-        bundle = bundles.load(rules_dir)
-    except OSError:
-        return None
-    if bundle is None or bundle.several_profiles:
+    bundle = _bundle(opts["rules_dir"])
+    if bundle is None:
         return None
     from riskassess.errors import CaseFileError, UserError
     from riskassess.io.reader import read_yaml_file
@@ -194,3 +223,145 @@ def _write(data: str) -> None:
 
     with stdout_boundary():
         sys.stdout.write(data)
+
+
+# ------------------------------------------------------------------------ batches
+
+
+def batch_plan(args: list[str]) -> dict | None:
+    """A batch (several case files, or a folder) in a batch-line format (text, jsonl,
+    outcomes) to standard output, that the fast path can assess; None for anything else:
+    one case (`answer`), an option it does not know (-o, --summary-csv, a document format:
+    the full path's), a progress bar to draw, no case file found, no compiled rule sets."""
+    opts = _options(args)
+    if opts is None or opts["full"]:
+        return None  # (--full: the full command line's usage error)
+    from pathlib import Path
+
+    from riskassess.assess.files import case_files, is_folder
+
+    cases = [Path(c) for c in opts["cases"]]
+    if len(cases) == 1 and not is_folder(cases[0]):
+        return None  # one case
+    from riskassess.render.formats import BY_NAME
+
+    fmt = BY_NAME.get(opts["format"] or "text")
+    if fmt is None or not fmt.batch_line or fmt.document:
+        return None
+    from riskassess.cli.streams import colour
+
+    if colour(sys.stderr):
+        return None  # the full path draws a progress bar there (rich's)
+    from riskassess.law.dates import full_date
+
+    try:
+        today = full_date(opts["today"]) if opts["today"] else dt.date.today()
+    except ValueError:
+        return None
+    bundle = _bundle(opts["rules_dir"])
+    if bundle is None or not bundle.questions:
+        return None
+    files = case_files(cases)
+    if not files:
+        return None  # the full path's usage error
+    rules_dir = Path(opts["rules_dir"]) if opts["rules_dir"] else None
+    return {"files": files, "format": fmt.name, "jobs": opts["jobs"] or os.cpu_count() or 1,
+            "assessor": BatchAssessor(bundle, today=today, ruleset_id=opts["ruleset"],
+                                      rules_dir=rules_dir)}
+
+
+def run_batch(plan: dict) -> int:
+    """Assess a batch as the full path's `evaluate` does (assess/batch.py: the same lines,
+    workers, summary and exit code), with the compiled rule sets; returns the exit code."""
+    from riskassess.assess import batch
+    from riskassess.io.writer import stdout_boundary
+
+    fmt = plan["format"]
+    with stdout_boundary():
+        try:
+            tally = batch.run(plan["files"], plan["assessor"], fmt=fmt, out=sys.stdout,
+                              jobs=plan["jobs"])
+        except KeyboardInterrupt:  # as the full path's `_batch`: "interrupted", 130
+            import signal
+
+            from riskassess.stopping import Interrupted
+
+            raise Interrupted(signal.SIGINT) from None
+        text = batch.summary(tally)
+        if fmt == "text":
+            sys.stdout.write("\n" + text)
+        else:
+            sys.stderr.write(text)
+        if tally.exit_code:
+            sys.exit(tally.exit_code)
+    return tally.exit_code
+
+
+class _Questions:
+    """What a batch's tally reads of the vocabulary: its questions, in order."""
+
+    def __init__(self, question_ids: tuple[str, ...]):
+        self.question_ids = question_ids
+
+
+def read_case(path):
+    """Read one case file of a batch: the one call, so that another reader (a JSON case
+    file's) can take its place. Raises what the full path's reading raises."""
+    from riskassess.errors import CaseFileError
+    from riskassess.io.reader import read_yaml_file
+
+    return read_yaml_file(path, error=CaseFileError)
+
+
+class BatchAssessor:
+    """assess/core.py `Assessor` as a batch uses it (`assess_fast`, `vocabulary`), from
+    the compiled rule sets of the cache: no case model, no rule set loaded. A case the plain
+    reading defers (or out of the scope) is assessed by the full `Assessor`, made the first
+    time one is needed (in this process or a worker), so that its report or its refusal is
+    the full path's, word for word."""
+
+    CHOICES_KEPT = 10_000
+
+    def __init__(self, bundle, *, today: dt.date, ruleset_id: str | None, rules_dir):
+        self.bundle, self.today, self.ruleset_id = bundle, today, ruleset_id
+        self.rules_dir = rules_dir  # as given: None for the shipped rules
+        self.vocabulary = _Questions(bundle.questions)
+        self.choices: dict = {}
+        self.full = None
+        self.read = read_case
+
+    def assess_fast(self, path):
+        from riskassess.errors import UserError
+        from riskassess.law.editions import choose_for_case
+        from riskassess.law.plain import UNKNOWN
+
+        bundle = self.bundle
+        doc = self.read(path)  # its errors are the full path's: the same reader
+        try:
+            plain = bundle.reader(doc)
+            if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
+                    UNKNOWN, bundle.country):
+                plain = None
+            else:
+                found = self.choices.get(plain.assessment_date)
+                if found is None:
+                    found = choose_for_case(bundle.catalog, plain.assessment_date, self.today,
+                                            self.ruleset_id, lambda day: None)
+                    if len(self.choices) > self.CHOICES_KEPT:
+                        self.choices.clear()
+                    self.choices[plain.assessment_date] = found
+        except (UserError, RecursionError, MemoryError):
+            plain = None  # refused: in the full path's words
+        program = None if plain is None else bundle.programs.get(found[1].entry.id)
+        if program is None:
+            return self._full().assess_document(doc)
+        day, choice = found
+        return program.assess(plain.case_id, day, plain.values, choice)
+
+    def _full(self):
+        if self.full is None:
+            from riskassess.assess.core import Assessor
+
+            self.full = Assessor(today=self.today, ruleset_id=self.ruleset_id,
+                                 rules_dir=self.rules_dir)
+        return self.full

@@ -753,9 +753,9 @@ class Assessed:
 
     def pretty_json(self) -> str:
         """The report as `evaluate --format json` prints it (indented, one final newline)."""
-        import json
+        from riskassess.io.jsontext import pretty
 
-        return json.dumps(json.loads(self.json()), indent=2, ensure_ascii=False) + "\n"
+        return pretty(self.json())
 
     def outcomes_line(self, path: str) -> bytes:
         """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""

@@ -3,7 +3,6 @@ one-line form for batches; and the compact outcomes line (`riskassess schema out
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from riskassess.law.report import Report
@@ -11,7 +10,11 @@ from riskassess.render.formats import Options
 
 
 def render(report: Report) -> str:
-    return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
+    """The report's JSON, indented (io/jsontext.py: orjson where its bytes are the
+    standard library's)."""
+    from riskassess.io.jsontext import pretty
+
+    return pretty(report.model_dump_json())
 
 
 def render_outcome(outcome: Any, options: Options) -> str:

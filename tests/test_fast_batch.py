@@ -1,0 +1,264 @@
+"""The fast path of a batch (riskassess/cli/fast.py `batch_plan`, `run_batch`): a folder or
+a list of case files assessed from the compiled rule sets of the cache, without typer,
+pydantic or rich, must print exactly what the full path prints (standard output, standard
+error, exit code), with one worker and with several, for valid and refused files alike;
+and hand everything it does not know to the full path."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+from conftest import EXAMPLES, TOOL, tool_env
+
+from riskassess.assess import cache as bundle
+from riskassess.assess.batch import MIN_PARALLEL
+from riskassess.cli import fast
+
+CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
+TODAY = ["--today", "2026-12-01"]
+REFUSED = {
+    "bad-rank.yaml": "applicant: {military_status: deserter, rank: general}\n",
+    "out-of-scope.yaml": "applicant: {country_of_origin: AF}\n",
+    "broken.yaml": "{ broken\n",
+    "empty.yaml": "",
+    "deep.yaml": "a: " + "[" * 500 + "]" * 500 + "\n",
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A bundle of the shipped rules (as tests/test_fast_path.py builds it)."""
+    from riskassess.law.shipped import shipped_rules_dir
+
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("RISKASSESS_CACHE_DIR")
+    os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
+    try:
+        assert bundle.save(bundle.build(shipped_rules_dir()))
+        yield folder
+    finally:
+        os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
+
+
+@pytest.fixture(scope="module")
+def caseload(tmp_path_factory):
+    """Every example, the refused files above, and copies of the examples in a subfolder:
+    more files than a batch needs to start workers; a text file and a sidecar skipped."""
+    folder = tmp_path_factory.mktemp("caseload")
+    for case in CASES:
+        shutil.copy(case, folder / case.name)
+    for name, content in REFUSED.items():
+        (folder / name).write_text(content, encoding="utf-8")
+    (folder / "notes.txt").write_text("not a case\n", encoding="utf-8")
+    many = folder / "many"
+    many.mkdir()
+    for i in range(MIN_PARALLEL + 40):
+        shutil.copy(CASES[i % len(CASES)], many / f"copy-{i:04d}.yaml")
+    (many / "copy-0007.yaml").write_text(REFUSED["bad-rank.yaml"], encoding="utf-8")
+    return folder
+
+
+def _run(args: list[str], cache) -> subprocess.CompletedProcess:
+    return subprocess.run([*TOOL, *args], capture_output=True,
+                          env=tool_env(RISKASSESS_CACHE_DIR=str(cache)), timeout=600)
+
+
+def _same(args: list[str], built, monkeypatch) -> subprocess.CompletedProcess:
+    """Run `args` on the fast path and on the full path (the cache off); both alike."""
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.batch_plan(args) is not None, "the fast path did not take the batch"
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", "off")
+    assert fast.batch_plan(args) is None  # no cache: the full path answers
+    quick, full = _run(args, built), _run(args, "off")
+    assert quick.stdout == full.stdout
+    assert quick.stderr.decode() == full.stderr.decode()
+    assert quick.returncode == full.returncode
+    return quick
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_folder_with_refused_files_prints_what_the_full_path_prints(
+        built, caseload, monkeypatch, fmt, jobs):
+    r = _same(["evaluate", str(caseload), "-f", fmt, "--jobs", jobs, *TODAY], built,
+              monkeypatch)
+    assert r.returncode == 7  # the worst refusal: a case out of the scope (7) over 3
+    summary = (r.stdout if fmt == "text" else r.stderr).decode()
+    total = len(CASES) + len(REFUSED) + MIN_PARALLEL + 40
+    assert f"Summary: {total} file(s), {total - len(REFUSED) - 1} assessed, " \
+           f"{len(REFUSED) + 1} refused, 1 skipped" in summary
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+def test_every_example_listed_by_name_prints_what_the_full_path_prints(
+        built, monkeypatch, fmt):
+    r = _same(["evaluate", *map(str, CASES), "-f", fmt, *TODAY], built, monkeypatch)
+    assert r.returncode == 0 and r.stdout
+
+
+def test_options_in_other_places_and_forms(built, caseload, monkeypatch):
+    _same(["evaluate", "--format=outcomes", "-j", "2", str(caseload / "many"),
+           str(EXAMPLES / "deserter-2026.yaml"), "--ruleset", "euaa-syria-2024",
+           "--today=2026-12-01"], built, monkeypatch)
+
+
+def test_an_edition_not_encoded_refuses_every_file_in_the_full_paths_words(
+        built, monkeypatch):
+    r = _same(["evaluate", *map(str, CASES[:3]), "-f", "outcomes", "--ruleset", "nope",
+               *TODAY], built, monkeypatch)
+    assert r.returncode == 2 and b"'nope' is not an encoded edition" in r.stderr
+
+
+def test_a_batch_imports_no_typer_pydantic_or_rich(built, tmp_path):
+    """The fast path's whole point: valid cases assessed from the compiled rule sets alone
+    (here with two workers: enough files to start them)."""
+    for i in range(MIN_PARALLEL + 10):
+        shutil.copy(CASES[i % len(CASES)], tmp_path / f"copy-{i:04d}.yaml")
+    code = ("import sys\nfrom riskassess.cli import fast\n"
+            f"fast.main(['evaluate', {str(tmp_path)!r}, '-f', 'jsonl', '--jobs', '2', "
+            "'--today', '2026-12-01'])\n"
+            "heavy = sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'typer', 'click', 'pydantic', 'rich', 'jinja2', 'docx', 'reportlab'})\n"
+            "sys.stderr.write(repr(heavy) + '\\n')\n")
+    r = subprocess.run([sys.executable, "-P", "-c", code], capture_output=True, text=True,
+                       env=tool_env(RISKASSESS_CACHE_DIR=str(built)), timeout=600)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert r.stderr.endswith("[]\n") and r.stdout.count("\n") == MIN_PARALLEL + 10
+
+
+@pytest.mark.parametrize("extra", [
+    ["-o", "out.jsonl"], ["--summary-csv", "s.csv"], ["-f", "markdown"], ["-f", "json"],
+    ["--full"], ["--jobs", "0"], ["-j2"], ["--jobs", "+2"], ["--bogus"], ["--today", "2026-13-01"],
+    ["-f", "docx", "-o", "out/"], ["--rules-dir", ""],
+])
+def test_anything_else_goes_to_the_full_path(built, caseload, monkeypatch, extra):
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.batch_plan(["evaluate", str(caseload), "-f", "outcomes", *TODAY]) is not None
+    args = ["evaluate", str(caseload), *extra, *TODAY]
+    if "-f" not in extra:
+        args[2:2] = ["-f", "outcomes"]
+    assert fast.batch_plan(args) is None
+
+
+def test_one_case_or_a_folder_without_cases_is_not_a_fast_batch(built, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    case = str(EXAMPLES / "deserter-2026.yaml")
+    assert fast.batch_plan(["evaluate", case, "-f", "outcomes"]) is None  # `answer`'s
+    assert fast.batch_plan(["evaluate", str(tmp_path), "-f", "outcomes"]) is None
+    r = _run(["evaluate", str(tmp_path), "-f", "outcomes"], built)
+    assert r.returncode == 2 and b"no case files" in r.stderr
+
+
+def test_the_sidecar_suffix_is_the_scenarios_one():
+    from riskassess.assess.files import SUFFIX
+    from riskassess.law.scenarios import SUFFIX as SCENARIOS
+
+    assert SUFFIX == SCENARIOS
+
+
+@pytest.mark.slow
+def test_10k_generated_cases_give_the_recorded_reports(built, tmp_path):
+    """tests/data/generated-10k.*: the 10,000 generated cases written as case files (JSON
+    is YAML), assessed by the fast path in one batch with two workers: every report's digest
+    is the one recorded (tests/baselines.py)."""
+    import baselines
+
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    recorded = baselines.params()
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    for i, data in enumerate(baselines.generated(shipped_vocabulary(), recorded)):
+        (folder / f"case-{i:05d}.yaml").write_text(json.dumps(data), encoding="utf-8")
+    args = ["evaluate", str(folder), "-f", "jsonl", "--jobs", "2",
+            "--today", recorded["today"]]
+    os.environ["RISKASSESS_CACHE_DIR"] = str(built)
+    try:
+        assert fast.batch_plan(args) is not None
+    finally:
+        os.environ["RISKASSESS_CACHE_DIR"] = "off"
+    r = _run(args, built)
+    assert r.returncode == 0, r.stderr[-2000:]
+    current = baselines.current_hashes()
+    found = [hashlib.sha256(baselines.as_recorded(line, current, recorded)).hexdigest()[:16]
+             for line in r.stdout.splitlines()]
+    assert found == baselines.DIGESTS.read_text(encoding="utf-8").split()
+
+
+# ------------------------------------------------------------------ indented JSON
+
+
+def _stdlib(compact: bytes) -> str:
+    return json.dumps(json.loads(compact), indent=2, ensure_ascii=False) + "\n"
+
+
+def test_orjson_is_there_and_used():
+    from riskassess.io import jsontext
+
+    assert jsontext.orjson is not None  # a dependency (pyproject.toml)
+
+
+@pytest.mark.parametrize("compact", [
+    b'{"a":1e-05,"b":[0.5]}', b'{"big":118059162071741130342}', b'[18446744073709551616]',
+    b'{"s":"\\ud800"}', b'{"x":[],"y":{},"z":[{}],"w":"\\u2028\\u0000\\u001f\\u007f"}',
+    b'{"k":"\xc3\xa9\xf0\x9f\x98\x80","n":-0,"t":true,"f":false,"u":null}',
+    b'{"text":"para: 1.5 and\\n  2.5"}', b'[-9223372036854775808, 18446744073709551615]',
+    b'{"a":1,"a":2}',
+])
+def test_indented_json_is_the_standard_librarys(compact):
+    from riskassess.io.jsontext import pretty
+
+    assert pretty(compact) == _stdlib(compact)
+
+
+def test_indented_json_of_floats_is_the_standard_librarys():
+    import random
+    import struct
+
+    from riskassess.io.jsontext import pretty
+
+    rng = random.Random(5)
+    for _ in range(3000):
+        value = struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0]
+        if value == value and abs(value) != float("inf"):
+            compact = json.dumps({"v": [value, rng.uniform(-1e6, 1e6)]}).encode()
+            assert pretty(compact) == _stdlib(compact)
+
+
+def test_every_examples_json_report_is_the_standard_librarys(built, monkeypatch):
+    """The fast path's `-f json` (orjson where it can) against the standard library's
+    indentation of the same report, and the full path's `evaluate -f json` (its goldens are
+    tests/golden/*.json.golden)."""
+    from riskassess.io import jsontext
+
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    for case in CASES:
+        args = ["evaluate", str(case), "-f", "jsonl", *TODAY]
+        compact = fast.answer(args).encode()
+        orjson = jsontext.orjson
+        quick = orjson.dumps(orjson.loads(compact), option=orjson.OPT_INDENT_2).decode() + "\n"
+        assert jsontext.pretty(compact) == quick == _stdlib(compact), case.name
+        assert fast.answer(["evaluate", str(case), "-f", "json", *TODAY]) == quick
+
+
+def test_the_generated_reports_indent_as_the_standard_librarys():
+    """10,000 generated reports (tests/data/generated-10k.json), indented both ways."""
+    import baselines
+
+    from riskassess.assess.core import Assessor
+    from riskassess.io.jsontext import pretty
+    from riskassess.io.reader import Document
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    recorded = baselines.params()
+    assessor = Assessor(today=__import__("datetime").date.fromisoformat(recorded["today"]))
+    for data in baselines.generated(shipped_vocabulary(), recorded):
+        compact = assessor.assess_document(Document("<gen>", data)).json()
+        assert pretty(compact) == _stdlib(compact)
