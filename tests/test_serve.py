@@ -502,12 +502,20 @@ def test_concurrency_limit_and_request_timeout():
         # others their PDF (tests/test_serve_metrics.py tests the queue)
         from concurrent.futures import ThreadPoolExecutor
 
-        def pdf(_):
-            with httpx.Client(base_url=s.base, timeout=60) as one:
-                return one.post("/v1/assessments?format=pdf", content=body, headers=YAML)
+        # on a server of its own with a long deadline: a PDF made on a loaded machine may
+        # take longer than this test's 2 s, and would be refused for time, not for the slot
+        busy = Server("--max-concurrent", "1", "--max-queue", "0", "--timeout", "120")
+        try:
+            base = busy.base
 
-        with ThreadPoolExecutor(8) as pool:
-            answers = list(pool.map(pdf, range(8)))
+            def pdf(_):
+                with httpx.Client(base_url=base, timeout=120) as one:
+                    return one.post("/v1/assessments?format=pdf", content=body, headers=YAML)
+
+            with ThreadPoolExecutor(8) as pool:
+                answers = list(pool.map(pdf, range(8)))
+        finally:
+            assert busy.stop() == 0, busy.log()[-2000:]
         statuses = sorted(r.status_code for r in answers)
         assert 200 in statuses and 503 in statuses and set(statuses) == {200, 503}, statuses
         for r in answers:
