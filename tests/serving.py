@@ -23,6 +23,10 @@ class Server:
         self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, text=True,
                                      env=tool_env(**(env or {})))
+        self._start()
+
+    def _start(self) -> None:
+        """Wait for the start line of `self.proc` (a subclass may start it otherwise)."""
         self.lines: list[str] = []
         self._ready = threading.Event()
         self.base = ""
