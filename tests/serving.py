@@ -66,3 +66,33 @@ class Server:
             time.sleep(0.05)
         return False
 
+
+def form_post(c, pairs: list[tuple[str, str]]):
+    """A form post as a browser sends it (urlencoded, each pair in order)."""
+    from urllib.parse import urlencode
+
+    return c.post("/", content=urlencode(pairs).encode(),
+                  headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def form_data(case) -> list[tuple[str, str]]:
+    """What a person entering a case file's facts in the form sends (written from the
+    case file, or its data, not from the form's own code)."""
+    from riskassess.io.reader import read_yaml_file
+
+    data = case if isinstance(case, dict) else read_yaml_file(case).data
+    out = [("case_id", data.get("case_id") or ""),
+           ("assessment_date", str(data.get("assessment_date") or ""))]
+    for group, facts in data.items():
+        if not isinstance(facts, dict):
+            continue
+        for key, value in facts.items():
+            name = f"{group}.{key}"
+            if isinstance(value, list):
+                out.append((name, "listed"))
+                out += [(name + ":item", item) for item in value]
+            elif isinstance(value, bool):
+                out.append((name, "true" if value else "false"))
+            else:
+                out.append((name, str(value)))
+    return out

@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from conftest import EXAMPLES, VOCAB, run_cli
-from serving import TODAY, Server
+from serving import TODAY, Server, form_data
 
 from riskassess.errors import ExitCode
 from riskassess.io.reader import read_yaml_file
@@ -50,22 +50,6 @@ def cli_json(path) -> bytes:
 
 def csrf_of(page: httpx.Response) -> str:
     return re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
-
-
-def form_data(data: dict) -> list[tuple[str, str]]:
-    out = [("case_id", data.get("case_id") or ""),
-           ("assessment_date", str(data.get("assessment_date") or ""))]
-    for group, facts in data.items():
-        if isinstance(facts, dict):
-            for key, value in facts.items():
-                if isinstance(value, list):
-                    out.append((f"{group}.{key}", "listed"))
-                    out += [(f"{group}.{key}:item", item) for item in value]
-                elif isinstance(value, bool):
-                    out.append((f"{group}.{key}", "true" if value else "false"))
-                else:
-                    out.append((f"{group}.{key}", str(value)))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -109,19 +93,27 @@ def audited(tmp_path_factory):
             # the form does not say "nothing is stored" when an audit trail is kept
             said = " ".join(r.text.split())
             assert "keeps an audit trail" in said and "Nothing you enter" not in said
+            # a download from the form: audited once made, with the bytes sent
+            got = b.post("/", content=urlencode([("csrf", csrf_of(page)), *form_data(data),
+                                                 ("action", "docx")]),
+                         headers={"content-type": "application/x-www-form-urlencoded"})
+            assert got.status_code == 200 and got.content[:2] == b"PK"
+            form_docx = got.content
             assert b.post("/logout", data={"csrf": csrf_of(page)}).status_code == 303
     finally:
         assert s.stop() == 0, s.log()
     text = log.read_text(encoding="utf-8")
     yield {"text": text, "lines": [json.loads(line) for line in text.splitlines()],
-           "path": log, "case": case_file, "docx": docx, "edition": edition, "log": s.log()}
+           "path": log, "case": case_file, "docx": docx, "edition": edition, "log": s.log(),
+           "form_docx": form_docx}
 
 
 def test_each_assessment_is_a_line_saying_who_what_and_which_report(audited):
     lines = audited["lines"]
     assessed = [e for e in lines if e["event"] == "assessment"]
     assert [(e["principal"], e["via"]) for e in assessed] == [
-        ("alice", "api"), ("alice", "api"), ("alice", "batch"), ("bob", "form")]
+        ("alice", "api"), ("alice", "api"), ("alice", "batch"), ("bob", "form"),
+        ("bob", "form")]
     report = cli_json(audited["case"])
     questions = [q.id for q in VOCAB.questions]
     expected = json.loads(report)
@@ -135,6 +127,9 @@ def test_each_assessment_is_a_line_saying_who_what_and_which_report(audited):
         assert e["report_sha256"] == hashlib.sha256(report).hexdigest()
     assert assessed[1]["format"] == "docx"
     assert assessed[1]["sent_sha256"] == hashlib.sha256(audited["docx"]).hexdigest()
+    assert "format" not in assessed[3]  # the form's page: the report itself
+    assert assessed[4]["format"] == "docx"  # the form's download, with what was sent
+    assert assessed[4]["sent_sha256"] == hashlib.sha256(audited["form_docx"]).hexdigest()
 
 
 def test_sign_in_sign_out_and_refused_tokens_are_lines_without_the_token(audited):
@@ -221,3 +216,68 @@ def test_without_a_token_the_principal_is_anonymous(tmp_path):
         "127.0.0.1", 80, allowed_hosts("127.0.0.1", []))), base_url="http://127.0.0.1")
     page = " ".join(bare.get("/").text.split())
     assert "Nothing you enter is stored" in page and "audit trail" not in page
+
+
+def _in_process(tmp_path, **settings_args):
+    from starlette.testclient import TestClient
+
+    from riskassess.law.ruleset import default_rules_dir
+    from riskassess.serve.app import build
+    from riskassess.serve.audit import AuditLog
+    from riskassess.serve.guard import Settings, allowed_hosts
+    from riskassess.serve.service import Service
+
+    audit = AuditLog(tmp_path / "audit.jsonl")
+    settings = Settings("127.0.0.1", 80, allowed_hosts("127.0.0.1", []), audit=audit,
+                        **settings_args)
+    return TestClient(build(Service(default_rules_dir()), settings),
+                      base_url="http://127.0.0.1"), audit
+
+
+def test_no_assessment_is_given_without_its_audit_line(tmp_path, monkeypatch):
+    """A full disk used to leave assessments answered 200 with no trace, and a line cut
+    in two that the next one ran into. Now the assessment is refused (503) while its line
+    cannot be written, /readyz says so, and a cut line is ended before the next."""
+    import errno
+
+    from riskassess.serve import audit as audit_module
+
+    c, audit = _in_process(tmp_path)
+    real_write = os.write
+
+    def disk_full(fd, data):
+        if fd == audit.fd:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write(fd, data)
+
+    monkeypatch.setattr(audit_module.os, "write", disk_full)
+    r = c.post("/v1/assessments", content=case_bytes(), headers=YAML)
+    assert r.status_code == 503 and r.json()["type"].endswith(":audit-unavailable")
+    assert FREE_TEXT not in r.text and b"persecution" not in r.content
+    assert c.get("/readyz").status_code == 503
+
+    def half(fd, data):
+        return real_write(fd, data[: len(data) // 2]) if fd == audit.fd else \
+            real_write(fd, data)
+
+    monkeypatch.setattr(audit_module.os, "write", half)
+    assert c.post("/v1/assessments", content=case_bytes(), headers=YAML).status_code == 503
+    monkeypatch.setattr(audit_module.os, "write", real_write)
+    assert c.post("/v1/assessments", content=case_bytes(), headers=YAML).status_code == 200
+    assert c.get("/readyz").status_code == 200
+    lines = (tmp_path / "audit.jsonl").read_text().splitlines()
+    assert len(lines) == 2  # the half line, ended; then the whole one on a line of its own
+    assert json.loads(lines[1])["event"] == "assessment"
+
+
+def test_knocking_cannot_fill_the_audit_file(tmp_path):
+    """A client without a token once wrote an audit line per request, refused by the brake
+    or not (2,700 lines in 10 s). Wrong tokens are recorded as the brake lets them be
+    compared; its own refusals once a minute per address."""
+    c, _ = _in_process(tmp_path, token="the-one-token-0123456789")
+    for _ in range(200):
+        c.get("/v1/rulesets", headers={"authorization": "Bearer wrong-wrong-wrong-1"})
+    events = [json.loads(line) for line in (tmp_path / "audit.jsonl").read_text().splitlines()]
+    whys = [e["why"] for e in events]
+    assert whys.count("rate-limited") == 1
+    assert whys.count("wrong token") <= 12  # the burst of 10, and what 3 s let through

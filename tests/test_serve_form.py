@@ -13,12 +13,12 @@ from __future__ import annotations
 import html
 import re
 import shutil
-from urllib.parse import urlencode
 
 import httpx
 import pytest
 from conftest import EXAMPLES, VOCAB, run_cli
-from serving import TODAY, Server
+from serving import TODAY, Server, form_data
+from serving import form_post as post
 
 from riskassess.io.reader import read_yaml_file
 
@@ -41,33 +41,6 @@ def browser_client(server):
         page = c.get("/")
         c.csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
         yield c
-
-
-def post(c: httpx.Client, pairs: list[tuple[str, str]]) -> httpx.Response:
-    """A form post as a browser sends it (urlencoded, each pair in order)."""
-    return c.post("/", content=urlencode(pairs).encode(),
-                  headers={"content-type": "application/x-www-form-urlencoded"})
-
-
-def form_data(path) -> list[tuple[str, str]]:
-    """What a person entering the example's facts in the form sends (written from the
-    case file, not from the form's own code)."""
-    data = read_yaml_file(path).data
-    out = [("case_id", data.get("case_id") or ""),
-           ("assessment_date", str(data.get("assessment_date") or ""))]
-    for group, facts in data.items():
-        if not isinstance(facts, dict):
-            continue
-        for key, value in facts.items():
-            name = f"{group}.{key}"
-            if isinstance(value, list):
-                out.append((name, "listed"))
-                out += [(name + ":item", item) for item in value]
-            elif isinstance(value, bool):
-                out.append((name, "true" if value else "false"))
-            else:
-                out.append((name, str(value)))
-    return out
 
 
 def test_a_field_per_fact_with_its_meaning_and_unknown(server):

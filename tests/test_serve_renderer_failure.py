@@ -16,8 +16,7 @@ import sys
 
 import httpx
 from conftest import EXAMPLES, tool_env
-from serving import TODAY, Server
-from test_serve_form import form_data, post
+from serving import TODAY, Server, form_data, form_post
 
 LAUNCHER = """
 import sys
@@ -74,7 +73,7 @@ def test_a_failing_renderer_is_a_problem_document_for_that_request_only():
             c.csrf = csrf
             fields = [("csrf", csrf), *form_data(EXAMPLES / "religious-objector.yaml")]
             for action in ("pdf", "docx"):
-                r = post(c, fields + [("action", action)])
+                r = form_post(c, fields + [("action", action)])
                 assert r.headers["content-type"].startswith("text/html"), r.text[:300]
                 assert "SECRET-FACT" not in r.text
                 assert 'value="EX-RELIGIOUS-OBJECTOR"' in r.text  # the entries are kept

@@ -553,3 +553,33 @@ def test_over_real_tls_the_cookies_are_secure_host_cookies_and_hsts_is_sent(tmp_
             assert "Signed in as" in again.text and "alice" in again.text
     finally:
         assert s.stop() == 0, s.log()[-2000:]
+
+
+def test_a_sign_out_holds_in_every_worker(tmp_path):
+    """Under --workers 2, a session signed out on one worker used to stay valid on the
+    other (the reviewer's replay got 7 of 20 answers after signing out): the workers now
+    share their sign-outs."""
+    import os
+
+    tokens = tmp_path / "tokens"
+    tokens.write_text("alice: alice-token-0123456789abcdef\n")
+    os.chmod(tokens, 0o600)
+    s = Server("--workers", "2", "--tokens-file", str(tokens))
+    try:
+        with httpx.Client(base_url=s.base, timeout=30, headers={"origin": s.base}) as c:
+            page = c.get("/")
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            assert c.post("/login", data={"csrf": csrf, "token":
+                                          "alice-token-0123456789abcdef"}).status_code == 303
+            cookies = dict(c.cookies)
+            signed_in = [httpx.get(s.base + "/v1/rulesets", cookies=cookies,
+                                   timeout=30).status_code for _ in range(10)]
+            assert signed_in == [200] * 10  # fresh connections: both workers know it
+            page = c.get("/")
+            csrf = re.search(r'name="csrf" value="([0-9a-f]+)"', page.text).group(1)
+            assert c.post("/logout", data={"csrf": csrf}).status_code == 303
+        replayed = [httpx.get(s.base + "/v1/rulesets", cookies=cookies,
+                              timeout=30).status_code for _ in range(20)]
+        assert replayed == [401] * 20, replayed
+    finally:
+        assert s.stop() == 0, s.log()[-2000:]

@@ -174,6 +174,10 @@ class App:
             raise ServiceError(503, "not-ready", "Not ready",
                                "every assessment slot is in use and the queue is full",
                                headers={"retry-after": "1"}, extra=state)
+        if self.settings.audit is not None and self.settings.audit.failing:
+            raise ServiceError(503, "not-ready", "Not ready",
+                               "the last line of the audit trail could not be written",
+                               headers={"retry-after": "10"}, extra=state)
         return json_response({"status": "ready", **state})
 
     async def metrics_text(self, request: Request) -> Response:
@@ -227,7 +231,7 @@ class App:
         client = client_of(request.scope)
         wait = settings.limiter.wait(client)
         if wait:  # before the token is compared: a guess now would not be slowed down
-            settings.event("auth-refused", client=client, how="sign-in", why="rate-limited")
+            settings.refused_event(client, "sign-in", "rate-limited")
             return self._login_page(request, wait=wait)  # a page: a person reads it
         name = settings.keyring.match((form.get("token") or [""])[0])
         if name is None:
@@ -277,7 +281,12 @@ class App:
         fields = assessment_fields(report_json, ids)
         if fmt != "json" and sent is not None:
             fields["format"], fields["sent_sha256"] = fmt, hashlib.sha256(sent).hexdigest()
-        self.settings.event("assessment", principal=principal(request), via=via, **fields)
+        if not self.settings.event("assessment", principal=principal(request), via=via,
+                                   **fields):
+            raise ServiceError(503, "audit-unavailable", "The audit trail cannot be written",
+                               "the assessment was made but is not given: its line in the "
+                               "audit trail could not be written (the service's log says "
+                               "why); try again later", headers={"retry-after": "10"})
 
     def audited_answer(self, request: Request, done: Answer, fmt: str, via: str) -> None:
         """`audited` for the API's answer in format `fmt`."""

@@ -55,21 +55,32 @@ class AuditLog:
             raise UsageError(f"--audit-log {path}: {_kind(st.st_mode)}, not a file")
         os.set_blocking(self.fd, True)
         self.lock = threading.Lock()
+        self.failing = False  # the last write failed (a full disk): /readyz says so
+        self._cut = False  # a line was written in part: the next one first ends it
 
-    def event(self, kind: str, **fields) -> None:
-        """Append one event: its kind, the time (UTC, seconds) and `fields`."""
+    def event(self, kind: str, **fields) -> bool:
+        """Append one event: its kind, the time (UTC, seconds) and `fields`. Returns
+        whether the line was written whole: an assessment whose line was not is not
+        answered (app.py), so that nothing is assessed without its trace."""
         record = {"event": kind,
                   "time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"), **fields}
         line = json.dumps(record, ensure_ascii=True, separators=(",", ":")) + "\n"
         data = line.encode("ascii")
-        try:
-            with self.lock:
+        with self.lock:
+            if self._cut:  # end the broken line, so that this one stands on its own
+                data = b"\n" + data
+            try:
                 written = os.write(self.fd, data)
-            if written != len(data):
-                log.error("audit log: a line was written in part (%d of %d bytes)",
-                          written, len(data))
-        except OSError as exc:  # a full disk must not stop the service; it is said
-            log.error("audit log: cannot write (%s)", exc.strerror or type(exc).__name__)
+            except OSError as exc:
+                written, why = -1, exc.strerror or type(exc).__name__
+            self._cut = 0 < written < len(data) or (self._cut and written <= 0)
+            self.failing = written != len(data)
+        if written == -1:
+            log.error("audit log: cannot write (%s)", why)
+        elif written != len(data):
+            log.error("audit log: a line was written in part (%d of %d bytes)",
+                      written, len(data))
+        return written == len(data)
 
     def close(self) -> None:
         os.close(self.fd)

@@ -115,7 +115,12 @@ def read_secret(path: Path) -> tuple[bytes, list[str]]:
     except OSError as exc:
         raise UsageError(f"--secret-file {path}: cannot read it "
                          f"({exc.strerror or type(exc).__name__})") from None
-    raw = raw.strip()
+    try:  # a secret written as text (hex, base64) loses its surrounding blanks and line
+        # end; random bytes are taken as they are (a first byte of 0x0a is key material)
+        if raw.decode("ascii").isprintable() or raw.decode("ascii").strip().isprintable():
+            raw = raw.strip()
+    except UnicodeDecodeError:
+        pass
     if len(raw) < MIN_SECRET:
         raise UsageError(f"--secret-file {path}: it holds {len(raw)} bytes; at least "
                          f"{MIN_SECRET} are needed (e.g. python3 -c 'import secrets; "
@@ -206,6 +211,36 @@ class Sessions:
         self.key, self.seconds = key, minutes * 60
         self.ended: OrderedDict[str, int] = OrderedDict()  # id -> its expiry, soonest first
         self.lock = threading.Lock()
+        self.shared: Path | None = None  # the sign-outs of every worker (`share`)
+        self._read = 0  # how far this process has read `shared`
+
+    def share(self, path: Path) -> None:
+        """Keep the sign-outs in `path` too (a file in a folder of this process's own, made
+        before the workers of --workers are forked), so that a session signed out on one
+        worker is refused by all: each appends the id it ends, and reads what the others
+        appended before it judges a cookie (a stat when nothing changed)."""
+        self.shared = path
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.close(fd)
+
+    def _catch_up(self) -> None:
+        if self.shared is None:
+            return
+        try:
+            size = os.stat(self.shared).st_size
+            if size <= self._read:
+                return
+            with open(self.shared, "rb") as f:
+                f.seek(self._read)
+                data = f.read(size - self._read)
+        except OSError:
+            return
+        end = data.rfind(b"\n") + 1  # whole lines only: another worker may be writing
+        self._read += end
+        for line in data[:end].splitlines():
+            sid, _, expiry = line.decode("ascii", "replace").partition(" ")
+            if expiry.isdigit():
+                self._remember(sid, int(expiry))
 
     def _mac(self, sid: str, expiry: int, name: str, fingerprint: bytes) -> str:
         msg = f"{sid}|{expiry}|{name}|".encode() + fingerprint
@@ -225,6 +260,8 @@ class Sessions:
             return None
         sid, expiry, mac, name = m.group(1), int(m.group(2)), m.group(3), m.group(4)
         fingerprint = keyring.fingerprint(name)
+        with self.lock:
+            self._catch_up()
         if fingerprint is None or expiry <= time.time() or sid in self.ended:
             return None
         if not hmac.compare_digest(mac, self._mac(sid, expiry, name, fingerprint)):
@@ -232,14 +269,27 @@ class Sessions:
         return name, sid, expiry
 
     def end(self, sid: str, expiry: int) -> None:
-        """Sign a session out on this process: its cookie is refused from now on."""
-        now = time.time()
+        """Sign a session out: its cookie is refused from now on, by this process and (with
+        `share`) by every worker of it."""
         with self.lock:
-            self.ended[sid] = expiry
-            if len(self.ended) > self.MAX_ENDED:  # drop those expired anyway, then the oldest
-                self.ended = OrderedDict((k, v) for k, v in self.ended.items() if v > now)
-                while len(self.ended) > self.MAX_ENDED:
-                    self.ended.popitem(last=False)
+            self._remember(sid, expiry)
+            if self.shared is not None:
+                try:
+                    fd = os.open(self.shared, os.O_WRONLY | os.O_APPEND)
+                    try:
+                        os.write(fd, f"{sid} {expiry}\n".encode("ascii"))
+                    finally:
+                        os.close(fd)
+                except OSError:
+                    pass  # this process still refuses it; the log of the sign-out says so
+
+    def _remember(self, sid: str, expiry: int) -> None:
+        now = time.time()
+        self.ended[sid] = expiry
+        if len(self.ended) > self.MAX_ENDED:  # drop those expired anyway, then the oldest
+            self.ended = OrderedDict((k, v) for k, v in self.ended.items() if v > now)
+            while len(self.ended) > self.MAX_ENDED:
+                self.ended.popitem(last=False)
 
 
 class FailureLimiter:
@@ -251,6 +301,7 @@ class FailureLimiter:
     def __init__(self, burst: int = 10, every: float = 3.0, size: int = 10_000):
         self.burst, self.every, self.size = burst, every, size
         self.table: OrderedDict[str, tuple[float, float]] = OrderedDict()  # key->(level, at)
+        self.reported: OrderedDict[str, float] = OrderedDict()  # key -> when last audited
         self.lock = threading.Lock()
 
     @staticmethod
@@ -276,6 +327,20 @@ class FailureLimiter:
         if level >= 1.0:
             return 0
         return max(1, int((1.0 - level) * self.every + 0.999))
+
+    def first_refusal(self, address: str, window: float = 60.0) -> bool:
+        """Whether a refusal by the brake is the first from this address in `window`
+        seconds (the audit trail records that one only); the table is bounded too."""
+        key, now = self.key(address), time.monotonic()
+        with self.lock:
+            last = self.reported.get(key)
+            if last is not None and now - last < window:
+                return False
+            self.reported[key] = now
+            self.reported.move_to_end(key)
+            while len(self.reported) > self.size:
+                self.reported.popitem(last=False)
+        return True
 
     def fail(self, address: str) -> None:
         """Count one wrong guess from this address."""

@@ -90,10 +90,20 @@ class Settings:
             out |= {f"http://{h}" for h in self.allowed_hosts}
         return frozenset(out)
 
-    def event(self, kind: str, **fields) -> None:
-        """An audit event, when there is an audit log."""
-        if self.audit is not None:
-            self.audit.event(kind, **fields)
+    def event(self, kind: str, **fields) -> bool:
+        """An audit event, when there is an audit log; whether it was written (True
+        without one)."""
+        if self.audit is None:
+            return True
+        return self.audit.event(kind, **fields)
+
+    def refused_event(self, client: str, how: str, why: str) -> None:
+        """A refused authentication as an audit event: every wrong token (at most the
+        brake's burst, then one every few seconds, per address), but a request refused by
+        the brake itself only once a minute per address, so that nobody can fill the
+        audit file by knocking."""
+        if why != "rate-limited" or self.limiter.first_refusal(client):
+            self.event("auth-refused", client=client, how=how, why=why)
 
 
 def is_wildcard(address: str) -> bool:
@@ -359,15 +369,14 @@ class Guard:
             client = client_of(scope)
             wait = settings.limiter.wait(client)
             if wait:
-                settings.event("auth-refused", client=client, how="bearer",
-                               why="rate-limited")
+                settings.refused_event(client, "bearer", "rate-limited")
                 return too_many(wait)
             name = settings.keyring.bearer(authorization)
             if name is not None:
                 state["principal"] = name
                 return None
             settings.limiter.fail(client)
-            settings.event("auth-refused", client=client, how="bearer", why="wrong token")
+            settings.refused_event(client, "bearer", "wrong token")
         else:
             cookies = cookie_parser(headers.get("cookie", ""))
             found = settings.sessions.person(

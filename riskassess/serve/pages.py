@@ -147,7 +147,6 @@ def submitted(app, request: Request, raw: bytes) -> Response:
         if sub.action == "yaml":
             return _yaml_download(service, doc)
         outcome, document = service.document(doc, ruleset)
-        app.audited_report(request, outcome.report, "form")
     except EditionNotEncodedError as exc:  # said at the date and at the edition
         why = refused(exc, read=True)
         found = [("assessment_date", f"{why.title}: {p.message}") for p in exc.problems]
@@ -160,7 +159,7 @@ def submitted(app, request: Request, raw: bytes) -> Response:
                     summary=[(at, f"{why.title}: {p.message}") for p in exc.problems])
     if sub.action != "assess":
         try:
-            return _download(service.render(outcome, sub.action))
+            made = service.render(outcome, sub.action)
         except ServiceError as exc:  # its document cannot be made: said at the top, kept
             if exc.cause is not None:  # logged by type and place, as the app does
                 log.error("internal error %s at %s", type(exc.cause).__name__,
@@ -168,6 +167,10 @@ def submitted(app, request: Request, raw: bytes) -> Response:
             said = exc.problems[0].message if exc.problems else exc.detail
             return page(app, request, values=sub.values, status=exc.status,
                         summary=[(None, f"{exc.title}: {said}")])
+        # audited once made, with the bytes sent, as the API's downloads are
+        app.audited_report(request, outcome.report, "form", sub.action, made.content)
+        return _download(made)
+    app.audited_report(request, outcome.report, "form")
     return page(app, request, values=sub.values, outcome=outcome, document=document)
 
 

@@ -137,8 +137,20 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
         sys.stderr.write(f"riskassess serve: warning: {warning}\n")
     hup = _reload_on_sighup(settings) if tokens_file is not None else None
     if workers > 1:
-        return run_workers(workers, lambda first: run(
-            service, settings, sock, on_ready=ready if first else None, tls=tls), hup=hup)
+        import shutil
+        import tempfile
+        from pathlib import Path
+
+        # the workers' common memory of sign-outs (auth.Sessions.share), in a folder of
+        # this process's own (0700), removed when the workers have ended
+        shared = tempfile.mkdtemp(prefix="riskassess-serve-")
+        try:
+            settings.sessions.share(Path(shared) / "signed-out")
+            return run_workers(workers, lambda first: run(
+                service, settings, sock, on_ready=ready if first else None, tls=tls),
+                hup=hup)
+        finally:
+            shutil.rmtree(shared, ignore_errors=True)
     return run(service, settings, sock, on_ready=ready, tls=tls)
 
 
