@@ -389,3 +389,16 @@ def test_random_bytes_are_a_secret_as_they_are_and_text_loses_its_line_end(tmp_p
     same.write_text("ab" * 32)
     os.chmod(same, 0o600)
     assert read_secret(text)[0] == read_secret(same)[0]
+
+
+def test_an_audit_file_others_can_read_is_warned_about(tmp_path):
+    """The TLS key and an existing audit file that other users may read were taken
+    without a word (the tokens and the secret files were warned about)."""
+    audit = tmp_path / "audit.jsonl"
+    audit.write_text("")
+    os.chmod(audit, 0o644)
+    s = Server("--audit-log", str(audit))
+    try:
+        assert "--audit-log" in s.log() and "other users of this machine can read it" in s.log()
+    finally:
+        assert s.stop() == 0

@@ -72,6 +72,8 @@ def serve(*, host: str, port: int, rules_dir, token: str | None, allow_host: lis
         raise UsageError(f"--host {host} listens on every address, so the service cannot "
                          "know the name clients will use: give it with --allow-host NAME")
     tls = tls_context(tls_cert, tls_key)
+    if tls is not None:
+        people["warnings"] += _readable_by_others(tls_key, "--tls-key", "chmod 600 it")
     proxies = trusted_proxies(trusted_proxy or [])
     service = Service(rules_dir or default_rules_dir(), today=today)
     try:
@@ -352,7 +354,23 @@ def _people(tokens_file, secret_file, audit_log) -> dict:
         out["warnings"] += warnings
     if audit_log is not None:
         out["audit"] = AuditLog(audit_log)
+        out["warnings"] += _readable_by_others(audit_log, "--audit-log", "chmod 600 it")
     return out
+
+
+def _readable_by_others(path, option: str, advice: str) -> list[str]:
+    """A warning when other users of this machine may read `path` (the TLS key, an audit
+    file that was there before: neither is refused, as a tokens file is not)."""
+    import os
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return []
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return [f"{option} {path}: other users of this machine can read it ({advice})"]
+    return []
 
 
 def _reload_on_sighup(settings: Settings):
