@@ -262,3 +262,82 @@ def test_the_generated_reports_indent_as_the_standard_librarys():
     for data in baselines.generated(shipped_vocabulary(), recorded):
         compact = assessor.assess_document(Document("<gen>", data)).json()
         assert pretty(compact) == _stdlib(compact)
+
+
+# ------------------------------------------------------------------ JSON and JSONL
+
+
+@pytest.fixture(scope="module")
+def json_caseload(tmp_path_factory):
+    """Every example as a .json file, JSON files refused in JSON's words (a duplicate key
+    is located by its column on the line, where the YAML reader names the line), and a
+    JSONL caseload of every example with refused lines (bad JSON, a missing case_id, a
+    duplicate key, a value the model refuses, blank lines): more cases than a batch needs
+    to start workers, in a subfolder."""
+    from riskassess.io.reader import read_yaml_file
+
+    folder = tmp_path_factory.mktemp("jsoncases")
+    lines = []
+    for case in CASES:
+        data = read_yaml_file(case).data
+        (folder / f"{case.stem}.json").write_text(json.dumps(data, indent=2), "utf-8")
+        lines.append(json.dumps(data, ensure_ascii=False))
+    (folder / "twice.json").write_text('{"format": 1, "case_id": "A", "case_id": "B"}\n',
+                                       "utf-8")
+    (folder / "nan.json").write_text('{"format": 1, "case_id": NaN}\n', "utf-8")
+    (folder / "number.json").write_text('{"format": 1e0, "case_id": "N-1"}\n', "utf-8")
+    many = folder / "many"
+    many.mkdir()
+    for i in range(MIN_PARALLEL + 40):
+        shutil.copy(folder / f"{CASES[i % len(CASES)].stem}.json", many / f"c-{i:04d}.json")
+    bad = json.loads(lines[0])
+    bad["applicant"]["sex"] = "mal"
+    load = lines + ["", "   ", json.dumps(bad), '{"format": 1, "case_id": null}',
+                    '{"case_id": "X", "case_id": "Y"}', "not json", "[" * 100 + "]" * 100]
+    (folder / "load.jsonl").write_text("\n".join(load + lines) + "\n", "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_json_files_and_a_jsonl_caseload_print_what_the_full_path_prints(
+        built, json_caseload, monkeypatch, fmt, jobs):
+    r = _same(["evaluate", str(json_caseload), "-f", fmt, "--jobs", jobs, *TODAY], built,
+              monkeypatch)
+    summary = (r.stdout if fmt == "text" else r.stderr).decode()
+    assert "refused" in summary and r.returncode == 3
+    assert "duplicate key 'case_id' (first given at column 15 of this line)" in summary
+    r = _same(["evaluate", str(json_caseload / "many"), "-f", fmt, "--jobs", jobs, *TODAY],
+              built, monkeypatch)
+    assert r.returncode == 0 and r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+def test_one_jsonl_caseload_is_a_batch_on_the_fast_path(built, json_caseload, monkeypatch,
+                                                        fmt):
+    load = json_caseload / "load.jsonl"
+    r = _same(["evaluate", str(load), "-f", fmt, *TODAY], built, monkeypatch)
+    summary = (r.stdout if fmt == "text" else r.stderr).decode()
+    total = 2 * len(CASES) + 5
+    assert f"Summary: {total} file(s), {total - 5} assessed, 5 refused" in summary
+    assert r.returncode == 3
+
+
+def test_one_json_case_is_read_as_json_on_the_fast_path(built, json_caseload, monkeypatch):
+    """A .json file named alone: the fast path reads it as JSON (as YAML, `1e0` is a text
+    and the file would be the case model's to refuse; as JSON it is the number 1.0)."""
+    from conftest import run_cli
+
+    for name in [f"{CASES[0].stem}.json", "number.json"]:
+        args = ["evaluate", str(json_caseload / name), "-f", "outcomes", *TODAY]
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+        quick = fast.answer(args)
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", "off")
+        full = run_cli(*args)
+        if quick is not None:
+            assert quick == full.out and full.code == 0
+        else:
+            assert name == "number.json"
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.answer(["evaluate", str(json_caseload / "load.jsonl"), "-f", "outcomes"]) \
+        is None
