@@ -331,31 +331,35 @@ class BatchAssessor:
         self.choices: dict = {}
         self.full = None
         self.read = read_case
+        # what each case needs, imported once (not at the module's top: the entry point)
+        from riskassess.errors import UserError
+        from riskassess.law.editions import choose_for_case
+        from riskassess.law.plain import UNKNOWN
+
+        self.choose, self.unknown = choose_for_case, UNKNOWN
+        self.refused = (UserError, RecursionError, MemoryError)
 
     def assess_fast(self, path):
         return self.assess_document(self.read(path))  # its errors: the full path's
 
     def assess_document(self, doc):
         """A case already read (a file's, or a line of a JSONL caseload)."""
-        from riskassess.errors import UserError
-        from riskassess.law.editions import choose_for_case
-        from riskassess.law.plain import UNKNOWN
-
         bundle = self.bundle
+        unknown = self.unknown
         try:
             plain = bundle.reader(doc)
-            if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
-                    UNKNOWN, bundle.country):
+            if plain is None or plain.values.get(bundle.scope_fact, unknown) not in (
+                    unknown, bundle.country):
                 plain = None
             else:
                 found = self.choices.get(plain.assessment_date)
                 if found is None:
-                    found = choose_for_case(bundle.catalog, plain.assessment_date, self.today,
-                                            self.ruleset_id, lambda day: None)
+                    found = self.choose(bundle.catalog, plain.assessment_date, self.today,
+                                        self.ruleset_id, lambda day: None)
                     if len(self.choices) > self.CHOICES_KEPT:
                         self.choices.clear()
                     self.choices[plain.assessment_date] = found
-        except (UserError, RecursionError, MemoryError):
+        except self.refused:
             plain = None  # refused: in the full path's words
         program = None if plain is None else bundle.programs.get(found[1].entry.id)
         if program is None:
