@@ -341,3 +341,142 @@ def test_one_json_case_is_read_as_json_on_the_fast_path(built, json_caseload, mo
     monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
     assert fast.answer(["evaluate", str(json_caseload / "load.jsonl"), "-f", "outcomes"]) \
         is None
+
+
+# ------------------------------------------------------------------ the plain YAML route
+
+
+def _by_the_builder(text: str):
+    """The Document the parser's events give (the plain route off), or the refusal."""
+    from riskassess.errors import UserError
+    from riskassess.io import reader
+
+    saved = reader._plain_data
+    reader._plain_data = lambda text: None
+    try:
+        return reader.parse_yaml_text(text, "f.yaml")
+    except UserError as exc:
+        return exc
+    finally:
+        reader._plain_data = saved
+
+
+def _typed(value):
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def _same_reading(text: str) -> bool:
+    """Whether the plain route took the text; if it did, its Document is the builder's:
+    the same data (and types), the same positions in the same order, no problems."""
+    from riskassess.io import reader
+
+    data = reader._plain_data(text)
+    located = reader._plain_document(text, "f.yaml")
+    assert (data is None) == (located is None), text  # the same texts, with or without positions
+    if data is None:
+        return False
+    doc = reader.parse_yaml_text(text, "f.yaml")
+    full = _by_the_builder(text)
+    assert not isinstance(full, Exception), (text, full)
+    assert _typed(doc.data) == _typed(full.data) == _typed(data) == _typed(located.data), text
+    assert list(doc.value_positions.items()) == list(full.value_positions.items()), text
+    assert list(doc.key_positions.items()) == list(full.key_positions.items()), text
+    assert list(located.value_positions.items()) == list(full.value_positions.items()), text
+    assert full.problems == () and full.voided == frozenset() and doc.problems == (), text
+    return True
+
+
+
+
+PLAIN_SHAPES = """\
+# a case, in every plain shape
+case_id: A-1   # a comment after a value
+assessment_date: '2025-02-01'
+applicant:
+
+  sex: male
+  # a comment between keys
+  prior_measures:
+  - arrested
+  - "detained"
+  armed_groups:
+    - free_syrian_army
+  exclusion_indicators: []
+  other: {}
+  flow: [a, b ,c]
+  text: some words with  spaces
+  number: 12
+  ratio: 1.5
+  yes_no: yes
+  flag: true
+  nothing: null
+  empty: ''
+notes: 2024-12
+"""
+
+
+def test_the_plain_route_reads_what_the_builder_reads_on_examples_and_shapes():
+    assert _same_reading(PLAIN_SHAPES)
+    taken = [_same_reading(p.read_text(encoding="utf-8")) for p in CASES]
+    assert sum(taken) >= len(CASES) - 2  # (a list over two lines is the builder's)
+
+
+def test_the_plain_route_takes_generated_case_files():
+    """The shape `yaml.safe_dump` writes a case in (bench/bench.py's case files): all
+    taken by the plain route, and read as the builder reads them."""
+    import yaml
+
+    from riskassess.law.casegen import case_dicts
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    for data in case_dicts(shipped_vocabulary(), 300, seed=5):
+        assert _same_reading(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_the_plain_route_falls_back_on_everything_else():
+    """Every test file the tool refuses or reads with problems: the builder's answer."""
+    from conftest import DATA
+
+    for path in sorted(DATA.rglob("*.yaml")):
+        if path.is_file():
+            _same_reading(path.read_bytes().decode("utf-8", "replace"))
+    for text in ["", "# only a comment\n", "a: 1\na: 2\n", "a:\n", "a:\nb: 1\n", "- a\n",
+                 "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: b\n c\n", "a:\n  b: 1\n c: 2\n",
+                 "a: 'it''s'\n", 'a: "\\t"\n', "a:\tb\n", "a: b\r\n", "a: é\n", "---\na: 1\n",
+                 "a: 1\n...\n", "%YAML 1.2\n---\na: 1\n", "a: [b, c,]\n", "a: [b, [c]]\n",
+                 "a: 1e3\n", "a: 0x1f\n", "a: " + "9" * 5000 + "\n", "? a\n: b\n",
+                 "a: b # c\n#d\n  e: f\n", "a:\n- b\nc:\n  - d\n  e: f\n"]:
+        _same_reading(text)
+
+
+def test_the_plain_route_agrees_with_the_builder_on_mutated_files():
+    """Thousands of small edits (characters YAML gives a meaning to, line breaks and
+    indents, non-ASCII and control characters) of the examples: wherever the plain route
+    takes the text, it reads it exactly as the builder does; wherever the builder refuses
+    it or reports a problem, the plain route did not take it."""
+    import random
+
+    rng = random.Random(2026)
+    texts = [PLAIN_SHAPES] + [p.read_text(encoding="utf-8") for p in CASES]
+    pieces = list(" \n-:#'\"[]{},.&*!|>%@`?~0123456789abTtnN_\t\\") + [
+        "  ", "\n  ", "\n- ", ": ", "- ", " #", "''", "1e3", "0x1", "null", "true", "~",
+        "\x00", "\r", "é", "\x7f", "\x1b", "\u2028", "\x85", "\ufeff"]
+    taken = 0
+    for _ in range(4000):
+        text = rng.choice(texts)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(text) + 1)
+            op = rng.random()
+            if op < 0.5:
+                text = text[:i] + rng.choice(pieces) + text[i:]
+            elif op < 0.8:
+                text = text[:i] + text[i + rng.randint(1, 3):]
+            else:
+                j = rng.randrange(len(text) + 1)
+                text = text[:i] + text[j:j + rng.randint(1, 20)] + text[i:]
+        taken += _same_reading(text)
+    assert 500 < taken < 4000  # both routes were exercised
