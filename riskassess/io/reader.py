@@ -437,7 +437,7 @@ def _char_at(text: str, line: int, column: int) -> str:
 _WORD = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
 # One line of the plain shapes: its indent, then `key:` or `- `, then at most one value: a
 # word or words, a quoted text without escapes, `[]`, `{}` or `[a, b]`; then a comment.
-_PLAIN_LINE = re.compile(
+_PLAIN_LINE = (  # compiled when positions are first asked for (not at every start)
     rf"( *)(?:(?P<key>[A-Za-z_][A-Za-z0-9_]*):|(?P<dash>-)(?= ))"
     rf"(?: +(?:(?P<plain>{_WORD}(?: +[A-Za-z0-9_.\-]+)*)|'(?P<single>[^'\n]*)'"
     r'|"(?P<double>[^"\\\n]*)"'
@@ -587,7 +587,8 @@ def _plain_document(text: str, name: str) -> Document | None:
     """The Document of a text in the plain shapes (see above), or None."""
     if _NOT_PLAIN.search(text):
         return None
-    match, skip, scalar = _PLAIN_LINE.fullmatch, _PLAIN_SKIP_LINE.fullmatch, _plain_scalar
+    match, skip, scalar = re.compile(_PLAIN_LINE).fullmatch, _PLAIN_SKIP_LINE.fullmatch, \
+        _plain_scalar
     values: dict[Path_, tuple[int, int]] = {}
     keys: dict[Path_, tuple[int, int]] = {}
     root: dict = {}
