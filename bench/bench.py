@@ -308,16 +308,22 @@ def make_caseload(n: int, seed: int = 11, *, kinds: tuple[str, ...] = ("yaml",))
 
 
 def _run(cmd: list[str], env: dict, stdout: Path | None = None) -> tuple[float, float, float]:
-    """`timed`, with the process's own resource usage (os.wait4: its workers included)."""
-    start = time.perf_counter()
-    with open(stdout or os.devnull, "wb") as sink:
-        proc = subprocess.Popen(cmd, stdout=sink, stderr=subprocess.DEVNULL, cwd=ROOT,
-                                env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{' '.join(cmd)} failed (status {status})")
-    return elapsed, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
+    """Wall time, CPU time (user + system, its workers included) and peak memory (MiB, its
+    largest process, by GNU time: a process started from this large one would inherit
+    this one's high-water mark) of a command; its standard output to `stdout`, else to
+    /dev/null (either way not a terminal: a batch's fast path, cli/fast.py)."""
+    timer = shutil.which("time") or "/usr/bin/time"
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        with open(stdout or os.devnull, "wb") as sink:
+            proc = subprocess.Popen([timer, "-o", peak.name, "-f", "%M"] + cmd, stdout=sink,
+                                    stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if status != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed (status {status})")
+        return elapsed, usage.ru_utime + usage.ru_stime, \
+            int(peak.read().strip().splitlines()[-1]) / 1024
 
 
 def _same_but_paths(a: Path, b: Path) -> bool:
