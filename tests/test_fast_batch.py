@@ -351,14 +351,10 @@ def _by_the_builder(text: str):
     from riskassess.errors import UserError
     from riskassess.io import reader
 
-    saved = reader._plain_data
-    reader._plain_data = lambda text: None
     try:
-        return reader.parse_yaml_text(text, "f.yaml")
+        return reader._parse_events(text, "f.yaml")
     except UserError as exc:
         return exc
-    finally:
-        reader._plain_data = saved
 
 
 def _typed(value):

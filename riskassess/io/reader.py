@@ -341,6 +341,12 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
     if data is not None:
         found = _Lazy(_plain_positions, text, name)
         return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+    return _parse_events(text, name, error=error)
+
+
+def _parse_events(text: str, name: str, *, error: type[UserError] = CaseFileError
+                  ) -> Document:
+    """Parse one YAML document from the parser's events (`_Builder`)."""
     loader = _StrictLoader(text)
     builder = _Builder(name, error, loader)
     try:
@@ -567,17 +573,17 @@ class _Lazy:
         self.tables: tuple[dict, dict] | None = None
 
     def table(self, which: int) -> dict:
-        if self.tables is None:
-            self.tables = self.locate(*self.args) or ({}, {})
-            self.locate = self.args = None
-        return self.tables[which]
+        tables = self.tables
+        if tables is None:  # (two threads asking at once both compute the same tables)
+            tables = self.tables = self.locate(*self.args) or ({}, {})
+        return tables[which]
 
 
 def _plain_positions(text: str, name: str) -> tuple[dict, dict] | None:
     doc = _plain_document(text, name)
     if doc is None:  # not expected (both take the same texts): the parser's positions
         try:
-            doc = parse_yaml_text(text, name)
+            doc = _parse_events(text, name)
         except UserError:
             return None
     return dict(doc.value_positions), dict(doc.key_positions)
@@ -1059,7 +1065,6 @@ class _Located:
                 self.tables = (doc.value_positions, doc.key_positions)
             except UserError:  # not expected (the json module read it): no positions then
                 self.tables = ({}, {})
-            self.args = ()
         return self.tables[which]
 
 
