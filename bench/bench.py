@@ -280,108 +280,212 @@ def peer(values: list[dict]) -> float | None:
 # ----------------------------------------------------------------------- 3. files
 
 
-def make_caseload(n: int, seed: int = 11) -> Path:
+def make_caseload(n: int, seed: int = 11, *, kinds: tuple[str, ...] = ("yaml",)) -> Path:
+    """n generated cases in a temporary folder: as YAML files (cases/, 1,000 a folder), as
+    JSON files (json/) and as one JSONL caseload (all.jsonl), each kind asked for."""
+    import json
+
     import yaml
 
+    dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     folder = Path(tempfile.mkdtemp(prefix=f"riskassess-bench-{n}-"))
-    for i, d in enumerate(case_dicts(VOCAB, n, seed=seed)):
-        sub = folder / "cases" / f"{i // 1000:03d}"
-        sub.mkdir(parents=True, exist_ok=True)
-        (sub / f"case-{i:06d}.yaml").write_text(yaml.safe_dump(d, sort_keys=False),
-                                                encoding="utf-8")
+    jsonl = open(folder / "all.jsonl", "w", encoding="utf-8") if "jsonl" in kinds else None
+    try:
+        for i, d in enumerate(case_dicts(VOCAB, n, seed=seed)):
+            for kind, top in (("yaml", "cases"), ("json", "json")):
+                if kind in kinds:
+                    sub = folder / top / f"{i // 1000:03d}"
+                    sub.mkdir(parents=True, exist_ok=True)
+                    text = yaml.dump(d, Dumper=dumper, sort_keys=False) if kind == "yaml" \
+                        else json.dumps(d, indent=2, ensure_ascii=False) + "\n"
+                    (sub / f"case-{i:06d}.{kind}").write_text(text, encoding="utf-8")
+            if jsonl:
+                jsonl.write(json.dumps(d, ensure_ascii=False) + "\n")
+    finally:
+        if jsonl:
+            jsonl.close()
     return folder
 
 
-def timed(cmd: list[str], env: dict, stdout: Path | None = None) -> tuple[float, float]:
-    """Wall time and peak memory (MiB) of a command, measured by GNU time; with `stdout`,
-    its standard output written to that file (a batch's fast path: cli/fast.py)."""
+def _run(cmd: list[str], env: dict, stdout: Path | None = None) -> tuple[float, float, float]:
+    """Wall time, CPU time (user + system, its workers included) and peak memory (MiB, its
+    largest process, by GNU time: a process started from this large one would inherit
+    this one's high-water mark) of a command; its standard output to `stdout`, else to
+    /dev/null (either way not a terminal: a batch's fast path, cli/fast.py)."""
     timer = shutil.which("time") or "/usr/bin/time"
-    start = time.perf_counter()
-    with open(stdout or os.devnull, "wb") as sink:
-        proc = subprocess.run([timer, "-f", "%M"] + cmd, stdout=sink, stderr=subprocess.PIPE,
-                              text=True, cwd=ROOT, env=env)
-    elapsed = time.perf_counter() - start
-    if proc.returncode not in (0,):
-        raise SystemExit(f"{' '.join(cmd)} failed ({proc.returncode}): {proc.stderr[-2000:]}")
-    return elapsed, int(proc.stderr.strip().splitlines()[-1]) / 1024
+    with tempfile.NamedTemporaryFile("r") as peak:
+        start = time.perf_counter()
+        with open(stdout or os.devnull, "wb") as sink:
+            proc = subprocess.Popen([timer, "-o", peak.name, "-f", "%M"] + cmd, stdout=sink,
+                                    stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
+            _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        if status != 0:
+            raise SystemExit(f"{' '.join(cmd)} failed (status {status})")
+        return elapsed, usage.ru_utime + usage.ru_stime, \
+            int(peak.read().strip().splitlines()[-1]) / 1024
 
 
-def files(n: int, cache: Path, *, compare: bool) -> None:
+def _same_but_paths(a: Path, b: Path) -> bool:
+    """Whether two `-f outcomes` outputs are the same but for each line's path."""
+    import json
+
+    with open(a, "rb") as x, open(b, "rb") as y:
+        for one, two in zip(x, y, strict=False):
+            one, two = json.loads(one), json.loads(two)
+            one.pop("path"), two.pop("path")
+            if one != two:
+                return False
+        return x.read(1) == y.read(1) == b""
+
+
+def files(n: int, cache: Path, *, compare: bool, rounds: int = 3,
+          against: str | None = None) -> None:
+    """Batches of n generated cases, side by side in alternating rounds: YAML files, JSON
+    files and one JSONL, `-f outcomes` and `-f jsonl`, --jobs 1 and the default; with
+    `against` (another install), its batch of the YAML files in the same rounds, and each
+    figure's ratio to it (else to this one's YAML files)."""
+    import json
+
     import yaml
 
-    from riskassess.io.reader import parse_yaml_bytes
+    from riskassess.io.reader import parse_json_bytes, parse_yaml_bytes
 
     env = {**os.environ, "RISKASSESS_CACHE_DIR": str(cache)}
-    folder = make_caseload(n)
+    theirs = {**os.environ, "RISKASSESS_CACHE_DIR": str(cache / "against")}
+    if against:
+        (cache / "against").mkdir(mode=0o700, exist_ok=True)
+        subprocess.run([against, "evaluate", str(EXAMPLE)], check=True,
+                       stdout=subprocess.DEVNULL, env=theirs)  # its cache
+    subprocess.run(tool() + ["evaluate", str(EXAMPLE)], check=True, stdout=subprocess.DEVNULL,
+                   env=env)  # this one's cache, built before the rounds
+    folder = make_caseload(n, kinds=("yaml", "json", "jsonl"))
     try:
         paths = sorted((folder / "cases").rglob("*.yaml"))
         start = time.perf_counter()
         raws = [p.read_bytes() for p in paths]
         reading = n / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for raw in raws:
-            yaml.load(raw, Loader=yaml.CSafeLoader)
-        pyyaml = n / (time.perf_counter() - start)
-        start = time.perf_counter()
-        for raw in raws:
-            parse_yaml_bytes(raw, "bench.yaml")
-        reader = n / (time.perf_counter() - start)
+        rates = {}
+        for name, parse in [
+                ("floor: PyYAML C loader alone", lambda raw: yaml.load(
+                    raw, Loader=yaml.CSafeLoader)),
+                ("riskassess's YAML reader alone", lambda raw: parse_yaml_bytes(raw, "b")),
+                ("floor: json.loads alone", json.loads),
+                ("riskassess's JSON reader alone", lambda raw: parse_json_bytes(raw, "b"))]:
+            if "JSON" in name or "json" in name:
+                raws = [p.read_bytes() for p in sorted((folder / "json").rglob("*.json"))]
+            start = time.perf_counter()
+            for raw in raws:
+                parse(raw)
+            rates[name] = n / (time.perf_counter() - start)
         del raws
-        print(f"3. files, {n} generated case files:")
-        print(f"     floor: reading the files alone        {reading:9.0f} files/s")
-        print(f"     floor: PyYAML C loader alone          {pyyaml:9.0f} files/s")
-        print(f"     riskassess's reader alone             {reader:9.0f} files/s  "
-              "(positions, duplicate keys, strict typing, limits)")
-        jobs = os.cpu_count() or 1
-        results = {}
-        # `> FILE` is the fast path (cli/fast.py: no typer, pydantic or rich); `-o FILE` the
-        # full command line. Hook: once JSON case files and JSONL caseloads are read
-        # (io/reader.py), add their caseloads here (make_caseload(n, kind="json")).
+        print(f"3. files, {n} generated cases: YAML files, JSON files, one JSONL "
+              f"(medians of {rounds} alternating rounds; CPU: user + system, workers "
+              "included; the wall time is mostly the machine's load when it is shared):")
+        print(f"     floor: reading the files alone          {reading:9.0f} files/s")
+        for name, rate in rates.items():
+            print(f"     {name:40s}{rate:9.0f} files/s")
+        default = os.cpu_count() or 1
+        # name -> (command, environment, format, jobs, the name of its reference)
+        runs: dict[str, tuple[list[str], dict, str, int, str]] = {}
         for fmt in ("outcomes", "jsonl"):
-            for j, how in [(j, how) for j in ((jobs, 1) if jobs > 1 else (1,))
-                           for how in ("> FILE", "-o FILE")]:
-                out = folder / f"out-{fmt}-{j}-{how[0]}.jsonl"
-                args = tool() + ["evaluate", str(folder / "cases"), "-f", fmt, "--jobs", str(j),
-                                 "--today", TODAY]
-                if how == "-o FILE":
-                    elapsed, peak = timed(args + ["-o", str(out)], env)
-                else:
-                    elapsed, peak = timed(args, env, stdout=out)
-                results[(fmt, j, how)] = out
-                target = TARGETS[fmt]
-                rate = n / elapsed
-                size = out.stat().st_size / 2**20
-                print(f"     evaluate FOLDER -f {fmt:8s} --jobs {j} {how:7s} {rate:7.0f} cases/s  "
-                      f"{elapsed:6.2f} s  peak {peak:6.1f} MiB  {size:7.1f} MiB written"
-                      + (f"  (target {target:,}/s: {verdict(rate >= target)}; memory "
-                         f"< {TARGETS['memory']} MiB: {verdict(peak < TARGETS['memory'])})"
-                         if j == jobs and how == "> FILE" else ""))
-            first = next(iter(results.values()))
-            same = all(filecmp.cmp(first, other, shallow=False) for other in results.values())
-            print(f"     every run's output byte-identical (jobs, > FILE and -o FILE): {same}")
-            for path in results.values():
-                path.unlink(missing_ok=True)
-            results.clear()
+            for j in sorted({1, default}):
+                base = ["evaluate", "-f", fmt, "--jobs", str(j), "--today", TODAY]
+                ref = f"{'--against' if against else 'this one'}: YAML files -f {fmt} -j {j}"
+                if against:
+                    runs[ref] = ([against, *base, str(folder / "cases")], theirs, fmt, j, ref)
+                for what, source in (("YAML files", "cases"), ("JSON files", "json"),
+                                     ("one JSONL", "all.jsonl")):
+                    if what == "one JSONL" and j != 1:
+                        continue  # (a caseload's lines are assessed in one process)
+                    runs[f"this one: {what} -f {fmt} -j {j}"] = (
+                        tool() + [*base, str(folder / source)], env, fmt, j, ref)
+        found: dict[str, list[tuple[float, float, float]]] = {k: [] for k in runs}
+        outputs = {k: folder / f"out-{i}" for i, k in enumerate(runs)}
+        for _ in range(rounds):
+            for key, (cmd, e, *_) in runs.items():
+                found[key].append(_run(cmd, e, stdout=outputs[key]))
+        med = {k: [statistics.median(r[i] for r in v) for i in range(3)]
+               for k, v in found.items()}
+        for key, (wall, cpu, peak) in med.items():
+            ref = runs[key][4]
+            print(f"     {key:44s} {wall:6.2f} s wall ({wall / med[ref][0]:4.2f})  "
+                  f"{cpu:6.2f} s CPU ({cpu / med[ref][1]:4.2f})  {n / wall:6.0f} cases/s  "
+                  f"peak {peak:5.1f} MiB")
+        print("     (in brackets: the ratio to " + ("--against's YAML files in the same "
+                                                      "rounds" if against else
+                                                      "this one's YAML files") + ")")
+        for fmt in ("outcomes", "jsonl"):
+            keys = [k for k in runs if runs[k][2] == fmt]
+            yaml_files = [k for k in keys if "YAML files" in k]
+            same = all(filecmp.cmp(outputs[yaml_files[0]], outputs[k], shallow=False)
+                       for k in yaml_files)
+            others = [k for k in keys if "YAML files" not in k]
+            if fmt == "jsonl":
+                alike = all(filecmp.cmp(outputs[yaml_files[0]], outputs[k], shallow=False)
+                            for k in others)
+            else:
+                alike = all(_same_but_paths(outputs[yaml_files[0]], outputs[k])
+                            for k in others)
+            print(f"     -f {fmt}: YAML files' outputs byte-identical (every jobs, "
+                  f"--against): {same}; JSON files and the JSONL give the same "
+                  f"{'bytes' if fmt == 'jsonl' else 'lines but for the path'}: {alike}")
+        for path in outputs.values():
+            path.unlink(missing_ok=True)
         if compare:
-            elapsed, peak = timed(tool() + ["compare", str(folder / "cases"), "--editions",
-                                            "euaa-syria-2024", "euaa-syria-2025-12",
-                                            "--summary-csv", str(folder / "impact.csv"),
-                                            "--today", TODAY], env)
-            print(f"     compare FOLDER --editions A B         {n / elapsed:9.0f} cases/s  "
-                  f"{elapsed:6.2f} s  peak {peak:6.1f} MiB  (memory < {TARGETS['memory']} MiB: "
-                  f"{verdict(peak < TARGETS['memory'])})")
+            elapsed, peak = timed_compare(folder, env, n)
+            print(f"     compare FOLDER --editions A B             {n / elapsed:9.0f} cases/s"
+                  f"  {elapsed:6.2f} s  peak {peak:6.1f} MiB  (memory < {TARGETS['memory']} "
+                  f"MiB: {verdict(peak < TARGETS['memory'])})")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def timed_compare(folder: Path, env: dict, n: int) -> tuple[float, float]:
+    wall, _, peak = _run(tool() + ["compare", str(folder / "cases"), "--editions",
+                                   "euaa-syria-2024", "euaa-syria-2025-12", "--summary-csv",
+                                   str(folder / "impact.csv"), "--today", TODAY], env)
+    return wall, peak
+
+
+def memory(n: int, cache: Path) -> None:
+    """Peak memory of n cases in every batch format (text, outcomes, jsonl; YAML files
+    and one JSONL; output to /dev/null), and of `compare`: one run each."""
+    env = {**os.environ, "RISKASSESS_CACHE_DIR": str(cache)}
+    start = time.perf_counter()
+    folder = make_caseload(n, kinds=("yaml", "jsonl"))
+    print(f"4. memory, {n} generated cases (written in {time.perf_counter() - start:.0f} s), "
+          "one run each, output to /dev/null:")
+    try:
+        for source, what in ((folder / "cases", "YAML files"), (folder / "all.jsonl",
+                                                                 "one JSONL")):
+            for fmt in ("outcomes", "jsonl", "text"):
+                wall, cpu, peak = _run(tool() + ["evaluate", str(source), "-f", fmt,
+                                                 "--today", TODAY], env)
+                print(f"     {what:10s} -f {fmt:8s} (default --jobs) {wall:7.1f} s  "
+                      f"{cpu:7.1f} s CPU  peak {peak:6.1f} MiB  (< {TARGETS['memory']} MiB: "
+                      f"{verdict(peak < TARGETS['memory'])})")
+        wall, peak = timed_compare(folder, env, n)
+        print(f"     compare FOLDER --editions A B             {wall:7.1f} s  peak "
+              f"{peak:6.1f} MiB  (< {TARGETS['memory']} MiB: "
+              f"{verdict(peak < TARGETS['memory'])})")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--full", action="store_true", help="also 100k files")
+    parser.add_argument("--full", action="store_true",
+                        help="also peak memory at 100k cases (a few minutes more)")
     parser.add_argument("--pairs", type=int, default=11)
-    parser.add_argument("--only", choices=["cold", "engine", "files"], default=None)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds of the batches (medians)")
+    parser.add_argument("--cases", type=int, default=10_000)
+    parser.add_argument("--only", choices=["cold", "engine", "files", "memory"], default=None)
     parser.add_argument("--against", metavar="EXE", default=None,
                         help="another riskassess executable (e.g. the previous commit's, "
-                             "installed in another venv) timed in the same cold-start runs")
+                             "installed in another venv) timed in the same cold-start runs "
+                             "and batches")
     args = parser.parse_args()
     print(f"machine: {platform.node()}, {platform.machine()}, {os.cpu_count()} cores, Python "
           f"{platform.python_version()}, {platform.platform()}")
@@ -393,9 +497,9 @@ def main() -> None:
         if args.only in (None, "engine"):
             engine(10_000)
         if args.only in (None, "files"):
-            files(10_000, cache, compare=True)
-            if args.full:
-                files(100_000, cache, compare=True)
+            files(args.cases, cache, compare=True, rounds=args.rounds, against=args.against)
+        if args.only == "memory" or (args.only is None and args.full):
+            memory(100_000, cache)
     finally:
         shutil.rmtree(cache, ignore_errors=True)
 

@@ -262,3 +262,217 @@ def test_the_generated_reports_indent_as_the_standard_librarys():
     for data in baselines.generated(shipped_vocabulary(), recorded):
         compact = assessor.assess_document(Document("<gen>", data)).json()
         assert pretty(compact) == _stdlib(compact)
+
+
+# ------------------------------------------------------------------ JSON and JSONL
+
+
+@pytest.fixture(scope="module")
+def json_caseload(tmp_path_factory):
+    """Every example as a .json file, JSON files refused in JSON's words (a duplicate key
+    is located by its column on the line, where the YAML reader names the line), and a
+    JSONL caseload of every example with refused lines (bad JSON, a missing case_id, a
+    duplicate key, a value the model refuses, blank lines): more cases than a batch needs
+    to start workers, in a subfolder."""
+    from riskassess.io.reader import read_yaml_file
+
+    folder = tmp_path_factory.mktemp("jsoncases")
+    lines = []
+    for case in CASES:
+        data = read_yaml_file(case).data
+        (folder / f"{case.stem}.json").write_text(json.dumps(data, indent=2), "utf-8")
+        lines.append(json.dumps(data, ensure_ascii=False))
+    (folder / "twice.json").write_text('{"format": 1, "case_id": "A", "case_id": "B"}\n',
+                                       "utf-8")
+    (folder / "nan.json").write_text('{"format": 1, "case_id": NaN}\n', "utf-8")
+    (folder / "number.json").write_text('{"format": 1e0, "case_id": "N-1"}\n', "utf-8")
+    many = folder / "many"
+    many.mkdir()
+    for i in range(MIN_PARALLEL + 40):
+        shutil.copy(folder / f"{CASES[i % len(CASES)].stem}.json", many / f"c-{i:04d}.json")
+    bad = json.loads(lines[0])
+    bad["applicant"]["sex"] = "mal"
+    load = lines + ["", "   ", json.dumps(bad), '{"format": 1, "case_id": null}',
+                    '{"case_id": "X", "case_id": "Y"}', "not json", "[" * 100 + "]" * 100]
+    (folder / "load.jsonl").write_text("\n".join(load + lines) + "\n", "utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_json_files_and_a_jsonl_caseload_print_what_the_full_path_prints(
+        built, json_caseload, monkeypatch, fmt, jobs):
+    r = _same(["evaluate", str(json_caseload), "-f", fmt, "--jobs", jobs, *TODAY], built,
+              monkeypatch)
+    summary = (r.stdout if fmt == "text" else r.stderr).decode()
+    assert "refused" in summary and r.returncode == 3
+    assert "duplicate key 'case_id' (first given at column 15 of this line)" in summary
+    r = _same(["evaluate", str(json_caseload / "many"), "-f", fmt, "--jobs", jobs, *TODAY],
+              built, monkeypatch)
+    assert r.returncode == 0 and r.stdout
+
+
+@pytest.mark.parametrize("fmt", ["outcomes", "jsonl", "text"])
+def test_one_jsonl_caseload_is_a_batch_on_the_fast_path(built, json_caseload, monkeypatch,
+                                                        fmt):
+    load = json_caseload / "load.jsonl"
+    r = _same(["evaluate", str(load), "-f", fmt, *TODAY], built, monkeypatch)
+    summary = (r.stdout if fmt == "text" else r.stderr).decode()
+    total = 2 * len(CASES) + 5
+    assert f"Summary: {total} file(s), {total - 5} assessed, 5 refused" in summary
+    assert r.returncode == 3
+
+
+def test_one_json_case_is_read_as_json_on_the_fast_path(built, json_caseload, monkeypatch):
+    """A .json file named alone: the fast path reads it as JSON (as YAML, `1e0` is a text
+    and the file would be the case model's to refuse; as JSON it is the number 1.0)."""
+    from conftest import run_cli
+
+    for name in [f"{CASES[0].stem}.json", "number.json"]:
+        args = ["evaluate", str(json_caseload / name), "-f", "outcomes", *TODAY]
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+        quick = fast.answer(args)
+        monkeypatch.setenv("RISKASSESS_CACHE_DIR", "off")
+        full = run_cli(*args)
+        if quick is not None:
+            assert quick == full.out and full.code == 0
+        else:
+            assert name == "number.json"
+    monkeypatch.setenv("RISKASSESS_CACHE_DIR", str(built))
+    assert fast.answer(["evaluate", str(json_caseload / "load.jsonl"), "-f", "outcomes"]) \
+        is None
+
+
+# ------------------------------------------------------------------ the plain YAML route
+
+
+def _by_the_builder(text: str):
+    """The Document the parser's events give (the plain route off), or the refusal."""
+    from riskassess.errors import UserError
+    from riskassess.io import reader
+
+    try:
+        return reader._parse_events(text, "f.yaml")
+    except UserError as exc:
+        return exc
+
+
+def _typed(value):
+    if isinstance(value, dict):
+        return {k: _typed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def _same_reading(text: str) -> bool:
+    """Whether the plain route took the text; if it did, its Document is the builder's:
+    the same data (and types), the same positions in the same order, no problems."""
+    from riskassess.io import reader
+
+    data = reader._plain_data(text)
+    located = reader._plain_document(text, "f.yaml")
+    assert (data is None) == (located is None), text  # the same texts, with or without positions
+    if data is None:
+        return False
+    doc = reader.parse_yaml_text(text, "f.yaml")
+    full = _by_the_builder(text)
+    assert not isinstance(full, Exception), (text, full)
+    assert _typed(doc.data) == _typed(full.data) == _typed(data) == _typed(located.data), text
+    assert list(doc.value_positions.items()) == list(full.value_positions.items()), text
+    assert list(doc.key_positions.items()) == list(full.key_positions.items()), text
+    assert list(located.value_positions.items()) == list(full.value_positions.items()), text
+    assert full.problems == () and full.voided == frozenset() and doc.problems == (), text
+    return True
+
+
+
+
+PLAIN_SHAPES = """\
+# a case, in every plain shape
+case_id: A-1   # a comment after a value
+assessment_date: '2025-02-01'
+applicant:
+
+  sex: male
+  # a comment between keys
+  prior_measures:
+  - arrested
+  - "detained"
+  armed_groups:
+    - free_syrian_army
+  exclusion_indicators: []
+  other: {}
+  flow: [a, b ,c]
+  text: some words with  spaces
+  number: 12
+  ratio: 1.5
+  yes_no: yes
+  flag: true
+  nothing: null
+  empty: ''
+notes: 2024-12
+"""
+
+
+def test_the_plain_route_reads_what_the_builder_reads_on_examples_and_shapes():
+    assert _same_reading(PLAIN_SHAPES)
+    taken = [_same_reading(p.read_text(encoding="utf-8")) for p in CASES]
+    assert sum(taken) >= len(CASES) - 2  # (a list over two lines is the builder's)
+
+
+def test_the_plain_route_takes_generated_case_files():
+    """The shape `yaml.safe_dump` writes a case in (bench/bench.py's case files): all
+    taken by the plain route, and read as the builder reads them."""
+    import yaml
+
+    from riskassess.law.casegen import case_dicts
+    from riskassess.law.ruleset import shipped_vocabulary
+
+    for data in case_dicts(shipped_vocabulary(), 300, seed=5):
+        assert _same_reading(yaml.safe_dump(data, sort_keys=False))
+
+
+def test_the_plain_route_falls_back_on_everything_else():
+    """Every test file the tool refuses or reads with problems: the builder's answer."""
+    from conftest import DATA
+
+    for path in sorted(DATA.rglob("*.yaml")):
+        if path.is_file():
+            _same_reading(path.read_bytes().decode("utf-8", "replace"))
+    for text in ["", "# only a comment\n", "a: 1\na: 2\n", "a:\n", "a:\nb: 1\n", "- a\n",
+                 "a: &x 1\nb: *x\n", "a: !!str 1\n", "a: b\n c\n", "a:\n  b: 1\n c: 2\n",
+                 "a: 'it''s'\n", 'a: "\\t"\n', "a:\tb\n", "a: b\r\n", "a: é\n", "---\na: 1\n",
+                 "a: 1\n...\n", "%YAML 1.2\n---\na: 1\n", "a: [b, c,]\n", "a: [b, [c]]\n",
+                 "a: 1e3\n", "a: 0x1f\n", "a: " + "9" * 5000 + "\n", "? a\n: b\n",
+                 "a: b # c\n#d\n  e: f\n", "a:\n- b\nc:\n  - d\n  e: f\n"]:
+        _same_reading(text)
+
+
+def test_the_plain_route_agrees_with_the_builder_on_mutated_files():
+    """Thousands of small edits (characters YAML gives a meaning to, line breaks and
+    indents, non-ASCII and control characters) of the examples: wherever the plain route
+    takes the text, it reads it exactly as the builder does; wherever the builder refuses
+    it or reports a problem, the plain route did not take it."""
+    import random
+
+    rng = random.Random(2026)
+    texts = [PLAIN_SHAPES] + [p.read_text(encoding="utf-8") for p in CASES]
+    pieces = list(" \n-:#'\"[]{},.&*!|>%@`?~0123456789abTtnN_\t\\") + [
+        "  ", "\n  ", "\n- ", ": ", "- ", " #", "''", "1e3", "0x1", "null", "true", "~",
+        "\x00", "\r", "é", "\x7f", "\x1b", "\u2028", "\x85", "\ufeff"]
+    taken = 0
+    for _ in range(4000):
+        text = rng.choice(texts)
+        for _ in range(rng.randint(1, 3)):
+            i = rng.randrange(len(text) + 1)
+            op = rng.random()
+            if op < 0.5:
+                text = text[:i] + rng.choice(pieces) + text[i:]
+            elif op < 0.8:
+                text = text[:i] + text[i + rng.randint(1, 3):]
+            else:
+                j = rng.randrange(len(text) + 1)
+                text = text[:i] + text[j:j + rng.randint(1, 20)] + text[i:]
+        taken += _same_reading(text)
+    assert 500 < taken < 4000  # both routes were exercised

@@ -563,9 +563,6 @@ def test_invalid_yaml_fixtures_still_refused_the_same(tmp_path):
     assert r.code == 3 and "duplicate key" in r.err
 
 
-@pytest.mark.xfail(strict=True, reason="cli/fast.py (the fast-path helper's file) still reads "
-                   "the named file as YAML: it needs io.reader.is_jsonl_name (fall through) "
-                   "and read_case_document; remove this mark once it does")
 def test_the_fast_path_answers_a_jsonl_caseload_as_a_batch(tmp_path):
     """A real process with its output to a file (the fast path's condition): a one-line
     caseload is still a caseload (its line shown as FILE:1, a summary), and a .json file

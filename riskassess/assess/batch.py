@@ -105,13 +105,16 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
 
 
 def _result(assessor: Assessor, shown: str, case: Any, fmt: str) -> tuple:
-    """One case's batch result: `case` is a path to read, a Document already read, or the
-    UserError that refused it (a line of a JSONL caseload)."""
+    """One case's batch result: `case` is a path to read (a string or a Path), a Document
+    already read, or the UserError that refused it (a line of a JSONL caseload)."""
     try:
-        if isinstance(case, BaseException):
+        if type(case) is str:
+            done = assessor.assess_fast(case)
+        elif isinstance(case, BaseException):
             raise case
-        done = assessor.assess_document(case) if hasattr(case, "data") else \
-            assessor.assess_fast(case)
+        else:
+            done = assessor.assess_document(case) if hasattr(case, "data") else \
+                assessor.assess_fast(case)
     except RuleSetError:
         raise
     except (UserError, OSError, RecursionError, MemoryError) as exc:
@@ -159,12 +162,20 @@ def jsonl_cases(path: Path):
 
 
 def cases_of(files: list[Path]):
-    """(shown, what to assess) for each case of `files`: a path, or a JSONL line's case."""
-    for path in files:
-        if is_jsonl_name(path):
-            yield from jsonl_cases(path)
+    """(shown, what to assess) for each case of `files`: a path (as a string: the name it
+    is shown by), or a JSONL line's case."""
+    for name in _names(files):
+        if is_jsonl_name(name):
+            yield from jsonl_cases(Path(name))
         else:
-            yield path.as_posix(), path
+            yield name, name
+
+
+def _names(files) -> Any:
+    """The files' names as the batch shows them (`as_posix`): a list of case files
+    (assess/files.py) holds them already, without a Path object made for each."""
+    names = getattr(files, "names", None)
+    return names() if names is not None else (Path(path).as_posix() for path in files)
 
 
 def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
@@ -184,8 +195,8 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
             yield _result(assessor, shown, case, fmt)
         return
     chunks = -(-len(files) // CHUNK)
-    for path in files[:CHUNK]:
-        yield assess_one(assessor, path, fmt)
+    for name in _names(files[:CHUNK]):
+        yield _result(assessor, name, name, fmt)
     workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1))  # not more than chunks
     try:
         for k in range(1, chunks):
@@ -329,11 +340,11 @@ def _open_max() -> int:
 
 def _work(chunk: list, assessor: Assessor, fmt: str) -> list[tuple]:
     out = []
-    for name in chunk:
+    for name in _names(chunk):
         try:
-            out.append(assess_one(assessor, Path(name), fmt))
+            out.append(_result(assessor, name, name, fmt))
         except RuleSetError:
-            out.append(("stop", Path(name).as_posix()))
+            out.append(("stop", name))
             break
     return out
 
@@ -363,6 +374,21 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
 
 def _write_all(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer: Any,
                documents: Documents | None, tick: Callable[[], None] | None) -> None:
+    # each combination of outcomes counted as it comes, and spread over the questions at
+    # the end (most cases share a few combinations)
+    combinations: Counter = Counter()
+    try:
+        _write_items(source, tally, fmt, out, binary, writer, documents, tick, combinations)
+    finally:
+        questions = tally.questions
+        for outcomes, count in combinations.items():
+            for q, o in zip(questions, outcomes, strict=True):
+                tally.outcomes[(q, o)] += count
+
+
+def _write_items(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer: Any,
+                 documents: Documents | None, tick: Callable[[], None] | None,
+                 combinations: Counter) -> None:
     questions = tally.questions
     for item in source:
         tally.files += 1
@@ -380,8 +406,7 @@ def _write_all(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer:
         else:
             _, shown, case_id, day, ruleset, outcomes, codes, facts, line = item[:9]
             tally.assessed += 1
-            for q, o in zip(questions, outcomes, strict=True):
-                tally.outcomes[(q, o)] += 1
+            combinations[outcomes] += 1
             if line is not None:
                 _write(out, binary, line)
             else:

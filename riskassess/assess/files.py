@@ -80,6 +80,10 @@ class _Paths(list):
     def __iter__(self):
         return (Path(p) for p in list.__iter__(self))
 
+    def names(self):
+        """The paths as strings (each `Path(name).as_posix()` already)."""
+        return list.__iter__(self)
+
     def __getitem__(self, index):
         item = list.__getitem__(self, index)
         return Path(item) if isinstance(index, int) else _Paths(item)

@@ -163,12 +163,14 @@ def answer(args: list[str]) -> str | None:
     if bundle is None:
         return None
     from riskassess.errors import CaseFileError, UserError
-    from riskassess.io.reader import read_yaml_file
+    from riskassess.io.reader import is_jsonl_name, read_case_document
     from riskassess.law.editions import choose_for_case
     from riskassess.law.plain import UNKNOWN
 
+    if is_jsonl_name(opts["case"]):
+        return None  # a caseload, even of one line: a batch's (`batch_plan`)
     try:
-        doc = read_yaml_file(opts["case"], error=CaseFileError)
+        doc = read_case_document(opts["case"], error=CaseFileError)
         plain = bundle.reader(doc)
         if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
                 UNKNOWN, bundle.country):
@@ -238,11 +240,11 @@ def batch_plan(args: list[str]) -> dict | None:
         return None  # (--full: the full command line's usage error)
     from pathlib import Path
 
-    from riskassess.assess.files import case_files, is_folder
+    from riskassess.assess.files import case_files, is_caseload
 
     cases = [Path(c) for c in opts["cases"]]
-    if len(cases) == 1 and not is_folder(cases[0]):
-        return None  # one case
+    if len(cases) == 1 and not is_caseload(cases[0]):
+        return None  # one case (a .jsonl file is a caseload, even of one line)
     from riskassess.render.formats import BY_NAME
 
     fmt = BY_NAME.get(opts["format"] or "text")
@@ -305,12 +307,12 @@ class _Questions:
 
 
 def read_case(path):
-    """Read one case file of a batch: the one call, so that another reader (a JSON case
-    file's) can take its place. Raises what the full path's reading raises."""
+    """Read one case file of a batch, as the full path reads it (a `.json` file as JSON,
+    any other as YAML). Raises what the full path's reading raises."""
     from riskassess.errors import CaseFileError
-    from riskassess.io.reader import read_yaml_file
+    from riskassess.io.reader import read_case_document
 
-    return read_yaml_file(path, error=CaseFileError)
+    return read_case_document(path, error=CaseFileError)
 
 
 class BatchAssessor:
@@ -329,28 +331,35 @@ class BatchAssessor:
         self.choices: dict = {}
         self.full = None
         self.read = read_case
-
-    def assess_fast(self, path):
+        # what each case needs, imported once (not at the module's top: the entry point)
         from riskassess.errors import UserError
         from riskassess.law.editions import choose_for_case
         from riskassess.law.plain import UNKNOWN
 
+        self.choose, self.unknown = choose_for_case, UNKNOWN
+        self.refused = (UserError, RecursionError, MemoryError)
+
+    def assess_fast(self, path):
+        return self.assess_document(self.read(path))  # its errors: the full path's
+
+    def assess_document(self, doc):
+        """A case already read (a file's, or a line of a JSONL caseload)."""
         bundle = self.bundle
-        doc = self.read(path)  # its errors are the full path's: the same reader
+        unknown = self.unknown
         try:
             plain = bundle.reader(doc)
-            if plain is None or plain.values.get(bundle.scope_fact, UNKNOWN) not in (
-                    UNKNOWN, bundle.country):
+            if plain is None or plain.values.get(bundle.scope_fact, unknown) not in (
+                    unknown, bundle.country):
                 plain = None
             else:
                 found = self.choices.get(plain.assessment_date)
                 if found is None:
-                    found = choose_for_case(bundle.catalog, plain.assessment_date, self.today,
-                                            self.ruleset_id, lambda day: None)
+                    found = self.choose(bundle.catalog, plain.assessment_date, self.today,
+                                        self.ruleset_id, lambda day: None)
                     if len(self.choices) > self.CHOICES_KEPT:
                         self.choices.clear()
                     self.choices[plain.assessment_date] = found
-        except (UserError, RecursionError, MemoryError):
+        except self.refused:
             plain = None  # refused: in the full path's words
         program = None if plain is None else bundle.programs.get(found[1].entry.id)
         if program is None:

@@ -162,7 +162,8 @@ def read_yaml_file(path: Path | str, *, error: type[UserError] = CaseFileError,
     name = display_name or str(path)
     raw = read_file_bytes(path, error=error, display_name=name)
     doc = parse_yaml_bytes(raw, name, error=error)
-    return dataclasses.replace(doc, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
+    return Document(doc.file, doc.data, doc.value_positions, doc.key_positions, doc.problems,
+                    doc.voided, raw, hashlib.sha256(raw).hexdigest())
 
 
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -336,6 +337,16 @@ def _offset_to_position(raw: bytes, offset: int) -> tuple[int, int]:
 
 def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileError) -> Document:
     """Parse one YAML document from text into plain data with positions."""
+    data = _plain_data(text)  # the plain shapes of case files, read fast
+    if data is not None:
+        found = _Lazy(_plain_positions, text, name)
+        return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+    return _parse_events(text, name, error=error)
+
+
+def _parse_events(text: str, name: str, *, error: type[UserError] = CaseFileError
+                  ) -> Document:
+    """Parse one YAML document from the parser's events (`_Builder`)."""
     loader = _StrictLoader(text)
     builder = _Builder(name, error, loader)
     try:
@@ -415,6 +426,265 @@ def _char_at(text: str, line: int, column: int) -> str:
     if 0 <= line < len(lines) and 0 <= column < len(lines[line]):
         return lines[line][column]
     return ""
+
+
+# ------------------------------------------------------------------ plain shapes
+#
+# Most case files are written in a few plain shapes: `key: value` lines, a mapping of them
+# under a key, lists of `- value` lines, `[]`, `{}` and `[a, b]`, words and numbers, quoted
+# texts without escapes, comments. `_plain_document` reads a text made only of those, line
+# by line, into exactly the Document the parser's events give (the same data, values
+# and positions: tests/test_fast_batch.py compares them on the examples, the generated
+# cases and thousands of mutations of them), several times faster. On anything else (a
+# character outside printable ASCII, a tab, a duplicate key, an empty value, a tag, an
+# anchor, a multi-line or escaped scalar, deeper nesting, a number too long to read...)
+# it gives None and the parser reads the text, and says what is wrong, as it always has.
+
+_WORD = r"[A-Za-z0-9_][A-Za-z0-9_.\-]*"
+# One line of the plain shapes: its indent, then `key:` or `- `, then at most one value: a
+# word or words, a quoted text without escapes, `[]`, `{}` or `[a, b]`; then a comment.
+_PLAIN_LINE = (  # compiled when positions are first asked for (not at every start)
+    rf"( *)(?:(?P<key>[A-Za-z_][A-Za-z0-9_]*):|(?P<dash>-)(?= ))"
+    rf"(?: +(?:(?P<plain>{_WORD}(?: +[A-Za-z0-9_.\-]+)*)|'(?P<single>[^'\n]*)'"
+    r'|"(?P<double>[^"\\\n]*)"'
+    rf"|(?P<empty>\[\]|\{{\}})|\[(?P<flow> *{_WORD}(?: *, *{_WORD})*) *\]))?"
+    r"(?: +#.*)? *")
+_PLAIN_SKIP_LINE = re.compile(r" *(?:#.*)?")
+_PLAIN_FLOW_ITEM = re.compile(_WORD)
+_PLAIN_FLOW_ITEMS = _PLAIN_FLOW_ITEM.findall
+_NOT_PLAIN = re.compile(r"[^\x20-\x7e\n]")
+_PLAIN_DEPTH = 8  # deeper is left to the parser (and its limit)
+_PLAIN_SCALARS: dict[str, Any] = {}  # a plain scalar's text -> its value (all immutable)
+
+
+def _plain_scalar(text: str) -> Any:
+    """A plain scalar's value, resolved as `_Builder._scalar` resolves an untagged one;
+    raises ValueError where the builder would report a problem."""
+    value = _PLAIN_SCALARS.get(text, _PLAIN_SCALARS)
+    if value is _PLAIN_SCALARS:
+        value = text
+        for tag, regexp in _IMPLICIT.get(text[:1], ()):
+            if regexp.match(text):
+                value = _SCALAR_TAGS[tag](text)
+                break
+        if len(_PLAIN_SCALARS) >= 4096:
+            _PLAIN_SCALARS.clear()
+        _PLAIN_SCALARS[text] = value
+    return value
+
+
+# Every line of a text in the plain shapes, at once: (indent, key, dash, words, 'single',
+# "double", [] or {}, [flow]); a blank or comment line has neither key nor dash. Anchored
+# at each line's start, so a line of another shape gives no row at all.
+_PLAIN_ROWS = re.compile(
+    rf"^( *)(?:(?:([A-Za-z_][A-Za-z0-9_]*):|(-)(?= ))"
+    rf"(?: +(?:({_WORD}(?: +[A-Za-z0-9_.\-]+)*)|('[ -&(-~]*')"
+    r'|("[ !#-\[\]-~]*")'
+    rf"|(\[\]|\{{\}})|(\[ *{_WORD}(?: *, *{_WORD})* *\])))?(?: +#[ -~]*)?|#[ -~]*)? *$",
+    re.MULTILINE).findall
+
+
+def _plain_data(text: str) -> Any:
+    """The data of a text in the plain shapes, or None: `_plain_document` without the
+    positions (computed only when asked for), taking exactly the same texts."""
+    rows = _PLAIN_ROWS(text)  # (which takes printable ASCII only: else a line fails)
+    if len(rows) != text.count("\n") + 1:
+        return None  # a line of another shape
+    scalar = _plain_scalar
+    root: dict = {}
+    stack: list[list] = []  # the open containers, each [indent, container, indentless]
+    frame: list = [-1, None, False]
+    pending: tuple | None = None  # (indent, container, key) of a key awaiting its block
+    count = 0
+    try:
+        for spaces, key, dash, words, single, double, empty, flow in rows:
+            if not key and not dash:
+                continue  # a blank or comment line
+            indent = len(spaces)
+            if pending is not None:
+                above, container, pkey = pending
+                pending = None
+                if indent > above or (indent == above and not key):
+                    if len(stack) >= _PLAIN_DEPTH:
+                        return None
+                    block: Any = {} if key else []
+                    container[pkey] = block
+                    frame = [indent, block, indent == above]
+                    stack.append(frame)
+                else:
+                    return None  # an empty value (null): the parser's to read
+            elif indent != frame[0] or (key and frame[2]):
+                if not stack:
+                    if not key or indent:
+                        return None
+                    frame = [0, root, False]
+                    stack.append(frame)
+                else:
+                    while stack and indent < stack[-1][0]:
+                        stack.pop()
+                    if stack and stack[-1][2] and key and indent == stack[-1][0]:
+                        stack.pop()  # the end of a list written at its key's indent
+                    if not stack or stack[-1][0] != indent:
+                        return None
+                    frame = stack[-1]
+            container = frame[1]
+            count += 1
+            if words:
+                value = scalar(words)
+            elif single or double:
+                value = (single or double)[1:-1]
+            elif empty:
+                value = [] if empty == "[]" else {}
+            elif flow:
+                value = [scalar(item) for item in _PLAIN_FLOW_ITEMS(flow)]
+                count += len(value)
+            elif key:  # no value on the line: a block follows
+                if type(container) is not dict or key in container:
+                    return None
+                pending = (indent, container, key)
+                continue
+            else:
+                return None  # a '-' alone
+            if count >= MAX_NODES:
+                return None
+            if key:
+                if type(container) is not dict or key in container:
+                    return None  # (a duplicate key: the parser's to report)
+                container[key] = value
+            elif type(container) is list:
+                container.append(value)
+            else:
+                return None
+    except ValueError:  # a number too long to read: the parser's to report
+        return None
+    if pending is not None or not stack or count >= MAX_NODES:
+        return None
+    return root
+
+
+class _Lazy:
+    """The positions of a text, computed when first asked for by `locate(*args)` (which
+    gives (value positions, key positions), or None when it cannot: then there are none)."""
+
+    __slots__ = ("locate", "args", "tables")
+
+    def __init__(self, locate: Any, *args: Any):
+        self.locate, self.args = locate, args
+        self.tables: tuple[dict, dict] | None = None
+
+    def table(self, which: int) -> dict:
+        tables = self.tables
+        if tables is None:  # (two threads asking at once both compute the same tables)
+            tables = self.tables = self.locate(*self.args) or ({}, {})
+        return tables[which]
+
+
+def _plain_positions(text: str, name: str) -> tuple[dict, dict] | None:
+    doc = _plain_document(text, name)
+    if doc is None:  # not expected (both take the same texts): the parser's positions
+        try:
+            doc = _parse_events(text, name)
+        except UserError:
+            return None
+    return dict(doc.value_positions), dict(doc.key_positions)
+
+
+def _plain_document(text: str, name: str) -> Document | None:
+    """The Document of a text in the plain shapes (see above), or None."""
+    if _NOT_PLAIN.search(text):
+        return None
+    match, skip, scalar = re.compile(_PLAIN_LINE).fullmatch, _PLAIN_SKIP_LINE.fullmatch, \
+        _plain_scalar
+    values: dict[Path_, tuple[int, int]] = {}
+    keys: dict[Path_, tuple[int, int]] = {}
+    root: dict = {}
+    # the open containers, each [indent, container, path, whether a list at its key's indent]
+    stack: list[list] = []
+    frame: list = [-1, None, (), False]
+    pending: tuple | None = None  # (indent, container, key, path) of a key awaiting its block
+    count = 0
+    number = 0
+    try:
+        for line in text.split("\n"):
+            number += 1
+            found = match(line)
+            if found is None:
+                if skip(line):
+                    continue
+                return None
+            indent = found.end(1)
+            kind = found.lastgroup
+            key = found.group("key")
+            if pending is not None:
+                above, container, pkey, path = pending
+                pending = None
+                if indent > above or (indent == above and key is None):
+                    if len(stack) >= _PLAIN_DEPTH:
+                        return None
+                    block: Any = {} if key is not None else []
+                    container[pkey] = block
+                    values[path] = (number, indent + 1)
+                    frame = [indent, block, path, indent == above]
+                    stack.append(frame)
+                else:
+                    return None  # an empty value (null): the parser's to read
+            elif indent != frame[0] or (key is not None and frame[3]):
+                if not stack:
+                    if key is None or indent:
+                        return None
+                    values[()] = (number, 1)
+                    frame = [0, root, (), False]
+                    stack.append(frame)
+                else:
+                    while stack and indent < stack[-1][0]:
+                        stack.pop()
+                    if stack and stack[-1][3] and key is not None and indent == stack[-1][0]:
+                        stack.pop()  # the end of a list written at its key's indent
+                    if not stack or stack[-1][0] != indent:
+                        return None
+                    frame = stack[-1]
+            container = frame[1]
+            count += 1
+            if key is not None:
+                if type(container) is not dict or count >= MAX_NODES:
+                    return None
+                where = frame[2] + (key,)
+                if where in keys:
+                    return None  # a duplicate: the parser's to report
+                keys[where] = (number, indent + 1)
+                if kind == "key":  # no value on the line: a block follows
+                    pending = (indent, container, key, where)
+                    continue
+            else:
+                if type(container) is not list or kind == "dash" or count >= MAX_NODES:
+                    return None
+                where = frame[2] + (len(container),)
+            if kind == "plain":
+                values[where] = (number, found.start(kind) + 1)
+                value = scalar(found.group(kind))
+            elif kind == "single" or kind == "double":
+                values[where] = (number, found.start(kind))  # at the quote
+                value = found.group(kind)
+            elif kind == "empty":
+                values[where] = (number, found.start(kind) + 1)
+                value = [] if found.group(kind) == "[]" else {}
+            else:
+                start = found.start(kind)
+                values[where] = (number, start)  # at the '['
+                value = []
+                for item in _PLAIN_FLOW_ITEM.finditer(found.group(kind)):
+                    count += 1
+                    values[where + (len(value),)] = (number, start + item.start() + 1)
+                    value.append(scalar(item.group()))
+            if key is not None:
+                container[key] = value
+            else:
+                container.append(value)
+    except ValueError:  # a number too long to read: the parser's to report
+        return None
+    if pending is not None or not stack or count >= MAX_NODES:
+        return None
+    return Document(name, root, values, keys)
 
 
 _EXPECT_KEY = object()  # a mapping's state between entries
@@ -795,7 +1065,6 @@ class _Located:
                 self.tables = (doc.value_positions, doc.key_positions)
             except UserError:  # not expected (the json module read it): no positions then
                 self.tables = ({}, {})
-            self.args = ()
         return self.tables[which]
 
 
@@ -804,7 +1073,7 @@ class _Positions:
 
     __slots__ = ("found", "which")
 
-    def __init__(self, found: _Located, which: int):
+    def __init__(self, found: _Located | _Lazy, which: int):
         self.found, self.which = found, which
 
     def __getitem__(self, path: Path_) -> tuple[int, int]:
