@@ -187,3 +187,21 @@ def drop_catalog_entry(rules: Path) -> Path:
     pointer = "    superseded_on: 2025-12-03\n    successor: euaa-syria-2025-12\n"
     path.write_text(text.replace(pointer, ""), encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A bundle of the shipped rules (those the fast path reads: the installed package's
+    copy under `pip install .`, the checkout's under `-e .`; a bundle is keyed by its rules
+    folder), built once for the module (the fast path's tests share it)."""
+    from riskassess.assess import cache as bundle
+    from riskassess.law.shipped import shipped_rules_dir
+
+    folder = tmp_path_factory.mktemp("cache")
+    old = os.environ.get("RISKASSESS_CACHE_DIR")
+    os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
+    try:
+        assert bundle.save(bundle.build(shipped_rules_dir()))
+        yield folder
+    finally:
+        os.environ["RISKASSESS_CACHE_DIR"] = old or "off"

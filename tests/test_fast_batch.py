@@ -16,7 +16,6 @@ import sys
 import pytest
 from conftest import EXAMPLES, TOOL, tool_env
 
-from riskassess.assess import cache as bundle
 from riskassess.assess.batch import MIN_PARALLEL
 from riskassess.cli import fast
 
@@ -29,21 +28,6 @@ REFUSED = {
     "empty.yaml": "",
     "deep.yaml": "a: " + "[" * 500 + "]" * 500 + "\n",
 }
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A bundle of the shipped rules (as tests/test_fast_path.py builds it)."""
-    from riskassess.law.shipped import shipped_rules_dir
-
-    folder = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("RISKASSESS_CACHE_DIR")
-    os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
-    try:
-        assert bundle.save(bundle.build(shipped_rules_dir()))
-        yield folder
-    finally:
-        os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
 
 
 @pytest.fixture(scope="module")

@@ -30,23 +30,6 @@ def cache(tmp_path, monkeypatch):
     return folder
 
 
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """A bundle of the shipped rules (those the fast path reads: the installed package's
-    copy under `pip install .`, the checkout's under `-e .`; a bundle is keyed by its rules
-    folder), built once for the module."""
-    from riskassess.law.shipped import shipped_rules_dir
-
-    folder = tmp_path_factory.mktemp("cache")
-    old = os.environ.get("RISKASSESS_CACHE_DIR")
-    os.environ["RISKASSESS_CACHE_DIR"] = str(folder)
-    try:
-        assert bundle.save(bundle.build(shipped_rules_dir()))
-        yield folder
-    finally:
-        os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
-
-
 @pytest.mark.parametrize("fmt", ["text", "text --full", "json", "jsonl", "outcomes"])
 def test_every_example_prints_what_the_full_path_prints(built, monkeypatch, fmt):
     fmt, *more = fmt.split()

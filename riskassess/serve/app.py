@@ -213,16 +213,20 @@ class App:
         finally:
             ticket.drop()
 
-    async def login(self, request: Request) -> Response:
+    async def _small_form(self, request: Request) -> dict[str, list[str]]:
+        """The fields of a sign-in or sign-out post, from the service's own origin."""
         from riskassess.serve.form import FormError, parse_body
 
         self._check_origin(request)
         media_type(request, ("application/x-www-form-urlencoded",))
         raw = await read_body(request, time.monotonic() + self.settings.timeout)
         try:
-            form = parse_body(raw)
+            return parse_body(raw)
         except FormError as exc:
             raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
+
+    async def login(self, request: Request) -> Response:
+        form = await self._small_form(request)
         settings = self.settings
         if not settings.token_mode:
             return RedirectResponse("/", status_code=303)
@@ -236,7 +240,7 @@ class App:
         name = settings.keyring.match((form.get("token") or [""])[0])
         if name is None:
             settings.limiter.fail(client)
-            settings.event("auth-refused", client=client, how="sign-in", why="wrong token")
+            settings.refused_event(client, "sign-in", "wrong token")
             return self._login_page(request, failed=True)
         value, max_age = session_cookie(request, settings, name)
         settings.event("sign-in", principal=name, client=client)
@@ -247,15 +251,7 @@ class App:
     async def logout(self, request: Request) -> Response:
         """Sign out: the session ends (its cookie is refused from now on, a copy too) and
         the cookie is deleted. A post of the form, with its CSRF token."""
-        from riskassess.serve.form import FormError, parse_body
-
-        self._check_origin(request)
-        media_type(request, ("application/x-www-form-urlencoded",))
-        raw = await read_body(request, time.monotonic() + self.settings.timeout)
-        try:
-            form = parse_body(raw)
-        except FormError as exc:
-            raise ServiceError(400, "bad-request", "Bad request", str(exc)) from None
+        form = await self._small_form(request)
         if not self.csrf_ok(request, (form.get("csrf") or [""])[0]):
             raise ServiceError(403, "forbidden-csrf", "The form had expired",
                                "the sign-out form had expired (or came from elsewhere): "
