@@ -27,6 +27,7 @@ REFUSED = {
     "broken.yaml": "{ broken\n",
     "empty.yaml": "",
     "deep.yaml": "a: " + "[" * 500 + "]" * 500 + "\n",
+    "mapping-in-a-list.yaml": "applicant:\n  armed_groups:\n  - isil\n  - a: 1\n",
 }
 
 
@@ -90,6 +91,8 @@ def test_options_in_other_places_and_forms(built, caseload, monkeypatch):
     _same(["evaluate", "--format=outcomes", "-j", "2", str(caseload / "many"),
            str(EXAMPLES / "deserter-2026.yaml"), "--ruleset", "euaa-syria-2024",
            "--today=2026-12-01"], built, monkeypatch)
+    _same(["evaluate", "-foutcomes", "-j2", str(caseload / "many"), *TODAY], built,
+          monkeypatch)  # a short option's value written against it, as click reads it
 
 
 def test_an_edition_not_encoded_refuses_every_file_in_the_full_paths_words(
@@ -118,7 +121,7 @@ def test_a_batch_imports_no_typer_pydantic_or_rich(built, tmp_path):
 
 @pytest.mark.parametrize("extra", [
     ["-o", "out.jsonl"], ["--summary-csv", "s.csv"], ["-f", "markdown"], ["-f", "json"],
-    ["--full"], ["--jobs", "0"], ["-j2"], ["--jobs", "+2"], ["--bogus"], ["--today", "2026-13-01"],
+    ["--full"], ["--jobs", "0"], ["-j=2"], ["-f=outcomes"], ["--jobs", "+2"], ["--bogus"], ["--today", "2026-13-01"],
     ["-f", "docx", "-o", "out/"], ["--rules-dir", ""],
 ])
 def test_anything_else_goes_to_the_full_path(built, caseload, monkeypatch, extra):

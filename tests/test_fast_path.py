@@ -114,6 +114,8 @@ def test_anything_else_goes_to_the_full_path(built, monkeypatch, args):
     ("applicant: {military_status: deserter, rank: general}\n", 3),
     ("applicant: {country_of_origin: AF}\n", 7),
     ("{ broken\n", 3),
+    ("applicant:\n  armed_groups:\n  - isil\n  - a: 1\n", 3),  # a mapping in a list
+    ("applicant: {exclusion_indicators: [[senior_command_role]]}\n", 3),
 ])
 def test_refused_cases_get_the_full_paths_errors(built, tmp_path, monkeypatch, content, code):
     case = tmp_path / "case.yaml"

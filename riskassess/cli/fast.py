@@ -102,12 +102,14 @@ def _options(args: list[str]) -> dict | None:
         if arg == "--full" and not found["full"]:
             found["full"] = True
         elif arg.startswith("-"):
-            name, eq, value = arg.partition("=")
+            if arg[1:2] != "-" and len(arg) > 2:  # a short option with its value: `-j2`
+                name, eq, value = arg[:2], "", arg[2:]  # (click reads `-f=json` as `=json`)
+            else:
+                name, eq, value = arg.partition("=")
             option = names.get(name)
-            if option is None or found[option] is not None or (eq and
-                                                               not name.startswith("--")):
-                return None  # (click reads `-f=json` as the value `=json`)
-            if not eq:
+            if option is None or found[option] is not None:
+                return None
+            if not eq and not value:
                 value = next(rest, None)
                 if value is None:
                     return None

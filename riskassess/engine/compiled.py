@@ -37,9 +37,14 @@ WHOLES_KEPT = 1_000
 WORDS_KEPT = 5_000  # open questions' JSON
 
 
+# json.dumps(value, ensure_ascii=False, separators=(",", ":")), without making an encoder
+# at every call (which json.dumps does for any option not its default)
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def _dumps(value: Any) -> bytes:
     """A JSON value as pydantic writes it (compact, UTF-8, nothing escaped beyond JSON's)."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return _ENCODE(value).encode()
 
 
 def _date(day: dt.date | None) -> bytes:

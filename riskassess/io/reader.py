@@ -473,34 +473,67 @@ def _plain_scalar(text: str) -> Any:
     return value
 
 
-# Every line of a text in the plain shapes, at once: (indent, key, dash, words, 'single',
-# "double", [] or {}, [flow]); a blank or comment line has neither key nor dash. Anchored
-# at each line's start, so a line of another shape gives no row at all.
-_PLAIN_ROWS = re.compile(
-    rf"^( *)(?:(?:([A-Za-z_][A-Za-z0-9_]*):|(-)(?= ))"
+# One line of the plain shapes: (indent, key, dash, words, 'single', "double", [] or {},
+# [flow]); a blank or comment line has neither key nor dash. A line of another shape does
+# not match.
+_PLAIN_ROW = re.compile(
+    rf"( *)(?:(?:([A-Za-z_][A-Za-z0-9_]*):|(-)(?= ))"
     rf"(?: +(?:({_WORD}(?: +[A-Za-z0-9_.\-]+)*)|('[ -&(-~]*')"
     r'|("[ !#-\[\]-~]*")'
-    rf"|(\[\]|\{{\}})|(\[ *{_WORD}(?: *, *{_WORD})* *\])))?(?: +#[ -~]*)?|#[ -~]*)? *$",
-    re.MULTILINE).findall
+    rf"|(\[\]|\{{\}})|(\[ *{_WORD}(?: *, *{_WORD})* *\])))?(?: +#[ -~]*)?|#[ -~]*)? *"
+    ).fullmatch
+
+# What a line says, read once for all the files of a batch (a caseload's files share most
+# of their lines: `  rank: officer`): (indent, key or "", what follows, value), where what
+# follows is one of these; the value is immutable (a scalar, or a flow list's tuple).
+_SKIP, _VALUE, _EMPTY_LIST, _EMPTY_MAP, _FLOW, _BLOCK, _LONE_DASH = range(7)
+_PLAIN_ROWS: dict[str, tuple] = {}
+_PLAIN_ROWS_KEPT = 8192
+
+
+def _plain_row(line: str) -> tuple | None:
+    """A line of the plain shapes as `_plain_data` reads it, or None for another shape.
+    Raises ValueError for a number too long to read."""
+    m = _PLAIN_ROW(line)
+    if m is None:
+        return None
+    spaces, key, dash, words, single, double, empty, flow = m.groups("")
+    if not key and not dash:
+        row: tuple = (0, "", _SKIP, None)
+    elif words:
+        row = (len(spaces), key, _VALUE, _plain_scalar(words))
+    elif single or double:
+        row = (len(spaces), key, _VALUE, (single or double)[1:-1])
+    elif empty:
+        row = (len(spaces), key, _EMPTY_LIST if empty == "[]" else _EMPTY_MAP, None)
+    elif flow:
+        row = (len(spaces), key, _FLOW,
+               tuple(_plain_scalar(item) for item in _PLAIN_FLOW_ITEMS(flow)))
+    else:
+        row = (len(spaces), key, _BLOCK if key else _LONE_DASH, None)
+    if len(_PLAIN_ROWS) >= _PLAIN_ROWS_KEPT:
+        _PLAIN_ROWS.clear()
+    _PLAIN_ROWS[line] = row
+    return row
 
 
 def _plain_data(text: str) -> Any:
     """The data of a text in the plain shapes, or None: `_plain_document` without the
     positions (computed only when asked for), taking exactly the same texts."""
-    rows = _PLAIN_ROWS(text)  # (which takes printable ASCII only: else a line fails)
-    if len(rows) != text.count("\n") + 1:
-        return None  # a line of another shape
-    scalar = _plain_scalar
+    known = _PLAIN_ROWS.get
     root: dict = {}
     stack: list[list] = []  # the open containers, each [indent, container, indentless]
     frame: list = [-1, None, False]
     pending: tuple | None = None  # (indent, container, key) of a key awaiting its block
     count = 0
     try:
-        for spaces, key, dash, words, single, double, empty, flow in rows:
-            if not key and not dash:
+        for line in text.split("\n"):
+            row = known(line) or _plain_row(line)
+            if row is None:
+                return None  # a line of another shape (or not printable ASCII)
+            indent, key, follows, value = row
+            if follows == _SKIP:
                 continue  # a blank or comment line
-            indent = len(spaces)
             if pending is not None:
                 above, container, pkey = pending
                 pending = None
@@ -529,16 +562,16 @@ def _plain_data(text: str) -> Any:
                     frame = stack[-1]
             container = frame[1]
             count += 1
-            if words:
-                value = scalar(words)
-            elif single or double:
-                value = (single or double)[1:-1]
-            elif empty:
-                value = [] if empty == "[]" else {}
-            elif flow:
-                value = [scalar(item) for item in _PLAIN_FLOW_ITEMS(flow)]
+            if follows == _VALUE:
+                pass
+            elif follows == _EMPTY_LIST:
+                value = []
+            elif follows == _EMPTY_MAP:
+                value = {}
+            elif follows == _FLOW:
                 count += len(value)
-            elif key:  # no value on the line: a block follows
+                value = list(value)
+            elif follows == _BLOCK:  # no value on the line: a block follows
                 if type(container) is not dict or key in container:
                     return None
                 pending = (indent, container, key)

@@ -178,10 +178,16 @@ def plain_reader(spec: ReaderSpec):
                     if kind != "bool":
                         return None
                 elif cls is list:
-                    if kind != "set" or len(set(fvalue)) != len(fvalue) or any(
-                            v.__class__ is not str or v not in allowed for v in fvalue):
+                    if kind != "set":
                         return None
-                    fvalue = frozenset(fvalue)
+                    try:
+                        codes = frozenset(fvalue)
+                    except TypeError:  # an item that is a mapping or a list
+                        return None
+                    # no item twice, and each a code (a string: `allowed` holds only those)
+                    if len(codes) != len(fvalue) or not codes <= allowed:
+                        return None
+                    fvalue = codes
                 elif cls is int and kind == "date":
                     fvalue = year_to_text(fvalue)
                     if first_day(fvalue) is None:
