@@ -121,7 +121,8 @@ def test_a_batch_imports_no_typer_pydantic_or_rich(built, tmp_path):
 
 @pytest.mark.parametrize("extra", [
     ["-o", "out.jsonl"], ["--summary-csv", "s.csv"], ["-f", "markdown"], ["-f", "json"],
-    ["--full"], ["--jobs", "0"], ["-j=2"], ["-f=outcomes"], ["--jobs", "+2"], ["--bogus"], ["--today", "2026-13-01"],
+    ["--full"], ["--jobs", "0"], ["-j=2"], ["-f=outcomes"], ["--jobs", "+2"], ["--bogus"],
+    ["--today", "2026-13-01"],
     ["-f", "docx", "-o", "out/"], ["--rules-dir", ""],
 ])
 def test_anything_else_goes_to_the_full_path(built, caseload, monkeypatch, extra):
