@@ -249,6 +249,31 @@ def test_the_json_module_and_the_scanner_read_the_same(value, indent, ascii_only
     assert fast.position(()) == (1, 1)
 
 
+@settings(max_examples=200, deadline=None, derandomize=True)
+@given(JSON_VALUES, JSON_VALUES, st.text(max_size=4), st.sampled_from(["", ":", '":', "\\"]),
+       st.booleans())
+def test_a_duplicate_key_is_found_however_the_text_is_read(first, second, key, tail, deep):
+    """A key written twice in one mapping is a problem whichever reader reads the text
+    (orjson, the json module or the scanner), even with colons and quotes in the key or in
+    the values, and the first value is kept."""
+    key += tail
+    text = "{" + json.dumps(key) + ":" + json.dumps(first) + ", " + json.dumps(key) + ":" + \
+        json.dumps(second) + "}"
+    if deep:
+        text = '{"a": [' + text + "]}"
+    doc = parse_json_text(text, "f")
+    assert len(doc.problems) == 1 and "duplicate key" in str(doc.problems[0])
+    kept = doc.data["a"][0] if deep else doc.data
+    assert json.dumps(kept) == json.dumps({key: first})
+
+
+@pytest.mark.parametrize("text", ["1e400", "[1.5, 2]", '{"a": 123456789012345678901234}',
+                                  '{"a": -9223372036854775809}', '{"a": 9223372036854775807}',
+                                  '{"a": "b:c", "d": 1}', '{"a": 1.0}', "-0", "-0.0"])
+def test_numbers_and_colons_read_as_the_json_module_reads_them(text):
+    assert json.dumps(parse_json_text(text, "f").data) == json.dumps(json.loads(text))
+
+
 # ------------------------------------------------------------------ 2. .json case files
 
 

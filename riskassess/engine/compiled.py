@@ -35,6 +35,7 @@ from riskassess.words import why_parts, why_sentence, why_words
 MERGED_KEPT = 1_000
 WHOLES_KEPT = 1_000
 WORDS_KEPT = 5_000  # open questions' JSON
+SIGNATURES_KEPT = 10_000  # set facts' values (a few codes each) and their classes
 
 
 # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without making an encoder
@@ -196,6 +197,8 @@ class Program:
         self._why_parts: dict[tuple, list] = {}
         self.positions = rule_positions(ruleset)
         self._last_choice: dict[int, tuple] = {}
+        self._choice_keys: dict[int, tuple] = {}
+        self._signatures: dict[tuple, Any] = {}  # (set fact, value) -> its class's token
         self.citations = {pid: _dumps(pid) + b":" + c.model_dump_json().encode()
                           for pid, c in citations(ruleset).items()}
         self.questions: list[_Question] = []
@@ -218,10 +221,17 @@ class Program:
         for path in self.plain:
             if tokens[path] == UNKNOWN:
                 tokens[path] = doms[path]
+        signatures = self._signatures
         for path, (tests, representatives) in self.classes.items():
             value = tokens[path]
             if value.__class__ is frozenset:
-                tokens[path] = representatives[set_signature(value, tests)]
+                found = signatures.get((path, value))
+                if found is None:
+                    if len(signatures) > SIGNATURES_KEPT:
+                        signatures.clear()
+                    found = signatures[(path, value)] = \
+                        representatives[set_signature(value, tests)]
+                tokens[path] = found
         for path in self.dates:
             value = values[path]
             key = (path, value, day if path in self.not_after else None)
@@ -337,7 +347,8 @@ class Program:
         # caches keyed by objects' ids mean nothing in another process: they go, with the
         # rest of what was learnt from cases
         state.update(ruleset=None, vocab=None, _adapters={}, _open_questions={},
-                     _why_parts={}, _wholes={}, _last_choice={}, _warnings={}, _narrowed={},
+                     _why_parts={}, _wholes={}, _last_choice={}, _choice_keys={}, _signatures={},
+                     _warnings={}, _narrowed={},
                      _candidates={}, misses=0)
         return state
 
@@ -502,14 +513,27 @@ class Program:
         # everything but the case id and the date follows from the questions' results,
         # the edition's choice and whether the country is given: made once, joined once
         review = self.edition[3] is not None and day >= self.edition[3]
-        key = (id(choice), scope_unknown, review, *[id(m) for _, m in results])
+        key = (self._choice_key(choice), scope_unknown, review, *[id(m) for _, m in results])
         whole = self._wholes.get(key)
-        if whole is None or whole.choice is not choice:
+        if whole is None:
             whole = self._whole(results, choice, scope_unknown, review)
             if len(self._wholes) > WHOLES_KEPT:  # bounded over a long batch
                 self._wholes.clear()
             self._wholes[key] = whole  # it holds what the key's ids are ids of
         return Assessed(self, case_id, day, whole)
+
+    def _choice_key(self, choice: Any) -> tuple:
+        """What a report takes from an edition's choice (its `ruleset` and its warnings):
+        choices alike in these (those of many assessment dates) give the same reports."""
+        found = self._choice_keys.get(id(choice))
+        if found is None or found[0] is not choice:
+            key = (choice.entry.id, choice.selected_by,
+                   choice.in_force.id if choice.in_force else None,
+                   tuple(e.id for e in choice.newer), choice.warnings)
+            if len(self._choice_keys) > 1000:
+                self._choice_keys.clear()
+            found = self._choice_keys[id(choice)] = (choice, key)  # held: its id stays its own
+        return found[1]
 
     def _whole(self, results: list, choice: Any, scope_unknown: bool, review: bool) -> _Whole:
         # open questions: each note's fact, an open earlier question standing for the
