@@ -130,8 +130,7 @@ def _result(assessor: Assessor, shown: str, case: Any, fmt: str) -> tuple:
         return ("refused", shown, problems, len(found), code, line)
     write = LINES.get(fmt)
     line = write(done, shown) if write else None
-    return ("ok", shown, done.case_id, done.day.isoformat(), done.ruleset_id,
-            tuple(done.outcomes), tuple(done.warning_codes), tuple(done.open_facts), line)
+    return ("ok", shown, done.case_id, done.day.isoformat(), *done.tally(), line)
 
 
 def jsonl_cases(path: Path):

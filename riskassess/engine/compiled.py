@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -35,6 +36,8 @@ from riskassess.words import why_parts, why_sentence, why_words
 MERGED_KEPT = 1_000
 WHOLES_KEPT = 1_000
 WORDS_KEPT = 5_000  # open questions' JSON
+MEMO_SPACE = 100_000  # a question whose variables take at most this many combinations...
+MEMO_KEPT = 5_000  # ...keeps this many of its results by combination
 SIGNATURES_KEPT = 10_000  # set facts' values (a few codes each) and their classes
 
 
@@ -46,6 +49,17 @@ _ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 def _dumps(value: Any) -> bytes:
     """A JSON value as pydantic writes it (compact, UTF-8, nothing escaped beyond JSON's)."""
     return _ENCODE(value).encode()
+
+
+_PLAIN_TEXT = re.compile(r'[ !#-\[\]-~]*').fullmatch  # printable ASCII but '"' and '\'
+
+
+def _string(text: str) -> bytes:
+    """A string as `_dumps` writes it, without the encoder for the most common (a file's
+    name in printable ASCII: nothing to escape)."""
+    if _PLAIN_TEXT(text):
+        return b'"' + text.encode() + b'"'
+    return _dumps(text)
 
 
 def _date(day: dt.date | None) -> bytes:
@@ -95,13 +109,27 @@ class _Question:
                                   if v.startswith(QUESTION_PREFIX)}))
         self.gate_get = _getter(self.gate)
         self.plans: dict[Any, tuple] = {}
+        # every variable the question reads: where their tokens can take few combinations
+        # (`plan` says), the merged result per combination, so that a case takes one lookup
+        self.every_get = _getter(tuple(sorted({v for vs in (outcome_vars, *rule_vars)
+                                               for v in vs})))
+        self.memo: dict[Any, _Merged] | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        return {**self.__dict__, "merged": {}}  # keyed by ids: meaningless elsewhere
+        # keyed by ids, or holding what is: meaningless elsewhere
+        return {**self.__dict__, "merged": {},
+                "memo": None if self.memo is None else {}}
 
     def plan(self, spaces: dict[str, list[Any]]) -> None:
         """For each value of the gate: the rules it leaves open (to look up per case) and
-        the part of every other rule (the same whatever the rest of the case)."""
+        the part of every other rule (the same whatever the rest of the case). And whether
+        the question's variables take few enough combinations to keep its result per
+        combination (`memo`)."""
+        every = {v for vs in (self.outcome_vars, *self.rule_vars) for v in vs}
+        combinations = 1
+        for v in every:
+            combinations *= len(spaces[v])
+        self.memo = {} if combinations <= MEMO_SPACE else None
         for combo in itertools.product(*(spaces[v] for v in self.gate)):
             gate = dict(zip(self.gate, combo, strict=True))
             fixed: list[Any] = []
@@ -427,6 +455,14 @@ class Program:
         tokens = self.tokens(values, day)
         out = []
         for q in self.questions:
+            memo = q.memo
+            if memo is not None:  # a question of few variables: its result at once
+                every_token = q.every_get(tokens)
+                merged = memo.get(every_token)
+                if merged is not None:
+                    tokens[q.var] = merged.opart.token
+                    out.append((q, merged))
+                    continue
             key = q.outcome_get(tokens)
             opart = q.outcome_table.get(key) or self._lookup(q, None, key)
             gate = q.gate_get(tokens)
@@ -451,6 +487,10 @@ class Program:
                 if len(q.merged) > MERGED_KEPT:  # bounded over a long batch
                     q.merged.clear()
                 q.merged[mkey] = merged
+            if memo is not None:
+                if len(memo) > MEMO_KEPT:
+                    memo.clear()
+                memo[every_token] = merged
             out.append((q, merged))
         return out
 
@@ -696,7 +736,7 @@ class _Whole:
     """A report but for its case id and date, for one combination of question results."""
 
     __slots__ = ("program", "choice", "results", "open_facts", "effects", "warnings",
-                 "cited", "review", "_body", "_compact", "_used")
+                 "cited", "review", "_body", "_compact", "_used", "_tally")
 
     def __init__(self, program: Program, choice: Any, results: list, open_facts: list[str],
                  effects: dict, warnings: list, cited: list[str], review: bool):
@@ -706,7 +746,15 @@ class _Whole:
             open_facts, effects, warnings, cited
         self._body: bytes | None = None
         self._compact: bytes | None = None
+        self._tally: tuple | None = None
         self._used = 0
+
+    def tally(self) -> tuple:
+        """(edition, outcomes, warning codes, open facts): what a batch counts of a case."""
+        if self._tally is None:
+            self._tally = (self.program.id, tuple([m.outcome for _, m in self.results]),
+                           tuple([w[2] for w in self.warnings]), tuple(self.open_facts))
+        return self._tally
 
     def body(self) -> bytes:
         """The report from its `ruleset` key to the end (kept from its second use on)."""
@@ -758,6 +806,11 @@ class Assessed:
     def outcomes(self) -> list[str]:
         return [merged.outcome for _, merged in self.whole.results]
 
+    def tally(self) -> tuple:
+        """(edition, outcomes, warning codes, open facts), as tuples shared by the cases
+        whose reports differ only in their case id and date."""
+        return self.whole.tally()
+
     @property
     def warning_codes(self) -> list[str]:
         return [w[2] for w in self.whole.warnings]
@@ -788,7 +841,7 @@ class Assessed:
 
     def outcomes_line(self, path: str) -> bytes:
         """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""
-        return b'{"path":' + _dumps(path) + b',"case_id":' + self._head() + \
+        return b'{"path":' + _string(path) + b',"case_id":' + self._head() + \
             self.whole.compact()
 
 

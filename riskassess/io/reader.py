@@ -161,9 +161,7 @@ def read_yaml_file(path: Path | str, *, error: type[UserError] = CaseFileError,
     """Read one YAML file safely; raise `error` with located problems if it is unusable."""
     name = display_name or str(path)
     raw = read_file_bytes(path, error=error, display_name=name)
-    doc = parse_yaml_bytes(raw, name, error=error)
-    return Document(doc.file, doc.data, doc.value_positions, doc.key_positions, doc.problems,
-                    doc.voided, raw, hashlib.sha256(raw).hexdigest())
+    return parse_yaml_bytes(raw, name, error=error, digest=True)
 
 
 _OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
@@ -196,6 +194,8 @@ def read_file_bytes(path: Path | str, *, error: type[UserError] = CaseFileError,
                 break
             chunks.append(chunk)
             left -= len(chunk)
+            if len(chunk) == status.st_size and status.st_size:
+                break  # all the file said it holds, in one read: no read to find its end
         if not left:
             raise refused(f"file is larger than the limit of {MAX_BYTES:,} bytes (1 MiB)")
     except OSError as exc:
@@ -291,9 +291,12 @@ def _wide_encoding(raw: bytes) -> str | None:
     return None
 
 
-def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError) -> Document:
-    """Decode (UTF-8, an optional byte-order mark is accepted) and parse."""
-    return parse_yaml_text(_decoded(raw, name, error), name, error=error)
+def parse_yaml_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError,
+                     digest: bool = False) -> Document:
+    """Decode (UTF-8, an optional byte-order mark is accepted) and parse; with `digest`,
+    the Document keeps the bytes and their sha256."""
+    return parse_yaml_text(_decoded(raw, name, error), name, error=error,
+                           raw=raw if digest else None)
 
 
 def _decoded(raw: bytes, name: str, error: type[UserError], kind: str = "YAML",
@@ -335,13 +338,22 @@ def _offset_to_position(raw: bytes, offset: int) -> tuple[int, int]:
     return line, column
 
 
-def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileError) -> Document:
-    """Parse one YAML document from text into plain data with positions."""
+def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileError,
+                    raw: bytes | None = None) -> Document:
+    """Parse one YAML document from text into plain data with positions; `raw`: the bytes
+    it was decoded from, to keep in the Document with their sha256."""
     data = _plain_data(text)  # the plain shapes of case files, read fast
     if data is not None:
         found = _Lazy(_plain_positions, text, name)
-        return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
-    return _parse_events(text, name, error=error)
+        if raw is None:
+            return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+        return Document(name, data, _Positions(found, 0), _Positions(found, 1),  # type: ignore[arg-type]
+                        (), frozenset(), raw, hashlib.sha256(raw).hexdigest())
+    doc = _parse_events(text, name, error=error)
+    if raw is None:
+        return doc
+    return Document(doc.file, doc.data, doc.value_positions, doc.key_positions, doc.problems,
+                    doc.voided, raw, hashlib.sha256(raw).hexdigest())
 
 
 def _parse_events(text: str, name: str, *, error: type[UserError] = CaseFileError
