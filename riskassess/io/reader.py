@@ -50,12 +50,13 @@ import stat
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from riskassess.errors import CaseFileError, Problem, UserError
 from riskassess.textcheck import printable
+
+if TYPE_CHECKING:
+    import yaml
 
 MAX_BYTES = 1_048_576  # 1 MiB: far above any real case or rule file
 # Values (scalars, lists, mappings) in one file: the largest shipped file holds under 600.
@@ -66,24 +67,42 @@ MAX_NODES = 20_000
 # shipped rule files 7. Far deeper is a mistake or an attack, and is refused where it starts.
 MAX_DEPTH = 64
 
-_BaseLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _StrictLoader(_BaseLoader):  # type: ignore[misc, valid-type]
-    """A loader whose implicit typing follows YAML 1.2's core schema, not 1.1."""
-
-
-_StrictLoader.yaml_implicit_resolvers = {}
-for _tag, _regexp, _first in [
+# YAML 1.2's core schema for untagged scalars (not PyYAML's YAML 1.1): (tag, pattern, first
+# characters). The plain route (`_plain_scalar`) and the strict loader resolve by it.
+_RESOLVERS = [
     ("tag:yaml.org,2002:bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
     ("tag:yaml.org,2002:int", r"^[-+]?(?:0|[1-9][0-9]*)$", "-+0123456789"),
     ("tag:yaml.org,2002:float", r"^[-+]?(?:[0-9]+\.[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?$",
      "-+0123456789."),
     ("tag:yaml.org,2002:null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
-]:
-    _StrictLoader.add_implicit_resolver(_tag, re.compile(_regexp), list(_first))
+]
+_IMPLICIT: dict[str, list[tuple[str, Any]]] = {}  # first character -> [(tag, regexp)]
+for _tag, _regexp, _first in _RESOLVERS:
+    _compiled = re.compile(_regexp)
+    for _char in _first:  # as PyYAML's add_implicit_resolver files them
+        _IMPLICIT.setdefault(_char, []).append((_tag, _compiled))
 
-_IMPLICIT = _StrictLoader.yaml_implicit_resolvers  # first character -> [(tag, regexp)]
+_YAML: Any = None
+
+
+def _yaml() -> tuple[Any, Any, Any]:
+    """PyYAML, its fastest safe loader, and the strict loader (a loader whose implicit
+    typing follows the core schema above), made when first needed: the plain route reads
+    most case files without them, and a cold start is the faster for not importing them."""
+    global _YAML
+    if _YAML is None:
+        import yaml
+
+        base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+        class _StrictLoader(base):  # type: ignore[misc, valid-type]
+            """A loader whose implicit typing follows YAML 1.2's core schema, not 1.1."""
+
+        _StrictLoader.yaml_implicit_resolvers = {c: list(r) for c, r in _IMPLICIT.items()}
+        _YAML = (yaml, base, _StrictLoader)
+    return _YAML
+
+
 _STR = "tag:yaml.org,2002:str"
 _SCALAR_TAGS = {
     _STR: lambda v: v,
@@ -359,7 +378,8 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
 def _parse_events(text: str, name: str, *, error: type[UserError] = CaseFileError
                   ) -> Document:
     """Parse one YAML document from the parser's events (`_Builder`)."""
-    loader = _StrictLoader(text)
+    yaml, _, strict = _yaml()
+    loader = strict(text)
     builder = _Builder(name, error, loader)
     try:
         try:
@@ -780,6 +800,7 @@ class _Builder:
 
     def read(self) -> bool:
         """Read the one document of the stream; False when there is none."""
+        yaml = _yaml()[0]
         get = self.loader.get_event
         get()  # the stream starts
         start = get()
@@ -794,6 +815,7 @@ class _Builder:
         return True
 
     def _document(self, get: Any) -> None:
+        yaml = _yaml()[0]
         resolve = self.loader.resolve
         positions = self.value_positions
         root = _Frame([], (), False)  # holds the document's one node
@@ -872,6 +894,7 @@ class _Builder:
         key is refused.
 
         A key is its text as written: `1:` and `true:` are the keys '1' and 'true'."""
+        yaml = _yaml()[0]
         mark, path = event.start_mark, parent.path
         tag = event.tag
         if tag is not None:  # untagged, it resolves to one of _SCALAR_TAGS: no need to ask
@@ -896,6 +919,7 @@ class _Builder:
         return here
 
     def _scalar(self, event: Any, path: Path_, resolve: Any) -> Any:
+        yaml = _yaml()[0]
         tag, value = event.tag, event.value
         if tag is None:  # what the loader's resolve does, without its generality
             if not event.implicit[0]:  # quoted or a block scalar: text
@@ -981,8 +1005,9 @@ def comments(text: str) -> list[Comment]:
     outside every token the scanner reads (a quoted value, a block scalar). [] for a text
     that does not scan (it was read before, so that is not expected)."""
     covered: dict[int, int] = {}  # line (0-based) -> where its last token ends
+    yaml, base, _ = _yaml()
     try:
-        for token in yaml.scan(text, Loader=_BaseLoader):
+        for token in yaml.scan(text, Loader=base):
             start, end = token.start_mark, token.end_mark
             for line in range(start.line, end.line + 1):
                 upto = end.column if line == end.line else 1 << 30
