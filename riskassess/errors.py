@@ -11,8 +11,9 @@ files hold special-category personal data.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from enum import IntEnum
+
+from riskassess.record import record
 
 
 class ExitCode(IntEnum):
@@ -42,7 +43,7 @@ EXIT_CODE_HELP = (
 )
 
 
-@dataclass(frozen=True, order=True)
+@record(order=True)
 class Problem:
     """One located problem: rendered as FILE:LINE:COLUMN: key.path: message."""
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
+from riskassess.record import record
 from riskassess.textcheck import printable
 
 # ---------------------------------------------------------------------- values
@@ -339,7 +339,7 @@ def sentence(hypothesis: str, reasoning: str) -> str:
 # -------------------------------------------------------------- open questions
 
 
-@dataclass(frozen=True)
+@record
 class WhyWords:
     """The vocabulary's words an open question's `why` is made of."""
 

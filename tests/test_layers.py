@@ -17,8 +17,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "riskassess"
 
 # lowest first; a module's layer is the first part of its name after `riskassess.`
 LAYERS = [
-    {"", "errors", "words", "textcheck", "stopping"},  # the package, its errors, its English,
-    # odd characters, stopping on a signal
+    {"", "errors", "words", "textcheck", "stopping", "record"},  # the package, its errors,
+    # its English, odd characters, stopping on a signal, value classes
     {"io"},  # the safe reader and writer
     {"law"},  # vocabulary, case and report models, rule sets, editions
     {"engine"},  # evaluation, compiled tables, checks, explanations

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import dataclasses
 import datetime as dt
 import os
 import unicodedata
@@ -25,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
+from riskassess import record
 from riskassess.errors import (
     DocumentError,
     ExitCode,
@@ -150,7 +150,7 @@ def jsonl_cases(path: Path):
                 continue
             if type(doc.data) is dict and doc.data.get("case_id") in (None, ""):
                 line, column = doc.position(("case_id",))
-                doc = dataclasses.replace(doc, problems=(*doc.problems, Problem(
+                doc = record.replace(doc, problems=(*doc.problems, Problem(
                     shown, line, column, "case_id",
                     "missing: each case of a JSONL caseload needs its case_id (1-64 "
                     "letters, digits, '.', '_', '-'), to tell its results from the other "

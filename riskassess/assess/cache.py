@@ -32,10 +32,11 @@ import pickle
 import stat
 import sys
 import time
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+from riskassess.record import field, record
 
 FORMAT = 4
 MAGIC = b"riskassess-bundle 4\n"  # then the sha256 of the pickle (32 bytes), then the pickle
@@ -44,7 +45,52 @@ KEEP = 8  # bundles kept in the folder (the most recent)
 KEEP_CHECKED = 32  # records of a check passed
 
 
-@dataclass
+class Programs:
+    """Edition id -> compiled Program, as a dict is read (`get`, `[]`, `in`), each program
+    unpickled only when it is first asked for: a cold start assesses one case under one
+    edition, and unpickling the others would cost it as much again."""
+
+    def __init__(self) -> None:
+        self._made: dict[str, Any] = {}
+        self._packed: dict[str, bytes] = {}
+
+    def __setitem__(self, edition: str, program: Any) -> None:
+        self._packed.pop(edition, None)
+        self._made[edition] = program
+
+    def __getitem__(self, edition: str) -> Any:
+        found = self.get(edition, _NONE)
+        if found is _NONE:
+            raise KeyError(edition)
+        return found
+
+    def get(self, edition: str, default: Any = None) -> Any:
+        found = self._made.get(edition, _NONE)
+        if found is _NONE:
+            packed = self._packed.pop(edition, None)
+            if packed is None:
+                return default
+            found = self._made[edition] = pickle.loads(packed)  # noqa: S301 (the bundle's)
+        return found
+
+    def __contains__(self, edition: object) -> bool:
+        return edition in self._made or edition in self._packed
+
+    def __len__(self) -> int:
+        return len(self._made) + len(self._packed)
+
+    def __getstate__(self) -> dict[str, bytes]:
+        return {**self._packed, **{e: pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL)
+                                   for e, p in self._made.items()}}
+
+    def __setstate__(self, state: dict[str, bytes]) -> None:
+        self._made, self._packed = {}, dict(state)
+
+
+_NONE: Any = object()
+
+
+@record(frozen=False)
 class Bundle:
     key: str
     reader_spec: Any  # plain.ReaderSpec
@@ -52,7 +98,7 @@ class Bundle:
     country: str
     catalog: Any  # editions.Catalog
     several_profiles: bool
-    programs: dict[str, Any] = field(default_factory=dict)  # edition id -> compiled.Program
+    programs: Programs = field(default_factory=Programs)  # edition id -> compiled.Program
     texts: dict[str, Any] = field(default_factory=dict)  # edition id -> layout.TextInfo
     reader: Any = None  # built from reader_spec when loaded
     # the rule sets' files (path relative to the rules folder -> sha256 of its bytes)
@@ -266,7 +312,7 @@ def load(rules_dir: Path) -> Bundle | None:
 # ------------------------------------------------------------- sound rule sets
 
 
-@dataclass
+@record(frozen=False)
 class Sound:
     """A rules folder as every command but `rules check` loads it: its catalog and its
     encoded rule sets, which the check passed."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import re
 import sys
@@ -11,6 +10,7 @@ from typing import Annotated, Optional
 
 import typer
 
+from riskassess import record
 from riskassess.cli import streams
 from riskassess.cli.options import (
     RulesDir,
@@ -111,7 +111,7 @@ def interview(
     try:  # the facts resumed may not all hold on another date (one after --date)
         session.case()
     except CaseFileError as exc:
-        raise UsageError([dataclasses.replace(p, file=f"{from_} (--date {day})")
+        raise UsageError([record.replace(p, file=f"{from_} (--date {day})")
                           for p in exc.problems]) from None
 
     def save() -> None:

@@ -5,10 +5,10 @@ reads them back from the cache."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from riskassess.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Effect:
     """How one unknown fact matters, for the open-questions list.
 

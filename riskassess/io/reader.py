@@ -41,18 +41,17 @@ either kind by its name, `jsonl_lines` the cases of a caseload).
 from __future__ import annotations
 
 import codecs
-import dataclasses
 import errno
 import hashlib
 import os
 import re
 import stat
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from riskassess.errors import CaseFileError, Problem, UserError
+from riskassess.record import field, record, replace
 from riskassess.textcheck import printable
 
 if TYPE_CHECKING:
@@ -117,7 +116,7 @@ _SEQ = "tag:yaml.org,2002:seq"
 Path_ = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
+@record
 class Document:
     """Plain data read from one YAML file, with the position of every key and value."""
 
@@ -965,8 +964,7 @@ class _Builder:
         out = list(self.problems)
         for anchor, (index, more) in self._aliases.items():
             if more:
-                out[index] = dataclasses.replace(out[index],
-                                                 message=_alias_refused(anchor, more))
+                out[index] = replace(out[index], message=_alias_refused(anchor, more))
         return out
 
 
@@ -990,7 +988,7 @@ _CORE = "tag:yaml.org,2002:"
 # ------------------------------------------------------------------ comments
 
 
-@dataclass(frozen=True)
+@record
 class Comment:
     """A comment of a YAML text: its line (1-based), its text from the '#', and whether it
     stands on a line of its own (else it follows a value on its line)."""
@@ -1080,7 +1078,7 @@ def read_json_file(path: Path | str, *, error: type[UserError] = CaseFileError,
     name = display_name or str(path)
     raw = read_file_bytes(path, error=error, display_name=name, kind="JSON")
     doc = parse_json_bytes(raw, name, error=error)
-    return dataclasses.replace(doc, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
+    return replace(doc, raw=raw, sha256=hashlib.sha256(raw).hexdigest())
 
 
 def parse_json_bytes(raw: bytes, name: str, *, error: type[UserError] = CaseFileError,

@@ -7,16 +7,15 @@ law/ruleset.py reads it (whose entries have the same attributes).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from riskassess.record import record, replace
 from riskassess.words import window
 
 
-@dataclass(frozen=True)
+@record
 class Entry:
     """A catalog entry, as plain data (the attributes of ruleset.CatalogEdition used here)."""
 
@@ -36,14 +35,14 @@ class Entry:
                    e.superseded_on, e.successor, e.review_note)
 
 
-@dataclass(frozen=True)
+@record
 class Catalog:
     """The catalog's editions, as plain data."""
 
     editions: tuple[Entry, ...]
 
 
-@dataclass(frozen=True)
+@record
 class EditionChoice:
     """Which edition applies to an assessment date, and what the report must say about it."""
 
@@ -183,5 +182,5 @@ def choose_for_case(catalog: Any, assessment_date: dt.date | None, today: dt.dat
         note = (DEFAULTED_DATE, f"Assessment date not given in the case file: today, "
                                 f"{today.isoformat()}, was used. It selects the edition applied; "
                                 "add assessment_date to the case file to fix it.")
-        choice = dataclasses.replace(choice, warnings=(*choice.warnings, note))
+        choice = replace(choice, warnings=(*choice.warnings, note))
     return day, choice

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from riskassess.law.dates import (
@@ -22,13 +21,14 @@ from riskassess.law.dates import (
     parse_partial_date,
     year_to_text,
 )
+from riskassess.record import record
 
 QUESTION_PREFIX = "question:"
 CASE_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
 COUNTRY_PATTERN = r"^([A-Z]{2}|unknown)$"
 
 
-@dataclass(frozen=True)
+@record
 class Implication:
     """`fact` must be `value` (or unknown) whenever `when_fact` is `when_is`, or lies on
     or after `when_date` (for a date fact: certainly, over every day it can mean)."""
@@ -69,7 +69,7 @@ class Plain:
         self.case_id, self.assessment_date, self.values = case_id, assessment_date, values
 
 
-@dataclass(frozen=True)
+@record
 class ReaderSpec:
     """What the plain reading needs of a vocabulary, as plain data."""
 

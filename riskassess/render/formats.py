@@ -21,15 +21,15 @@ from __future__ import annotations
 import datetime as dt
 import importlib
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 from riskassess.errors import UsageError
+from riskassess.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Options:
     """What a renderer may need besides the outcome."""
 
@@ -44,7 +44,7 @@ class Options:
 Renderer = Callable[[Any, Options], "str | bytes"]
 
 
-@dataclass(frozen=True)
+@record
 class OutputFormat:
     name: str
     help: str  # what it is, for `--format`'s help

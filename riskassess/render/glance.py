@@ -14,13 +14,13 @@ engine's bytes parsed) and a layout.TextInfo, so the cold path needs no report m
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 
 from riskassess import words
+from riskassess.record import record
 
 
-@dataclass(frozen=True)
+@record
 class Row:
     """One question at a glance."""
 

@@ -19,12 +19,12 @@ import datetime as dt
 import json
 import re
 import unicodedata
-from dataclasses import dataclass
 from types import SimpleNamespace
 from typing import Any
 
 from riskassess import words
 from riskassess.law.plain import frame_lines
+from riskassess.record import record
 from riskassess.render import glance
 
 # A block: ("text", [(words, style), ...], indent) | ("bullet", words, indent, style)
@@ -32,7 +32,7 @@ from riskassess.render import glance
 Block = tuple
 
 
-@dataclass(frozen=True)
+@record
 class TextInfo:
     """What the terminal report needs of a rule set, as plain data."""
 
