@@ -104,10 +104,26 @@ def _make(cls: type, frozen: bool, order: bool) -> type:
     count = len(names)
     known = frozenset(names)
 
+    # for a call giving the first n fields by position and no others: how each of the rest
+    # is filled (0: its default, 1: its factory's value, 2: missing)
+    rest = [tuple((name, 0, defaults[name]) if name in defaults else
+                  (name, 1, factories[name]) if name in factories else (name, 2, None)
+                  for name in names[n:]) for n in range(count + 1)]
+
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         values = self.__dict__
-        if len(args) == count and not kwargs:  # every field, in order: the common call
-            values.update(zip(names, args, strict=True))
+        given = len(args)
+        if not kwargs and given <= count:  # by position only: the common calls
+            values.update(zip(names, args, strict=False))
+            for name, how, value in rest[given]:
+                if how == 0:
+                    values[name] = value
+                elif how == 1:
+                    values[name] = value()
+                else:
+                    values.clear()
+                    raise TypeError(f"{title}.__init__() missing 1 required positional "
+                                    f"argument: {name!r}")
             return
         if len(args) > count:
             raise TypeError(f"{title}.__init__() takes {count + 1} positional arguments "
