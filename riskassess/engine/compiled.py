@@ -39,6 +39,7 @@ WORDS_KEPT = 5_000  # open questions' JSON
 MEMO_SPACE = 100_000  # a question whose variables take at most this many combinations...
 MEMO_KEPT = 5_000  # ...keeps this many of its results by combination
 SIGNATURES_KEPT = 10_000  # set facts' values (a few codes each) and their classes
+LISTS_KEPT = 5_000  # JSON lists of cites, open facts, warning codes
 
 
 # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without making an encoder
@@ -62,8 +63,18 @@ def _string(text: str) -> bytes:
     return _dumps(text)
 
 
+_DATES: dict[dt.date, bytes] = {}  # a day -> its JSON (a caseload has few distinct days)
+
+
 def _date(day: dt.date | None) -> bytes:
-    return b"null" if day is None else b'"' + day.isoformat().encode() + b'"'
+    if day is None:
+        return b"null"
+    found = _DATES.get(day)
+    if found is None:
+        if len(_DATES) > 10_000:
+            _DATES.clear()
+        found = _DATES[day] = b'"' + day.isoformat().encode() + b'"'
+    return found
 
 
 class _Item:
@@ -226,6 +237,7 @@ class Program:
         self.positions = rule_positions(ruleset)
         self._last_choice: dict[int, tuple] = {}
         self._choice_keys: dict[int, tuple] = {}
+        self._lists: dict[tuple, bytes] = {}
         self._signatures: dict[tuple, Any] = {}  # (set fact, value) -> its class's token
         self.citations = {pid: _dumps(pid) + b":" + c.model_dump_json().encode()
                           for pid, c in citations(ruleset).items()}
@@ -375,9 +387,9 @@ class Program:
         # caches keyed by objects' ids mean nothing in another process: they go, with the
         # rest of what was learnt from cases
         state.update(ruleset=None, vocab=None, _adapters={}, _open_questions={},
-                     _why_parts={}, _wholes={}, _last_choice={}, _choice_keys={}, _signatures={},
-                     _warnings={}, _narrowed={},
-                     _candidates={}, misses=0)
+                     _why_parts={}, _wholes={}, _last_choice={}, _choice_keys={},
+                     _signatures={}, _lists={}, _warnings={}, _narrowed={}, _candidates={},
+                     misses=0)
         return state
 
 
@@ -561,6 +573,16 @@ class Program:
                 self._wholes.clear()
             self._wholes[key] = whole  # it holds what the key's ids are ids of
         return Assessed(self, case_id, day, whole)
+
+    def lists(self, items: tuple[str, ...]) -> bytes:
+        """A list of strings as JSON, kept: a caseload's reports share a few lists of
+        cites, open facts and warnings."""
+        found = self._lists.get(items)
+        if found is None:
+            if len(self._lists) > LISTS_KEPT:
+                self._lists.clear()
+            found = self._lists[items] = _dumps(list(items))
+        return found
 
     def _choice_key(self, choice: Any) -> tuple:
         """What a report takes from an edition's choice (its `ruleset` and its warnings):
@@ -781,11 +803,12 @@ class _Whole:
     def compact(self) -> bytes:
         """The outcomes line from its `edition` key to the end."""
         if self._compact is None:
+            lists = self.program.lists
             chunks = [b',"edition":', _dumps(self.program.id), b',"questions":{',
                       b",".join([q.key + merged.compact() for q, merged in self.results]),
-                      b'},"cites":', _dumps(self.cited), b',"open_questions":',
-                      _dumps(self.open_facts), b',"warnings":',
-                      _dumps([w[2] for w in self.warnings]), b',"refused":null}']
+                      b'},"cites":', lists(tuple(self.cited)), b',"open_questions":',
+                      lists(tuple(self.open_facts)), b',"warnings":',
+                      lists(tuple([w[2] for w in self.warnings])), b',"refused":null}']
             self._compact = b"".join(chunks)
         return self._compact
 

@@ -114,6 +114,7 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 
 Path_ = tuple[str | int, ...]
+_NO_PATHS: frozenset[str] = frozenset()
 
 
 @record
@@ -364,7 +365,8 @@ def parse_yaml_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
     if data is not None:
         found = _Lazy(_plain_positions, text, name)
         if raw is None:
-            return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+            return Document(name, data, _Positions(found, 0), _Positions(found, 1),  # type: ignore[arg-type]
+                            (), _NO_PATHS, b"", "")
         return Document(name, data, _Positions(found, 0), _Positions(found, 1),  # type: ignore[arg-type]
                         (), frozenset(), raw, hashlib.sha256(raw).hexdigest())
     doc = _parse_events(text, name, error=error)
@@ -1100,7 +1102,8 @@ def parse_json_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
         data = _orjson_data(text)
         if data is not _NOT_READ:
             found = _Located(text, name, error, first_line)
-            return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+            return Document(name, data, _Positions(found, 0), _Positions(found, 1),  # type: ignore[arg-type]
+                            (), _NO_PATHS, b"", "")
         duplicates = []
 
         def pairs(items: list) -> dict:
@@ -1119,7 +1122,8 @@ def parse_json_text(text: str, name: str, *, error: type[UserError] = CaseFileEr
         else:
             if not duplicates:
                 found = _Located(text, name, error, first_line)
-                return Document(name, data, _Positions(found, 0), _Positions(found, 1))  # type: ignore[arg-type]
+                return Document(name, data, _Positions(found, 0), _Positions(found, 1),  # type: ignore[arg-type]
+                                (), _NO_PATHS, b"", "")
     return _JsonScanner(text, name, error, first_line).document()
 
 
