@@ -40,6 +40,7 @@ MEMO_SPACE = 100_000  # a question whose variables take at most this many combin
 MEMO_KEPT = 5_000  # ...keeps this many of its results by combination
 SIGNATURES_KEPT = 10_000  # set facts' values (a few codes each) and their classes
 LISTS_KEPT = 5_000  # JSON lists of cites, open facts, warning codes
+NARROWED_KEPT = 20_000  # open facts' narrowed tokens, by the values their constraints read
 
 
 # json.dumps(value, ensure_ascii=False, separators=(",", ":")), without making an encoder
@@ -228,6 +229,13 @@ class Program:
             if gi or as_fact or as_when:
                 self.narrowing[path] = (gi, as_fact, as_when)
         self._narrowed: dict[tuple, tuple] = {}
+        self._narrowed_by_values: dict[tuple, tuple] = {}
+        # the facts each narrowed fact's constraints read, as one getter of their values
+        self._narrowing_reads = {
+            path: _getter(tuple(dict.fromkeys([*(f for f, _ in gi),
+                                               *(i.when_fact for i in as_fact),
+                                               *(i.fact for i in as_when)])))
+            for path, (gi, as_fact, as_when) in self.narrowing.items()}
         self._candidates: dict[tuple, tuple] = {}
         self._choices: dict[tuple, bytes] = {}
         self._open_questions: dict[tuple, bytes] = {}
@@ -280,17 +288,26 @@ class Program:
                 found = self._candidates[key] = date_candidates(
                     value, self.thresholds.get(path, ()), key[2])
             tokens[path] = found[0] if len(found) == 1 else found
+        quick = self._narrowed_by_values
         for path, (gi, as_fact, as_when) in self.narrowing.items():
             token = tokens[path]
             if token.__class__ is not tuple:
                 continue
-            inputs = (tuple([values[f] != UNKNOWN for f, _ in gi]),
-                      tuple([values[i.when_fact] for i in as_fact]),
-                      tuple([values[i.fact] for i in as_when]))
-            key = (path, token, inputs)
-            narrowed = self._narrowed.get(key)
+            # by the values of the facts its constraints read, at once; else by what the
+            # constraints see of them (whether given; the values), computed and kept
+            seen = (path, token, self._narrowing_reads[path](values))
+            narrowed = quick.get(seen)
             if narrowed is None:
-                narrowed = self._narrowed[key] = self._narrow(path, token, inputs)
+                inputs = (tuple([values[f] != UNKNOWN for f, _ in gi]),
+                          tuple([values[i.when_fact] for i in as_fact]),
+                          tuple([values[i.fact] for i in as_when]))
+                key = (path, token, inputs)
+                narrowed = self._narrowed.get(key)
+                if narrowed is None:
+                    narrowed = self._narrowed[key] = self._narrow(path, token, inputs)
+                if len(quick) > NARROWED_KEPT:
+                    quick.clear()
+                quick[seen] = narrowed
             tokens[path] = narrowed
         return tokens
 
@@ -389,6 +406,7 @@ class Program:
         state.update(ruleset=None, vocab=None, _adapters={}, _open_questions={},
                      _why_parts={}, _wholes={}, _last_choice={}, _choice_keys={},
                      _signatures={}, _lists={}, _warnings={}, _narrowed={}, _candidates={},
+                     _narrowed_by_values={},
                      misses=0)
         return state
 
