@@ -16,6 +16,8 @@ import datetime as dt
 import pytest
 from baselines import DIGESTS as BASELINE
 from baselines import as_recorded, current_hashes, digest, params
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from riskassess.assess.core import Assessor
 from riskassess.io.reader import Document
@@ -109,3 +111,11 @@ def test_outcomes_line_agrees_with_the_report(generated):
                 if name in full and isinstance(full[name], list) and name != "reasons":
                     assert items == full[name], (qid, name)
             assert q["possible"] == full["possible"]
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.text())
+def test_a_file_name_in_an_outcomes_line_is_written_as_json_writes_it(name):
+    from riskassess.engine.compiled import _dumps, _string
+
+    assert _string(name) == _dumps(name)

@@ -21,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
-import re
 from operator import attrgetter, itemgetter
 from typing import Any
 
@@ -53,13 +52,10 @@ def _dumps(value: Any) -> bytes:
     return _ENCODE(value).encode()
 
 
-_PLAIN_TEXT = re.compile(r'[ !#-\[\]-~]*').fullmatch  # printable ASCII but '"' and '\'
-
-
 def _string(text: str) -> bytes:
     """A string as `_dumps` writes it, without the encoder for the most common (a file's
-    name in printable ASCII: nothing to escape)."""
-    if _PLAIN_TEXT(text):
+    name in printable ASCII but '"' and '\\': nothing to escape)."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
         return b'"' + text.encode() + b'"'
     return _dumps(text)
 

@@ -402,6 +402,9 @@ def text_stream(raw: BinaryIO) -> Iterator[io.TextIOWrapper]:
         wrapper.detach()
 
 
+STDOUT_BUFFER = 65_536
+
+
 class StdoutClosed(Exception):
     """Standard output was closed by its reader (`| head`): nothing is left to say."""
 
@@ -481,7 +484,8 @@ def guard_stdout() -> None:
         return
     stream.flush()
     raw = _GuardedFd(fd)
-    sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw) if buffered else raw,
+    # 64 KiB at a time (not 8): a batch's lines of full reports are about 24 KB each
+    sys.stdout = io.TextIOWrapper(io.BufferedWriter(raw, STDOUT_BUFFER) if buffered else raw,
                                   encoding=stream.encoding, errors=stream.errors,
                                   line_buffering=stream.line_buffering,
                                   write_through=stream.write_through)
