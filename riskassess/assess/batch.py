@@ -85,7 +85,7 @@ def refusal(exc: BaseException, shown: str) -> tuple[list, int]:
 # compiled bytes, the case and the file's name; and a refused file, where the format has a
 # line for one. tests/test_formats.py checks that every batch-line format is here.
 LINES = {
-    "jsonl": lambda done, shown: done.json() + b"\n",  # the JSON report, compact
+    "jsonl": lambda done, shown: done.json_line(),  # the JSON report, compact
     "outcomes": lambda done, shown: done.outcomes_line(shown) + b"\n",
 }
 REFUSED_LINES = {"outcomes": lambda shown, problems, code: _refused_line(shown, problems,
