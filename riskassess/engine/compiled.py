@@ -849,10 +849,6 @@ class Assessed:
         return self.whole.tally()
 
     @property
-    def warning_codes(self) -> list[str]:
-        return [w[2] for w in self.whole.warnings]
-
-    @property
     def open_facts(self) -> list[str]:
         return self.whole.open_facts
 
