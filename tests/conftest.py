@@ -205,3 +205,23 @@ def built(tmp_path_factory):
         yield folder
     finally:
         os.environ["RISKASSESS_CACHE_DIR"] = old or "off"
+
+
+@pytest.fixture(scope="module")
+def server():
+    """A real `riskassess serve` for the tests of one module (tests/serving.py), stopped
+    after them, and stopped cleanly."""
+    from serving import Server
+
+    s = Server()
+    yield s
+    assert s.stop() == 0, s.log()
+
+
+@pytest.fixture(scope="module")
+def client(server):
+    """An HTTP client of that server."""
+    import httpx
+
+    with httpx.Client(base_url=server.base, timeout=60) as c:
+        yield c

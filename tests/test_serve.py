@@ -36,19 +36,6 @@ JSONH = {"content-type": "application/json"}
 TOKEN = "a-long-enough-test-token-0123456789"
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.base, timeout=60) as c:
-        yield c
-
-
 def cli_json(path: Path) -> bytes:
     r = run_cli("evaluate", str(path), "-f", "json", "--today", TODAY)
     assert r.code == 0, r.err

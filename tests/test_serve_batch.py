@@ -34,14 +34,7 @@ MiB = 1_048_576
 
 
 @pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
-
-
-@pytest.fixture(scope="module")
-def client(server):
+def client(server):  # (conftest's, with time for bodies of many megabytes)
     with httpx.Client(base_url=server.base, timeout=120) as c:
         yield c
 

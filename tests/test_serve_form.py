@@ -17,20 +17,13 @@ import shutil
 import httpx
 import pytest
 from conftest import EXAMPLES, VOCAB, run_cli
-from serving import TODAY, Server, form_data
+from serving import TODAY, form_data
 from serving import form_post as post
 
 from riskassess.io.reader import read_yaml_file
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
 
 
 @pytest.fixture

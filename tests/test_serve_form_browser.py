@@ -17,7 +17,6 @@ import shutil
 
 import pytest
 from conftest import EXAMPLES, VOCAB
-from serving import Server
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
@@ -35,13 +34,6 @@ WIDEST = """() => {
          (e.className ? '.' + e.className : '') + ' to ' + Math.round(r.right) + 'px');
   return [document.documentElement.scrollWidth, w, wide.slice(-5)];
 }"""
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
 
 
 @pytest.fixture(scope="module")

@@ -66,13 +66,6 @@ def problem(r, status: int) -> dict:
 # ------------------------------------------------------------------ the renderers
 
 
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
-
-
 def test_a_long_free_text_gives_a_pdf_from_the_api_and_from_the_form(server):
     from pypdf import PdfReader
 

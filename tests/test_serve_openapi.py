@@ -7,28 +7,13 @@ from __future__ import annotations
 
 import json
 
-import httpx
 import jsonschema
 import pytest
 from conftest import EXAMPLES
-from serving import Server
 
 from riskassess.io.reader import read_yaml_file
 
 CASES = sorted(p for p in EXAMPLES.glob("*.yaml") if not p.name.endswith(".expected.yaml"))
-
-
-@pytest.fixture(scope="module")
-def server():
-    s = Server()
-    yield s
-    assert s.stop() == 0, s.log()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    with httpx.Client(base_url=server.base, timeout=60) as c:
-        yield c
 
 
 @pytest.fixture(scope="module")
