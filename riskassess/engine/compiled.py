@@ -30,10 +30,10 @@ from riskassess.law.plain import QUESTION_PREFIX, UNKNOWN, set_signature
 from riskassess.words import why_parts, why_sentence, why_words
 
 # Caches of results per combination, bounded so that memory stays flat over a batch of
-# any size: questions' merged results (a few KB each), and whole reports, whose bytes are
-# kept only once a combination comes back (most cases of a caseload differ).
+# any size: questions' merged results (a few KB each), and reports but for their case id and
+# date (`_Whole`: under a KB each, their pieces shared; 10,000 generated cases have 3,526).
 MERGED_KEPT = 1_000
-WHOLES_KEPT = 1_000
+WHOLES_KEPT = 5_000
 WORDS_KEPT = 5_000  # open questions' JSON
 MEMO_SPACE = 100_000  # a question whose variables take at most this many combinations...
 MEMO_KEPT = 5_000  # ...keeps this many of its results by combination
@@ -772,7 +772,7 @@ class _Whole:
     """A report but for its case id and date, for one combination of question results."""
 
     __slots__ = ("program", "choice", "results", "open_facts", "effects", "warnings",
-                 "cited", "review", "_body", "_compact", "_used", "_tally")
+                 "cited", "review", "_pieces", "_compact", "_tally")
 
     def __init__(self, program: Program, choice: Any, results: list, open_facts: list[str],
                  effects: dict, warnings: list, cited: list[str], review: bool):
@@ -780,10 +780,9 @@ class _Whole:
         self.review = review  # the edition was under review on the assessment date
         self.open_facts, self.effects, self.warnings, self.cited = \
             open_facts, effects, warnings, cited
-        self._body: bytes | None = None
+        self._pieces: tuple[bytes, ...] | None = None
         self._compact: bytes | None = None
         self._tally: tuple | None = None
-        self._used = 0
 
     def tally(self) -> tuple:
         """(edition, outcomes, warning codes, open facts): what a batch counts of a case."""
@@ -792,27 +791,26 @@ class _Whole:
                            tuple([w[2] for w in self.warnings]), tuple(self.open_facts))
         return self._tally
 
-    def body(self) -> bytes:
-        """The report from its `ruleset` key to the end (kept from its second use on)."""
-        if self._body is None:
+    def pieces(self) -> tuple[bytes, ...]:
+        """The report from its `ruleset` key to the end, as the pieces it is joined from
+        (made once: nearly all are shared with the program's tables and other reports, so a
+        whole costs a few hundred bytes of pointers where its joined report is 24 KB)."""
+        if self._pieces is None:
             p = self.program
             chunks = [b',"ruleset":', p._ruleset_json(self.choice)]
             flag = b"true" if self.review else b"false"
             for q, merged in self.results:
                 head, tail = merged.json
                 chunks += [b",", q.key, head, flag, tail]
-            chunks += [b',"open_questions":[',
-                       b",".join([p._open_question(f, self.effects[f])
-                                  for f in self.open_facts]),
-                       b'],"warnings":[', b",".join([w[0] for w in self.warnings]),
-                       b'],"citations":{', b",".join(map(p.citations.__getitem__, self.cited)),
-                       b"}}"]
-            body = b"".join(chunks)
-            self._used += 1
-            if self._used < 2:
-                return body
-            self._body = body
-        return self._body
+            chunks.append(b',"open_questions":[')
+            _listed(chunks, [p._open_question(f, self.effects[f]) for f in self.open_facts])
+            chunks.append(b'],"warnings":[')
+            _listed(chunks, [w[0] for w in self.warnings])
+            chunks.append(b'],"citations":{')
+            _listed(chunks, list(map(p.citations.__getitem__, self.cited)))
+            chunks.append(b"}}")
+            self._pieces = tuple(chunks)
+        return self._pieces
 
     def compact(self) -> bytes:
         """The outcomes line from its `edition` key to the end."""
@@ -864,11 +862,11 @@ class Assessed:
 
     def json(self) -> bytes:
         """The report, compact: exactly `Report.model_dump_json()`."""
-        return self.program.head + self._head() + self.whole.body()
+        return b"".join((self.program.head, self._head(), *self.whole.pieces()))
 
     def json_line(self) -> bytes:
         """The report as a line of `--format jsonl`, joined in one copy (it is 24 KB)."""
-        return b"".join((self.program.head, self._head(), self.whole.body(), b"\n"))
+        return b"".join((self.program.head, self._head(), *self.whole.pieces(), b"\n"))
 
     def pretty_json(self) -> str:
         """The report as `evaluate --format json` prints it (indented, one final newline)."""
@@ -880,6 +878,14 @@ class Assessed:
         """The compact line of `--format outcomes` (see `riskassess schema outcomes`)."""
         return b'{"path":' + _string(path) + b',"case_id":' + self._head() + \
             self.whole.compact()
+
+
+def _listed(chunks: list[bytes], items: list[bytes]) -> None:
+    """Add `items` to `chunks` with a comma between each two (a JSON list's inside)."""
+    if items:
+        chunks.append(items[0])
+        for item in items[1:]:
+            chunks += (b",", item)
 
 
 def refused_line(path: str, problems: list[str], exit_code: int) -> bytes:
