@@ -6,10 +6,15 @@ refusals included; a broken rule set still stops the batch."""
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
 
 import pytest
 import yaml
-from conftest import VOCAB, edit, run_cli
+from conftest import TOOL, VOCAB, edit, run_cli, tool_env
+from hypothesis import given
+from hypothesis import strategies as st
 
 from riskassess.assess import batch
 from riskassess.errors import ExitCode
@@ -86,3 +91,94 @@ def test_schema_outcomes_is_the_lines_schema():
 def test_jobs_must_be_positive(caseload):
     r = run_cli("evaluate", str(caseload), "--jobs", "0")
     assert r.code == ExitCode.USAGE
+
+
+# ---------------------------------------------- workers that write their lines themselves
+#
+# With --jobs N and a format of whole lines (jsonl, outcomes), each worker writes its
+# chunks' lines to the output itself, in turn (assess/batch.py `_Direct`). Whatever the
+# output does to a worker's write, the batch must end as it does in one process.
+
+
+def _limited(limit: int):
+    def set_limit() -> None:  # in the child: a file may not grow beyond `limit` bytes
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+    return set_limit
+
+
+def _batch(caseload, fmt: str, jobs: int, *args: str, **kwargs) -> subprocess.Popen:
+    return subprocess.Popen([*TOOL, "evaluate", str(caseload), "-f", fmt, "--jobs",
+                             str(jobs), "--today", "2026-12-01", *args],
+                            stderr=subprocess.PIPE, env=tool_env(), **kwargs)
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "outcomes"])
+@pytest.mark.parametrize("where", ["stdout", "--output"])
+def test_a_write_failing_in_a_worker_ends_the_batch_as_in_one_process(caseload, tmp_path,
+                                                                       fmt, where):
+    """A file-size limit halfway through the output: the first chunk (this process's)
+    is written, a worker's write fails part-way; exit 6 with the same message, the same
+    bytes on standard output, and no --output file, as with --jobs 1."""
+    whole = tmp_path / "whole"
+    with open(whole, "wb") as out:
+        assert _batch(caseload, fmt, 1, stdout=out).wait(timeout=300) == \
+            ExitCode.INVALID_INPUT
+    limit = whole.stat().st_size // 2
+    assert limit > batch.CHUNK * 500  # more than the first chunk's lines
+    found = {}
+    target = tmp_path / "out"  # named in the message
+    for jobs in (1, 2):
+        args = ("-o", str(target)) if where == "--output" else ()
+        with open(tmp_path / f"stdout-{jobs}", "wb") as out:
+            proc = _batch(caseload, fmt, jobs, *args, stdout=out,
+                          preexec_fn=_limited(limit))
+            _, err = proc.communicate(timeout=300)
+        found[jobs] = (proc.returncode, err.decode(),
+                       (tmp_path / f"stdout-{jobs}").read_bytes(), target.exists())
+    assert found[2] == found[1]
+    code, err, written, kept = found[2]
+    assert code == ExitCode.CANNOT_WRITE and "File too large" in err and "Traceback" not in err
+    assert not kept
+    if where == "stdout":
+        assert written == whole.read_bytes()[:limit]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "outcomes"])
+def test_a_reader_that_stops_mid_way_ends_a_parallel_batch_quietly(caseload, fmt):
+    """`| head`: the output's reader closes it while the workers write (no death by
+    SIGPIPE, no message): exit 0, as in one process."""
+    for jobs in (1, 2):
+        proc = _batch(caseload, fmt, jobs, stdout=subprocess.PIPE)
+        for _ in range(batch.CHUNK + 10):  # past the first chunk's lines (this process's)
+            assert proc.stdout.readline().endswith(b"\n")
+        proc.stdout.close()
+        assert (proc.wait(timeout=300), proc.stderr.read()) == (0, b""), jobs
+        proc.stderr.close()
+
+
+@given(st.lists(st.binary(max_size=40), max_size=30),
+       st.lists(st.integers(min_value=0, max_value=50), min_size=1, max_size=30),
+       st.booleans())
+def test_gathered_lines_are_written_whole_or_handed_back(lines, sizes, fails):
+    """`write_lines` over writes that stop short (a pipe, a signal) and may fail: what it
+    wrote followed by what it hands back is every byte, in order."""
+    written: list[bytes] = []
+    sizes = iter(sizes)
+
+    def writev(fd: int, buffers: list[bytes]) -> int:
+        assert 0 < len(buffers) <= 1024 and fd == 7
+        size = next(sizes, None)
+        if size is None:
+            if fails:
+                raise OSError(28, "No space left on device")
+            size = 1 << 30
+        data = b"".join(buffers)[:max(size, 1)]
+        written.append(data)
+        return len(data)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "writev", writev)
+        rest = batch.write_lines(7, lines)
+    assert b"".join(written) + rest == b"".join(lines)
+    if not fails:
+        assert rest == b""

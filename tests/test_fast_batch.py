@@ -15,6 +15,8 @@ import sys
 
 import pytest
 from conftest import EXAMPLES, TOOL, tool_env
+from hypothesis import given
+from hypothesis import strategies as st
 
 from riskassess.assess.batch import MIN_PARALLEL
 from riskassess.cli import fast
@@ -149,6 +151,18 @@ def test_the_sidecar_suffix_is_the_scenarios_one():
     from riskassess.law.scenarios import SUFFIX as SCENARIOS
 
     assert SUFFIX == SCENARIOS
+
+
+@given(st.lists(st.sampled_from(["/", ".", "..", "a", "b c", "ع"]), max_size=6).map("".join),
+       st.sampled_from(["x.yaml", ".x.json", "ملف.yml"]))
+def test_a_found_files_path_is_the_one_path_objects_give(folder, name):
+    """case_files names a folder's files from the folder's prefix, made once a folder:
+    the same string as `Path(folder, name).as_posix()`, whatever the folder's shape."""
+    from pathlib import Path
+
+    from riskassess.assess.files import _prefix
+
+    assert _prefix(folder) + name == Path(folder, name).as_posix()
 
 
 @pytest.mark.slow

@@ -177,11 +177,14 @@ def _names(files) -> Any:
     return names() if names is not None else (Path(path).as_posix() for path in files)
 
 
-def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
+def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1,
+            direct: _Direct | None = None):
     """Each file's result, in the files' order. With jobs > 1 the files are assessed by
     that many worker processes (`_Workers`), each at most one chunk ahead of the writer, so
     memory stays bounded whatever the number of files; the first chunk is assessed here, so
-    the workers inherit the compiled rule sets instead of compiling them again.
+    the workers inherit the compiled rule sets instead of compiling them again. With
+    `direct`, the workers write their chunks' lines to the output themselves, in turn, and
+    their results come with an empty line (b"").
 
     Close the generator when done with it (`run` does): that stops and reaps the workers
     at once, however it ends (a signal, an error, the batch done)."""
@@ -189,14 +192,15 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1):
     # time (100,000 of them would cost more memory than the assessment)
     # the lines of a JSONL caseload are read and assessed here, one after another
     if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork") or \
-            any(is_jsonl_name(path) for path in files):
+            any(is_jsonl_name(name) for name in _names(files)):
         for shown, case in cases_of(files):
             yield _result(assessor, shown, case, fmt)
         return
     chunks = -(-len(files) // CHUNK)
     for name in _names(files[:CHUNK]):
         yield _result(assessor, name, name, fmt)
-    workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1))  # not more than chunks
+    workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1), direct)  # not more than
+    # chunks
     try:
         for k in range(1, chunks):
             for item in workers.chunk(k):
@@ -216,27 +220,43 @@ class _Workers:
     Worker i assesses chunks 1 + i, 1 + i + n, ... (chunk 0 is this process's) and writes
     each chunk's results to its pipe as a pickle, then waits for them to be read: at most
     one chunk ahead. This process reads chunk k from worker (k - 1) % n, so the results come
-    in the files' order. A worker ignores Ctrl-C (it is this process's to handle: it reaches
-    the whole process group at a terminal), ends at once on SIGTERM and SIGHUP (it holds no
-    file of its own), and ends quietly when this process has gone (its pipe is broken).
-    `stop` kills and reaps them all, whatever state they are in."""
+    in the files' order. With `direct` (`_Direct`), a worker writes a chunk's lines to the
+    output itself when this process gives it the turn, so that a report passes through no
+    pipe and no other process (a batch of full reports is 24 KB a case).
 
-    def __init__(self, files: list, assessor: Assessor, fmt: str, jobs: int):
+    A worker ignores Ctrl-C (it is this process's to handle: it reaches the whole process
+    group at a terminal), ends at once on SIGTERM and SIGHUP (it holds no file of its own:
+    at most this process's output, which this process then discards or leaves as it would
+    its own), and ends quietly when this process has gone (its pipe is broken). `stop`
+    kills and reaps them all, whatever state they are in."""
+
+    def __init__(self, files: list, assessor: Assessor, fmt: str, jobs: int,
+                 direct: _Direct | None = None):
         import gc
 
         from riskassess.stopping import signals_held
 
         self.running: list[tuple[int, Any]] = []  # (process id, the pipe's reading end)
+        self.turns: dict[int, int] = {}  # process id -> the writing end of its turn pipe
+        self.direct = direct
         gc.collect()  # nothing of this process's left to collect in a worker (see _worker)
         with signals_held():  # a signal now is raised once every worker is in the list
             for i in range(jobs):
                 read, write = os.pipe()
                 _widen(write)
+                turn = os.pipe() if direct else None
                 pid = os.fork()
                 if pid == 0:
                     os.close(read)
-                    _worker(write, files, assessor, fmt, first=1 + i, step=jobs)  # never returns
+                    if turn:
+                        os.close(turn[1])
+                    _worker(write, files, assessor, fmt, first=1 + i, step=jobs,
+                            turn=turn[0] if turn else None,
+                            out=direct.fd if direct else None)  # never returns
                 os.close(write)
+                if turn:
+                    os.close(turn[0])
+                    self.turns[pid] = turn[1]
                 self.running.append((pid, os.fdopen(read, "rb")))
 
     def chunk(self, k: int) -> list[tuple]:
@@ -244,12 +264,18 @@ class _Workers:
         import pickle
 
         pid, pipe = self.running[(k - 1) % len(self.running)]
+        if self.direct:  # what this process wrote goes first, then the worker's turn
+            self.direct.flush()
+            with contextlib.suppress(BrokenPipeError):  # ended: seen below, by its pipe
+                os.write(self.turns[pid], b"w")
         try:
-            kind, data = pickle.load(pipe)
+            kind, data, *unwritten = pickle.load(pipe)
         except (EOFError, pickle.UnpicklingError):  # the worker ended before it was done
             self._ended(pid)
         if kind == "error":  # a bug in a worker: its traceback, as if it were here
             raise RuntimeError(f"a worker of the batch failed:\n{data}")
+        if unwritten and unwritten[0]:  # its write failed (a full disk, a closed pipe):
+            self.direct.write(unwritten[0])  # written here, it fails as this one's would
         return data
 
     def _ended(self, pid: int) -> None:
@@ -293,7 +319,30 @@ class _Workers:
                 pipe.close()
                 with contextlib.suppress(ChildProcessError):
                     os.waitpid(pid, 0)
-            self.running = []
+            for turn in self.turns.values():
+                os.close(turn)
+            self.running, self.turns = [], {}
+
+
+class _Direct:
+    """The output a batch's workers write their lines to themselves (`_Workers`): its file
+    descriptor, and the flush and write of this process's buffered stream over it."""
+
+    __slots__ = ("fd", "flush", "write")
+
+    def __init__(self, fd: int, binary: Any):
+        self.fd, self.flush, self.write = fd, binary.flush, binary.write
+
+    @classmethod
+    def of(cls, binary: Any, fmt: str, jobs: int) -> _Direct | None:
+        """For a batch of lines made whole in the workers (a format of LINES) written to a
+        binary stream with a file descriptor; else None (the lines come through the pipes)."""
+        if jobs <= 1 or fmt not in LINES or binary is None or not hasattr(os, "fork"):
+            return None
+        try:
+            return cls(binary.fileno(), binary)
+        except (AttributeError, OSError, ValueError):  # io.BytesIO and the like
+            return None
 
 
 def _widen(pipe: int) -> None:
@@ -310,9 +359,11 @@ def _widen(pipe: int) -> None:
 
 
 def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int,
-            step: int) -> None:
+            step: int, turn: int | None = None, out: int | None = None) -> None:
     """A worker's life, in the forked process: it never returns to the caller's code (whose
-    `finally` blocks would remove the parent's temporary files), whatever happens."""
+    `finally` blocks would remove the parent's temporary files), whatever happens. With
+    `turn` (a pipe's reading end), it writes each chunk's lines to `out` itself once that
+    pipe gives it a byte: its turn."""
     code = 1
     try:
         import gc
@@ -322,17 +373,26 @@ def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int
 
         gc.freeze()  # the parent's objects are never collected here (nor their files closed)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        for sig in (signal.SIGTERM, signal.SIGHUP, signal.SIGPIPE):
+        for sig in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(sig, signal.SIG_DFL)
-        # Only the pipe stays open: the parent's output files (and their locks) are its own.
-        os.closerange(3, write)
-        os.closerange(write + 1, _open_max())
+        # a closed pipe is an error to report (the output's reader gone: the parent says
+        # so) or to end on (the parent gone), not a death by SIGPIPE
+        signal.signal(signal.SIGPIPE, signal.SIG_IGN if out is not None else signal.SIG_DFL)
+        # Only the pipes stay open, and the output the worker writes to: the parent's other
+        # files (and their locks) are its own.
+        low = 3
+        for keep in sorted({write} | {fd for fd in (turn, out) if fd is not None and fd >= 3}):
+            os.closerange(low, keep)
+            low = keep + 1
+        os.closerange(low, _open_max())
         with os.fdopen(write, "wb") as pipe:
             for k in range(first, -(-len(files) // CHUNK), step):
                 try:
                     message = ("ok", _work(files[k * CHUNK:(k + 1) * CHUNK], assessor, fmt))
                 except Exception:  # a bug: the parent shows it
                     message = ("error", traceback.format_exc())
+                if turn is not None and message[0] == "ok":
+                    message = ("ok", *_write_chunk(message[1], turn, out))
                 pickle.dump(message, pipe, protocol=pickle.HIGHEST_PROTOCOL)
                 pipe.flush()
                 if message[0] == "error" or (message[1] and message[1][-1][0] == "stop"):
@@ -342,6 +402,39 @@ def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int
         pass
     finally:
         os._exit(code)
+
+
+def _write_chunk(items: list[tuple], turn: int, out: int) -> tuple[list[tuple], bytes]:
+    """Write a chunk's lines to `out` once `turn` gives the turn (a worker's): the chunk's
+    results with their lines emptied, and the bytes the write failed to write (b"" when
+    all were written), for the parent to write (and fail to write) as its own."""
+    # (a "stop" has no line, nor has a refused file in a format without refused lines)
+    lines = [item[-1] for item in items if item[0] != "stop" and item[-1]]
+    items = [(*item[:-1], b"") if item[0] != "stop" and item[-1] else item for item in items]
+    if not os.read(turn, 1):  # the parent is gone
+        raise SystemExit
+    return items, write_lines(out, lines)
+
+
+def write_lines(fd: int, lines: list[bytes]) -> bytes:
+    """Write `lines` to a file descriptor, gathered (not joined: a chunk of full reports is
+    a megabyte and more); on an error, the bytes not written (b"" when all were)."""
+    first, skip = 0, 0  # lines[first][skip:] is the first byte not written
+    try:
+        while first < len(lines):
+            head = [lines[first][skip:]] if skip else []
+            done = os.writev(fd, [*head, *lines[first + len(head):first + _IOV_MAX]])
+            done += skip  # as if from the start of lines[first]: it may write less than asked
+            while first < len(lines) and done >= len(lines[first]):
+                done -= len(lines[first])
+                first += 1
+            skip = done
+    except OSError:
+        return b"".join([lines[first][skip:], *lines[first + 1:]])
+    return b""
+
+
+_IOV_MAX = 1024  # Linux's IOV_MAX (POSIX's least is 16): os.writev refuses more
 
 
 def _open_max() -> int:
@@ -379,7 +472,7 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
     if binary is not None:
         out.flush()
     source = _documents(files, assessor, documents) if documents is not None else \
-        results(files, assessor, fmt, jobs)
+        results(files, assessor, fmt, jobs, _Direct.of(binary, fmt, jobs))
     with contextlib.closing(source):  # the workers stopped here, however the loop ends
         _write_all(source, tally, fmt, out, binary, writer, documents, tick)
     return tally

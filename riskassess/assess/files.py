@@ -55,6 +55,7 @@ def case_files(paths: list[Path]) -> list[Path]:
         if is_folder(path):
             for folder, _, names in os.walk(path):
                 lowered = {name.lower() for name in names}
+                prefix = _prefix(folder)
                 for name in names:
                     low = name.lower()
                     if not low.endswith(_CASE_SUFFIXES):
@@ -64,12 +65,19 @@ def case_files(paths: list[Path]) -> list[Path]:
                             for suffix in (".yaml", ".yml", ".json")):
                         skip("scenario sidecar (*.expected.yaml beside its case file)")
                     else:
-                        found.add(Path(folder, name).as_posix())
+                        found.add(prefix + name)  # Path(folder, name).as_posix()
         else:
             found.add(path.as_posix())  # missing or unreadable files are reported by the batch
     out = _Paths(sorted(found))
     out.skipped = dict(sorted(skipped.items()))
     return out
+
+
+def _prefix(folder: str) -> str:
+    """What `Path(folder, name).as_posix()` puts before a file's name (made once a folder,
+    not once a file: a caseload may hold 100,000 files)."""
+    base = Path(folder).as_posix()
+    return "" if base == "." else base if base.endswith("/") else base + "/"
 
 
 class _Paths(list):
