@@ -160,6 +160,48 @@ def test_a_signal_stops_a_parallel_batch_and_leaves_nothing(sig, caseload, tmp_p
     assert not wrong, "\n".join(wrong + sorted(errors))
 
 
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM],
+                         ids=lambda s: signal.Signals(s).name)
+def test_a_signal_stops_a_batch_in_one_process_its_lines_whole(sig, caseload, tmp_path):
+    """--jobs 1: the lines are written by a thread of their own (assess/batch.py
+    `_Background`). A signal leaves the --output files as they were, and standard output
+    ending with a whole line: every line written is a whole report."""
+    wrong, errors = [], set()
+    for i, (moment, since) in enumerate(MOMENTS[1:5]):
+        out = tmp_path / f"run-{i}"
+        out.mkdir()
+        for name, data in BEFORE.items():
+            (out / name).write_bytes(data)
+        proc = start("evaluate", str(caseload), "-f", "jsonl", "-o", "r.jsonl",
+                     "--summary-csv", "s.csv", "--force", "--jobs", "1", *TODAY, cwd=out)
+        code, took, err, _ = interrupt(proc, sig, delay=moment, group=True, opened=out)
+        found = check(out, sig, f"{moment:.2f} s after the {since}", code, took, err)
+        printed = out / "printed"
+        with open(printed, "wb") as stdout:
+            proc = subprocess.Popen([*TOOL, "evaluate", str(caseload), "-f", "jsonl",
+                                     "--jobs", "1", *TODAY], cwd=out, env=tool_env(),
+                                    stdout=stdout, stderr=subprocess.PIPE,
+                                    start_new_session=True)
+        end = time.monotonic() + 60
+        while not printed.stat().st_size and proc.poll() is None and time.monotonic() < end:
+            time.sleep(0.01)  # until the batch is under way
+        time.sleep(moment)
+        os.killpg(proc.pid, sig)
+        _, err = proc.communicate(timeout=EXIT_WITHIN)
+        lines = printed.read_bytes().splitlines(keepends=True)
+        if proc.returncode != CODES[sig] or "Traceback" in err.decode():
+            found.append(f"{signal.Signals(sig).name} {moment:.2f} s to standard output: "
+                         f"exit {proc.returncode}")
+        if not all(line.endswith(b"\n") and line.startswith(b'{"format"')
+                   for line in lines):
+            found.append(f"{signal.Signals(sig).name} {moment:.2f} s to standard output: "
+                         "a line cut short")
+        wrong += found
+        if found:
+            errors.add(err.decode("utf-8", "replace")[-1500:])
+    assert not wrong, "\n".join(wrong + sorted(errors))
+
+
 def test_a_signal_stops_a_batch_of_documents_and_leaves_nothing(caseload, tmp_path):
     """One document per case, written in the tool's own process: a signal while one is being
     written leaves the documents already complete, and nothing half-written."""

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import datetime as dt
+import functools
 import os
 import unicodedata
 from collections import Counter
@@ -191,8 +192,7 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1,
     # the paths stay the caller's compact list of strings: Path objects are made one at a
     # time (100,000 of them would cost more memory than the assessment)
     # the lines of a JSONL caseload are read and assessed here, one after another
-    if jobs <= 1 or len(files) < MIN_PARALLEL or not hasattr(os, "fork") or \
-            any(is_jsonl_name(name) for name in _names(files)):
+    if not _parallel(files, jobs):
         for shown, case in cases_of(files):
             yield _result(assessor, shown, case, fmt)
         return
@@ -210,6 +210,12 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1,
                 yield item
     finally:
         workers.stop()
+
+
+def _parallel(files: list[Path], jobs: int) -> bool:
+    """Whether `results` assesses the files in worker processes."""
+    return jobs > 1 and len(files) >= MIN_PARALLEL and hasattr(os, "fork") and \
+        not any(is_jsonl_name(name) for name in _names(files))
 
 
 class _Workers:
@@ -334,10 +340,11 @@ class _Direct:
         self.fd, self.flush, self.write = fd, binary.flush, binary.write
 
     @classmethod
-    def of(cls, binary: Any, fmt: str, jobs: int) -> _Direct | None:
-        """For a batch of lines made whole in the workers (a format of LINES) written to a
-        binary stream with a file descriptor; else None (the lines come through the pipes)."""
-        if jobs <= 1 or fmt not in LINES or binary is None or not hasattr(os, "fork"):
+    def of(cls, binary: Any, fmt: str) -> _Direct | None:
+        """For a batch of lines made whole as each case is assessed (a format of LINES)
+        written to a binary stream with a file descriptor; else None (the lines are
+        written to the stream, and come to it through the workers' pipes)."""
+        if fmt not in LINES or binary is None or not hasattr(os, "writev"):
             return None
         try:
             return cls(binary.fileno(), binary)
@@ -471,20 +478,33 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
     binary = getattr(out, "buffer", None)
     if binary is not None:
         out.flush()
+    # Lines made whole go to the output's descriptor: from the workers themselves, or,
+    # in one process, from a thread of their own (`_Background`)
+    direct = _Direct.of(binary, fmt) if documents is None else None
+    parallel = _parallel(files, jobs)
+    background = _Background(direct) if direct and not parallel else None
+    emit = background.write if background else functools.partial(_write, out, binary)
     source = _documents(files, assessor, documents) if documents is not None else \
-        results(files, assessor, fmt, jobs, _Direct.of(binary, fmt, jobs))
-    with contextlib.closing(source):  # the workers stopped here, however the loop ends
-        _write_all(source, tally, fmt, out, binary, writer, documents, tick)
+        results(files, assessor, fmt, jobs, direct if parallel else None)
+    try:
+        with contextlib.closing(source):  # the workers stopped here, however the loop ends
+            _write_all(source, tally, fmt, out, emit, writer, documents, tick)
+        if background:
+            background.close()
+    finally:
+        if background:
+            background.abandon()
     return tally
 
 
-def _write_all(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer: Any,
-               documents: Documents | None, tick: Callable[[], None] | None) -> None:
+def _write_all(source, tally: Tally, fmt: str, out: TextIO, emit: Callable[[bytes], Any],
+               writer: Any, documents: Documents | None,
+               tick: Callable[[], None] | None) -> None:
     # each combination of outcomes counted as it comes, and spread over the questions at
     # the end (most cases share a few combinations)
     combinations: Counter = Counter()
     try:
-        _write_items(source, tally, fmt, out, binary, writer, documents, tick, combinations)
+        _write_items(source, tally, fmt, out, emit, writer, documents, tick, combinations)
     finally:
         questions = tally.questions
         for outcomes, count in combinations.items():
@@ -492,9 +512,9 @@ def _write_all(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer:
                 tally.outcomes[(q, o)] += count
 
 
-def _write_items(source, tally: Tally, fmt: str, out: TextIO, binary: Any, writer: Any,
-                 documents: Documents | None, tick: Callable[[], None] | None,
-                 combinations: Counter) -> None:
+def _write_items(source, tally: Tally, fmt: str, out: TextIO, emit: Callable[[bytes], Any],
+                 writer: Any, documents: Documents | None,
+                 tick: Callable[[], None] | None, combinations: Counter) -> None:
     questions = tally.questions
     for item in source:
         tally.files += 1
@@ -505,7 +525,7 @@ def _write_items(source, tally: Tally, fmt: str, out: TextIO, binary: Any, write
                 out.write(f"{shown}: REFUSED ({count} problem"
                           f"{'s' if count > 1 else ''}): {problems[0]}\n")
             elif line is not None:
-                _write(out, binary, line)
+                emit(line)
             if writer:
                 writer.writerow([shown, "", "", "", *("" for _ in questions), "", "",
                                  " | ".join(problems)])
@@ -514,7 +534,7 @@ def _write_items(source, tally: Tally, fmt: str, out: TextIO, binary: Any, write
             tally.assessed += 1
             combinations[outcomes] += 1
             if line is not None:
-                _write(out, binary, line)
+                emit(line)
             else:
                 warned = f"; warnings: {', '.join(codes)}" if codes else ""
                 written = ""
@@ -527,6 +547,94 @@ def _write_items(source, tally: Tally, fmt: str, out: TextIO, binary: Any, write
                                  ";".join(facts), ";".join(codes), ""])
         if tick:
             tick()
+
+
+class _Background:
+    """A batch's lines written to the output's descriptor by a thread of their own, a
+    megabyte at a time, so that the system's copying of them (a batch of full reports is
+    240 MB for 10,000 cases) and any wait for the disk overlap the assessing, which goes on
+    in the main thread: the system call releases the interpreter's lock.
+
+    A write that fails hands its bytes (and those queued after them) back to the main
+    thread, which writes them through the output's stream: they fail there as they would
+    have without the thread, with the same error. At most two megabytes wait in the queue."""
+
+    BATCH = 1 << 20
+
+    def __init__(self, direct: _Direct):
+        import queue
+        import threading
+
+        self.direct = direct
+        self.queue: Any = queue.Queue(maxsize=2)
+        self.pending: list[bytes] = []
+        self.size = 0
+        self.unwritten: list[bytes] = []  # after a failed write: every byte not written
+        self.error: BaseException | None = None  # a bug in the thread
+        self.stopped = False
+        self.thread: Any = threading.Thread(target=self._run, name="riskassess-lines",
+                                            daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            lines = self.queue.get()
+            if lines is None or self.stopped:
+                return
+            if self.unwritten or self.error:  # the rest is the main thread's
+                self.unwritten += lines
+                continue
+            try:
+                rest = write_lines(self.direct.fd, lines)
+            except BaseException as exc:  # noqa: B036 (a bug: raised in the main thread)
+                self.error, rest = exc, b"".join(lines)
+            if rest:
+                self.unwritten.append(rest)
+
+    def write(self, line: bytes) -> None:
+        if self.thread is None:  # after a failure: through the stream
+            self.direct.write(line)
+            return
+        self.pending.append(line)
+        self.size += len(line)
+        if self.size >= self.BATCH:
+            if self.unwritten or self.error:
+                self._finish()
+                return
+            self.queue.put(self.pending)
+            self.pending, self.size = [], 0
+
+    def close(self) -> None:
+        """Every line written, or the failed write's error raised as the stream's own."""
+        if self.thread is not None:
+            self.queue.put(self.pending)
+            self.pending = []
+            self._finish()
+
+    def _finish(self) -> None:
+        """Stop the thread once it has written what it can, and write what it could not
+        (after a failed write: what waits here too) through the stream."""
+        self.queue.put(None)
+        self.thread.join()
+        self.thread = None
+        if self.error is not None:
+            raise RuntimeError("the thread writing the batch's lines failed") from self.error
+        rest, self.unwritten = [*self.unwritten, *self.pending], []
+        self.pending = []
+        for line in rest:
+            self.direct.write(line)
+        self.direct.flush()  # a failure raises here, as the stream's own
+
+    def abandon(self) -> None:
+        """The batch stopped (a signal, an error): no more lines. The thread finishes the
+        lines it is writing, so that the output ends with a whole line, unless the output
+        keeps it waiting (a paused terminal, a full pipe): it is then left behind."""
+        if self.thread is None:
+            return
+        self.stopped = True
+        with contextlib.suppress(Exception):  # full: the thread sees `stopped` next
+            self.queue.put_nowait(None)
+        self.thread.join(timeout=1)
 
 
 def _write(out: TextIO, binary: Any, line: bytes) -> None:
