@@ -314,8 +314,10 @@ def _run(cmd: list[str], env: dict, stdout: Path | None = None) -> tuple[float, 
     /dev/null (either way not a terminal: a batch's fast path, cli/fast.py)."""
     timer = shutil.which("time") or "/usr/bin/time"
     with tempfile.NamedTemporaryFile("r") as peak:
-        start = time.perf_counter()
+        # the output emptied before the clock starts: emptying the last round's file (240
+        # MB of full reports, maybe still being written to disk) is this script's work
         with open(stdout or os.devnull, "wb") as sink:
+            start = time.perf_counter()
             proc = subprocess.Popen([timer, "-o", peak.name, "-f", "%M"] + cmd, stdout=sink,
                                     stderr=subprocess.DEVNULL, cwd=ROOT, env=env)
             _, status, usage = os.wait4(proc.pid, 0)
