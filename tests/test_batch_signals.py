@@ -135,17 +135,27 @@ def check(out: Path, sig: int, when: str, code: int, took: float, err: str) -> l
     return [f"{signal.Signals(sig).name} {when}: {w}" for w in wrong]
 
 
+def outputs_before(out: Path) -> Path:
+    """A new folder holding the outputs as they were before a run (BEFORE)."""
+    out.mkdir()
+    for name, data in BEFORE.items():
+        (out / name).write_bytes(data)
+    return out
+
+
+def batch_to_outputs(caseload: Path, out: Path, *, jobs: int) -> subprocess.Popen:
+    """The batch of full reports to BEFORE's outputs, replacing them (--force)."""
+    return start("evaluate", str(caseload), "-f", "jsonl", "-o", "r.jsonl", "--summary-csv",
+                 "s.csv", "--force", "--jobs", str(jobs), *TODAY, cwd=out)
+
+
 @pytest.mark.parametrize("sig", list(CODES), ids=lambda s: signal.Signals(s).name)
 def test_a_signal_stops_a_parallel_batch_and_leaves_nothing(sig, caseload, tmp_path):
     wrong, errors, slowest = [], set(), 0.0
     for i, (moment, since) in enumerate(MOMENTS):
         delay = moment + 0.05 * list(CODES).index(sig)
-        out = tmp_path / f"run-{i}"
-        out.mkdir()
-        for name, data in BEFORE.items():
-            (out / name).write_bytes(data)
-        proc = start("evaluate", str(caseload), "-f", "jsonl", "-o", "r.jsonl",
-                     "--summary-csv", "s.csv", "--force", "--jobs", "2", *TODAY, cwd=out)
+        out = outputs_before(tmp_path / f"run-{i}")
+        proc = batch_to_outputs(caseload, out, jobs=2)
         code, took, err, reaped = interrupt(proc, sig, delay=delay, group=i % 2 == 0,
                                             opened=out if since == "opened" else None)
         slowest = max(slowest, took)
@@ -168,12 +178,8 @@ def test_a_signal_stops_a_batch_in_one_process_its_lines_whole(sig, caseload, tm
     ending with a whole line: every line written is a whole report."""
     wrong, errors = [], set()
     for i, (moment, since) in enumerate(MOMENTS[1:5]):
-        out = tmp_path / f"run-{i}"
-        out.mkdir()
-        for name, data in BEFORE.items():
-            (out / name).write_bytes(data)
-        proc = start("evaluate", str(caseload), "-f", "jsonl", "-o", "r.jsonl",
-                     "--summary-csv", "s.csv", "--force", "--jobs", "1", *TODAY, cwd=out)
+        out = outputs_before(tmp_path / f"run-{i}")
+        proc = batch_to_outputs(caseload, out, jobs=1)
         code, took, err, _ = interrupt(proc, sig, delay=moment, group=True, opened=out)
         found = check(out, sig, f"{moment:.2f} s after the {since}", code, took, err)
         printed = out / "printed"
