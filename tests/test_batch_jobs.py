@@ -143,6 +143,23 @@ def test_a_write_failing_in_a_worker_ends_the_batch_as_in_one_process(caseload, 
         assert written == whole.read_bytes()[:limit]
 
 
+def test_an_error_mid_way_leaves_the_lines_assessed_before_it(caseload, tmp_path):
+    """One process, its lines written by a thread (a megabyte at a time): the summary CSV
+    fails part-way (a file-size limit; standard output is a pipe, which has none). The
+    lines assessed before the error are on standard output, whole, as the stream's buffer
+    would have left them; exit 6."""
+    whole = tmp_path / "whole"
+    with open(whole, "wb") as out:
+        _batch(caseload, "outcomes", 1, stdout=out).wait(timeout=300)
+    proc = _batch(caseload, "outcomes", 1, "--summary-csv", str(tmp_path / "s.csv"),
+                  stdout=subprocess.PIPE, preexec_fn=_limited(20_000))
+    printed, err = proc.communicate(timeout=300)
+    assert proc.returncode == ExitCode.CANNOT_WRITE and b"--summary-csv" in err, err
+    lines = printed.splitlines(keepends=True)
+    assert 10 < len(lines) < N and whole.read_bytes().startswith(printed)
+    assert printed.endswith(b"\n")
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "outcomes"])
 def test_a_reader_that_stops_mid_way_ends_a_parallel_batch_quietly(caseload, fmt):
     """`| head`: the output's reader closes it while the workers write (no death by

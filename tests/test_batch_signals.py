@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import pytest
 import yaml
 from conftest import EXAMPLES, TOOL, VOCAB, tool_env
 
+from riskassess.assess.batch import CHUNK
 from riskassess.law.casegen import case_dicts
 
 N = 12_000  # small files: a parallel batch of seconds (about 3 s after its start-up on 2 free
@@ -206,6 +208,94 @@ def test_a_signal_stops_a_batch_in_one_process_its_lines_whole(sig, caseload, tm
         if found:
             errors.add(err.decode("utf-8", "replace")[-1500:])
     assert not wrong, "\n".join(wrong + sorted(errors))
+
+
+def slow_reader(pipe, got: list[bytes], every: float = 0.02) -> threading.Thread:
+    """A reader of a batch's standard output: at once for the main process's first chunk
+    of lines, then at about 3 MB/s, to its end: a worker waits on the output while it
+    writes its lines, as it does on a terminal or a slow consumer."""
+    def read() -> None:
+        lines = 0
+        while chunk := pipe.read1(65_536):
+            got.append(chunk)
+            lines += chunk.count(b"\n")
+            if lines > CHUNK:
+                time.sleep(every)
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("sig,group", [(signal.SIGTERM, True), (signal.SIGTERM, False),
+                                       (signal.SIGINT, True), (signal.SIGHUP, True)],
+                         ids=["SIGTERM-group", "SIGTERM-tool", "SIGINT-group", "SIGHUP-group"])
+def test_a_signal_leaves_whole_lines_while_workers_write_them(sig, group, caseload):
+    """--jobs 2: the workers write their lines to standard output themselves (assess/batch.py
+    `_Workers`), here to a slow reader. A signal, to the group or to the tool alone, while
+    they write ends the batch with the documented exit code, and every line written is
+    whole. (The main process's own first chunk is read at once: a signal while it writes
+    to a pipe may still cut its line, as before workers wrote theirs; see the note in
+    docs/performance.md.)"""
+    for moment in (0.3, 0.9):
+        proc = start("evaluate", str(caseload), "-f", "jsonl", "--jobs", "2", *TODAY,
+                     cwd=caseload)
+        got: list[bytes] = []
+        reader = slow_reader(proc.stdout, got)
+        end = time.monotonic() + 60
+        while sum(c.count(b"\n") for c in got) <= CHUNK and time.monotonic() < end:
+            time.sleep(0.01)  # the workers' lines are coming
+        time.sleep(moment)
+        (os.killpg if group else os.kill)(proc.pid, sig)
+        code = proc.wait(timeout=EXIT_WITHIN + 5)
+        reader.join(timeout=60)
+        lines = b"".join(got).splitlines(keepends=True)
+        cut = [i for i, line in enumerate(lines)
+               if not (line.endswith(b"\n") and line.startswith(b'{"format"'))]
+        assert (code, cut) == (CODES[sig], []), f"{moment} s: {proc.stderr.read()[-1500:]}"
+        assert gone(proc.pid)
+        proc.stdout.close()
+        proc.stderr.close()
+
+
+def _alive(group: int) -> list[int]:
+    """The processes of a process group not yet ended (a zombie has ended)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) == group and fields[0] != "Z":
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's parent-death signal")
+def test_workers_waiting_on_the_output_end_with_a_parent_killed_outright(caseload):
+    """A batch's reader stops reading (a paused terminal): the workers wait to write. Its
+    main process killed outright (kill -9, the out-of-memory killer), the workers end too,
+    instead of holding the output until the reader goes on."""
+    proc = start("evaluate", str(caseload), "-f", "jsonl", "--jobs", "2", *TODAY,
+                 cwd=caseload)
+    read = 0
+    while read < 3_000_000:  # past the main process's chunk: the workers' lines
+        chunk = proc.stdout.read1(65_536)
+        assert chunk, proc.stderr.read()[-1500:]
+        read += len(chunk)
+    time.sleep(1.0)  # the workers now wait on the full pipe
+    assert len(_alive(proc.pid)) == 3  # the main process and its two workers
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=10)
+    end = time.monotonic() + 5
+    while _alive(proc.pid) and time.monotonic() < end:
+        time.sleep(0.05)
+    left = _alive(proc.pid)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    proc.stdout.close()
+    proc.stderr.close()
+    assert left == []
 
 
 def test_a_signal_stops_a_batch_of_documents_and_leaves_nothing(caseload, tmp_path):

@@ -2,9 +2,9 @@
 
 Files are taken in path order (so the output does not depend on the order they were
 named in), each is assessed or refused, and its line (a JSON report, or a one-line
-summary) is written at once. Only counts are kept, so memory does not grow with the
-number of cases. A refused file is reported and counted; it does not stop the batch.
-A broken rule set does: every case would be affected.
+summary) is written as it comes, a buffer at a time. Only counts are kept, so memory does
+not grow with the number of cases. A refused file is reported and counted; it does not stop
+the batch. A broken rule set does: every case would be affected.
 
 A batch of documents (`Documents`) writes each assessed case's document into a folder as
 the case is assessed, and prints the text line for it; a case whose document cannot be made
@@ -220,8 +220,9 @@ def _parallel(files: list[Path], jobs: int) -> bool:
 
 class _Workers:
     """Worker processes for a batch: forked (they inherit the rule sets, the assessor and the
-    list of files), each with a pipe of its own to this process and nothing else shared: no
-    queue, lock or thread, so that stopping them can never wait on one a worker held.
+    list of files), each with a pipe of its own to this process (and, with `direct`, a turn
+    pipe from it and the output's open file), and nothing else shared: no queue, lock or
+    thread, so that stopping them can never wait on one a worker held.
 
     Worker i assesses chunks 1 + i, 1 + i + n, ... (chunk 0 is this process's) and writes
     each chunk's results to its pipe as a pickle, then waits for them to be read: at most
@@ -232,9 +233,10 @@ class _Workers:
 
     A worker ignores Ctrl-C (it is this process's to handle: it reaches the whole process
     group at a terminal), ends at once on SIGTERM and SIGHUP (it holds no file of its own:
-    at most this process's output, which this process then discards or leaves as it would
-    its own), and ends quietly when this process has gone (its pipe is broken). `stop`
-    kills and reaps them all, whatever state they are in."""
+    at most this process's output, whose lines it finishes writing first), and ends when
+    this process has gone (its pipe is broken; on Linux at once, even while it writes).
+    `stop` gives a worker writing its lines a second to finish them, then kills and reaps
+    them all, whatever state they are in."""
 
     def __init__(self, files: list, assessor: Assessor, fmt: str, jobs: int,
                  direct: _Direct | None = None):
@@ -244,26 +246,44 @@ class _Workers:
 
         self.running: list[tuple[int, Any]] = []  # (process id, the pipe's reading end)
         self.turns: dict[int, int] = {}  # process id -> the writing end of its turn pipe
+        self.writing: int | None = None  # the worker given the turn, until its results come
         self.direct = direct
         gc.collect()  # nothing of this process's left to collect in a worker (see _worker)
+        parent = os.getpid()
         with signals_held():  # a signal now is raised once every worker is in the list
-            for i in range(jobs):
-                read, write = os.pipe()
-                _widen(write)
-                turn = os.pipe() if direct else None
-                pid = os.fork()
-                if pid == 0:
-                    os.close(read)
-                    if turn:
-                        os.close(turn[1])
-                    _worker(write, files, assessor, fmt, first=1 + i, step=jobs,
-                            turn=turn[0] if turn else None,
-                            out=direct.fd if direct else None)  # never returns
-                os.close(write)
-                if turn:
-                    os.close(turn[0])
-                    self.turns[pid] = turn[1]
-                self.running.append((pid, os.fdopen(read, "rb")))
+            try:
+                for i in range(jobs):
+                    self._start(files, assessor, fmt, first=1 + i, step=jobs, parent=parent)
+            except BaseException:  # no process or pipe left (the system's limits)
+                self.stop()
+                raise
+
+    def _start(self, files: list, assessor: Assessor, fmt: str, *, first: int, step: int,
+               parent: int) -> None:
+        made: list[int] = []
+        try:
+            read, write = os.pipe()
+            made += (read, write)
+            _widen(write)
+            turn = os.pipe() if self.direct else None
+            made += turn or ()
+            pid = os.fork()
+        except BaseException:
+            for fd in made:
+                os.close(fd)
+            raise
+        if pid == 0:
+            os.close(read)
+            if turn:
+                os.close(turn[1])
+            _worker(write, files, assessor, fmt, first=first, step=step,
+                    turn=turn[0] if turn else None,
+                    out=self.direct.fd if self.direct else None, parent=parent)  # never returns
+        os.close(write)
+        if turn:
+            os.close(turn[0])
+            self.turns[pid] = turn[1]
+        self.running.append((pid, os.fdopen(read, "rb")))
 
     def chunk(self, k: int) -> list[tuple]:
         """Chunk k's results (k >= 1), from the worker that assesses it."""
@@ -274,10 +294,12 @@ class _Workers:
             self.direct.flush()
             with contextlib.suppress(BrokenPipeError):  # ended: seen below, by its pipe
                 os.write(self.turns[pid], b"w")
+            self.writing = pid
         try:
             kind, data, *unwritten = pickle.load(pipe)
         except (EOFError, pickle.UnpicklingError):  # the worker ended before it was done
             self._ended(pid)
+        self.writing = None
         if kind == "error":  # a bug in a worker: its traceback, as if it were here
             raise RuntimeError(f"a worker of the batch failed:\n{data}")
         if unwritten and unwritten[0]:  # its write failed (a full disk, a closed pipe):
@@ -312,12 +334,19 @@ class _Workers:
         raise RuntimeError(f"a worker of the batch ended unexpectedly (status {status})")
 
     def stop(self) -> None:
-        """Kill and reap every worker (done or not) and close their pipes."""
+        """Kill and reap every worker (done or not) and close their pipes. A worker writing
+        its lines to the output is given a second to end them (its results, or its end,
+        say it has), so that the output ends with a whole line."""
+        import select
         import signal
 
         from riskassess.stopping import signals_held
 
         with signals_held():
+            for pid, pipe in self.running:
+                if pid == self.writing:
+                    with contextlib.suppress(OSError, ValueError):
+                        select.select([pipe], [], [], 1.0)
             for pid, _ in self.running:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
@@ -366,11 +395,13 @@ def _widen(pipe: int) -> None:
 
 
 def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int,
-            step: int, turn: int | None = None, out: int | None = None) -> None:
+            step: int, turn: int | None = None, out: int | None = None,
+            parent: int | None = None) -> None:
     """A worker's life, in the forked process: it never returns to the caller's code (whose
     `finally` blocks would remove the parent's temporary files), whatever happens. With
     `turn` (a pipe's reading end), it writes each chunk's lines to `out` itself once that
-    pipe gives it a byte: its turn."""
+    pipe gives it a byte: its turn; and it ends with its parent (`parent`), even while
+    the output keeps it waiting."""
     code = 1
     try:
         import gc
@@ -385,6 +416,8 @@ def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int
         # a closed pipe is an error to report (the output's reader gone: the parent says
         # so) or to end on (the parent gone), not a death by SIGPIPE
         signal.signal(signal.SIGPIPE, signal.SIG_IGN if out is not None else signal.SIG_DFL)
+        if out is not None:
+            _die_with(parent)
         # Only the pipes stay open, and the output the worker writes to: the parent's other
         # files (and their locks) are its own.
         low = 3
@@ -414,13 +447,36 @@ def _worker(write: int, files: list, assessor: Assessor, fmt: str, *, first: int
 def _write_chunk(items: list[tuple], turn: int, out: int) -> tuple[list[tuple], bytes]:
     """Write a chunk's lines to `out` once `turn` gives the turn (a worker's): the chunk's
     results with their lines emptied, and the bytes the write failed to write (b"" when
-    all were written), for the parent to write (and fail to write) as its own."""
+    all were written), for the parent to write (and fail to write) as its own. SIGTERM and
+    SIGHUP wait for the write's end (then end the worker), so that no line is cut."""
+    import signal
+
     # (a "stop" has no line, nor has a refused file in a format without refused lines)
     lines = [item[-1] for item in items if item[0] != "stop" and item[-1]]
     items = [(*item[:-1], b"") if item[0] != "stop" and item[-1] else item for item in items]
     if not os.read(turn, 1):  # the parent is gone
         raise SystemExit
-    return items, write_lines(out, lines)
+    held = {signal.SIGTERM, signal.SIGHUP}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        return items, write_lines(out, lines)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
+
+
+def _die_with(parent: int | None) -> None:
+    """End this process (SIGKILL) when its parent ends, where the system offers it (Linux):
+    a worker waiting on the output (a paused terminal, a full pipe) would otherwise outlive
+    a parent killed outright."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (ImportError, OSError, AttributeError):
+        return
+    if parent is not None and os.getppid() != parent:  # it ended before the line above
+        os._exit(1)
 
 
 def write_lines(fd: int, lines: list[bytes]) -> bytes:
@@ -489,11 +545,19 @@ def run(files: list[Path], assessor: Assessor, *, fmt: str, out: TextIO,
     try:
         with contextlib.closing(source):  # the workers stopped here, however the loop ends
             _write_all(source, tally, fmt, out, emit, writer, documents, tick)
-        if background:
-            background.close()
-    finally:
-        if background:
-            background.abandon()
+    except BaseException as exc:
+        if background:  # the lines assessed before an error are written, as in the stream;
+            # a signal's stop is at once (but for the lines being written)
+            from riskassess.stopping import Interrupted
+
+            if isinstance(exc, (KeyboardInterrupt, Interrupted)):
+                background.abandon()
+            else:
+                with contextlib.suppress(Exception):  # the error said is the first one
+                    background.close()
+        raise
+    if background:
+        background.close()
     return tally
 
 
@@ -551,22 +615,25 @@ def _write_items(source, tally: Tally, fmt: str, out: TextIO, emit: Callable[[by
 
 class _Background:
     """A batch's lines written to the output's descriptor by a thread of their own, a
-    megabyte at a time, so that the system's copying of them (a batch of full reports is
-    240 MB for 10,000 cases) and any wait for the disk overlap the assessing, which goes on
-    in the main thread: the system call releases the interpreter's lock.
+    megabyte at a time (64 KiB to a terminal, as the stream's buffer would, so that a
+    person sees them come), so that the system's copying of them (a batch of full reports
+    is 240 MB for 10,000 cases) and any wait for the disk overlap the assessing, which goes
+    on in the main thread: the system call releases the interpreter's lock. (64 KiB at a
+    time to a file cost about a fifth more system time than a megabyte.)
 
     A write that fails hands its bytes (and those queued after them) back to the main
     thread, which writes them through the output's stream: they fail there as they would
-    have without the thread, with the same error. At most two megabytes wait in the queue."""
-
-    BATCH = 1 << 20
+    have without the thread, with the same error. Two batches wait in the queue at most
+    (16 to a terminal): with the one being made and the one being written, about 4 MB."""
 
     def __init__(self, direct: _Direct):
         import queue
         import threading
 
         self.direct = direct
-        self.queue: Any = queue.Queue(maxsize=2)
+        terminal = os.isatty(direct.fd)
+        self.batch = 1 << 16 if terminal else 1 << 20
+        self.queue: Any = queue.Queue(maxsize=16 if terminal else 2)
         self.pending: list[bytes] = []
         self.size = 0
         self.unwritten: list[bytes] = []  # after a failed write: every byte not written
@@ -597,7 +664,7 @@ class _Background:
             return
         self.pending.append(line)
         self.size += len(line)
-        if self.size >= self.BATCH:
+        if self.size >= self.batch:
             if self.unwritten or self.error:
                 self._finish()
                 return
