@@ -160,6 +160,20 @@ def test_an_error_mid_way_leaves_the_lines_assessed_before_it(caseload, tmp_path
     assert printed.endswith(b"\n")
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_the_output_that_fails_is_the_one_named(caseload, tmp_path, jobs):
+    """Two outputs open (--output and --summary-csv) and a file-size limit that the
+    reports reach first: the error names --output, not the summary (the error passes
+    through both writers on its way out), and neither file is left."""
+    out, csv = tmp_path / "r.jsonl", tmp_path / "s.csv"
+    proc = _batch(caseload, "jsonl", jobs, "-o", str(out), "--summary-csv", str(csv),
+                  stdout=subprocess.DEVNULL, preexec_fn=_limited(2_000_000))
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == ExitCode.CANNOT_WRITE, err
+    assert f"cannot write --output {out}: File too large".encode() in err, err
+    assert not out.exists() and not csv.exists()
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "outcomes"])
 def test_a_reader_that_stops_mid_way_ends_a_parallel_batch_quietly(caseload, fmt):
     """`| head`: the output's reader closes it while the workers write (no death by

@@ -266,7 +266,7 @@ def atomic_writer(target: Path, *, force: bool, inputs: Iterable[Path],
     try:
         with signals_held():  # no temporary made without its name known here, to remove it
             handle, temp = _temporary(target)
-        with os.fdopen(handle, "wb") as stream:
+        with io.BufferedWriter(_OutputFile(handle, f"{option} {target}")) as stream:
             umask = os.umask(0)
             os.umask(umask)
             os.fchmod(handle, 0o666 & ~umask)  # made private; give it a normal mode
@@ -387,7 +387,33 @@ def settle(*streams: BinaryIO | io.TextIOWrapper) -> None:
     together, in `signals_held`: all are replaced, or none)."""
     for stream in streams:
         stream.flush()
-        os.fsync(stream.fileno())
+        try:
+            os.fsync(stream.fileno())
+        except OSError as exc:  # said of this stream, not of the innermost writer's
+            raw = getattr(getattr(stream, "buffer", stream), "raw", None)
+            if not isinstance(raw, _OutputFile):
+                raise
+            raise raw.failed(exc) from None
+
+
+class _OutputFile(io.FileIO):
+    """The temporary file of an `atomic_writer`, whose failed writes say which output
+    failed: an error raised while several outputs are open passes through each writer,
+    and the innermost would otherwise take it for its own (`--summary-csv` for
+    `--output`'s full disk)."""
+
+    def __init__(self, fd: int, name: str):
+        super().__init__(fd, "wb")
+        self.output = name
+
+    def write(self, data) -> int | None:
+        try:
+            return super().write(data)
+        except OSError as exc:
+            raise self.failed(exc) from None
+
+    def failed(self, exc: OSError) -> OutputError:
+        return OutputError(f"cannot write {self.output}: {exc.strerror or exc}")
 
 
 @contextlib.contextmanager
