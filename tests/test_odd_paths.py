@@ -3,6 +3,7 @@ in a usage error where the README promised a located refusal."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -68,3 +69,44 @@ def test_an_invalid_case_id_is_refused_before_the_first_question(tmp_path):
     assert child.exitstatus == ExitCode.USAGE
     assert "--case-id: 'A 17' is not a valid reference" in " ".join(child.before.split())
     assert "Traceback" not in child.before and "applicant." not in child.before
+
+
+@pytest.mark.parametrize("path", ["fast", "full"])
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_batch_format(tmp_path, path):
+    """A folder holding names that are bytes, not UTF-8 (`bad\\xffname.yaml`): every batch
+    format, the summary CSV and compare name them escaped (`bad\\udcffname.yaml`, as the
+    reader's messages do) and stay UTF-8; a batch once ended in a traceback."""
+    folder = tmp_path / "cases"
+    folder.mkdir()
+    try:
+        good = os.path.join(os.fsencode(folder), b"bad\xffname.yaml")
+        broken = os.path.join(os.fsencode(folder), b"zz\xfe.yaml")
+        shutil.copy(CASE, good)
+        with open(broken, "wb") as out:
+            out.write(b"{ broken\n")
+    except (OSError, UnicodeError):
+        pytest.skip("this file system keeps names as UTF-8")
+    env = ENV if path == "fast" else {**ENV, "RISKASSESS_CACHE_DIR": "off"}
+    today = ("--today", "2026-12-01")
+    runs = {fmt: subprocess.run([*TOOL, "evaluate", str(folder), "-f", fmt, *today],
+                                env=env, capture_output=True, timeout=60)
+            for fmt in ("outcomes", "jsonl", "text")}
+    summary = tmp_path / "s.csv"
+    runs["csv"] = subprocess.run([*TOOL, "evaluate", str(folder), "--summary-csv",
+                                  str(summary), *today], env=env, capture_output=True,
+                                 timeout=60)
+    runs["compare"] = subprocess.run([*TOOL, "compare", str(folder), "--editions",
+                                      "euaa-syria-2024", "euaa-syria-2025-12", *today],
+                                     env=env, capture_output=True, timeout=60)
+    for what, r in runs.items():
+        assert r.returncode == ExitCode.INVALID_INPUT, (what, r.stderr[-1500:])
+        assert b"Traceback" not in r.stderr and b"internal error" not in r.stderr, what
+        (r.stdout + r.stderr).decode("utf-8")  # every byte UTF-8
+    lines = [json.loads(line) for line in runs["outcomes"].stdout.splitlines()]
+    assert [line["path"].rsplit("/", 1)[1] for line in lines] == [
+        "bad\\udcffname.yaml", "zz\\udcfe.yaml"]
+    assert lines[0]["refused"] is None and lines[1]["refused"]["exit_code"] == 3
+    assert "bad\\udcffname.yaml: euaa-syria-" in runs["text"].stdout.decode()
+    assert "zz\\udcfe.yaml" in summary.read_text(encoding="utf-8")
+    assert "zz\\udcfe.yaml (exit 3)" in runs["compare"].stdout.decode() + \
+        runs["compare"].stderr.decode()

@@ -72,6 +72,22 @@ CHUNK = 64  # files per task of a worker
 MIN_PARALLEL = 4 * CHUNK  # fewer files than this are not worth starting workers for
 
 
+def shown_name(name: str) -> str:
+    """A file's name as a batch shows it, in every format: as it is, unless it holds bytes
+    that are not UTF-8 (a name the system gives as bytes, decoded with surrogates), which no
+    UTF-8 line, JSON or CSV can hold: then escaped as messages escape it (textcheck), as
+    the reader's own messages about the file name it."""
+    if name.isascii():
+        return name
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        from riskassess.textcheck import printable
+
+        return printable(name)
+    return name
+
+
 def refusal(exc: BaseException, shown: str) -> tuple[list, int]:
     """A refused file's problems and exit code: a UserError's own, else (an OSError, a
     RecursionError...) that the file cannot be read."""
@@ -107,7 +123,10 @@ def assess_one(assessor: Assessor, path: Path, fmt: str) -> tuple:
 
 def _result(assessor: Assessor, shown: str, case: Any, fmt: str) -> tuple:
     """One case's batch result: `case` is a path to read (a string or a Path), a Document
-    already read, or the UserError that refused it (a line of a JSONL caseload)."""
+    already read, or the UserError that refused it (a line of a JSONL caseload); `shown`
+    its name (as `shown_name` shows it)."""
+    if not shown.isascii():
+        shown = shown_name(shown)
     try:
         if type(case) is str:
             done = assessor.assess_fast(case)
@@ -166,9 +185,9 @@ def cases_of(files: list[Path]):
     is shown by), or a JSONL line's case."""
     for name in _names(files):
         if is_jsonl_name(name):
-            yield from jsonl_cases(Path(name))
+            yield from ((shown_name(shown), case) for shown, case in jsonl_cases(Path(name)))
         else:
-            yield name, name
+            yield shown_name(name), name
 
 
 def _names(files) -> Any:
@@ -715,7 +734,7 @@ def _documents(files: list[Path], assessor: Assessor, documents: Documents):
     """A batch of documents: each case assessed with its model (a document needs it) and
     its document written as soon as it is assessed."""
     for path in files:
-        shown = path.as_posix()
+        shown = shown_name(path.as_posix())
         try:
             outcome = assessor.assess(path)
         except RuleSetError:
