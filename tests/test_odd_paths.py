@@ -110,3 +110,26 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_in_every_batch_format(tmp
     assert "zz\\udcfe.yaml" in summary.read_text(encoding="utf-8")
     assert "zz\\udcfe.yaml (exit 3)" in runs["compare"].stdout.decode() + \
         runs["compare"].stderr.decode()
+
+
+@pytest.mark.parametrize("command", ["evaluate", "compare"])
+def test_a_summary_csv_that_is_standard_outputs_file_is_refused(tmp_path, command):
+    """`--summary-csv s.csv > s.csv`: replacing the summary would lose every line printed to
+    standard output, so it is refused before any work, and the file keeps what it held."""
+    summary = tmp_path / "s.csv"
+    summary.write_bytes(b"kept\n")
+    extra = ["--editions", "euaa-syria-2024", "euaa-syria-2025-12"] if command == "compare" \
+        else []
+    with open(summary, "ab") as stdout:  # as `>> s.csv`
+        r = subprocess.run([*TOOL, command, str(EXAMPLES), *extra, "--summary-csv",
+                            str(summary), "--force"], env=ENV, stdout=stdout,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == ExitCode.USAGE, r.stderr
+    assert "is also where standard output goes" in r.stderr
+    assert summary.read_bytes() == b"kept\n"
+    other = tmp_path / "out.jsonl"  # --output takes the lines: nothing is printed
+    with open(other, "wb") as stdout:
+        r = subprocess.run([*TOOL, "evaluate", str(EXAMPLES), "-f", "outcomes", "-o",
+                            str(other), "--force"], env=ENV, stdout=stdout,
+                           stderr=subprocess.PIPE, text=True, timeout=120)
+    assert r.returncode == 0 and other.read_text().count("\n") >= 20, r.stderr

@@ -64,8 +64,10 @@ def compare(
         check_encoded(catalog, wanted, "--editions")
     if len(cases) > 1 or is_caseload(cases[0]) or summary_csv is not None:
         from riskassess.assess.caseload import compare_caseload
+        from riskassess.io.writer import check_not_stdout
         from riskassess.render.comparison import describe_caseload
 
+        check_not_stdout({"--summary-csv": summary_csv})
         impact = compare_caseload(cases, editions, today=day, rules_dir=rules_dir,
                                   summary_csv=summary_csv, force=force)
         typer.echo("\n".join(describe_caseload(impact)))

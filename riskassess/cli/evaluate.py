@@ -198,6 +198,7 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
         atomic_writer,
         check_distinct,
         check_folder,
+        check_not_stdout,
         make_folder,
         settle,
         text_stream,
@@ -222,6 +223,8 @@ def _assess_batch(paths: list[Path], fmt: formats.OutputFormat, output: Path | s
     elif output is not None:
         output = Path(output)
         check_distinct({"--summary-csv": summary_csv, "--output": output})
+    if output is None:  # the lines (or the documents' lines) are printed
+        check_not_stdout({"--summary-csv": summary_csv})
     files = case_files(paths)
     if not files:
         raise UsageError(f"no case files ({CASE_FILE_NAMES}) in: " + ", ".join(map(str, paths)))

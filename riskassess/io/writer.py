@@ -68,6 +68,23 @@ def check_distinct(outputs: dict[str, Path | None]) -> None:
                                  "give each output its own")
 
 
+def check_not_stdout(outputs: dict[str, Path | None]) -> None:
+    """For a command that prints to standard output: refuse an output that is the file
+    standard output goes to (`--summary-csv s.csv > s.csv`), whose replacing would lose
+    every line printed there."""
+    try:
+        status = os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # captured, or closed
+        return
+    if not stat.S_ISREG(status.st_mode):
+        return
+    for option, path in outputs.items():
+        if path is not None and _identity(path) == (status.st_dev, status.st_ino):
+            raise UsageError(f"{option} {path} is also where standard output goes; what is "
+                             "printed there would be lost when it is replaced: give each "
+                             "its own file")
+
+
 class _Files:
     """Paths indexed by spelling and by file identity, so that whether a path names one of
     them (as `same_file` says) is found in constant time, however many there are."""
