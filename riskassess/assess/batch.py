@@ -181,13 +181,13 @@ def jsonl_cases(path: Path):
 
 
 def cases_of(files: list[Path]):
-    """(shown, what to assess) for each case of `files`: a path (as a string: the name it
-    is shown by), or a JSONL line's case."""
+    """(name, what to assess) for each case of `files`: a path (as a string), or a JSONL
+    line's case (named `FILE:LINE`). A name is shown as `shown_name` shows it."""
     for name in _names(files):
         if is_jsonl_name(name):
-            yield from ((shown_name(shown), case) for shown, case in jsonl_cases(Path(name)))
+            yield from jsonl_cases(Path(name))
         else:
-            yield shown_name(name), name
+            yield name, name
 
 
 def _names(files) -> Any:
@@ -218,8 +218,8 @@ def results(files: list[Path], assessor: Assessor, fmt: str, jobs: int = 1,
     chunks = -(-len(files) // CHUNK)
     for name in _names(files[:CHUNK]):
         yield _result(assessor, name, name, fmt)
-    workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1), direct)  # not more than
-    # chunks
+    # not more workers than chunks
+    workers = _Workers(files, assessor, fmt, min(jobs, chunks - 1), direct)
     try:
         for k in range(1, chunks):
             for item in workers.chunk(k):
@@ -404,7 +404,8 @@ def _widen(pipe: int) -> None:
     """Give a worker's pipe room for a whole chunk of results where the system allows it
     (Linux: up to /proc/sys/fs/pipe-max-size, 1 MiB by default), so that a worker one chunk
     ahead goes on assessing instead of waiting for this process to read it: a chunk of
-    full reports is over a megabyte, and a pipe holds 64 KiB."""
+    full reports, where they come through the pipe (an output without a descriptor), is
+    over a megabyte, and a pipe holds 64 KiB."""
     try:
         import fcntl
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple, TextIO
 
-from riskassess.assess.batch import PROBLEMS_SHOWN, cases_of, refusal
+from riskassess.assess.batch import PROBLEMS_SHOWN, cases_of, refusal, shown_name
 from riskassess.assess.core import Assessor
 from riskassess.errors import CaseFileError, ExitCode, RuleSetError, UserError, capped
 from riskassess.io.reader import read_case_document
@@ -137,7 +137,8 @@ def run(files: Iterable[Path], first: Assessor, second: Assessor, *,
     writer = csv.writer(csv_out, lineterminator="\n") if csv_out else None
     if writer:
         writer.writerow(csv_columns(questions, editions))
-    for shown, case in cases_of(files):
+    for name, case in cases_of(files):
+        shown = shown_name(name)
         impact.files += 1
         try:
             if isinstance(case, BaseException):

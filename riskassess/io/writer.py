@@ -58,6 +58,11 @@ def same_file(a: Path, b: Path) -> bool:
         return False
 
 
+def cannot_write(what: str, exc: OSError) -> OutputError:
+    """The error of a write that failed: `cannot write WHAT: the system's reason`."""
+    return OutputError(f"cannot write {what}: {exc.strerror or exc}")
+
+
 def check_distinct(outputs: dict[str, Path | None]) -> None:
     """Refuse two outputs of one command (option name -> path) that name the same file."""
     named = [(option, path) for option, path in outputs.items() if path is not None]
@@ -147,7 +152,7 @@ def _check(target: Path, force: bool, inputs: Iterable[Path] | _Files, option: s
     except NotADirectoryError:  # a file where a folder of the path should be
         raise UsageError(f"{option} {target}: the folder {folder} does not exist") from None
     except OSError as exc:  # a name too long, no permission to look, ...
-        raise OutputError(f"cannot write {option} {target}: {exc.strerror or exc}") from None
+        raise cannot_write(f"{option} {target}", exc) from None
     if stat.S_ISLNK(mode):
         raise UsageError(f"{option} {target} is a symbolic link; name the file itself")
     if stat.S_ISDIR(mode):
@@ -180,7 +185,7 @@ def probe_folder(folder: Path, label: str) -> None:
         os.close(handle)
         os.unlink(probe)
     except OSError as exc:
-        raise OutputError(f"cannot write {label}: {exc.strerror or exc}") from None
+        raise cannot_write(label, exc) from None
 
 
 # ------------------------------------------------------------ a folder of outputs
@@ -212,7 +217,7 @@ def check_folder(folder: Path, *, create: bool, option: str = "--output") -> boo
         raise UsageError(f"{option} {folder}: the folder {folder.parent} does not "
                          "exist") from None
     except OSError as exc:  # a name too long, no permission to look, ...
-        raise OutputError(f"cannot write into {option} {folder}: {exc.strerror or exc}") from None
+        raise cannot_write(f"into {option} {folder}", exc) from None
     if stat.S_ISDIR(mode):
         return False
     kind = "a regular file" if stat.S_ISREG(mode) else _KINDS.get(stat.S_IFMT(mode), "not a file")
@@ -298,7 +303,7 @@ def atomic_writer(target: Path, *, force: bool, inputs: Iterable[Path],
             with signals_held(), contextlib.suppress(OSError):
                 os.unlink(temp)
         if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {option} {target}: {exc.strerror or exc}") from None
+            raise cannot_write(f"{option} {target}", exc) from None
         raise
 
 
@@ -430,7 +435,7 @@ class _OutputFile(io.FileIO):
             raise self.failed(exc) from None
 
     def failed(self, exc: OSError) -> OutputError:
-        return OutputError(f"cannot write {self.output}: {exc.strerror or exc}")
+        return cannot_write(self.output, exc)
 
 
 @contextlib.contextmanager
@@ -482,7 +487,7 @@ class _GuardedFd(io.RawIOBase):
             os.close(devnull)
             if isinstance(exc, BrokenPipeError):
                 raise StdoutClosed from None
-            raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+            raise cannot_write("to standard output", exc) from None
         return len(data)
 
 
